@@ -1,0 +1,205 @@
+"""Every developer and CI task of the monorepo.
+
+Run it with ``python3 noxfile.py <args>`` (it installs nox and uv for itself
+on first use) or with an installed ``nox``:
+
+    python3 noxfile.py -s demo      # the whole system, locally, verified
+    python3 noxfile.py -t tests     # every check and test
+    python3 noxfile.py -s dev       # the local stack until Ctrl-C
+    python3 noxfile.py -s build     # Lambda zips and Glue artifacts into dist/
+    python3 noxfile.py -s bench     # benchmarks -> BENCHMARKS.md
+
+Each package is tested in its own virtualenv, on each Python it must support,
+installed from the lock file of its workspace (root: Python 3.12; etl/: the
+Glue jobs, Python 3.9 and 3.12).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+ROOT = Path(__file__).resolve().parent
+TOOLS_VENV = ROOT / ".nox" / "_tools"
+
+
+def _bootstrap() -> None:
+    """Give a fresh machine nox and uv in a private venv, then re-run there."""
+    python = TOOLS_VENV / "bin" / "python"
+    if not python.exists():
+        print("noxfile: installing nox and uv into .nox/_tools (first run only)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "nox[uv]>=2024.10.9"], check=True
+        )
+    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+
+
+try:
+    import nox
+except ImportError:  # pragma: no cover - exercised on fresh machines
+    if __name__ == "__main__":
+        _bootstrap()
+    raise
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Make python3.9 ... python3.13 resolvable when they come from pyenv.
+
+    pyenv's shims answer only for versions named in PYENV_VERSION; the Glue
+    runtime (3.9) and the Lambda runtime (3.12) must both be found.
+    """
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    versions = sorted(
+        (os.path.basename(p) for p in glob.glob(os.path.join(root, "versions", "3.*"))),
+        key=lambda v: tuple(int(x) for x in v.split(".") if x.isdigit()),
+        reverse=True,
+    )
+    if versions and "PYENV_VERSION" not in os.environ:
+        os.environ["PYENV_VERSION"] = ":".join(versions)
+    for version in versions:
+        bin_dir = os.path.join(root, "versions", version, "bin")
+        if bin_dir not in os.environ.get("PATH", ""):
+            os.environ["PATH"] += os.pathsep + bin_dir
+    # uv must never try to download an interpreter (it cannot, here).
+    os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+_expose_pyenv_interpreters()
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck"]
+nox.needs_version = ">=2024.10.9"
+
+LAMBDA_PYTHON = "3.12"
+GLUE_PYTHON = "3.9"
+
+
+@dataclass(frozen=True)
+class Package:
+    """A package of the monorepo and how it is tested."""
+
+    name: str
+    path: str
+    pythons: tuple[str, ...]
+    #: "root" (Python 3.12 workspace) or "etl" (the Glue workspace in etl/).
+    workspace: str
+    #: For Lambdas: the handler, as Lambda's "module.function" setting names it.
+    lambda_handler: Optional[str] = None
+    #: For Glue jobs: the job's entry-point module (run as ``python -m``).
+    glue_module: Optional[str] = None
+
+
+PACKAGES: tuple[Package, ...] = (
+    Package("todo-core", "shared/todo_core", (GLUE_PYTHON, LAMBDA_PYTHON), "root"),
+    Package("todo-local", "platform/local", (LAMBDA_PYTHON,), "root"),
+    Package(
+        "todo-api", "services/todo-api", (LAMBDA_PYTHON,), "root",
+        lambda_handler="todo_api.handler.lambda_handler",
+    ),
+    Package(
+        "todo-cdc-processor", "services/cdc-processor", (LAMBDA_PYTHON,), "root",
+        lambda_handler="cdc_processor.handler.lambda_handler",
+    ),
+    Package(
+        "todo-metrics-collector", "services/metrics-collector", (LAMBDA_PYTHON,), "root",
+        lambda_handler="metrics_collector.handler.lambda_handler",
+    ),
+    Package(
+        "todo-etl-silver", "etl/silver", (GLUE_PYTHON, LAMBDA_PYTHON), "etl",
+        glue_module="todo_silver.job",
+    ),
+    Package(
+        "todo-etl-gold", "etl/gold", (GLUE_PYTHON, LAMBDA_PYTHON), "etl",
+        glue_module="todo_gold.job",
+    ),
+    Package("todo-platform", "platform/pulumi", (LAMBDA_PYTHON,), "root"),
+)
+BY_NAME = {p.name: p for p in PACKAGES}
+
+
+def sync(session: nox.Session, package: Package, *groups: str, workspace: Optional[str] = None) -> None:
+    """Install ``package`` (and its dependency groups) from its workspace's lock file."""
+    workspace = workspace or package.workspace
+    project = ROOT if workspace == "root" else ROOT / "etl"
+    args = ["uv", "sync", "--frozen", "--project", str(project), "--package", package.name]
+    for group in groups:
+        args += ["--group", group]
+    session.run_install(
+        *args,
+        "--python", session.virtualenv.location,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+
+
+def _junit_path(session: nox.Session, package: Package) -> str:
+    out = ROOT / ".nox" / "_junit"
+    out.mkdir(parents=True, exist_ok=True)
+    return str(out / f"{package.name}-py{session.python}.xml")
+
+
+def _register_test_session(package: Package) -> None:
+    def tests(session: nox.Session) -> None:
+        if package.name == "todo-core" and session.python == GLUE_PYTHON:
+            # todo_core is not a member of the Glue workspace but a path
+            # dependency of it: test it with exactly the versions Glue gets.
+            sync(session, BY_NAME["todo-etl-silver"], "test")
+        else:
+            sync(session, package, "test")
+        session.chdir(ROOT / package.path)
+        session.run(
+            "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            f"--junitxml={_junit_path(session, package)}", *session.posargs,
+        )
+
+    tests.__doc__ = f"Run {package.name}'s tests ({package.path}) on Python {', '.join(package.pythons)}."
+    nox.session(
+        name=f"tests-{package.name}",
+        python=list(package.pythons),
+        tags=["tests"],
+    )(tests)
+
+
+for _package in PACKAGES:
+    _register_test_session(_package)
+
+
+@nox.session(python=LAMBDA_PYTHON, tags=["tests"])
+def lint(session: nox.Session) -> None:
+    """Ruff over the whole tree, and the GitHub workflows against their schema."""
+    session.install("ruff>=0.8", "check-jsonschema>=0.29")
+    session.run("ruff", "check", ".")
+    workflows = sorted(glob.glob(str(ROOT / ".github" / "workflows" / "*.yml")))
+    if workflows:
+        session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+
+
+@nox.session(python=LAMBDA_PYTHON, tags=["tests"])
+def typecheck(session: nox.Session) -> None:
+    """mypy: strict for todo_core (the contract every package relies on)."""
+    sync(session, BY_NAME["todo-core"], "test")
+    session.install("mypy>=1.13")
+    session.run("mypy", "--strict", "shared/todo_core/src/todo_core")
+
+
+@nox.session(python=LAMBDA_PYTHON)
+def dev(session: nox.Session) -> None:
+    """The local stack until Ctrl-C: emulator, API, stream runner; writes .local/outputs.json."""
+    session.run_install(
+        "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),
+        "--python", session.virtualenv.location,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+    session.run("todo-local", "up", *session.posargs)
+
+
+if __name__ == "__main__":
+    nox.main()

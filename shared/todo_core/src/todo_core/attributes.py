@@ -1,0 +1,170 @@
+"""DynamoDB's typed attribute values <-> plain Python / JSON, exactly.
+
+boto3 ships a TypeSerializer, but importing it pulls in all of boto3, and its
+numbers become Decimal even when they are integers. This codec is exact both
+ways: integers stay ``int``, other numbers ``Decimal``; sets become sorted
+lists in plain JSON; binary becomes base64 text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from typing import Any, Dict, Mapping
+
+AttributeValue = Dict[str, Any]
+Item = Dict[str, AttributeValue]
+
+
+def _number(text: str) -> Any:
+    if "." in text or "e" in text or "E" in text:
+        number = Decimal(text)
+        # "1.0" and "1E+2" are integers in DynamoDB's number model.
+        if number == number.to_integral_value() and abs(number) < Decimal("1e38"):
+            return int(number)
+        return number
+    return int(text)
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        raise TypeError("booleans are BOOL, not N")
+    if isinstance(value, float):
+        raise TypeError("floats are inexact; use int or Decimal")
+    return str(value)
+
+
+def to_attribute(value: Any) -> AttributeValue:
+    """A Python value as a DynamoDB attribute value."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, Decimal, float)):
+        return {"N": _number_text(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": bytes(value)}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_attribute(v) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        if not value:
+            raise ValueError("DynamoDB sets cannot be empty")
+        if all(isinstance(v, str) for v in value):
+            return {"SS": sorted(value)}
+        if all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in value):
+            return {"NS": [_number_text(v) for v in value]}
+        if all(isinstance(v, (bytes, bytearray)) for v in value):
+            return {"BS": [bytes(v) for v in value]}
+        raise TypeError("a set must hold only strings, only numbers or only bytes")
+    raise TypeError(f"no DynamoDB type for {type(value).__name__}")
+
+
+def to_item(data: Mapping[str, Any]) -> Item:
+    return {k: to_attribute(v) for k, v in data.items()}
+
+
+def _binary(value: Any) -> bytes:
+    # Stream records in Lambda events carry base64 text; boto3 responses carry bytes.
+    return base64.b64decode(value) if isinstance(value, str) else bytes(value)
+
+
+def from_attribute(av: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as Python: sets stay sets, binary stays bytes."""
+    (kind, value), = av.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return _number(value)
+    if kind == "BOOL":
+        return bool(value)
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attribute(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attribute(v) for v in value]
+    if kind == "SS":
+        return set(value)
+    if kind == "NS":
+        return {_number(v) for v in value}
+    if kind == "B":
+        return _binary(value)
+    if kind == "BS":
+        return {_binary(v) for v in value}
+    raise ValueError(f"unknown DynamoDB type {kind!r}")
+
+
+def from_item(item: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    return {k: from_attribute(v) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def plain_from_attribute(av: Mapping[str, Any]) -> Any:
+    """A DynamoDB attribute value as plain JSON-able data (no type descriptors).
+
+    Sets become sorted lists, binary becomes base64 text, numbers stay exact
+    (int or Decimal; write them with :func:`dumps`).
+    """
+    return _plain(from_attribute(av))
+
+
+def plain_image(item: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
+    return {k: plain_from_attribute(v) for k, v in item.items()}
+
+
+def _write_exact(value: Any, out: list) -> None:
+    if isinstance(value, Decimal):
+        out.append(str(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (k, v) in enumerate(value.items()):
+            if i:
+                out.append(",")
+            out.append(json.dumps(k, ensure_ascii=False))
+            out.append(":")
+            _write_exact(v, out)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for i, v in enumerate(value):
+            if i:
+                out.append(",")
+            _write_exact(v, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(value, ensure_ascii=False))
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON with exact numbers: Decimal is written digit for digit.
+
+    The C encoder handles the common case (no Decimal) at full speed; only
+    documents holding a Decimal take the slower exact path.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except TypeError:
+        out: list = []
+        _write_exact(value, out)
+        return "".join(out)
+
+
+def loads(text: str) -> Any:
+    """Parse JSON written by :func:`dumps`; non-integers come back as Decimal."""
+    return json.loads(text, parse_float=Decimal)

@@ -1,0 +1,153 @@
+"""Resource names per stage: the only place that spells them.
+
+Names follow the operations runbook (``todo-app-data``, ``todo-cdc-stream``,
+``todo_analytics`` ...) with the stage appended, so several stages can share
+one AWS account. S3 bucket names are global, so they also carry the account
+and region, as the runbook's do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROJECT = "todo-api-with-insights"
+#: The custom-metrics namespace operators watch (runbook "Business Metrics").
+METRICS_NAMESPACE = "TodoApi/CustomMetrics"
+#: The stage name the local stack uses.
+LOCAL_STAGE = "local"
+#: moto's default account id; any 12 digits work against the emulator.
+LOCAL_ACCOUNT_ID = "123456789012"
+
+#: Stack outputs, named as the runbook's CDK outputs. ``pulumi stack output
+#: --json`` and the local stack's ``.local/outputs.json`` both use these names.
+OUTPUT_NAMES = (
+    "TableName",
+    "TableArn",
+    "ApiEndpoint",
+    "UserPoolId",
+    "UserPoolClientId",
+    "BronzeBucketName",
+    "SilverBucketName",
+    "GoldBucketName",
+    "FirehoseStreamName",
+    "LogsFirehoseStreamName",
+    "GlueDatabaseName",
+    "AthenaWorkgroupName",
+    "DashboardUrl",
+    "AlertTopicArn",
+)
+
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Every named resource of one stage in one account and region."""
+
+    stage: str
+    account_id: str
+    region: str
+
+    def __post_init__(self) -> None:
+        if not _STAGE_RE.match(self.stage):
+            raise ValueError(
+                f"stage {self.stage!r} must be 2-12 lower-case letters or digits, "
+                "starting with a letter"
+            )
+        if not re.fullmatch(r"\d{12}", self.account_id):
+            raise ValueError(f"account id {self.account_id!r} must be 12 digits")
+
+    def _dashed(self, base: str) -> str:
+        return f"{base}-{self.stage}"
+
+    def _bucket(self, layer: str) -> str:
+        return f"todo-{layer}-{self.account_id}-{self.region}-{self.stage}"
+
+    # data
+    @property
+    def table(self) -> str:
+        return self._dashed("todo-app-data")
+
+    # api
+    @property
+    def api(self) -> str:
+        return self._dashed("todo-api")
+
+    @property
+    def user_pool(self) -> str:
+        return self._dashed("todo-api-user-pool")
+
+    @property
+    def user_pool_client(self) -> str:
+        return self._dashed("todo-api-client")
+
+    @property
+    def api_function(self) -> str:
+        return self._dashed("todo-api-handler")
+
+    # data lake
+    @property
+    def bronze_bucket(self) -> str:
+        return self._bucket("bronze")
+
+    @property
+    def silver_bucket(self) -> str:
+        return self._bucket("silver")
+
+    @property
+    def gold_bucket(self) -> str:
+        return self._bucket("gold")
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return self._bucket("artifacts")
+
+    @property
+    def cdc_delivery_stream(self) -> str:
+        return self._dashed("todo-cdc-stream")
+
+    @property
+    def logs_delivery_stream(self) -> str:
+        return self._dashed("todo-logs-stream")
+
+    @property
+    def cdc_function(self) -> str:
+        return self._dashed("todo-cdc-processor")
+
+    @property
+    def glue_database(self) -> str:
+        return f"todo_analytics_{self.stage}"
+
+    @property
+    def silver_job(self) -> str:
+        return self._dashed("todo-silver-transformation")
+
+    @property
+    def gold_job(self) -> str:
+        return self._dashed("todo-gold-analytics")
+
+    @property
+    def athena_workgroup(self) -> str:
+        return self._dashed("todo-analytics-workgroup")
+
+    # monitoring
+    @property
+    def metrics_function(self) -> str:
+        return self._dashed("todo-custom-metrics")
+
+    @property
+    def dashboard(self) -> str:
+        return f"TodoApiMonitoring-{self.stage}"
+
+    @property
+    def alert_topic(self) -> str:
+        return self._dashed("todo-api-alerts")
+
+    @property
+    def cdc_dead_letter_queue(self) -> str:
+        return self._dashed("todo-cdc-dlq")
+
+    @property
+    def api_log_group(self) -> str:
+        return f"/aws/lambda/{self.api_function}"
