@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -25,10 +27,8 @@ def _up(args: argparse.Namespace) -> int:
     with stack:
         print(json.dumps(stack.stack.outputs() if stack.stack else {}, indent=2))
         print(f"outputs written to {args.outputs}; Ctrl-C stops everything", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
-        except KeyboardInterrupt:
-            pass
     print("local stack stopped")
     return 0
 
@@ -37,7 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todo-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the local stack until Ctrl-C")
-    up.add_argument("--port", type=int, default=None, help="emulator port (default: a free one)")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ["TODO_LOCAL_PORT"]) if os.environ.get("TODO_LOCAL_PORT") else None,
+        help="emulator port (default: $TODO_LOCAL_PORT, else a free one)",
+    )
     up.add_argument("--api-port", type=int, default=None, help="API port (default: a free one)")
     up.add_argument("--no-api", action="store_true", help="do not serve the API")
     up.add_argument("--no-stream-runner", action="store_true", help="do not run the CDC runner")

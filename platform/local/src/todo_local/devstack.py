@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from todo_local.emulator import Emulator
 from todo_local.stack import LocalStack, provision
@@ -38,8 +38,10 @@ class DevStack:
         self.stack: Optional[LocalStack] = None
         self._stack_exit = contextlib.ExitStack()
         self.components: List[Any] = []
+        #: Components requested but not installed (see :meth:`_optional`).
+        self.skipped: List[str] = []
 
-    def start(self) -> "DevStack":
+    def start(self) -> DevStack:
         os.makedirs(self.log_dir, exist_ok=True)
         try:
             self.emulator = self._stack_exit.enter_context(
@@ -47,15 +49,29 @@ class DevStack:
             )
             self.stack = provision(self.emulator.endpoint_url)
             if self.with_api:
-                self._start_api()
+                self._optional("todo_local.api_process", self._start_api)
             if self.with_stream_runner:
-                self._start_stream_runner()
+                self._optional("todo_local.stream_runner", self._start_stream_runner)
             if self.outputs_path:
                 self.stack.write_outputs(self.outputs_path)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _optional(self, module: str, start: Callable[[], None]) -> None:
+        """Start a component whose module may not exist yet in this checkout.
+
+        Only the absence of that very module is tolerated (with a notice in
+        ``skipped``); any other import error inside it still fails loudly.
+        """
+        try:
+            start()
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            self.skipped.append(module)
+            print(f"todo-local: {module} is not available; starting without it", flush=True)
 
     def _start_api(self) -> None:
         # Provided by the todo-api work: serves the API against the emulator and
@@ -80,7 +96,7 @@ class DevStack:
     def stop(self) -> None:
         self._stack_exit.close()
 
-    def __enter__(self) -> "DevStack":
+    def __enter__(self) -> DevStack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

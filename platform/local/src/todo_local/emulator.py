@@ -3,6 +3,8 @@
 One process serves every AWS service the local stack needs (DynamoDB and
 Streams, S3, Firehose, Cognito, CloudWatch, Glue, Logs), all sharing state, so
 Firehose really writes into the S3 buckets and Cognito really serves JWKS.
+The process is :mod:`todo_local.moto_server`: moto's own server application,
+with each request applied atomically as AWS does (see that module).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ FAKE_CREDENTIALS = {
 
 
 class EmulatorError(RuntimeError):
+    """The emulator could not start (port taken, server crashed or silent)."""
+
+
+class _ExitedEarly(EmulatorError):
     pass
 
 
@@ -67,40 +73,73 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "Emulator":
-        if self.port is None:
+    def start(self, timeout: float = 30.0) -> Emulator:
+        """Start the server and wait until it answers; EmulatorError otherwise."""
+        if self.port is not None:
+            if port_in_use(self.port):
+                raise EmulatorError(
+                    f"port {self.port} on {HOST} is already in use: stop whatever listens "
+                    "there or choose another port (--port / TODO_LOCAL_PORT)"
+                )
+            self._launch(self.port, timeout)
+            return self
+        # A free port can be taken by someone else before the server binds it:
+        # then pick another one rather than fail.
+        for attempt in range(3):
             self.port = free_port()
-        elif port_in_use(self.port):
-            raise EmulatorError(
-                f"port {self.port} on {HOST} is already in use: stop whatever listens "
-                "there or choose another port (TODO_LOCAL_PORT / --port)"
-            )
+            try:
+                self._launch(self.port, timeout)
+                return self
+            except _ExitedEarly:
+                self.port = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _launch(self, port: int, timeout: float) -> None:
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ALLOW_NONEXISTENT_REGION": "true"}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        env = {
+            **os.environ,
+            **FAKE_CREDENTIALS,
+            "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+            "MOTO_PORT": str(port),
+        }
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "todo_local.moto_server", "-H", HOST, "-p", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()  # the child holds its own descriptor
+        url = f"http://{HOST}:{port}/moto-api/"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise EmulatorError(
-                    f"moto server exited with code {self._process.returncode} "
-                    f"(is port {self.port} free?)"
+            code = self._process.poll()
+            if code is not None:
+                self._process = None
+                raise _ExitedEarly(
+                    f"the moto server exited with code {code} before answering "
+                    f"(is port {port} on {HOST} free?)"
                 )
             try:
-                with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=1):  # noqa: S310
-                    return self
+                with urllib.request.urlopen(url, timeout=1):
+                    return
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.1)
         self.stop()
-        raise EmulatorError(f"moto server did not answer on {self.endpoint_url} in {timeout}s")
+        raise EmulatorError(f"the moto server did not answer on {url} within {timeout}s")
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def reset(self) -> None:
         """Drop every resource and item (moto's reset API)."""
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        url = f"{self.endpoint_url}/moto-api/reset"
+        request = urllib.request.Request(url, method="POST")  # noqa: S310 - our own http URL
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310
             pass
 
@@ -115,7 +154,7 @@ class Emulator:
             self._process.wait(timeout=10)
         self._process = None
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

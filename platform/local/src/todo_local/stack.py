@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import boto3
 from botocore.config import Config
@@ -174,6 +174,21 @@ def _create_glue_database(stack: LocalStack) -> None:
     )
 
 
+def _create_athena_workgroup(stack: LocalStack) -> None:
+    stack.client("athena").create_work_group(
+        Name=stack.names.athena_workgroup,
+        Configuration={
+            "ResultConfiguration": {
+                "OutputLocation": (
+                    f"s3://{stack.names.gold_bucket}/{lake.ATHENA_RESULTS_PREFIX}"
+                )
+            },
+            "EnforceWorkGroupConfiguration": True,
+        },
+        Description="Todo API with Insights: analytics queries",
+    )
+
+
 def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     """Create every resource of ``stage`` in the emulator at ``endpoint_url``."""
     stack = LocalStack(endpoint_url=endpoint_url, names=local_names(stage))
@@ -182,10 +197,13 @@ def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     _create_delivery_streams(stack)
     _create_user_pool(stack)
     _create_glue_database(stack)
+    _create_athena_workgroup(stack)
     return stack
 
 
-def start(port: Optional[int] = None, log_path: Optional[str] = None) -> "tuple[Emulator, LocalStack]":
+def start(
+    port: Optional[int] = None, log_path: Optional[str] = None
+) -> Tuple[Emulator, LocalStack]:
     """Start the emulator and provision the local stage."""
     emulator = Emulator(port=port, log_path=log_path).start()
     try:

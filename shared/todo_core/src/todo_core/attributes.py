@@ -11,17 +11,21 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping
 
 AttributeValue = Dict[str, Any]
 Item = Dict[str, AttributeValue]
+
+_INT_LIMIT = Decimal("1E+38")
 
 
 def _number(text: str) -> Any:
     if "." in text or "e" in text or "E" in text:
         number = Decimal(text)
-        # "1.0" and "1E+2" are integers in DynamoDB's number model.
-        if number == number.to_integral_value() and abs(number) < Decimal("1e38"):
+        # "1.0" and "1E+2" are integers in DynamoDB's number model. Huge ones
+        # (1E+125) stay Decimal so they do not turn into 126-digit literals.
+        # copy_abs, unlike abs(), is exact (no rounding to the context precision).
+        if number == number.to_integral_value() and number.copy_abs() < _INT_LIMIT:
             return int(number)
         return number
     return int(text)
@@ -32,6 +36,8 @@ def _number_text(value: Any) -> str:
         raise TypeError("booleans are BOOL, not N")
     if isinstance(value, float):
         raise TypeError("floats are inexact; use int or Decimal")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"DynamoDB numbers are finite, not {value}")
     return str(value)
 
 
@@ -128,19 +134,23 @@ def plain_image(item: Mapping[str, Mapping[str, Any]]) -> Dict[str, Any]:
     return {k: plain_from_attribute(v) for k, v in item.items()}
 
 
-def _write_exact(value: Any, out: list) -> None:
+def _write_exact(value: Any, out: List[str]) -> None:
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
         out.append(str(value))
     elif isinstance(value, dict):
         out.append("{")
         for i, (k, v) in enumerate(value.items()):
+            if not isinstance(k, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(k).__name__}")
             if i:
                 out.append(",")
             out.append(json.dumps(k, ensure_ascii=False))
             out.append(":")
             _write_exact(v, out)
         out.append("}")
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, v in enumerate(value):
             if i:
@@ -148,7 +158,7 @@ def _write_exact(value: Any, out: list) -> None:
             _write_exact(v, out)
         out.append("]")
     else:
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
 
 
 def dumps(value: Any) -> str:
@@ -158,13 +168,21 @@ def dumps(value: Any) -> str:
     documents holding a Decimal take the slower exact path.
     """
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except TypeError:
-        out: list = []
+        out: List[str] = []
         _write_exact(value, out)
         return "".join(out)
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def loads(text: str) -> Any:
-    """Parse JSON written by :func:`dumps`; non-integers come back as Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse JSON written by :func:`dumps`; non-integers come back as Decimal.
+
+    NaN and Infinity (which Python's json accepts by default) are rejected:
+    they are not JSON and no DynamoDB number can hold them.
+    """
+    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)

@@ -12,11 +12,13 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Dict
 
 from todo_core.errors import InvalidCursor
 
 MAX_CURSOR_LENGTH = 2048
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64encode(data: bytes) -> str:
@@ -24,7 +26,16 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict, canonical base64url: Python's decoder silently skips foreign
+    characters and ignores the unused low bits of the last character, so an
+    altered cursor could decode to the same bytes. Only the one text that
+    :func:`_b64encode` produces for the bytes is accepted."""
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 class CursorCodec:

@@ -16,13 +16,13 @@ sequence number is the stream's and orders changes to one item;
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Literal, Mapping, Optional
+from typing import Any, Dict, Final, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from todo_core import attributes, keys
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 EntityType = Literal["task", "user"]
 
@@ -47,7 +47,7 @@ class ChangeEvent(BaseModel):
     approximate_creation_time: int = Field(ge=0)
 
     @model_validator(mode="after")
-    def _images_match_event(self) -> "ChangeEvent":
+    def _images_match_event(self) -> ChangeEvent:
         if self.event_name in ("INSERT", "MODIFY") and self.new_image is None:
             raise ValueError(f"{self.event_name} needs a new_image")
         if self.event_name in ("MODIFY", "REMOVE") and self.old_image is None:
@@ -98,7 +98,7 @@ def change_event_from_stream_record(record: Mapping[str, Any]) -> Dict[str, Any]
         "new_image": attributes.plain_image(new) if new is not None else None,
         "old_image": attributes.plain_image(old) if old is not None else None,
         "sequence_number": ddb["SequenceNumber"],
-        "approximate_creation_time": int(round(float(created) * 1000)),
+        "approximate_creation_time": round(float(created) * 1000),
     }
 
 

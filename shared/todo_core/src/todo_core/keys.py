@@ -48,8 +48,10 @@ COUNTERS_SK = "COUNTERS"
 
 #: Sort-key stand-in for "no due date": sorts after every ISO date.
 UNDATED = "~"
-#: Upper bound that sorts after every ``<date>#<task id>`` suffix.
-_SUFFIX_MAX = "~"
+#: Due sort keys are ``<date>#<task id>``. ``<date>$`` sorts after every key of
+#: that date whatever the task id holds ("$" is the character after "#") and
+#: before every key of the next date, so it is an exact inclusive upper bound.
+_AFTER_DATE = "$"
 MIN_DATE = "0000-01-01"
 MAX_DATE = "9999-12-31"
 
@@ -170,8 +172,16 @@ def due_range(
 ) -> Tuple[str, str]:
     """Inclusive sort-key bounds for tasks due on or after / on or before."""
     low = due_after.isoformat() if due_after else MIN_DATE
-    high = (due_before.isoformat() if due_before else MAX_DATE) + "#" + _SUFFIX_MAX
+    high = (due_before.isoformat() if due_before else MAX_DATE) + _AFTER_DATE
     return low, high
+
+
+def parse_due_sort_key(sort_key: str) -> Tuple[Optional[dt.date], str]:
+    """``(due_date or None, task_id)`` of a due sort key; ValueError otherwise."""
+    day, sep, task = sort_key.partition("#")
+    if not sep or not task:
+        raise ValueError(f"not a due sort key: {sort_key!r}")
+    return (None if day == UNDATED else dt.date.fromisoformat(day)), unescape(task)
 
 
 def status_partition(user_id: str, status: str) -> str:
@@ -184,6 +194,19 @@ def priority_partition(user_id: str, priority: str) -> str:
 
 def category_partition(user_id: str, category: str) -> str:
     return f"{task_partition(user_id)}#CATEGORY#{escape(category)}"
+
+
+def parse_index_partition(partition: str) -> Tuple[str, str, str]:
+    """``(user_id, dimension, value)`` of a status/priority/category index
+    partition, dimension being ``STATUS``, ``PRIORITY`` or ``CATEGORY``."""
+    parts = partition.split("#")
+    if (
+        len(parts) != 4
+        or parts[0] + "#" != TASK_PREFIX
+        or parts[2] not in ("STATUS", "PRIORITY", "CATEGORY")
+    ):
+        raise ValueError(f"not an index partition: {partition!r}")
+    return unescape(parts[1]), parts[2], unescape(parts[3])
 
 
 def task_index_attributes(

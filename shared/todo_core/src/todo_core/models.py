@@ -8,16 +8,20 @@ import re
 import secrets
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Annotated, Any, Dict, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from typing_extensions import Annotated
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
 CATEGORY_MAX_LENGTH = 50
 
 _WHITESPACE = re.compile(r"\s+")
+
+#: Task fields only the system sets: identity, history and the version.
+PROTECTED_FIELDS = frozenset(
+    {"task_id", "user_id", "created_at", "updated_at", "completed_at", "version"}
+)
 
 
 class TaskStatus(str, enum.Enum):
@@ -105,7 +109,7 @@ class Task(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _completed_at_iff_completed(self) -> "Task":
+    def _completed_at_iff_completed(self) -> Task:
         if (self.status is TaskStatus.COMPLETED) != (self.completed_at is not None):
             raise ValueError("completed_at is set exactly when status is completed")
         return self
@@ -117,8 +121,11 @@ class Task(BaseModel):
         fields: Dict[str, Any],
         now: Optional[dt.datetime] = None,
         task_id: Optional[str] = None,
-    ) -> "Task":
+    ) -> Task:
         """A fresh task (version 1) from user-supplied fields."""
+        bad = PROTECTED_FIELDS & set(fields)
+        if bad:
+            raise ValueError(f"fields cannot be set by callers: {sorted(bad)}")
         now = now or utc_now()
         status = TaskStatus(fields.get("status", TaskStatus.PENDING))
         return cls(
@@ -132,15 +139,14 @@ class Task(BaseModel):
             version=1,
         )
 
-    def apply(self, changes: Dict[str, Any], now: Optional[dt.datetime] = None) -> "Task":
+    def apply(self, changes: Dict[str, Any], now: Optional[dt.datetime] = None) -> Task:
         """The next version of this task with ``changes`` applied.
 
         Entering ``completed`` stamps completed_at; leaving it clears it. Keys
         that identify or describe history (ids, timestamps, version) cannot be
         changed by callers.
         """
-        protected = {"task_id", "user_id", "created_at", "updated_at", "completed_at", "version"}
-        bad = protected & set(changes)
+        bad = PROTECTED_FIELDS & set(changes)
         if bad:
             raise ValueError(f"fields cannot be changed: {sorted(bad)}")
         now = now or utc_now()

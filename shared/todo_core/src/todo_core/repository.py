@@ -12,11 +12,14 @@ Rules it keeps:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 from todo_core import keys
 from todo_core.attributes import from_item, to_attribute, to_item
@@ -27,7 +30,7 @@ from todo_core.errors import (
     UserNotFound,
     VersionConflict,
 )
-from todo_core.models import Task, TaskPriority, TaskStatus, User, utc_now
+from todo_core.models import Task, TaskPriority, TaskStatus, User, normalize_category, utc_now
 
 MAX_PAGE_SIZE = 100
 #: A filtered list reads at most this many Query pages per call, then returns
@@ -36,6 +39,9 @@ MAX_QUERY_ROUNDS = 8
 #: Write retries when DynamoDB reports a transaction conflict (two writers on
 #: the same counter shard or activity marker) or a version race without If-Match.
 MAX_WRITE_ATTEMPTS = 4
+#: Attempts of an update or delete without an expected version when other
+#: writers keep getting in first (each attempt re-reads the latest version).
+MAX_RACE_ATTEMPTS = 8
 #: Users are marked "seen" at most this often, to keep reads cheap.
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
 
@@ -60,7 +66,12 @@ def _iso(value: dt.datetime) -> str:
 
 @dataclass(frozen=True)
 class TaskFilter:
-    """List filters; any combination is served by one Query."""
+    """List filters; any combination is served by one Query.
+
+    ``due_after`` and ``due_before`` are inclusive; either excludes undated
+    tasks. Status and priority accept their enum or its value; the category
+    is normalized as task categories are (a blank one means no filter).
+    """
 
     status: Optional[TaskStatus] = None
     priority: Optional[TaskPriority] = None
@@ -68,14 +79,37 @@ class TaskFilter:
     due_after: Optional[dt.date] = None
     due_before: Optional[dt.date] = None
 
+    def __post_init__(self) -> None:
+        # frozen: normalize through object.__setattr__, once, at construction.
+        if self.status is not None:
+            object.__setattr__(self, "status", TaskStatus(self.status))
+        if self.priority is not None:
+            object.__setattr__(self, "priority", TaskPriority(self.priority))
+        object.__setattr__(self, "category", normalize_category(self.category))
+
     @property
     def has_due_range(self) -> bool:
         return self.due_after is not None or self.due_before is not None
 
+    @property
+    def is_empty_range(self) -> bool:
+        """True when no date can satisfy both bounds."""
+        return (
+            self.due_after is not None
+            and self.due_before is not None
+            and self.due_after > self.due_before
+        )
+
     def fingerprint(self) -> str:
-        return "|".join(
-            "" if v is None else str(getattr(v, "value", v))
-            for v in (self.status, self.priority, self.category, self.due_after, self.due_before)
+        """An unambiguous text naming exactly this filter (part of a cursor's scope)."""
+        return json.dumps(
+            [
+                None if v is None else str(getattr(v, "value", v))
+                for v in (
+                    self.status, self.priority, self.category, self.due_after, self.due_before
+                )
+            ],
+            separators=(",", ":"),
         )
 
 
@@ -149,6 +183,19 @@ def _error_code(exc: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def _is_connection_error(exc: Exception) -> bool:
+    # Imported here: only failures pay for it, and todo_core imports stay light.
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
+
+
+def _race_backoff(attempt: int) -> None:
+    """Jittered pause before re-reading a task another writer just changed."""
+    time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 5)))
+
+
 def _cancellation_codes(exc: Exception) -> List[str]:
     response = getattr(exc, "response", None) or {}
     reasons = response.get("CancellationReasons")
@@ -185,6 +232,8 @@ class TodoRepository:
         except Exception as exc:
             if _error_code(exc) in _THROTTLING_CODES:
                 raise StoreUnavailable(f"DynamoDB {operation} throttled") from exc
+            if _is_connection_error(exc):
+                raise StoreUnavailable(f"DynamoDB unreachable during {operation}") from exc
             raise
 
     def _counter_update(self, deltas: Dict[str, int]) -> Dict[str, Any]:
@@ -210,7 +259,9 @@ class TodoRepository:
         }
         return {"Put": {"TableName": self._table, "Item": to_item(item)}}
 
-    def _transact(self, actions: Sequence[Dict[str, Any]], conflict: Callable[[], Exception]) -> None:
+    def _transact(
+        self, actions: Sequence[Dict[str, Any]], conflict: Callable[[], Exception]
+    ) -> None:
         """Run a transaction; the first action's failed condition raises ``conflict()``.
 
         Transaction conflicts with other writers (shared counter shards) are
@@ -282,7 +333,7 @@ class TodoRepository:
         latest version when another writer got in first: partial updates
         commute with unrelated ones, and no write is ever lost.
         """
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_RACE_ATTEMPTS):
             current = self.get_task(user_id, task_id, consistent=True)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
@@ -303,16 +354,21 @@ class TodoRepository:
             if deltas["completed"]:
                 actions.append(self._counter_update(deltas))
             try:
-                self._transact(actions, conflict=lambda: VersionConflict(current.version))
+                self._transact(
+                    actions, conflict=functools.partial(VersionConflict, current.version)
+                )
                 return updated
             except VersionConflict:
                 if expected_version is not None:
                     raise
+                _race_backoff(attempt)
         raise StoreUnavailable("the task kept changing; retry")
 
-    def delete_task(self, user_id: str, task_id: str, expected_version: Optional[int] = None) -> Task:
+    def delete_task(
+        self, user_id: str, task_id: str, expected_version: Optional[int] = None
+    ) -> Task:
         """Delete a task; returns what was deleted."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_RACE_ATTEMPTS):
             current = self.get_task(user_id, task_id, consistent=True)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
@@ -326,18 +382,21 @@ class TodoRepository:
                                 "Key": to_item(keys.task_key(user_id, task_id)),
                                 "ConditionExpression": "#v = :v",
                                 "ExpressionAttributeNames": {"#v": "version"},
-                                "ExpressionAttributeValues": {":v": to_attribute(current.version)},
+                                "ExpressionAttributeValues": {
+                                    ":v": to_attribute(current.version)
+                                },
                             }
                         },
                         self._counter_update(deltas),
                         self._activity_put(user_id, self._clock()),
                     ],
-                    conflict=lambda: VersionConflict(current.version),
+                    conflict=functools.partial(VersionConflict, current.version),
                 )
                 return current
             except VersionConflict:
                 if expected_version is not None:
                     raise
+                _race_backoff(attempt)
         raise StoreUnavailable("the task kept changing; retry")
 
     # --- listing -------------------------------------------------------------------
@@ -405,7 +464,11 @@ class TodoRepository:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         f = filters or TaskFilter()
         plan = self._plan(user_id, f)
-        scope = f"{user_id}\x1f{plan.index.name if plan.index else 'table'}\x1f{f.fingerprint()}"
+        # JSON keeps the parts apart whatever characters the user id holds.
+        scope = json.dumps(
+            [user_id, plan.index.name if plan.index else "table", f.fingerprint()],
+            separators=(",", ":"),
+        )
         key_names = keys.key_attributes_for(plan.index)
 
         request: Dict[str, Any] = {
@@ -422,6 +485,9 @@ class TodoRepository:
         if cursor:
             position = self._cursors.decode(scope, cursor)
             start_key = {name: {"S": position[name]} for name in key_names if name in position}
+        if f.is_empty_range:
+            # DynamoDB rejects BETWEEN with bounds out of order; nothing can match.
+            return Page(items=[], next_cursor=None)
 
         items: List[Dict[str, Any]] = []
         last_evaluated: Optional[Dict[str, Any]] = None
@@ -501,7 +567,8 @@ class TodoRepository:
                 "last_seen_at": _iso(now),
             }
         )
-        try:
+        # A failed condition means it exists and was seen recently: nothing to do.
+        with contextlib.suppress(VersionConflict):
             self._transact(
                 [
                     {
@@ -515,8 +582,6 @@ class TodoRepository:
                 ],
                 conflict=lambda: VersionConflict(None),
             )
-        except VersionConflict:
-            pass  # it exists and was seen recently
 
     def get_user(self, user_id: str) -> User:
         response = self._call(
@@ -547,7 +612,7 @@ class TodoRepository:
             pending = response.get("UnprocessedKeys") or {}
 
         since = now - dt.timedelta(hours=24)
-        active: set = set()
+        active: Set[str] = set()
         for day in (since.date(), now.date()):
             for shard in range(keys.ACTIVITY_SHARDS):
                 active |= self._active_users_in(keys.activity_partition(day, shard), since)
@@ -558,7 +623,7 @@ class TodoRepository:
             completed_tasks=totals["completed"],
         )
 
-    def _active_users_in(self, partition: str, since: dt.datetime) -> set:
+    def _active_users_in(self, partition: str, since: dt.datetime) -> Set[str]:
         request: Dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "#pk = :pk",
@@ -567,7 +632,7 @@ class TodoRepository:
             "ExpressionAttributeNames": {"#pk": keys.PK, "#t": "last_active_at", "#u": "user_id"},
             "ExpressionAttributeValues": {":pk": {"S": partition}, ":since": {"S": _iso(since)}},
         }
-        users = set()
+        users: Set[str] = set()
         while True:
             response = self._call("query", **request)
             users.update(item["user_id"]["S"] for item in response.get("Items", []))

@@ -1,0 +1,50 @@
+"""Job arguments the way Glue passes them: ``--NAME value`` pairs in sys.argv.
+
+Glue adds its own arguments (``--JOB_ID``, ``--JOB_RUN_ID``, ``--scriptLocation``,
+``--job-bookmark-option`` ...); they are accepted and ignored. Locally the
+same job runs as ``python -m todo_silver.job --BRONZE_BUCKET ...``; a flag
+given without a value (``--FULL_REFRESH``) means ``true``.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_glue_args(argv: Sequence[str]) -> Dict[str, str]:
+    """``["--A", "x", "--B=y", "--C"]`` -> ``{"A": "x", "B": "y", "C": "true"}``.
+
+    Positional tokens that follow no option are ignored (Glue passes none).
+    """
+    out: Dict[str, str] = {}
+    tokens: List[str] = list(argv)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if not token.startswith("--") or len(token) == 2:
+            continue
+        name = token[2:]
+        if "=" in name:
+            name, value = name.split("=", 1)
+        elif i < len(tokens) and not tokens[i].startswith("--"):
+            value = tokens[i]
+            i += 1
+        else:
+            value = "true"
+        out[name] = value
+    return out
+
+
+def as_bool(value: Optional[str], default: bool = False) -> bool:
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")

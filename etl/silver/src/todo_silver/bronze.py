@@ -1,0 +1,149 @@
+"""Reading bronze: list the objects under a prefix and fetch their bytes.
+
+Bronze lives in S3 (``s3://bucket``); for benchmarks and offline replays the
+same layout can be read from a local directory (``file:///path``). Objects are
+JSON lines, gzip-compressed in AWS (Firehose ``CompressionFormat=GZIP``) and
+plain in the emulator: compression is detected from the magic bytes, not the
+key, so both layouts (``cdc/year=/month=/...`` and ``cdc/YYYY/MM/DD/HH/``) read
+the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from todo_core import lake
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: Bronze prefixes the silver job reads, and the kind of record each holds.
+SOURCES: Tuple[Tuple[str, str], ...] = (
+    ("cdc", lake.BRONZE_CDC_PREFIX),
+    ("logs", lake.BRONZE_LOGS_PREFIX),
+)
+
+
+@dataclass(frozen=True)
+class BronzeObject:
+    key: str
+    size: int
+    #: "cdc" (change events) or "logs" (API request logs).
+    kind: str
+
+
+def decompress(data: bytes) -> bytes:
+    """Gunzip when the bytes are gzip (several members are fine), else as is."""
+    if data[:2] == GZIP_MAGIC:
+        return gzip.decompress(data)
+    return data
+
+
+def _is_data_key(key: str) -> bool:
+    name = key.rsplit("/", 1)[-1]
+    return bool(name) and not name.startswith(".") and not key.endswith("/")
+
+
+class BronzeSource:
+    """Where bronze objects come from; see :func:`open_source`."""
+
+    location: str
+
+    def list(self) -> List[BronzeObject]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read(self, key: str) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read_many(
+        self, objects: Sequence[BronzeObject], threads: int = 8
+    ) -> Iterator[Tuple[BronzeObject, bytes]]:
+        """Fetch objects concurrently (S3 latency dominates), yield in order, decompressed."""
+        if not objects:
+            return iter(())
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(objects)))) as pool:
+            results = pool.map(lambda o: (o, decompress(self.read(o.key))), objects)
+            return iter(list(results))
+
+
+class S3Source(BronzeSource):
+    def __init__(self, bucket: str, client: Any) -> None:
+        self.bucket = bucket
+        self.location = f"s3://{bucket}"
+        self._s3 = client
+
+    def list(self) -> List[BronzeObject]:
+        found: List[BronzeObject] = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for kind, prefix in SOURCES:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    if _is_data_key(obj["Key"]):
+                        found.append(BronzeObject(obj["Key"], int(obj["Size"]), kind))
+        return sorted(found, key=lambda o: o.key)
+
+    def read(self, key: str) -> bytes:
+        return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+
+class LocalSource(BronzeSource):
+    """A directory laid out like the bronze bucket (keys are relative paths)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.location = f"file://{self.root}"
+
+    def list(self) -> List[BronzeObject]:
+        found: List[BronzeObject] = []
+        for kind, prefix in SOURCES:
+            base = os.path.join(self.root, prefix)
+            for directory, _, files in os.walk(base):
+                for name in files:
+                    path = os.path.join(directory, name)
+                    key = os.path.relpath(path, self.root).replace(os.sep, "/")
+                    if _is_data_key(key):
+                        found.append(BronzeObject(key, os.path.getsize(path), kind))
+        return sorted(found, key=lambda o: o.key)
+
+    def read(self, key: str) -> bytes:
+        with open(os.path.join(self.root, key), "rb") as handle:
+            return handle.read()
+
+
+def open_source(location: str, s3_client: Optional[Any] = None) -> BronzeSource:
+    """``s3://bucket``, a bare bucket name (Glue passes those), or ``file:///dir``."""
+    if location.startswith("file://"):
+        return LocalSource(location[len("file://") :])
+    bucket = location[len("s3://") :] if location.startswith("s3://") else location
+    bucket = bucket.strip("/")
+    if s3_client is None:
+        import boto3
+
+        s3_client = boto3.client("s3")
+    return S3Source(bucket, s3_client)
+
+
+#: JSON lines compress about this well with gzip; used to budget chunks.
+GZIP_RATIO_ESTIMATE = 8
+
+
+def expanded_size(obj: BronzeObject) -> int:
+    """The object's size once decompressed (estimated for gzip)."""
+    return obj.size * GZIP_RATIO_ESTIMATE if obj.key.endswith(".gz") else obj.size
+
+
+def chunked(objects: Iterable[BronzeObject], max_bytes: int) -> Iterator[List[BronzeObject]]:
+    """Consecutive groups of objects of at most ``max_bytes`` of JSON (one object may exceed it)."""
+    chunk: List[BronzeObject] = []
+    size = 0
+    for obj in objects:
+        grown = expanded_size(obj)
+        if chunk and size + grown > max_bytes:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(obj)
+        size += grown
+    if chunk:
+        yield chunk

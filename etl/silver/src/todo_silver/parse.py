@@ -1,0 +1,223 @@
+"""Bronze change events -> one Arrow table of events that honour the contract.
+
+The contract is :class:`todo_core.events.ChangeEvent`. Validating a million
+events one by one with pydantic would dominate the run, so an object is parsed
+in bulk with pyarrow's JSON reader and checked with vectorised rules that are
+*stricter* than the model (a row they pass, the model passes too). Only rows
+they flag, and objects pyarrow cannot parse at all, go through
+:func:`todo_core.events.parse_json_line`, which has the final word: a row it
+accepts is kept, a row it rejects is quarantined with its reason.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+from pydantic import ValidationError
+
+from todo_core import events, keys
+
+#: The top-level fields, typed; the images are inferred (free-form items).
+TOP_LEVEL_SCHEMA = pa.schema(
+    [
+        ("schema_version", pa.int64()),
+        ("event_id", pa.string()),
+        ("event_name", pa.string()),
+        ("entity_type", pa.string()),
+        ("user_id", pa.string()),
+        ("keys", pa.struct([(keys.PK, pa.string()), (keys.SK, pa.string())])),
+        ("sequence_number", pa.string()),
+        ("approximate_creation_time", pa.int64()),
+    ]
+)
+ALLOWED_TOP_LEVEL = frozenset(TOP_LEVEL_SCHEMA.names) | {"new_image", "old_image"}
+_MAX_BLOCK = 64 << 20
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A bronze record that broke the contract."""
+
+    line_number: int
+    reason: str
+    record: str
+
+
+@dataclass
+class ParsedEvents:
+    #: Valid events (None when there are none).
+    table: Optional[pa.Table]
+    rejected: List[Rejected] = field(default_factory=list)
+    #: Rows that the bulk rules flagged and the model then checked one by one.
+    rechecked: int = 0
+
+
+def _read(data: bytes) -> pa.Table:
+    return pj.read_json(
+        io.BytesIO(data),
+        # One block per object (up to 64 MiB) so types are inferred over all of it.
+        read_options=pj.ReadOptions(block_size=max(1 << 20, min(len(data) + 1, _MAX_BLOCK))),
+        parse_options=pj.ParseOptions(
+            explicit_schema=TOP_LEVEL_SCHEMA, unexpected_field_behavior="infer"
+        ),
+    )
+
+
+def _column(table: pa.Table, name: str) -> Optional[pa.ChunkedArray]:
+    return table.column(name) if name in table.column_names else None
+
+
+def _escape(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.replace_substring(pc.replace_substring(values, "%", "%25"), "#", "%23")
+
+
+def suspect_mask(table: pa.Table) -> pa.ChunkedArray:
+    """True for rows the bulk rules cannot vouch for (the model decides those)."""
+    n = table.num_rows
+    extra = set(table.column_names) - ALLOWED_TOP_LEVEL
+    key_type = table.schema.field("keys").type
+    if extra or not pa.types.is_struct(key_type) or key_type.num_fields != 2:
+        # Unknown fields (the model forbids them) or keys beyond PK/SK: check all.
+        return pa.chunked_array([pa.array([True] * n, pa.bool_())])
+
+    def filled(expr: pa.ChunkedArray) -> pa.ChunkedArray:
+        return pc.fill_null(expr, False)
+
+    version = table.column("schema_version")
+    event_id = table.column("event_id")
+    event_name = table.column("event_name")
+    entity = table.column("entity_type")
+    user_id = table.column("user_id")
+    pk = pc.struct_field(table.column("keys"), keys.PK)
+    sk = pc.struct_field(table.column("keys"), keys.SK)
+    seq = table.column("sequence_number")
+    created = table.column("approximate_creation_time")
+    new_image = _column(table, "new_image")
+    old_image = _column(table, "old_image")
+    none = pa.chunked_array([pa.array([False] * n, pa.bool_())])
+    has_new = pc.is_valid(new_image) if new_image is not None else none
+    has_old = pc.is_valid(old_image) if old_image is not None else none
+
+    ok = filled(pc.equal(version, 1))
+    ok = pc.and_(ok, filled(pc.greater(pc.utf8_length(event_id), 0)))
+    ok = pc.and_(ok, filled(pc.greater(pc.utf8_length(user_id), 0)))
+    ok = pc.and_(ok, filled(pc.match_substring_regex(seq, r"^[0-9]{1,40}$")))
+    ok = pc.and_(ok, filled(pc.greater_equal(created, 0)))
+    is_insert = filled(pc.equal(event_name, "INSERT"))
+    is_modify = filled(pc.equal(event_name, "MODIFY"))
+    is_remove = filled(pc.equal(event_name, "REMOVE"))
+    ok = pc.and_(ok, pc.or_(pc.or_(is_insert, is_modify), is_remove))
+    ok = pc.and_(ok, pc.or_(pc.invert(pc.or_(is_insert, is_modify)), has_new))
+    ok = pc.and_(ok, pc.or_(pc.invert(pc.or_(is_modify, is_remove)), has_old))
+    escaped = _escape(user_id)
+    task_pk = pc.binary_join_element_wise(keys.TASK_PREFIX, escaped, "")
+    user_pk = pc.binary_join_element_wise(keys.USER_PREFIX, escaped, "")
+    is_task = pc.and_(
+        filled(pc.equal(entity, "task")),
+        pc.and_(filled(pc.equal(pk, task_pk)), filled(pc.starts_with(sk, keys.TASK_PREFIX))),
+    )
+    is_user = pc.and_(
+        filled(pc.equal(entity, "user")),
+        pc.and_(filled(pc.equal(pk, user_pk)), filled(pc.equal(sk, keys.PROFILE_SK))),
+    )
+    ok = pc.and_(ok, pc.or_(is_task, is_user))
+    return pc.invert(ok)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ())) or "event"
+            parts.append(f"{where}: {error.get('msg', '')}")
+        return "contract: " + "; ".join(parts)
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "invalid UTF-8"
+    return f"contract: {exc}"
+
+
+def _check_line(raw: bytes) -> Tuple[Optional[events.ChangeEvent], Optional[str]]:
+    try:
+        return events.parse_json_line(raw.decode("utf-8")), None
+    except (ValueError, TypeError) as exc:  # ValidationError and JSONDecodeError are ValueErrors
+        return None, _reason(exc)
+
+
+def _lines(data: bytes) -> List[Tuple[int, bytes]]:
+    """Non-blank lines with their 1-based line numbers (pyarrow skips blank ones too)."""
+    return [(n, raw) for n, raw in enumerate(data.split(b"\n"), 1) if raw.strip()]
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def parse_change_events(data: bytes) -> ParsedEvents:
+    """Valid events of one bronze object, and its rejected records with reasons."""
+    if not data.strip():
+        return ParsedEvents(None)
+    try:
+        table = _read(data)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return _parse_slowly(data)
+    suspects = suspect_mask(table)
+    flagged = pc.sum(suspects.cast(pa.int64())).as_py() or 0
+    if not flagged:
+        return ParsedEvents(table)
+    lines = _lines(data)
+    if len(lines) != table.num_rows:  # cannot map rows to lines: be exact instead
+        return _parse_slowly(data)
+    keep = pc.invert(suspects).to_pylist()
+    rejected: List[Rejected] = []
+    for row in pc.indices_nonzero(suspects).to_pylist():
+        number, raw = lines[row]
+        event, reason = _check_line(raw)
+        if event is not None:
+            keep[row] = True
+        else:
+            rejected.append(Rejected(number, reason or "contract", _text(raw)))
+    kept = table.filter(pa.array(keep, pa.bool_()))
+    return ParsedEvents(kept if kept.num_rows else None, rejected, flagged)
+
+
+def _parse_slowly(data: bytes) -> ParsedEvents:
+    """Line by line through the model; used when the bulk reader gives up."""
+    rejected: List[Rejected] = []
+    good: List[Tuple[int, bytes, bytes]] = []
+    lines = _lines(data)
+    for number, raw in lines:
+        event, reason = _check_line(raw)
+        if event is None:
+            rejected.append(Rejected(number, reason or "contract", _text(raw)))
+        else:
+            canonical = events.to_json_line(event.model_dump()).encode("utf-8")
+            good.append((number, raw, canonical))
+    if not good:
+        return ParsedEvents(None, rejected, len(lines))
+    try:
+        return ParsedEvents(_read(b"".join(c for _, _, c in good)), rejected, len(lines))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    # Valid events whose images disagree on an attribute's type: keep those
+    # that fit together, quarantine the rest (a table column has one type).
+    table: Optional[pa.Table] = None
+    for number, raw, canonical in good:
+        try:
+            one = _read(canonical)
+            table = one if table is None else pa.concat_tables(
+                [table, one], promote_options="permissive"
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            rejected.append(
+                Rejected(number, f"attribute type conflicts with other records: {exc}", _text(raw))
+            )
+    rejected.sort(key=lambda r: r.line_number)
+    return ParsedEvents(table, rejected, len(lines))

@@ -1,0 +1,271 @@
+"""TodoApi: Cognito, the HTTP API with its JWT authorizer, and the todo-api Lambda."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from todo_core.naming import ResourceNames
+from todo_platform import iam
+from todo_platform.artifacts import TODO_API, Artifacts
+from todo_platform.blocks import ServiceFunction, child, log_group, service_function
+from todo_platform.config import Settings
+from todo_platform.data import TodoData
+
+#: The API Gateway authorizer has verified the token; the app reads its claims.
+AUTH_MODE = "apigateway"
+HEALTH_ROUTE = "GET /health"
+API_ROUTE = "ANY /api/v1/{proxy+}"
+#: Served without a token when ``api.publicDocs`` is on: they describe the API,
+#: not anyone's data (FastAPI's default paths).
+DOCS_ROUTES = ("GET /docs", "GET /openapi.json")
+#: Items the function touches: the tasks, users, idempotency records and the
+#: KPI counters. Transactions are authorised per item action, so there is no
+#: separate "TransactWriteItems" permission; ConditionCheckItem covers
+#: condition-only items of a transaction.
+TABLE_ITEM_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
+TABLE_QUERY_ACTIONS = ("dynamodb:Query",)
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+
+#: One JSON object per request in the access log.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "requestTime": "$context.requestTime",
+        "ip": "$context.identity.sourceIp",
+        "httpMethod": "$context.httpMethod",
+        "path": "$context.path",
+        "routeKey": "$context.routeKey",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationError": "$context.integrationErrorMessage",
+        "authorizerError": "$context.authorizer.error",
+        "userSub": "$context.authorizer.claims.sub",
+    },
+    sort_keys=True,
+)
+
+
+def issuer_url(region: str, user_pool_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("https://cognito-idp.", region, ".amazonaws.com/", user_pool_id)
+
+
+class TodoApi(pulumi.ComponentResource):
+    """The public face: user pool and client, HTTP API, todo-api function."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        names: ResourceNames,
+        data: TodoData,
+        artifacts: Artifacts,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        super().__init__("todo:platform:TodoApi", name, None, opts)
+        cognito = settings.cognito
+        mfa_on = cognito.mfa != "OFF"
+        self.user_pool = aws.cognito.UserPool(
+            "user-pool",
+            name=names.user_pool,
+            username_attributes=["email"],
+            auto_verified_attributes=["email"],
+            username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(
+                case_sensitive=False
+            ),
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=cognito.password_min_length,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_numbers=True,
+                require_symbols=True,
+                temporary_password_validity_days=7,
+            ),
+            mfa_configuration=cognito.mfa,
+            software_token_mfa_configuration=(
+                aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
+                if mfa_on
+                else None
+            ),
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
+                recovery_mechanisms=[
+                    aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(
+                        name="verified_email", priority=1
+                    )
+                ]
+            ),
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
+                allow_admin_create_user_only=not cognito.self_signup
+            ),
+            deletion_protection="ACTIVE" if settings.data.deletion_protection else "INACTIVE",
+            opts=child(self, protect=settings.data.deletion_protection),
+        )
+        self.user_pool_client = aws.cognito.UserPoolClient(
+            "user-pool-client",
+            name=names.user_pool_client,
+            user_pool_id=self.user_pool.id,
+            generate_secret=False,
+            # ADMIN_USER_PASSWORD_AUTH is the runbook's `admin-initiate-auth
+            # --auth-flow ADMIN_NO_SRP_AUTH`; SRP is what client SDKs use.
+            explicit_auth_flows=[
+                "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                "ALLOW_REFRESH_TOKEN_AUTH",
+                "ALLOW_USER_SRP_AUTH",
+            ],
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            supported_identity_providers=["COGNITO"],
+            id_token_validity=cognito.id_token_validity_minutes,
+            access_token_validity=cognito.access_token_validity_minutes,
+            refresh_token_validity=cognito.refresh_token_validity_days,
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                id_token="minutes", access_token="minutes", refresh_token="days"
+            ),
+            opts=child(self),
+        )
+
+        # Signs pagination cursors. Generated once and kept (secret) in the
+        # stack state; `pulumi up --replace` on it rotates it.
+        self.cursor_secret = random.RandomPassword(
+            "cursor-secret", length=64, special=False, opts=child(self)
+        )
+
+        table_arn = data.table.arn
+        function_settings = settings.api.function
+        self.service: ServiceFunction = service_function(
+            self,
+            TODO_API,
+            names.api_function,
+            function_settings,
+            settings,
+            artifacts,
+            data.logs_key,
+            environment={
+                "STAGE": settings.stage,
+                "TABLE_NAME": data.table.name,
+                "CURSOR_SECRET": self.cursor_secret.result,
+                "AUTH_MODE": AUTH_MODE,
+                "COGNITO_USER_POOL_ID": self.user_pool.id,
+                "COGNITO_CLIENT_ID": self.user_pool_client.id,
+                "IDEMPOTENCY_TTL_SECONDS": str(settings.api.idempotency_ttl_seconds),
+                "POWERTOOLS_SERVICE_NAME": TODO_API.package,
+                "LOG_LEVEL": function_settings.log_level,
+            },
+            statements=[
+                iam.allow(TABLE_ITEM_ACTIONS, [table_arn], sid="TableItems"),
+                iam.allow(
+                    TABLE_QUERY_ACTIONS,
+                    [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
+                    sid="QueryTableAndIndexes",
+                ),
+                iam.kms_user(data.table_key.arn, TABLE_KEY_ACTIONS, sid="UseTableKey"),
+            ],
+            log_group_name=names.api_log_group,
+        )
+        self.function = self.service.function
+
+        self.http_api = aws.apigatewayv2.Api(
+            "http-api",
+            name=names.api,
+            protocol_type="HTTP",
+            description=f"Todo API with Insights ({settings.stage})",
+            opts=child(self),
+        )
+        self.authorizer = aws.apigatewayv2.Authorizer(
+            "jwt-authorizer",
+            api_id=self.http_api.id,
+            name=f"{names.user_pool}-jwt",
+            authorizer_type="JWT",
+            identity_sources=["$request.header.Authorization"],
+            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                issuer=issuer_url(settings.region, self.user_pool.id),
+                audiences=[self.user_pool_client.id],
+            ),
+            opts=child(self),
+        )
+        self.integration = aws.apigatewayv2.Integration(
+            "lambda-integration",
+            api_id=self.http_api.id,
+            integration_type="AWS_PROXY",
+            integration_uri=self.function.arn,
+            integration_method="POST",
+            payload_format_version="2.0",
+            opts=child(self),
+        )
+        target = pulumi.Output.concat("integrations/", self.integration.id)
+        public_routes = [HEALTH_ROUTE, *(DOCS_ROUTES if settings.api.public_docs else ())]
+        self.routes = {}
+        for route_key in public_routes:
+            self.routes[route_key] = aws.apigatewayv2.Route(
+                _route_logical_name(route_key),
+                api_id=self.http_api.id,
+                route_key=route_key,
+                target=target,
+                authorization_type="NONE",
+                opts=child(self),
+            )
+        self.routes[API_ROUTE] = aws.apigatewayv2.Route(
+            _route_logical_name(API_ROUTE),
+            api_id=self.http_api.id,
+            route_key=API_ROUTE,
+            target=target,
+            authorization_type="JWT",
+            authorizer_id=self.authorizer.id,
+            opts=child(self),
+        )
+
+        self.access_logs = log_group(
+            self, "access-logs", f"/aws/apigateway/{names.api}/access", settings, data.logs_key
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            "default-stage",
+            api_id=self.http_api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=settings.api.throttling_rate_limit,
+                throttling_burst_limit=settings.api.throttling_burst_limit,
+                detailed_metrics_enabled=True,
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            opts=child(self, depends_on=list(self.routes.values())),
+        )
+        aws.lambda_.Permission(
+            "api-invokes-function",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.http_api.execution_arn, "/*/*"),
+            opts=child(self),
+        )
+
+        self.endpoint: pulumi.Output[str] = self.stage.invoke_url
+        self.register_outputs(
+            {
+                "apiEndpoint": self.endpoint,
+                "userPoolId": self.user_pool.id,
+                "userPoolClientId": self.user_pool_client.id,
+            }
+        )
+
+
+def _route_logical_name(route_key: str) -> str:
+    """``GET /health`` -> ``route-get-health``; ``ANY /api/v1/{proxy+}`` -> ``route-any-api-v1-proxy``."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in route_key.lower())
+    return "route-" + "-".join(part for part in cleaned.split("-") if part)

@@ -1,0 +1,306 @@
+"""Building blocks the components share: keys, log groups, buckets, functions.
+
+Each block creates the resource together with what makes it safe (a key with
+rotation, a log group with retention and encryption, a bucket with every
+protection, a function with its own log group and least-privilege role), so a
+component cannot forget one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from todo_platform import iam
+from todo_platform.artifacts import Artifacts, Deployable
+from todo_platform.config import FunctionSettings, LifecycleSettings, Settings
+
+LAMBDA_RUNTIME = "python3.12"
+
+
+def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]
+
+
+# --- KMS ------------------------------------------------------------------------
+
+
+def kms_key(
+    parent: pulumi.Resource,
+    key: str,
+    alias: str,
+    description: str,
+    account_id: str,
+    settings: Settings,
+    service_statements: Sequence[iam.Statement] = (),
+    region: Optional[str] = None,
+) -> aws.kms.Key:
+    """A customer-managed key with yearly rotation and an alias."""
+    kms = aws.kms.Key(
+        f"{key}-key",
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=settings.data.kms_deletion_window_days,
+        policy=iam.key_policy(account_id, service_statements),
+        region=region,
+        opts=child(parent),
+    )
+    aws.kms.Alias(
+        f"{key}-key-alias",
+        name=f"alias/{alias}",
+        target_key_id=kms.key_id,
+        region=region,
+        opts=child(parent),
+    )
+    return kms
+
+
+def logs_key_statement(region: str, account_id: str) -> iam.Statement:
+    """Lets CloudWatch Logs encrypt this account's log groups in ``region`` with the key."""
+    return iam.service_key_use(
+        "CloudWatchLogsEncryptsLogGroups",
+        f"logs.{region}.amazonaws.com",
+        ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        condition={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": (
+                    f"arn:aws:logs:{region}:{account_id}:log-group:*"
+                )
+            }
+        },
+    )
+
+
+# --- logs -------------------------------------------------------------------------
+
+
+def log_group(
+    parent: pulumi.Resource,
+    key: str,
+    name: str,
+    settings: Settings,
+    logs_key: aws.kms.Key,
+) -> aws.cloudwatch.LogGroup:
+    """A log group with the stage's retention, encrypted with the logs key."""
+    return aws.cloudwatch.LogGroup(
+        key,
+        name=name,
+        retention_in_days=settings.logs.retention_days,
+        kms_key_id=logs_key.arn,
+        opts=child(parent),
+    )
+
+
+# --- S3 ---------------------------------------------------------------------------
+
+
+def tls_only_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Deny every request that does not use TLS, whoever makes it."""
+    return iam.document(
+        [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    )
+
+
+def _lifecycle_rules(
+    lifecycle: Optional[LifecycleSettings],
+    noncurrent_days: int,
+    extra: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs],
+) -> List[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    rules: List[aws.s3.BucketLifecycleConfigurationRuleArgs] = []
+    if lifecycle is not None:
+        transitions = []
+        for days, storage_class in (
+            (lifecycle.infrequent_access_days, "STANDARD_IA"),
+            (lifecycle.glacier_days, lifecycle.glacier_storage_class),
+            (lifecycle.deep_archive_days, "DEEP_ARCHIVE"),
+        ):
+            if days is not None:
+                transitions.append(
+                    aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                        days=days, storage_class=storage_class
+                    )
+                )
+        rules.append(
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="storage-class-schedule",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                transitions=transitions,
+                expiration=(
+                    aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=lifecycle.expiration_days
+                    )
+                    if lifecycle.expiration_days is not None
+                    else None
+                ),
+            )
+        )
+    rules.append(
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="housekeeping",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+            noncurrent_version_expiration=(
+                aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=noncurrent_days
+                )
+            ),
+            abort_incomplete_multipart_upload=(
+                aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=7
+                )
+            ),
+        )
+    )
+    rules.extend(extra)
+    return rules
+
+
+def secure_bucket(
+    parent: pulumi.Resource,
+    key: str,
+    bucket_name: str,
+    kms_key_arn: pulumi.Input[str],
+    settings: Settings,
+    lifecycle: Optional[LifecycleSettings],
+    noncurrent_days: int,
+    extra_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] = (),
+) -> aws.s3.Bucket:
+    """A private, versioned, SSE-KMS, TLS-only bucket with a lifecycle."""
+    bucket = aws.s3.Bucket(
+        f"{key}-bucket",
+        bucket=bucket_name,
+        force_destroy=settings.lake.force_destroy,
+        opts=child(parent),
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{key}-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=child(parent),
+    )
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{key}-public-access-block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child(parent),
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{key}-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                ),
+                # One data key per bucket instead of per object: far fewer KMS calls.
+                bucket_key_enabled=True,
+            )
+        ],
+        opts=child(parent),
+    )
+    versioning = aws.s3.BucketVersioning(
+        f"{key}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+            status="Enabled"
+        ),
+        opts=child(parent),
+    )
+    aws.s3.BucketPolicy(
+        f"{key}-tls-only",
+        bucket=bucket.id,
+        policy=tls_only_policy(bucket.arn),
+        opts=child(parent, depends_on=[public_access]),
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        f"{key}-lifecycle",
+        bucket=bucket.id,
+        rules=_lifecycle_rules(lifecycle, noncurrent_days, extra_rules),
+        opts=child(parent, depends_on=[versioning]),
+    )
+    return bucket
+
+
+# --- Lambda ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceFunction:
+    """A deployed Lambda with the resources that belong to it."""
+
+    deployable: Deployable
+    name: str
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+    log_group: aws.cloudwatch.LogGroup
+
+
+def service_function(
+    parent: pulumi.Resource,
+    deployable: Deployable,
+    name: str,
+    function_settings: FunctionSettings,
+    settings: Settings,
+    artifacts: Artifacts,
+    logs_key: aws.kms.Key,
+    environment: Dict[str, pulumi.Input[str]],
+    statements: Sequence[iam.Statement],
+    log_group_name: Optional[str] = None,
+) -> ServiceFunction:
+    """A Lambda from its built zip, with its log group and a role granting only ``statements``.
+
+    ``log_group_name`` defaults to Lambda's own convention, ``/aws/lambda/<name>``.
+    """
+    key = deployable.key
+    group_name = log_group_name or f"/aws/lambda/{name}"
+    group = log_group(parent, f"{key}-logs", group_name, settings, logs_key)
+    role = aws.iam.Role(
+        f"{key}-role",
+        assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+        description=f"Execution role of {name}",
+        opts=child(parent),
+    )
+    policy = aws.iam.RolePolicy(
+        f"{key}-policy",
+        role=role.id,
+        policy=iam.document([iam.log_writer(group.arn), iam.xray_writer(), *statements]),
+        opts=child(parent),
+    )
+    function = aws.lambda_.Function(
+        deployable.function_logical_name,
+        name=name,
+        description=deployable.package,
+        role=role.arn,
+        runtime=LAMBDA_RUNTIME,
+        handler=deployable.entry,
+        code=pulumi.FileArchive(str(artifacts.lambda_zip(deployable))),
+        architectures=[settings.lambda_architecture],
+        memory_size=function_settings.memory_mb,
+        timeout=function_settings.timeout_seconds,
+        reserved_concurrent_executions=function_settings.reserved_concurrency,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="JSON", log_group=group.name
+        ),
+        # The log group must exist first, or Lambda creates one without retention.
+        opts=child(parent, depends_on=[group, policy]),
+    )
+    return ServiceFunction(deployable, name, function, role, policy, group)

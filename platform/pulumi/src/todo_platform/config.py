@@ -1,0 +1,247 @@
+"""The stack configuration, read once into typed, validated settings.
+
+Every knob that differs between stages lives in ``Pulumi.<stage>.yaml`` under
+the project's namespace (``todo-platform:<section>``), one structured object
+per section. :func:`load_settings` is the only place that touches
+``pulumi.Config``; components receive the resulting :class:`Settings` and never
+read configuration themselves. Unknown keys are errors, so a typo in a stack
+file fails the preview instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, Literal, Optional
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+from todo_core.naming import PROJECT
+
+#: The Pulumi project name (``Pulumi.yaml``); also the configuration namespace.
+PULUMI_PROJECT = "todo-platform"
+#: Overrides where the built artifacts are read from (tests point it at a temp dir).
+ARTIFACTS_DIR_ENV = "TODO_ARTIFACTS_DIR"
+#: ``platform/pulumi`` - relative paths in the configuration are resolved against it.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+#: ``python3 noxfile.py -s build`` writes here by default.
+DEFAULT_ARTIFACTS_DIR = PROJECT_DIR.parent.parent / "dist"
+
+#: The retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+     2557, 2922, 3288, 3653}
+)
+
+#: The configuration sections, as they are spelled in the stack files.
+SECTIONS = (
+    "tags", "logs", "data", "cognito", "api", "cdc", "metricsCollector", "lake", "etl",
+    "alarms", "alerts",
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class TagSettings(_Model):
+    """The cost-allocation tags (Project and Environment are derived, not configured)."""
+
+    owner: str = Field(min_length=1)
+    cost_center: str = Field(min_length=1)
+
+
+class LogSettings(_Model):
+    retention_days: int
+
+    @field_validator("retention_days")
+    @classmethod
+    def _valid_retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts only {sorted(LOG_RETENTION_DAYS)}")
+        return value
+
+
+class DataSettings(_Model):
+    deletion_protection: bool
+    point_in_time_recovery: bool = True
+    #: How long a scheduled KMS key deletion waits (7-30 days).
+    kms_deletion_window_days: int = Field(ge=7, le=30)
+
+
+class CognitoSettings(_Model):
+    password_min_length: int = Field(ge=8, le=99)
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = "OFF"
+    self_signup: bool = False
+    id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_validity_days: int = Field(default=30, ge=1, le=3650)
+
+
+class FunctionSettings(_Model):
+    memory_mb: int = Field(ge=128, le=10240)
+    timeout_seconds: int = Field(ge=1, le=900)
+    #: ``None`` leaves the function on the account's unreserved pool.
+    reserved_concurrency: Optional[int] = Field(default=None, ge=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ApiSettings(_Model):
+    function: FunctionSettings
+    idempotency_ttl_seconds: int = Field(default=86400, ge=60)
+    throttling_rate_limit: float = Field(gt=0)
+    throttling_burst_limit: int = Field(gt=0)
+    #: Serve ``GET /docs`` and ``GET /openapi.json`` without a token.
+    public_docs: bool = False
+
+
+class CdcSettings(_Model):
+    function: FunctionSettings
+    batch_size: int = Field(ge=1, le=10000)
+    maximum_batching_window_seconds: int = Field(ge=0, le=300)
+    maximum_retry_attempts: int = Field(ge=0, le=10000)
+    maximum_record_age_seconds: int = Field(ge=60, le=604800)
+    parallelization_factor: int = Field(default=1, ge=1, le=10)
+
+
+class MetricsCollectorSettings(_Model):
+    function: FunctionSettings
+    schedule_expression: str = Field(pattern=r"^(rate|cron)\(.+\)$")
+
+
+class LifecycleSettings(_Model):
+    """One layer's storage-class schedule (days after object creation)."""
+
+    infrequent_access_days: Optional[int] = Field(default=None, ge=30)
+    glacier_days: Optional[int] = Field(default=None, ge=1)
+    #: GLACIER_IR keeps objects queryable by Athena; GLACIER does not.
+    glacier_storage_class: Literal["GLACIER", "GLACIER_IR"] = "GLACIER"
+    deep_archive_days: Optional[int] = Field(default=None, ge=1)
+    expiration_days: Optional[int] = Field(default=None, ge=1)
+    noncurrent_version_expiration_days: int = Field(default=90, ge=1)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> "LifecycleSettings":
+        days = [
+            d
+            for d in (
+                self.infrequent_access_days, self.glacier_days, self.deep_archive_days,
+                self.expiration_days,
+            )
+            if d is not None
+        ]
+        if days != sorted(days) or len(set(days)) != len(days):
+            raise ValueError("lifecycle days must increase: IA < Glacier < Deep Archive < expiry")
+        return self
+
+
+class LakeSettings(_Model):
+    force_destroy: bool
+    bronze: LifecycleSettings
+    silver: LifecycleSettings
+    gold: LifecycleSettings
+    artifacts_noncurrent_version_expiration_days: int = Field(default=30, ge=1)
+    athena_results_expiration_days: int = Field(default=30, ge=1)
+    firehose_buffering_interval_seconds: int = Field(ge=0, le=900)
+    firehose_buffering_size_mb: int = Field(ge=1, le=128)
+
+
+class EtlSettings(_Model):
+    #: Python-shell jobs accept exactly 0.0625 or 1 DPU.
+    glue_max_capacity: Literal[0.0625, 1.0]
+    glue_timeout_minutes: int = Field(ge=1, le=2880)
+    glue_max_retries: int = Field(default=0, ge=0, le=10)
+    schedule: str = Field(pattern=r"^cron\(.+\)$")
+    schedule_enabled: bool = True
+    athena_bytes_scanned_cutoff: int = Field(ge=10 * 1024 * 1024)
+
+
+class AlarmSettings(_Model):
+    api_5xx_per_minute: float = 1
+    api_latency_p95_ms: float = 500
+    api_4xx_per_period: float = 10
+    lambda_errors: float = 5
+    lambda_duration_ms: float = 5000
+    iterator_age_ms: float = 60000
+    firehose_freshness_seconds: float = 900
+    dynamodb_cost_usd: float = 50
+    lambda_cost_usd: float = 20
+
+
+class AlertSettings(_Model):
+    #: Subscribed to the alert topic when set (the address must confirm it).
+    email: Optional[str] = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class Settings(_Model):
+    """Everything a stage is deployed with."""
+
+    stage: str
+    region: str
+    project: str = PROJECT
+    lambda_architecture: Literal["x86_64", "arm64"] = "x86_64"
+    artifacts_dir: Path
+    tags: TagSettings
+    logs: LogSettings
+    data: DataSettings
+    cognito: CognitoSettings
+    api: ApiSettings
+    cdc: CdcSettings
+    metrics_collector: MetricsCollectorSettings
+    lake: LakeSettings
+    etl: EtlSettings
+    alarms: AlarmSettings
+    alerts: AlertSettings
+
+    @property
+    def default_tags(self) -> Dict[str, str]:
+        """The four tags every taggable resource carries."""
+        return {
+            "Project": self.project,
+            "Owner": self.tags.owner,
+            "Environment": self.stage,
+            "CostCenter": self.tags.cost_center,
+        }
+
+
+def resolve_artifacts_dir(configured: Optional[str]) -> Path:
+    """The environment variable wins over the stack setting, which wins over ``dist/``."""
+    raw = os.environ.get(ARTIFACTS_DIR_ENV) or configured
+    if not raw:
+        return DEFAULT_ARTIFACTS_DIR
+    path = Path(raw)
+    return path if path.is_absolute() else (PROJECT_DIR / path).resolve()
+
+
+def settings_from_mapping(
+    stage: str, region: str, sections: Dict[str, Any], artifacts_dir: Optional[str] = None,
+    lambda_architecture: Optional[str] = None,
+) -> Settings:
+    """Build and validate :class:`Settings` from plain values (the stack file's shape)."""
+    data: Dict[str, Any] = dict(sections)
+    data.update(stage=stage, region=region, artifacts_dir=resolve_artifacts_dir(artifacts_dir))
+    if lambda_architecture:
+        data["lambdaArchitecture"] = lambda_architecture
+    return Settings.model_validate(data)
+
+
+def load_settings() -> Settings:
+    """Read the current stack's configuration: the only call of ``pulumi.Config``."""
+    config = pulumi.Config(PULUMI_PROJECT)
+    region = pulumi.Config("aws").require("region")
+    stage = config.get("stage") or pulumi.get_stack()
+    sections = {}
+    for name in SECTIONS:
+        value = config.get_object(name)
+        if value is not None:
+            sections[name] = value
+    return settings_from_mapping(
+        stage,
+        region,
+        sections,
+        artifacts_dir=config.get("artifactsDir"),
+        lambda_architecture=config.get("lambdaArchitecture"),
+    )

@@ -1,0 +1,125 @@
+"""FirehoseDelivery: retries exactly the rejected entries, bounded, with jittered backoff."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, List
+
+import pytest
+from botocore.exceptions import ReadTimeoutError
+from conftest import FakeFirehose, client_error
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cdc_processor.delivery import FirehoseDelivery, RetryPolicy
+
+
+def _payloads(n: int) -> List[bytes]:
+    return [f'{{"n":{i}}}\n'.encode() for i in range(n)]
+
+
+def _delivery(fake: FakeFirehose, sleeps: List[float], **policy: Any) -> FirehoseDelivery:
+    return FirehoseDelivery(fake, "stream", RetryPolicy(**policy), sleep=sleeps.append, rand=lambda: 1.0)
+
+
+def test_backoff_doubles_up_to_the_cap_and_sleeps_before_each_retry_only() -> None:
+    fake = FakeFirehose(lambda n, datas: client_error("ThrottlingException"))
+    sleeps: List[float] = []
+
+    report = _delivery(fake, sleeps, max_attempts=6, base_seconds=0.1, cap_seconds=0.5).deliver(_payloads(3))
+
+    assert sleeps == pytest.approx([0.1, 0.2, 0.4, 0.5, 0.5])
+    assert report.calls == 6
+    assert sorted(report.failed) == [0, 1, 2]
+    assert set(report.failed.values()) == {"ThrottlingException"}
+
+
+@given(
+    retry=st.integers(min_value=1, max_value=60),
+    draw=st.floats(min_value=0, max_value=1),
+    base=st.floats(min_value=0, max_value=5),
+    cap=st.floats(min_value=0, max_value=30),
+)
+def test_full_jitter_stays_between_zero_and_the_capped_exponential(
+    retry: int, draw: float, base: float, cap: float
+) -> None:
+    pause = RetryPolicy(base_seconds=base, cap_seconds=cap).backoff(retry, lambda: draw)
+    assert 0 <= pause <= min(cap, base * 2 ** (retry - 1)) + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    count=st.integers(min_value=1, max_value=40),
+    attempts=st.integers(min_value=1, max_value=6),
+)
+def test_any_failure_pattern_every_entry_is_accepted_once_or_reported(
+    data: st.DataObject, count: int, attempts: int
+) -> None:
+    """Whatever Firehose rejects, call after call: accepted once, or in ``failed``; never both, never neither."""
+    codes = st.one_of(st.none(), st.sampled_from(["ServiceUnavailableException", "InternalFailure"]))
+
+    def plan(n: int, datas: List[bytes]) -> Any:
+        if data.draw(st.booleans(), label="whole call fails"):
+            return client_error("ServiceUnavailableException", 503)
+        return [data.draw(codes, label="entry code") for _ in datas]
+
+    fake = FakeFirehose(plan)
+    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=attempts), sleep=lambda s: None).deliver(
+        _payloads(count)
+    )
+
+    accepted = [int(d[5:-2]) for d in fake.accepted]
+    assert len(accepted) == len(set(accepted)), "an accepted entry is never sent again"
+    assert sorted(accepted + sorted(report.failed)) == list(range(count))
+    assert report.calls <= attempts
+    for previous, current in zip(fake.calls, fake.calls[1:]):
+        assert set(current) <= set(previous), "a retry re-sends a subset of the previous call"
+
+
+def test_read_timeouts_are_retried() -> None:
+    fake = FakeFirehose(lambda n, datas: ReadTimeoutError(endpoint_url="http://x") if n == 0 else None)
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(4))
+
+    assert report.failed == {} and report.retried == 4 and len(fake.accepted) == 4
+
+
+def test_a_malformed_answer_resends_the_whole_chunk() -> None:
+    class Lying(FakeFirehose):
+        def put_record_batch(self, **kwargs: Any) -> Any:
+            response = super().put_record_batch(**kwargs)
+            if len(self.calls) == 1:
+                return {"FailedPutCount": 1, "RequestResponses": []}
+            return response
+
+    fake = Lying()
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(3))
+
+    assert report.failed == {}
+    assert fake.calls[1] == fake.calls[0], "duplicates rather than losses"
+
+
+def test_deadline_stops_retrying_and_reports_why() -> None:
+    fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas))
+    clock = iter([10.0, 10.0, 2.5])
+    delivery = FirehoseDelivery(
+        fake, "s", RetryPolicy(max_attempts=10, deadline_margin_seconds=3.0), sleep=lambda s: None,
+        rand=random.Random(1).random,
+    )
+
+    report = delivery.deliver(_payloads(2), remaining_seconds=lambda: next(clock))
+
+    assert report.calls == 3
+    assert report.failed == {0: "InternalFailure (deadline reached)", 1: "InternalFailure (deadline reached)"}
+
+
+def test_chunks_are_delivered_independently() -> None:
+    fake = FakeFirehose(lambda n, datas: client_error("ServiceUnavailableException", 503) if n == 0 else None)
+
+    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=1), sleep=lambda s: None, max_records=2).deliver(
+        _payloads(5)
+    )
+
+    assert sorted(report.failed) == [0, 1], "only the first chunk's call failed"
+    assert [len(c) for c in fake.calls] == [2, 2, 1]

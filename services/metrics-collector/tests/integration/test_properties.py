@@ -1,0 +1,107 @@
+"""The 24-hour activity window at its edges, and random workloads against the model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from typing import Any, List, Tuple
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workload import Workload
+
+from metrics_collector import collector
+from metrics_collector.publisher import MetricsPublisher
+from metrics_collector.settings import Settings
+from todo_core import keys
+from todo_core.cursor import CursorCodec
+from todo_core.models import utc_now
+from todo_core.repository import TodoRepository
+
+pytestmark = pytest.mark.integration
+
+
+def test_active_users_window_is_the_24_hours_before_the_run(
+    repo_factory: Any, table: str, stage: str, dynamodb: Any, cloudwatch: Any
+) -> None:
+    # 03:00 tomorrow: the window spans two daily activity partitions.
+    run_at = (utc_now() + dt.timedelta(days=1)).replace(hour=3, minute=0, second=0, microsecond=0)
+    w = Workload(repo_factory, run_at=run_at)
+    second = 1 / 3600
+    w.create("in-by-a-second", "t1", hours_ago=24 - second)
+    w.create("exactly-24h", "t2", hours_ago=24)
+    w.create("out-by-a-second", "t3", hours_ago=24 + second)
+    w.create("yesterday-evening", "t4", hours_ago=5)
+    w.create("today", "t5", hours_ago=1)
+    w.create("two-days-ago", "t6", hours_ago=49)
+    w.create("late-writer", "t7", hours_ago=30)
+    w.update("t7", hours_ago=24 - second, status="completed")
+    w.create("deleter", "t8", hours_ago=40)
+    w.delete("t8", hours_ago=2)
+
+    kpis = collector.collect(
+        collector.repository_for(Settings(stage=stage, table_name=table), dynamodb),
+        MetricsPublisher(cloudwatch, "TodoApi/CustomMetrics"),
+        stage,
+        now=run_at,
+    )
+
+    # in-by-a-second, exactly-24h, yesterday-evening, today, late-writer, deleter
+    assert kpis.active_users == 6 == w.truth.expected(run_at)["ActiveUsers"]
+
+
+Step = Tuple[str, int, int, str]
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["seen", "create", "create", "update", "update", "delete"]),
+        st.integers(0, 4),  # user
+        st.integers(0, 50),  # which existing task (modulo)
+        st.sampled_from(["pending", "in_progress", "completed", "cancelled"]),
+    ),
+    max_size=25,
+)
+hours = st.lists(st.floats(0, 60, allow_nan=False), min_size=25, max_size=25).map(
+    lambda xs: sorted(xs, reverse=True)  # a script runs forward in time
+)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(script=steps, times=hours)
+def test_random_workloads_publish_their_ground_truth(
+    local_stack: Any, cloudwatch: Any, script: List[Step], times: List[float]
+) -> None:
+    dynamodb = local_stack.client("dynamodb")
+    table = f"todo-app-data-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(**keys.TABLE_SPEC.create_table_request(table))
+    try:
+        w = Workload(
+            lambda clock: TodoRepository(
+                dynamodb, table, CursorCodec(secrets.token_bytes(32)), clock=clock
+            ),
+            run_at=utc_now(),
+        )
+        for (op, user_index, pick, status), ago in zip(script, times):
+            user = f"user-{user_index}"
+            existing = sorted(name for name, (owner, _) in w.truth.tasks.items() if owner == user)
+            if op == "seen":
+                w.seen(user, ago)
+            elif op == "create" or not existing:
+                w.create(user, f"task-{len(w.ids)}", status=status, hours_ago=ago)
+            elif op == "update":
+                w.update(existing[pick % len(existing)], hours_ago=ago, status=status)
+            else:
+                w.delete(existing[pick % len(existing)], hours_ago=ago)
+
+        stage = "p" + uuid.uuid4().hex[:10]
+        kpis = collector.run(Settings(stage=stage, table_name=table), dynamodb, cloudwatch, now=w.run_at)
+
+        expected = w.truth.expected(w.run_at)
+        assert kpis.by_name() == pytest.approx(expected, rel=1e-12)
+    finally:
+        dynamodb.delete_table(TableName=table)

@@ -1,0 +1,145 @@
+"""The objects a container keeps between requests, created when first needed.
+
+boto3, the DynamoDB client, Powertools' idempotency layer and the JWKS
+client are built on first use, not at import: the Lambda init phase then
+only pays for the web framework, and ``/health`` never touches AWS. Tests
+and benchmarks inject their own repository, idempotency store or verifier.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Mapping, Optional, TypeVar
+
+from todo_api.auth import AuthError, JwtVerifier, Principal, apigateway_claims, bearer_token, principal_from_claims
+from todo_api.idempotency import Idempotency
+from todo_api.observability import logger
+from todo_api.service import TaskService
+from todo_api.settings import Settings
+
+T = TypeVar("T")
+
+
+def dynamodb_client() -> Any:
+    """A plain boto3 client; AWS_ENDPOINT_URL points it at the emulator locally."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        config=Config(
+            # Throttling is retried by botocore first; what still fails is a 503.
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=5,
+            max_pool_connections=32,
+        ),
+    )
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        repository: Any = None,
+        idempotency: Optional[Idempotency] = None,
+        verifier: Optional[JwtVerifier] = None,
+        client_factory: Callable[[], Any] = dynamodb_client,
+    ) -> None:
+        self.settings = settings
+        self.offload = settings.offload_blocking_io
+        self._client_factory = client_factory
+        self._client: Any = None
+        self._repository = repository
+        self._idempotency = idempotency
+        self._verifier = verifier
+        self._service: Optional[TaskService] = None
+        self._lock = threading.Lock()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        value = getattr(self, name)
+        if value is None:
+            with self._lock:
+                value = getattr(self, name)
+                if value is None:
+                    value = build()
+                    setattr(self, name, value)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def client(self) -> Any:
+        return self._once("_client", self._client_factory)
+
+    @property
+    def repository(self) -> Any:
+        def build() -> Any:
+            from todo_core.cursor import CursorCodec
+            from todo_core.repository import TodoRepository
+
+            self.settings.require_data_settings()
+            codec = CursorCodec(self.settings.cursor_secret.encode("utf-8"))
+            return TodoRepository(self.client, self.settings.table_name, codec)
+
+        return self._once("_repository", build)
+
+    @property
+    def service(self) -> TaskService:
+        return self._once("_service", lambda: TaskService(self.repository))
+
+    @property
+    def idempotency(self) -> Idempotency:
+        def build() -> Idempotency:
+            self.settings.require_data_settings()
+            return Idempotency(
+                self.client,
+                self.settings.table_name,
+                ttl_seconds=self.settings.idempotency_ttl_seconds,
+                in_flight_seconds=self.settings.idempotency_in_flight_seconds,
+            )
+
+        return self._once("_idempotency", build)
+
+    @property
+    def verifier(self) -> JwtVerifier:
+        s = self.settings
+
+        def build() -> JwtVerifier:
+            if not s.cognito_client_id:
+                raise RuntimeError("missing configuration: COGNITO_CLIENT_ID")
+            return JwtVerifier(
+                s.jwks_url,
+                s.issuer,
+                s.cognito_client_id,
+                leeway_seconds=s.jwt_leeway_seconds,
+                jwks_cache_seconds=s.jwks_cache_seconds,
+                refresh_cooldown_seconds=s.jwks_refresh_cooldown_seconds,
+            )
+
+        return self._once("_verifier", build)
+
+    def authenticate(self, authorization: Optional[str], event: Optional[Mapping[str, Any]]) -> Principal:
+        """The caller, from the configured auth mode; records the user as seen."""
+        if self.settings.auth_mode == "apigateway":
+            found, claims = apigateway_claims(event)
+            if not found:
+                raise AuthError("no authorizer claims in the request context", token_present=False)
+            principal = principal_from_claims(claims, self.settings.cognito_client_id)
+        else:
+            principal = self.verifier.verify(bearer_token(authorization))
+        try:
+            self.service.touch_user(principal)
+        except Exception:
+            # Best effort: the profile catches up on a later request, and
+            # /users/me creates it on demand. Never fail a task request for it.
+            logger.warning("could not record the user as seen", exc_info=True,
+                           extra={"user_id": principal.user_id, "component": "lambda-sync"})
+        return principal
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking (AWS) work: inline on Lambda, in a worker thread under uvicorn."""
+        if self.offload:
+            from starlette.concurrency import run_in_threadpool
+
+            return await run_in_threadpool(functools.partial(function, *args))
+        return function(*args)

@@ -1,0 +1,179 @@
+"""Idempotent writes with the ``Idempotency-Key`` header (IETF httpapi draft).
+
+Built on Powertools' Idempotency utility (its orchestration: in-progress
+marker, completion record, payload validation, deletion of the marker when
+the operation raises). This module adds what an HTTP API needs on top:
+
+* keys are scoped to the caller: the record is ``IDEMPOTENCY#<user>#<key>``
+  (spelled by ``todo_core.keys.idempotency_key``, escaped), so two users can
+  use the same key without ever seeing each other's responses;
+* the request fingerprint is the method, the path, the If-Match header and the
+  validated body: the same key with a different request is 422;
+* the same key while the first request is in flight is 409;
+* the stored response (status, selected headers, body) is replayed with
+  ``Idempotent-Replayed: true``;
+* a request that ends in a server error raises, so Powertools deletes the
+  in-progress marker and a retry runs again; client errors the operation
+  decides (404, 412) are results and are replayed like successes;
+* records expire through DynamoDB TTL on ``todo_core.keys.TTL_ATTRIBUTE``
+  after ``IDEMPOTENCY_TTL_SECONDS`` (24 h by default); an in-flight marker of
+  a request that died expires after the invocation's remaining time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from todo_core import keys
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+#: Visible ASCII without quotes or backslash (a structured-field token or the
+#: inside of an sf-string): what clients put in practice, UUIDs included.
+_KEY_RE = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
+#: Response headers worth replaying; the rest are recomputed per response.
+REPLAYED_HEADERS = ("location", "etag")
+
+
+class MalformedIdempotencyKey(ValueError):
+    pass
+
+
+class IdempotencyConflict(Exception):
+    """The same key is already being processed (409)."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The same key was used with a different request (422)."""
+
+
+class IdempotencyStoreError(Exception):
+    """The idempotency records could not be read or written (503)."""
+
+
+def parse_idempotency_key(value: Optional[str]) -> Optional[str]:
+    """The key of an ``Idempotency-Key`` header, or None when absent.
+
+    The draft defines the value as a structured-field String
+    (``"8e03978e-..."``); many clients send it bare (``task-creation-123``, as
+    the operations runbook does). Both are accepted; anything else is
+    malformed.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    if not value:
+        raise MalformedIdempotencyKey("the Idempotency-Key header is empty")
+    if len(value) > MAX_KEY_LENGTH:
+        raise MalformedIdempotencyKey(f"the Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+    if not _KEY_RE.match(value):
+        raise MalformedIdempotencyKey("the Idempotency-Key must be visible ASCII characters")
+    return value
+
+
+def record_id(user_id: str, key: str) -> str:
+    """The caller-scoped record id; injective in (user, key)."""
+    return f"{keys.escape(user_id)}#{keys.escape(key)}"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """What an operation produced, as it is stored and replayed."""
+
+    status: int
+    body: Any = None
+    headers: Optional[Dict[str, str]] = None
+    replayed: bool = False
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"status": self.status, "body": self.body, "headers": self.headers or {}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], replayed: bool) -> "StoredResponse":
+        return cls(
+            status=int(data["status"]),
+            body=data.get("body"),
+            headers=dict(data.get("headers") or {}),
+            replayed=replayed,
+        )
+
+
+class InFlightWindow:
+    """Duck-typed Lambda context: how long a request may hold its key."""
+
+    def __init__(self, milliseconds: int) -> None:
+        self._deadline = time.monotonic() + milliseconds / 1000.0
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Idempotency:
+    """Runs operations at most once per (caller, key) within the TTL window."""
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        ttl_seconds: int = 86400,
+        in_flight_seconds: int = 30,
+    ) -> None:
+        # Powertools' idempotency package imports boto3; load it with the
+        # first idempotent request, not with the handler (cold start).
+        from todo_api.idempotency_store import TodoIdempotencyStore
+
+        self._store = TodoIdempotencyStore(table_name=table_name, client=client)
+        self._ttl_seconds = ttl_seconds
+        self._in_flight_ms = in_flight_seconds * 1000
+
+    def run(
+        self,
+        user_id: str,
+        key: str,
+        fingerprint: Mapping[str, Any],
+        operation: Callable[[], StoredResponse],
+        lambda_context: Any = None,
+    ) -> StoredResponse:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+        from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyPersistenceLayerError,
+            IdempotencyValidationError,
+        )
+
+        remaining = self._in_flight_ms
+        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+            remaining = min(remaining, int(lambda_context.get_remaining_time_in_millis()))
+        config = IdempotencyConfig(
+            event_key_jmespath="record",
+            payload_validation_jmespath="fingerprint",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=self._ttl_seconds,
+            hash_function="sha256",
+            lambda_context=InFlightWindow(remaining),  # type: ignore[arg-type]
+            response_hook=lambda response, _record: {**response, "replayed": True},
+        )
+        handler = IdempotencyHandler(
+            function=lambda: operation().to_dict(),
+            function_payload={"record": record_id(user_id, key), "fingerprint": dict(fingerprint)},
+            config=config,
+            persistence_store=self._store,
+            function_args=(),
+            function_kwargs={},
+        )
+        try:
+            result = handler.handle()
+        except IdempotencyAlreadyInProgressError as exc:
+            raise IdempotencyConflict(str(exc)) from exc
+        except IdempotencyValidationError as exc:
+            raise IdempotencyKeyReused(str(exc)) from exc
+        except IdempotencyPersistenceLayerError as exc:
+            raise IdempotencyStoreError(str(exc)) from exc
+        return StoredResponse.from_dict(result, replayed=bool(result.get("replayed")))

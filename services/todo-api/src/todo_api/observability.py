@@ -1,0 +1,42 @@
+"""Structured JSON logs (Powertools Logger) in the runbook's log format.
+
+One line per request carries: ``request_id``, ``correlation_id``, ``user_id``,
+``component``, ``operation``, ``duration_ms``, ``status`` (success|error),
+``http_status``, ``message`` and ``metadata``. Fields are passed per call
+(``extra=``), never appended to the logger, so concurrent requests under
+uvicorn cannot mix their keys.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Any, Mapping, Optional
+
+from aws_lambda_powertools import Logger
+
+COMPONENT = "lambda-sync"
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+
+logger = Logger(
+    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api"),
+    use_rfc3339=True,
+    utc=True,
+)
+
+
+def correlation_id(header_value: Optional[str], event: Optional[Mapping[str, Any]]) -> str:
+    """The client's X-Request-ID when it is sane, else API Gateway's request id, else new."""
+    if header_value and _REQUEST_ID_RE.match(header_value):
+        return header_value
+    gateway = gateway_request_id(event)
+    return gateway or uuid.uuid4().hex
+
+
+def gateway_request_id(event: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not event:
+        return None
+    value = (event.get("requestContext") or {}).get("requestId")
+    return value if isinstance(value, str) and value else None
