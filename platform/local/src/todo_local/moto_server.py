@@ -9,16 +9,28 @@ runs the same moto application behind a lock, so each request is applied
 atomically, as in AWS. Connections are still accepted concurrently; only the
 work inside moto is serialized (it is bound by the GIL anyway).
 
+It also replaces how moto rolls back a failed DynamoDB transaction. moto
+deep-copies every table a transaction touches, items and stream records
+included, before applying it, so each ``TransactWriteItems`` costs time in
+proportion to everything ever written (measured: 140 ms per task create with
+100 tasks in the table, 780 ms with 500). Here the conditions are checked
+first (as AWS does: nothing is written when one fails), then the writes are
+applied with a backup of only the items they touch. The request and error
+shapes are moto's own; anything unusual (a missing table, a repeated key, an
+invalid expression) is handed to moto's original code unchanged.
+
 Run as ``python -m todo_local.moto_server -H 127.0.0.1 -p PORT``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import signal
 import sys
 import threading
-from typing import Any, Callable, Iterable, List, Optional
+import types
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 WsgiApp = Callable[[Any, Any], Iterable[bytes]]
 
@@ -46,6 +58,106 @@ class SerializedApp:
         return [body]
 
 
+class _FallBack(Exception):
+    """The transaction is unusual: let moto's original code handle all of it."""
+
+
+def patch_transactions() -> None:
+    """Make moto's TransactWriteItems cost O(items in the transaction)."""
+    from moto.dynamodb import models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models.table import Table
+
+    backend_class = models.DynamoDBBackend
+    original = backend_class.transact_write_items
+    if getattr(original, "_todo_local_patched", False):
+        return
+    real_copy = models.copy
+    # While the original runs, its whole-table "backup" is the table itself.
+    no_table_copies = types.SimpleNamespace(
+        copy=copy.copy,
+        deepcopy=lambda x, memo=None: x if isinstance(x, Table) else copy.deepcopy(x, memo),
+    )
+
+    def targets(backend: Any, items: List[Dict[str, Any]]) -> List[Tuple[str, Any, Any]]:
+        seen = set()
+        out = []
+        for entry in items:
+            if len(entry) != 1:
+                raise _FallBack
+            op_type, op = next(iter(entry.items()))
+            if op_type not in ("ConditionCheck", "Put", "Delete", "Update"):
+                raise _FallBack
+            table = backend.get_table(op["TableName"])
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            identity = (op["TableName"], str(sorted(key.items())))
+            if identity in seen:
+                raise _FallBack
+            seen.add(identity)
+            out.append((op["TableName"], key, op))
+        return out
+
+    def check_conditions(backend: Any, plan: List[Tuple[str, Any, Any]]) -> None:
+        errors: List[Tuple[Any, Any, Any]] = []
+        for table_name, key, op in plan:
+            current = backend.get_item(table_name, key)
+            expression = op.get("ConditionExpression")
+            if expression is None:
+                errors.append((None, None, None))
+                continue
+            condition = get_filter_expression(
+                expression,
+                op.get("ExpressionAttributeNames"),
+                op.get("ExpressionAttributeValues"),
+            )
+            if condition.expr(current):
+                errors.append((None, None, None))
+            else:
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    old = current.to_json()["Attributes"]
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+
+    def transact_write_items(self: Any, transact_items: List[Dict[str, Any]]) -> None:
+        try:
+            plan = targets(self, transact_items)
+            check_conditions(self, plan)
+        except TransactionCanceledException:
+            raise
+        except Exception:  # unusual request: moto's own code, errors and all
+            return original(self, transact_items)  # type: ignore[no-any-return]
+        backups = []
+        for table_name, key, _ in plan:
+            item = self.get_item(table_name, key)
+            backups.append((table_name, key, item.to_json()["Attributes"] if item else None))
+        models.copy = no_table_copies
+        try:
+            return original(self, transact_items)  # type: ignore[no-any-return]
+        except Exception:
+            models.copy = real_copy
+            for table_name, key, attrs in reversed(backups):
+                if attrs is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attrs)
+            raise
+        finally:
+            models.copy = real_copy
+
+    transact_write_items._todo_local_patched = True  # type: ignore[attr-defined]
+    backend_class.transact_write_items = transact_write_items
+
+
 def _exit(*_: object) -> None:
     sys.exit(0)
 
@@ -64,6 +176,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     # moto >= 5.2 keeps S3 metadata headers with underscores through its own
     # request handler; older releases have none and use werkzeug's.
     handler = getattr(werkzeug_app, "MotoRequestHandler", None)
+    patch_transactions()
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
     run_simple(

@@ -380,7 +380,7 @@ class StreamRunner:
         on timeout and re-raises a failure that stopped the runner.
         """
         deadline = time.monotonic() + timeout
-        if not self.running:
+        if self._thread is None:
             self._drain_inline(deadline)
             return
         with self._caught_up:
@@ -389,26 +389,26 @@ class StreamRunner:
             while self._drained_ticket < ticket:
                 if self._fatal is not None:
                     raise RuntimeError("the stream runner stopped") from self._fatal
-                if not self.running:
-                    break
+                if not self._thread.is_alive():
+                    raise RuntimeError("the stream runner thread is not running")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise DrainTimeout(self._lag_message(timeout))
                 self._caught_up.wait(min(left, 0.5))
-            else:
-                return
-        self._drain_inline(deadline)
 
     def _drain_inline(self, deadline: float) -> None:
+        """drain() without the thread: poll in the caller's thread, in the function's environment."""
         started = time.monotonic()
-        if self._handler is None:
-            self._apply_environment()
+        self._apply_environment()
+        try:
             self._resolve_handler()
-        while True:
-            if self._cycle(force_refresh=True):
-                return
-            if time.monotonic() >= deadline:
-                raise DrainTimeout(self._lag_message(deadline - started))
+            while True:
+                if self._cycle(force_refresh=True):
+                    return
+                if time.monotonic() >= deadline:
+                    raise DrainTimeout(self._lag_message(deadline - started))
+        finally:
+            self._restore_environment()
 
     def run_until_idle(self, timeout: float = 30.0) -> None:
         """Process inline (no thread) until the stream has nothing left."""

@@ -160,9 +160,9 @@ class EtlSettings(_Model):
 
 
 class AlarmSettings(_Model):
-    api_5xx_per_minute: float = 1
+    api_5xx_per_minute: float = Field(default=1, alias="api5xxPerMinute")
     api_latency_p95_ms: float = 500
-    api_4xx_per_period: float = 10
+    api_4xx_per_period: float = Field(default=10, alias="api4xxPerPeriod")
     lambda_errors: float = 5
     lambda_duration_ms: float = 5000
     iterator_age_ms: float = 60000

@@ -21,8 +21,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from cdc_processor.delivery import FirehoseDelivery
+from cdc_processor.encoding import encode_line
 from cdc_processor.limits import MAX_RECORD_BYTES
-from todo_core.events import NotADomainEntity, change_event_from_stream_record, to_json_line
+from todo_core.events import NotADomainEntity, change_event_from_stream_record
 
 DELIVERED = "delivered"
 SKIPPED = "skipped"
@@ -89,7 +90,7 @@ class CdcBatchProcessor(BatchProcessor):
         for raw in self.records:
             key = id(raw)
             try:
-                line = to_json_line(change_event_from_stream_record(raw)).encode("utf-8")
+                line = encode_line(change_event_from_stream_record(raw))
             except NotADomainEntity:
                 skipped.add(key)
                 continue

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 
 from metrics_collector.collector import run
-from metrics_collector.observability import logger, tracer
+from metrics_collector.observability import logger
 from metrics_collector.settings import Settings
 
 #: Short timeouts: a scheduled run that cannot reach a service should fail
@@ -51,7 +51,6 @@ def clients() -> Clients:
     return _clients(env)
 
 
-@tracer.capture_lambda_handler
 def lambda_handler(event: Dict[str, Any], context: Any) -> Dict[str, float]:
     """Publish the KPIs once; returns the published values by metric name."""
     # Not inject_lambda_context: the demo and tests call this with context=None.
@@ -64,6 +63,6 @@ def lambda_handler(event: Dict[str, Any], context: Any) -> Dict[str, float]:
     except ValueError:
         logger.exception("invalid configuration; nothing published")
         raise
-    tracer.put_annotation("stage", settings.stage)
-    kpis = run(settings, clients().dynamodb, clients().cloudwatch)
+    aws = clients()
+    kpis = run(settings, aws.dynamodb, aws.cloudwatch)
     return kpis.publishable()

@@ -29,11 +29,20 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-#: Keys the routes put in the scope for this wrapper to log.
+#: Keys the app puts in the scope for this wrapper to log.
 USER_ID = "todo.user_id"
-OPERATION = "todo.operation"
-TASK_ID = "todo.task_id"
 REQUEST_ID = "todo.request_id"
+#: Route (operation id) -> the runbook's operation names.
+OPERATIONS = {
+    "health": "health",
+    "get_current_user": "get-profile",
+    "create_task": "create-task",
+    "list_tasks": "query-tasks",
+    "get_task": "get-task",
+    "update_task": "update-task",
+    "patch_task": "update-task",
+    "delete_task": "delete-task",
+}
 
 
 class _BodyTooLarge(HTTPException):
@@ -121,7 +130,7 @@ class RequestContextMiddleware:
         metadata: Dict[str, Any] = {"method": scope.get("method"), "path": scope.get("path")}
         if self.table_name:
             metadata["table_name"] = self.table_name
-        task_id = scope.get(TASK_ID)
+        task_id = (scope.get("path_params") or {}).get("task_id")
         if task_id:
             metadata["task_id"] = task_id
         return {
@@ -129,7 +138,7 @@ class RequestContextMiddleware:
             "correlation_id": request_id,
             "user_id": scope.get(USER_ID),
             "component": COMPONENT,
-            "operation": scope.get(OPERATION, "unknown"),
+            "operation": _operation(scope),
             "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
             "status": "success" if status < 400 else "error",
             "http_status": status,
@@ -152,6 +161,12 @@ class RequestContextMiddleware:
             ],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+def _operation(scope: Scope) -> str:
+    route = scope.get("route")
+    operation_id = getattr(route, "operation_id", None) or getattr(route, "name", None)
+    return OPERATIONS.get(str(operation_id), "other")
 
 
 def _too_long(content_length: str, limit: int) -> bool:

@@ -1,0 +1,1 @@
+"""Insights for people: named queries and the HTML report."""

@@ -1,0 +1,111 @@
+"""The gold job: silver tables -> the business tables, written once in SQL.
+
+Run by Glue (Python shell) or locally as ``python -m todo_gold.job
+--SILVER_BUCKET ... --GOLD_BUCKET ... --DATABASE_NAME ...``. Every table is
+recomputed from silver and rewritten idempotently: whole tables for
+user_analytics and category_analytics, the partitions it computes for
+daily_task_metrics (``metric_date``) and kpi_snapshot (``snapshot_date``,
+one snapshot per day: the day's last run wins).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Sequence, Tuple, Union
+
+import pyarrow as pa
+
+from todo_core import lake
+from todo_gold import queries as Q
+from todo_gold.engines import AthenaEngine, DuckDBEngine
+from todo_gold.pii import protect
+from todo_gold.settings import GoldSettings
+from todo_silver.lakeio import LakeStore
+from todo_silver.observability import log, publish_metrics
+
+#: How each gold table is written: (partition columns, awswrangler mode).
+WRITE_PLAN: Dict[str, Tuple[Tuple[str, ...], str]] = {
+    lake.GOLD_USER_ANALYTICS: ((), "overwrite"),
+    lake.GOLD_DAILY_TASK_METRICS: (("metric_date",), "overwrite_partitions"),
+    lake.GOLD_CATEGORY_ANALYTICS: ((), "overwrite"),
+    lake.GOLD_KPI_SNAPSHOT: (("snapshot_date",), "overwrite_partitions"),
+}
+
+
+@dataclass
+class GoldResult:
+    as_of: dt.datetime
+    input_rows: int = 0
+    rows_written: Dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    kpis: Dict[str, object] = field(default_factory=dict)
+
+
+def make_engine(settings: GoldSettings) -> Union[DuckDBEngine, AthenaEngine]:
+    if settings.engine == "athena":
+        return AthenaEngine(settings.database_name, settings.athena_workgroup)
+    return DuckDBEngine(settings.duckdb_memory_mb)
+
+
+class GoldJob:
+    def __init__(self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None) -> None:
+        self.settings = settings
+        self.silver = LakeStore(settings.silver_bucket, settings.database_name)
+        self.gold = LakeStore(settings.gold_bucket, settings.database_name)
+        self.engine = engine or make_engine(settings)
+
+    def run(self) -> GoldResult:
+        started = time.monotonic()
+        as_of = self.settings.as_of or dt.datetime.now(dt.timezone.utc)
+        since = (
+            dt.date(1970, 1, 1)
+            if self.settings.since_days is None
+            else (as_of - dt.timedelta(days=self.settings.since_days)).date()
+        )
+        params = Q.parameters(as_of, since)
+        result = GoldResult(as_of=as_of)
+        try:
+            counts = self.engine.load_silver(self.silver)
+            result.input_rows = sum(counts.values())
+            self.engine.create_views(params)
+            for table in Q.TABLES:
+                rows = self.engine.query(Q.render(Q.load("tables", table), params))
+                if table == lake.GOLD_USER_ANALYTICS:
+                    rows = protect(rows, "email", self.settings.email_mode)
+                if table == lake.GOLD_KPI_SNAPSHOT and rows.num_rows:
+                    result.kpis = {k: v[0] for k, v in rows.to_pydict().items()}
+                partitions, mode = WRITE_PLAN[table]
+                if rows.num_rows == 0 and mode == "overwrite":
+                    self.gold.delete_keys(self.gold.data_files(table))  # nothing left
+                self.gold.append(table, rows, partitions, mode=mode)
+                result.rows_written[table] = rows.num_rows
+        finally:
+            self.engine.close()
+        result.seconds = time.monotonic() - started
+        log("INFO", "gold run complete", engine=self.engine.name, as_of=as_of.isoformat(),
+            input_rows=result.input_rows, rows_written=result.rows_written,
+            seconds=round(result.seconds, 3), kpis=result.kpis)
+        if self.settings.publish_metrics:
+            values = {"GoldInputRows": float(result.input_rows),
+                      "GoldRowsWritten": float(sum(result.rows_written.values())),
+                      "GoldRunSeconds": result.seconds}
+            publish_metrics("gold", values, self.settings.stage, self.settings.metrics_namespace,
+                            units={"GoldRunSeconds": "Seconds"})
+        return result
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    settings = GoldSettings.from_argv(sys.argv[1:] if argv is None else argv)
+    try:
+        GoldJob(settings).run()
+    except Exception as exc:
+        log("ERROR", "gold run failed", error=repr(exc))
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

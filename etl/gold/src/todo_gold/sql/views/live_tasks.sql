@@ -1,0 +1,11 @@
+-- Tasks that exist now: the highest sequence number per task wins, and
+-- deleted tasks (tombstones in silver) are left out. Taking the latest row
+-- here too makes readers immune to a silver merge interrupted half-way.
+SELECT *
+FROM (
+    SELECT
+        t.*,
+        row_number() OVER (PARTITION BY t.user_id, t.task_id ORDER BY t.sequence_number DESC) AS state_rank
+    FROM tasks AS t
+) AS ranked
+WHERE state_rank = 1 AND NOT is_deleted

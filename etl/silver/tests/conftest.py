@@ -1,0 +1,90 @@
+"""Shared helpers: a clean lake in the emulator and shortcuts to run silver."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+import boto3
+import pyarrow as pa
+import pytest
+
+from todo_silver import synthetic
+from todo_silver.job import RunCounts, SilverJob
+from todo_silver.lakeio import LakeStore
+from todo_silver.settings import SilverSettings
+
+START_MS = int(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+@dataclass
+class Lake:
+    """The local stage's lake, emptied for one test."""
+
+    stack: Any
+
+    @property
+    def bronze(self) -> str:
+        return self.stack.names.bronze_bucket
+
+    @property
+    def database(self) -> str:
+        return self.stack.names.glue_database
+
+    @property
+    def s3(self) -> Any:
+        return boto3.client("s3")
+
+    @property
+    def silver(self) -> LakeStore:
+        return LakeStore(self.stack.names.silver_bucket, self.database)
+
+    def settings(self, **overrides: Any) -> SilverSettings:
+        values: Dict[str, Any] = dict(
+            bronze_bucket=self.bronze,
+            silver_bucket=self.stack.names.silver_bucket,
+            database_name=self.database,
+            stage="local",
+            publish_metrics=False,
+        )
+        values.update(overrides)
+        return SilverSettings(**values)
+
+    def put_events(self, groups: Sequence[Sequence[Dict[str, Any]]], layout: str = "emulator",
+                   start_number: int = 0) -> List[str]:
+        return synthetic.put_objects(self.s3, self.bronze, groups, layout, start_number)
+
+    def put_raw(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=self.bronze, Key=key, Body=body)
+
+    def run(self, **overrides: Any) -> RunCounts:
+        return SilverJob(self.settings(**overrides)).run()
+
+    def table(self, name: str) -> Optional[pa.Table]:
+        return self.silver.read_table(name)
+
+    def rows(self, name: str, key: Sequence[str]) -> List[Dict[str, Any]]:
+        table = self.table(name)
+        if table is None:
+            return []
+        return sorted(table.to_pylist(), key=lambda r: tuple(str(r[k]) for k in key))
+
+
+def empty_lake(stack: Any) -> None:
+    """Delete every object of the lake buckets and every catalog table."""
+    s3 = boto3.client("s3")
+    for bucket in (stack.names.bronze_bucket, stack.names.silver_bucket, stack.names.gold_bucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    glue = boto3.client("glue")
+    for table in glue.get_tables(DatabaseName=stack.names.glue_database).get("TableList", []):
+        glue.delete_table(DatabaseName=stack.names.glue_database, Name=table["Name"])
+
+
+@pytest.fixture
+def lake(local_stack: Any) -> Lake:
+    empty_lake(local_stack)
+    return Lake(local_stack)

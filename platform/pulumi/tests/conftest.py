@@ -1,0 +1,49 @@
+"""Fixtures: the program run once per stage per session, over dummy artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict
+
+import pytest
+
+from harness import STAGES, StackRun, cli_config, run_program, stack_file_config, write_dummy_artifacts
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_dummy_artifacts(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def stack_runs(artifacts_dir: Path) -> Callable[[str], StackRun]:
+    """``stack_runs(stage)``: the program's resources for a committed stack (cached)."""
+    cache: Dict[str, StackRun] = {}
+
+    def get(stage: str) -> StackRun:
+        if stage not in cache:
+            cache[stage] = run_program(stage, cli_config(stack_file_config(stage)), artifacts_dir)
+        return cache[stage]
+
+    return get
+
+
+@pytest.fixture(params=STAGES)
+def run(request: pytest.FixtureRequest, stack_runs: Callable[[str], StackRun]) -> StackRun:
+    """The program's resources, once for each committed stage."""
+    return stack_runs(request.param)
+
+
+@pytest.fixture
+def dev(stack_runs: Callable[[str], StackRun]) -> StackRun:
+    return stack_runs("dev")
+
+
+@pytest.fixture
+def staging(stack_runs: Callable[[str], StackRun]) -> StackRun:
+    return stack_runs("staging")
+
+
+@pytest.fixture
+def prod(stack_runs: Callable[[str], StackRun]) -> StackRun:
+    return stack_runs("prod")

@@ -1,0 +1,230 @@
+"""Run the Pulumi program under mocks and record every resource it declares.
+
+``run_stack(stage)`` loads the committed ``Pulumi.<stage>.yaml`` into the
+mocked configuration (values encoded as the Pulumi CLI passes them: strings,
+structured values as JSON), runs ``todo_platform.program.build`` with a mock
+engine, and returns every declared resource (type, logical name, inputs,
+provider, URN) and the resolved stack outputs.
+
+The mocks answer for AWS the way AWS would: each resource gets an ID, an ARN
+and the computed attributes other resources consume, derived from its inputs,
+so policy documents and outputs resolve to realistic strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
+from ruamel.yaml import YAML
+
+from todo_platform.config import ARTIFACTS_DIR_ENV, PULUMI_PROJECT, load_settings
+from todo_platform.policies import ResourceRecord
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = PROJECT_DIR.parent.parent
+STAGES = ("dev", "staging", "prod")
+ACCOUNT_ID = "123456789012"
+API_ID = "a1b2c3d4e5"
+
+
+def stack_file_config(stage: str) -> Dict[str, Any]:
+    """The committed stack file's ``config`` block (YAML 1.2, as the Pulumi CLI reads it)."""
+    yaml = YAML(typ="safe", pure=True)
+    return dict(yaml.load((PROJECT_DIR / f"Pulumi.{stage}.yaml").read_text())["config"])
+
+
+def cli_config(raw: Dict[str, Any]) -> Dict[str, str]:
+    """Encode config values the way the CLI hands them to a program."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def region_of(config: Dict[str, str]) -> str:
+    return config["aws:region"]
+
+
+def fake_state(typ: str, name: str, inputs: Dict[str, Any], region: str) -> Tuple[str, Dict[str, Any]]:
+    """An ID and output state for a resource, as AWS would compute them."""
+    state = dict(inputs)
+    region = inputs.get("region") or region
+    account = ACCOUNT_ID
+    physical = str(inputs.get("name") or name)
+    rid = physical
+
+    def arn(service: str, resource: str, regional: bool = True) -> str:
+        return f"arn:aws:{service}:{region if regional else ''}:{account}:{resource}"
+
+    if typ == "aws:s3/bucket:Bucket":
+        bucket = str(inputs.get("bucket") or name)
+        rid = bucket
+        state.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+    elif typ == "aws:dynamodb/table:Table":
+        state["arn"] = arn("dynamodb", f"table/{physical}")
+        state["streamArn"] = state["arn"] + "/stream/2025-01-01T00:00:00.000"
+    elif typ == "aws:kms/key:Key":
+        rid = f"{name}-0000-1111"
+        state.update(keyId=rid, arn=arn("kms", f"key/{rid}"))
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        state["arn"] = arn("logs", f"log-group:{physical}")
+    elif typ == "aws:lambda/function:Function":
+        state["arn"] = arn("lambda", f"function:{physical}")
+        state["invokeArn"] = (
+            f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+        )
+    elif typ == "aws:iam/role:Role":
+        physical = str(inputs.get("name") or f"{name}-1234567")
+        rid = physical
+        state.update(name=physical, arn=f"arn:aws:iam::{account}:role/{physical}")
+    elif typ == "aws:sqs/queue:Queue":
+        rid = f"https://sqs.{region}.amazonaws.com/{account}/{physical}"
+        state.update(arn=arn("sqs", physical), url=rid, name=physical)
+    elif typ == "aws:sns/topic:Topic":
+        state["arn"] = rid = arn("sns", physical)
+    elif typ == "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+        state["arn"] = rid = arn("firehose", f"deliverystream/{physical}")
+    elif typ == "aws:apigatewayv2/api:Api":
+        rid = API_ID
+        state.update(
+            apiEndpoint=f"https://{API_ID}.execute-api.{region}.amazonaws.com",
+            executionArn=arn("execute-api", API_ID),
+            arn=f"arn:aws:apigateway:{region}::/apis/{API_ID}",
+        )
+    elif typ == "aws:apigatewayv2/stage:Stage":
+        state["invokeUrl"] = f"https://{inputs['apiId']}.execute-api.{region}.amazonaws.com/"
+    elif typ == "aws:cognito/userPool:UserPool":
+        rid = f"{region}_Pool{len(physical)}x"
+        state.update(arn=arn("cognito-idp", f"userpool/{rid}"), endpoint=f"cognito-idp.{region}.amazonaws.com/{rid}")
+    elif typ == "aws:cognito/userPoolClient:UserPoolClient":
+        rid = f"client{len(physical)}abc"
+    elif typ == "aws:glue/catalogDatabase:CatalogDatabase":
+        rid = f"{account}:{physical}"
+        state["arn"] = arn("glue", f"database/{physical}")
+    elif typ == "aws:cloudwatch/eventRule:EventRule":
+        state["arn"] = arn("events", f"rule/{physical}")
+    elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+        rid = str(inputs.get("key"))
+    elif typ == "random:index/randomPassword:RandomPassword":
+        state["result"] = "s" * int(inputs.get("length", 32))
+    elif typ.startswith("aws:"):
+        service = typ.split(":")[1].split("/")[0]
+        state.setdefault("arn", arn(service, physical))
+    return rid, state
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers the engine like AWS would and remembers every resource."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.resources: List[Tuple[str, str, Dict[str, Any], str]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> Tuple[str, Dict[str, Any]]:
+        self.resources.append((args.typ, args.name, dict(args.inputs), args.provider or ""))
+        return fake_state(args.typ, args.name, dict(args.inputs), self.region)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Tuple[Dict[str, Any], List[Any]]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/ci",
+                "userId": "AROAEXAMPLE:ci",
+                "id": ACCOUNT_ID,
+            }, []
+        raise NotImplementedError(f"no mock for {args.token}")
+
+
+@dataclass
+class StackRun:
+    stage: str
+    records: List[ResourceRecord]
+    outputs: Dict[str, Any]
+    stack: Any
+
+    def of_type(self, typ: str) -> List[ResourceRecord]:
+        return [r for r in self.records if r.type == typ]
+
+    def one(self, typ: str, name: Optional[str] = None, **inputs: Any) -> ResourceRecord:
+        found = [
+            r
+            for r in self.of_type(typ)
+            if (name is None or r.name == name)
+            and all(r.inputs.get(k) == v for k, v in inputs.items())
+        ]
+        assert len(found) == 1, f"expected one {typ} {name or inputs}, found {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> ResourceRecord:
+        found = [r for r in self.records if r.name == name]
+        assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
+        return found[0]
+
+
+def _urn_type_and_name(urn: str) -> Tuple[str, str]:
+    qualified, name = urn.split("::")[2:4]
+    return qualified.split("$")[-1], name
+
+
+def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> StackRun:
+    """Run the program once with mocks; every resource and the resolved outputs."""
+    from todo_platform import program
+
+    previous = os.environ.get(ARTIFACTS_DIR_ENV)
+    os.environ[ARTIFACTS_DIR_ENV] = str(artifacts_dir)
+    try:
+        pulumi.runtime.set_all_config(config)
+        mocks = RecordingMocks(region_of(config))
+        monitor = MockMonitor(mocks)
+        # A fresh root stack per run (set_mocks only creates one if none exists).
+        runtime_settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(
+            mocks, project=PULUMI_PROJECT, stack=stage, preview=False, monitor=monitor
+        )
+        result: Dict[str, Any] = {}
+
+        @pulumi.runtime.test
+        def declare() -> pulumi.Output[Any]:
+            stack = program.build(load_settings())
+            result["stack"] = stack
+            return pulumi.Output.all(**stack.outputs).apply(lambda v: result.update(outputs=v))
+
+        declare()
+    finally:
+        if previous is None:
+            os.environ.pop(ARTIFACTS_DIR_ENV, None)
+        else:
+            os.environ[ARTIFACTS_DIR_ENV] = previous
+
+    urns = {_urn_type_and_name(u): u for u in monitor.resources}
+    records = [
+        ResourceRecord(typ, name, inputs, provider, urns.get((typ, name), ""))
+        for typ, name, inputs, provider in mocks.resources
+    ]
+    return StackRun(stage, records, result["outputs"], result["stack"])
+
+
+def write_dummy_artifacts(root: Path) -> Path:
+    """Stand-ins for ``dist/`` so the program can run without a build."""
+    from todo_platform.artifacts import DEPLOYABLES, glue_dir, lambda_zip_path
+
+    for deployable in DEPLOYABLES:
+        if deployable.kind == "lambda":
+            path = lambda_zip_path(root, deployable)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
+        else:
+            directory = glue_dir(root, deployable)
+            (directory / "wheels").mkdir(parents=True, exist_ok=True)
+            module = deployable.entry
+            (directory / f"{deployable.key}_job.py").write_text(
+                f"import runpy\nrunpy.run_module({module!r}, run_name='__main__')\n"
+            )
+            dist = deployable.package.replace("-", "_")
+            for wheel in (f"{dist}-0.1.0-py3-none-any.whl", "todo_core-0.1.0-py3-none-any.whl"):
+                (directory / "wheels" / wheel).write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    return root

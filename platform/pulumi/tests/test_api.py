@@ -1,0 +1,160 @@
+"""TodoApi: Cognito, the HTTP API and the todo-api function."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness import ACCOUNT_ID, API_ID, StackRun, stack_file_config
+from todo_platform.api import ACCESS_LOG_FORMAT, TABLE_ITEM_ACTIONS
+from todo_platform.policies import FUNCTION
+
+TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{{stage}}"
+
+
+def api_config(run: StackRun) -> dict:
+    return stack_file_config(run.stage)["todo-platform:api"]
+
+
+def test_user_pool_signs_in_by_email_with_a_password_policy(run: StackRun) -> None:
+    pool = run.named("user-pool").inputs
+    assert pool["name"] == f"todo-api-user-pool-{run.stage}"
+    assert pool["usernameAttributes"] == ["email"]
+    assert pool["autoVerifiedAttributes"] == ["email"]
+    assert pool["passwordPolicy"] == {
+        "minimumLength": 12, "requireLowercase": True, "requireUppercase": True,
+        "requireNumbers": True, "requireSymbols": True, "temporaryPasswordValidityDays": 7,
+    }
+    assert pool["adminCreateUserConfig"] == {"allowAdminCreateUserOnly": True}
+    assert pool["deletionProtection"] == ("ACTIVE" if run.stage == "prod" else "INACTIVE")
+
+
+def test_client_has_no_secret_and_the_runbooks_auth_flows(run: StackRun) -> None:
+    client = run.named("user-pool-client").inputs
+    assert client["generateSecret"] is False
+    assert sorted(client["explicitAuthFlows"]) == [
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH",
+    ]
+    assert client["userPoolId"] == run.outputs["UserPoolId"]
+    assert client["preventUserExistenceErrors"] == "ENABLED"
+
+
+def test_jwt_authorizer_trusts_exactly_this_pool_and_client(run: StackRun) -> None:
+    authorizer = run.named("jwt-authorizer").inputs
+    assert authorizer["authorizerType"] == "JWT"
+    assert authorizer["identitySources"] == ["$request.header.Authorization"]
+    assert authorizer["jwtConfiguration"] == {
+        "issuer": f"https://cognito-idp.us-east-1.amazonaws.com/{run.outputs['UserPoolId']}",
+        "audiences": [run.outputs["UserPoolClientId"]],
+    }
+
+
+def test_routes_health_public_api_protected(run: StackRun) -> None:
+    routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
+    expected_public = {"GET /health"} | (
+        {"GET /docs", "GET /openapi.json"} if api_config(run)["publicDocs"] else set()
+    )
+    assert set(routes) == expected_public | {"ANY /api/v1/{proxy+}"}
+    for key in expected_public:
+        assert routes[key]["authorizationType"] == "NONE"
+        assert "authorizerId" not in routes[key]
+    protected = routes["ANY /api/v1/{proxy+}"]
+    assert protected["authorizationType"] == "JWT"
+    assert protected["authorizerId"] == run.named("jwt-authorizer").inputs["name"]
+    integration = run.named("lambda-integration").inputs
+    assert integration["integrationType"] == "AWS_PROXY"
+    assert integration["payloadFormatVersion"] == "2.0"
+    assert integration["integrationUri"].endswith(f":function:todo-api-handler-{run.stage}")
+
+
+def test_stage_throttles_and_logs_json_with_retention(run: StackRun) -> None:
+    stage = run.named("default-stage").inputs
+    config = api_config(run)
+    assert stage["name"] == "$default" and stage["autoDeploy"] is True
+    assert stage["defaultRouteSettings"] == {
+        "throttlingRateLimit": config["throttlingRateLimit"],
+        "throttlingBurstLimit": config["throttlingBurstLimit"],
+        "detailedMetricsEnabled": True,
+    }
+    log_format = json.loads(stage["accessLogSettings"]["format"])
+    assert log_format["status"] == "$context.status" and log_format["requestId"] == "$context.requestId"
+    assert stage["accessLogSettings"]["format"] == ACCESS_LOG_FORMAT
+    group = run.named("access-logs").inputs
+    assert stage["accessLogSettings"]["destinationArn"].endswith(f"log-group:{group['name']}")
+    assert group["retentionInDays"] == stack_file_config(run.stage)["todo-platform:logs"]["retentionDays"]
+    assert run.outputs["ApiEndpoint"] == f"https://{API_ID}.execute-api.us-east-1.amazonaws.com/"
+
+
+def test_api_function_settings_come_from_config(run: StackRun) -> None:
+    fn = run.named("api-function").inputs
+    config = api_config(run)["function"]
+    assert fn["name"] == f"todo-api-handler-{run.stage}"
+    assert fn["runtime"] == "python3.12"
+    assert fn["handler"] == "todo_api.handler.lambda_handler"
+    assert fn["architectures"] == ["x86_64"]
+    assert fn["memorySize"] == config["memoryMb"]
+    assert fn["timeout"] == config["timeoutSeconds"]
+    assert fn.get("reservedConcurrentExecutions") == config["reservedConcurrency"]
+    assert fn["code"].path.endswith("lambda/todo-api.zip")
+    assert fn["loggingConfig"] == {"logFormat": "JSON", "logGroup": f"/aws/lambda/todo-api-handler-{run.stage}"}
+
+
+def test_api_function_environment_is_exactly_the_contract(run: StackRun) -> None:
+    env = run.named("api-function").inputs["environment"]["variables"]
+    assert set(env) == {
+        "STAGE", "TABLE_NAME", "CURSOR_SECRET", "AUTH_MODE", "COGNITO_USER_POOL_ID",
+        "COGNITO_CLIENT_ID", "IDEMPOTENCY_TTL_SECONDS", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL",
+    }
+    assert env["STAGE"] == run.stage
+    assert env["TABLE_NAME"] == f"todo-app-data-{run.stage}"
+    assert env["AUTH_MODE"] == "apigateway"
+    assert env["COGNITO_USER_POOL_ID"] == run.outputs["UserPoolId"]
+    assert env["COGNITO_CLIENT_ID"] == run.outputs["UserPoolClientId"]
+    assert env["IDEMPOTENCY_TTL_SECONDS"] == "86400"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "todo-api"
+    assert env["LOG_LEVEL"] == api_config(run)["function"]["logLevel"]
+    secret = run.named("cursor-secret").inputs
+    assert len(env["CURSOR_SECRET"]) == secret["length"] == 64
+
+
+def test_cursor_secret_is_a_secret_output(dev: StackRun) -> None:
+    assert dev.stack.api.cursor_secret.result.is_secret is not None
+
+
+def policy_statements(run: StackRun, name: str) -> dict:
+    return {s["Sid"]: s for s in json.loads(run.named(name).inputs["policy"])["Statement"]}
+
+
+def test_api_role_touches_only_this_table_and_its_indexes(run: StackRun) -> None:
+    statements = policy_statements(run, "api-policy")
+    table = TABLE_ARN.format(stage=run.stage)
+    assert statements["TableItems"]["Action"] == sorted(TABLE_ITEM_ACTIONS)
+    assert statements["TableItems"]["Resource"] == [table]
+    assert statements["QueryTableAndIndexes"]["Action"] == ["dynamodb:Query"]
+    assert statements["QueryTableAndIndexes"]["Resource"] == [table, f"{table}/index/*"]
+    assert statements["UseTableKey"]["Resource"] == [
+        f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/table-key-0000-1111"
+    ]
+    assert statements["WriteOwnLogGroup"]["Resource"] == [
+        f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/todo-api-handler-{run.stage}:*"
+    ]
+    assert set(statements) == {"TableItems", "QueryTableAndIndexes", "UseTableKey",
+                               "WriteOwnLogGroup", "WriteTraces"}
+    actions = {a for s in statements.values() for a in s["Action"]}
+    assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:BatchWriteItem"} & actions
+
+
+def test_only_the_http_api_may_invoke_the_function(run: StackRun) -> None:
+    permission = run.named("api-invokes-function").inputs
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["sourceArn"] == f"arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/*/*"
+    assert permission["function"] == f"todo-api-handler-{run.stage}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_lambda_functions_are_x86_64_python312(stage: str, stack_runs) -> None:  # type: ignore[no-untyped-def]
+    for fn in stack_runs(stage).of_type(FUNCTION):
+        assert fn.inputs["architectures"] == ["x86_64"]
+        assert fn.inputs["runtime"] == "python3.12"
+        assert fn.inputs["tracingConfig"] == {"mode": "Active"}

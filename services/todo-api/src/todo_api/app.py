@@ -1,0 +1,212 @@
+"""The FastAPI application: routes, error rendering, OpenAPI document.
+
+``create_app()`` is the only way an app is made (Lambda handler, uvicorn,
+tests, benchmarks), so they all serve the same thing. Every error leaves as
+RFC 9457 problem+json (see :mod:`todo_api.problems`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from todo_core.errors import InvalidCursor, StoreUnavailable, TaskNotFound, UserNotFound
+
+from todo_api import package_version, problems
+from todo_api.auth import AuthError, JwtVerifier, KeySetUnavailable
+from todo_api.container import Container
+from todo_api.idempotency import Idempotency, IdempotencyConflict, IdempotencyKeyReused, IdempotencyStoreError
+from todo_api.middleware import REQUEST_ID, RequestContextMiddleware
+from todo_api.observability import logger
+from todo_api.routes import router
+from todo_api.settings import Settings
+
+TITLE = "Todo API with Insights"
+DESCRIPTION = """\
+Tasks for authenticated users (Amazon Cognito bearer tokens: ID or access token).
+
+* Writes accept an `Idempotency-Key` header (24-hour window) and task writes
+  accept `If-Match` with the task's `ETag`.
+* Every error is `application/problem+json` (RFC 9457) with a stable `type`.
+"""
+
+
+def _problem_response(
+    request: Request,
+    problem: problems.ProblemType,
+    detail: Optional[str] = None,
+    headers: Optional[Dict[str, str]] = None,
+    errors: Optional[List[Dict[str, Any]]] = None,
+) -> Response:
+    body = problems.problem_body(
+        problem,
+        detail=detail,
+        instance=request.scope.get("path"),
+        request_id=request.scope.get(REQUEST_ID),
+        errors=errors,
+    )
+    return Response(
+        problems.render(body),
+        status_code=problem.status,
+        headers=headers,
+        media_type=problems.PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> List[Dict[str, Any]]:
+    # Only location, message and type: echoing "input" could reflect a large
+    # or sensitive value, and "ctx" may hold exception objects.
+    return [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def problem_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, problems.ProblemError)
+        return _problem_response(request, exc.problem, exc.detail, exc.headers, exc.errors)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return _problem_response(
+            request, problems.VALIDATION_FAILED, "see errors for the fields that are not valid",
+            errors=_validation_errors(exc),
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return _problem_response(request, problems.for_status(exc.status_code), detail, dict(exc.headers or {}))
+
+    async def auth_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AuthError)
+        return _problem_response(
+            request, problems.UNAUTHORIZED, exc.reason, {"WWW-Authenticate": exc.www_authenticate}
+        )
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return _problem_response(request, problems.TASK_NOT_FOUND, "no such task")
+
+    async def user_not_found(request: Request, exc: Exception) -> Response:
+        return _problem_response(request, problems.NOT_FOUND, "no profile for this user")
+
+    async def invalid_cursor(request: Request, exc: Exception) -> Response:
+        return _problem_response(request, problems.INVALID_CURSOR, str(exc))
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        retry_after = getattr(exc, "retry_after_seconds", 1)
+        logger.warning("dependency unavailable", extra={"error": str(exc), "request_id": request.scope.get(REQUEST_ID)})
+        return _problem_response(
+            request, problems.SERVICE_UNAVAILABLE, None, {"Retry-After": str(max(1, int(retry_after)))}
+        )
+
+    async def in_flight(request: Request, exc: Exception) -> Response:
+        return _problem_response(
+            request, problems.IDEMPOTENCY_IN_FLIGHT,
+            "the first request with this Idempotency-Key has not finished; retry later",
+            {"Retry-After": "1"},
+        )
+
+    async def key_reused(request: Request, exc: Exception) -> Response:
+        return _problem_response(
+            request, problems.IDEMPOTENCY_KEY_REUSED,
+            "this Idempotency-Key was used for a different request; use a new key",
+        )
+
+    app.add_exception_handler(problems.ProblemError, problem_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(AuthError, auth_error)
+    app.add_exception_handler(TaskNotFound, not_found)
+    app.add_exception_handler(UserNotFound, user_not_found)
+    app.add_exception_handler(InvalidCursor, invalid_cursor)
+    app.add_exception_handler(StoreUnavailable, unavailable)
+    app.add_exception_handler(KeySetUnavailable, unavailable)
+    app.add_exception_handler(IdempotencyStoreError, unavailable)
+    app.add_exception_handler(IdempotencyConflict, in_flight)
+    app.add_exception_handler(IdempotencyKeyReused, key_reused)
+
+
+_HEADER_DOCS = {
+    "ETag": {"description": "the task's version as a strong entity tag", "schema": {"type": "string"}},
+    "Location": {"description": "URL of the created task", "schema": {"type": "string"}},
+    "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "the Bearer challenge (RFC 6750)", "schema": {"type": "string"}},
+}
+
+
+def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """Problem+json for every error, bearer auth for /api, documented headers."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Cognito ID token (as the operations runbook sends) or access token",
+    }
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            if path.startswith("/api/"):
+                operation["security"] = [{"bearerAuth": []}]
+            for status, response in operation.get("responses", {}).items():
+                code = int(status) if str(status).isdigit() else 0
+                if code >= 400:
+                    response["content"] = {problems.PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
+                if code == 401:
+                    response["headers"] = {"WWW-Authenticate": _HEADER_DOCS["WWW-Authenticate"]}
+                elif code in (409, 503):
+                    response["headers"] = {"Retry-After": _HEADER_DOCS["Retry-After"]}
+                elif code == 201:
+                    response["headers"] = {"ETag": _HEADER_DOCS["ETag"], "Location": _HEADER_DOCS["Location"]}
+                elif code == 200 and "TaskOut" in str(response.get("content", "")):
+                    response["headers"] = {"ETag": _HEADER_DOCS["ETag"]}
+    schemas = components.get("schemas", {})
+    text = str(schema.get("paths"))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused in schemas and f"/{unused}'" not in text:
+            del schemas[unused]
+    return schema
+
+
+def create_app(
+    settings: Optional[Settings] = None,
+    *,
+    repository: Any = None,
+    idempotency: Optional[Idempotency] = None,
+    verifier: Optional[JwtVerifier] = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=package_version(),
+        # The document's own URLs stay relative to the stage prefix (see middleware).
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.container = Container(settings, repository=repository, idempotency=idempotency, verifier=verifier)
+    app.include_router(router)
+    _install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        base_path=settings.api_base_path,
+        table_name=settings.table_name,
+    )
+
+    default_openapi = app.openapi
+
+    def openapi() -> Dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _finish_openapi(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,314 @@
+"""HTTP routes: parse and check the request, call the service, shape the response.
+
+Routes are ``async def``: under Lambda (Mangum) they run inline, one request
+per container, with no thread hop; under uvicorn the container's
+``call`` moves the blocking AWS calls to a worker thread (see
+``Settings.blocking_io`` and the README's measurements).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from typing import Any, Dict, Optional
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import Response
+
+from todo_core.models import CATEGORY_MAX_LENGTH, TaskPriority, TaskStatus, normalize_category
+from todo_core.repository import MAX_PAGE_SIZE, TaskFilter
+
+from todo_api import package_version, problems
+from todo_api.auth import Principal
+from todo_api.container import Container
+from todo_api.idempotency import (
+    REPLAYED_HEADER,
+    MalformedIdempotencyKey,
+    StoredResponse,
+    parse_idempotency_key,
+)
+from todo_api.middleware import USER_ID
+from todo_api.preconditions import MalformedIfMatch, etag_for, parse_if_match
+from todo_api.schemas import Health, TaskCreate, TaskOut, TaskPage, TaskUpdate, UserOut, task_json, user_json
+from todo_api.service import validate_due_range
+
+DEFAULT_PAGE_SIZE = 20
+MAX_TASK_ID_LENGTH = 128
+JSON = "application/json"
+
+router = APIRouter()
+
+_AUTH_ERRORS = (401, 503)
+_WRITE_ERRORS = (400, 401, 409, 413, 422, 503)
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+def json_response(body: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+        status_code=status,
+        headers=headers,
+        media_type=JSON,
+    )
+
+
+def stored_to_response(result: StoredResponse) -> Response:
+    headers = dict(result.headers or {})
+    media_type = headers.pop("content-type", JSON)
+    if result.replayed:
+        headers[REPLAYED_HEADER] = "true"
+    if result.body is None:
+        return Response(status_code=result.status, headers=headers)
+    body = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code=result.status, headers=headers, media_type=media_type)
+
+
+async def current_principal(request: Request) -> Principal:
+    """The authenticated caller (401 otherwise)."""
+    c = container(request)
+    principal = await c.call(
+        c.authenticate, request.headers.get("authorization"), request.scope.get("aws.event")
+    )
+    request.scope[USER_ID] = principal.user_id
+    return principal
+
+
+def _idempotency_key(value: Optional[str]) -> Optional[str]:
+    try:
+        return parse_idempotency_key(value)
+    except MalformedIdempotencyKey as exc:
+        raise problems.ProblemError(problems.MALFORMED_IDEMPOTENCY_KEY, str(exc)) from exc
+
+
+def _if_match(value: Optional[str]) -> Any:
+    try:
+        return parse_if_match(value)
+    except MalformedIfMatch as exc:
+        raise problems.ProblemError(problems.MALFORMED_PRECONDITION, str(exc)) from exc
+
+
+async def _write(
+    request: Request,
+    principal: Principal,
+    key_header: Optional[str],
+    body: Any,
+    operation: Any,
+) -> Response:
+    """Run a write, through the idempotency layer when the caller sent a key."""
+    key = _idempotency_key(key_header)
+    c = container(request)
+    if key is None:
+        result = await c.call(operation)
+    else:
+        fingerprint = {
+            "method": request.method,
+            "path": request.scope["path"],
+            "if_match": request.headers.get("if-match"),
+            "body": body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
+        }
+        result = await c.call(
+            c.idempotency.run, principal.user_id, key, fingerprint, operation,
+            request.scope.get("aws.context"),
+        )
+    return stored_to_response(result)
+
+
+IdempotencyKeyHeader = Header(
+    None,
+    alias="Idempotency-Key",
+    description=(
+        "Makes the write safe to retry: the same key with the same request "
+        "replays the first response (marked `Idempotent-Replayed: true`) for 24 hours."
+    ),
+    max_length=300,
+)
+IfMatchHeader = Header(
+    None,
+    alias="If-Match",
+    description="Apply the change only if the task's current ETag is one of these (else 412).",
+    max_length=1024,
+)
+TaskIdPath = Path(..., min_length=1, max_length=MAX_TASK_ID_LENGTH)
+
+
+@router.get("/health", response_model=Health, tags=["health"], operation_id="health")
+async def health(request: Request) -> Response:
+    """Liveness: no authentication, no AWS calls."""
+    stage = container(request).settings.stage
+    return json_response({"status": "ok", "version": package_version(), "environment": stage})
+
+
+@router.get(
+    "/api/v1/users/me",
+    response_model=UserOut,
+    tags=["users"],
+    operation_id="get_current_user",
+    responses=problems.openapi_responses(*_AUTH_ERRORS),
+)
+async def get_me(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+    """The caller's profile, created from the token's claims on first use."""
+    c = container(request)
+    user = await c.call(c.service.profile, principal)
+    return json_response(user_json(user))
+
+
+@router.post(
+    "/api/v1/tasks",
+    status_code=201,
+    response_model=TaskOut,
+    tags=["tasks"],
+    operation_id="create_task",
+    responses=problems.openapi_responses(*_WRITE_ERRORS),
+)
+async def create_task(
+    request: Request,
+    body: TaskCreate,
+    principal: Principal = Depends(current_principal),
+    idempotency_key: Optional[str] = IdempotencyKeyHeader,
+) -> Response:
+    """Create a task; 201 with its Location and ETag."""
+    c = container(request)
+    base_path = request.scope.get("root_path", "")
+    operation = functools.partial(c.service.create_task, principal.user_id, body, base_path)
+    return await _write(request, principal, idempotency_key, body, operation)
+
+
+@router.get(
+    "/api/v1/tasks",
+    response_model=TaskPage,
+    tags=["tasks"],
+    operation_id="list_tasks",
+    responses=problems.openapi_responses(400, 401, 422, 503),
+)
+async def list_tasks(
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    status: Optional[TaskStatus] = Query(None, description="only tasks in this status"),
+    priority: Optional[TaskPriority] = Query(None, description="only tasks of this priority"),
+    category: Optional[str] = Query(
+        None, max_length=CATEGORY_MAX_LENGTH, description="only tasks of this category (case-insensitive)"
+    ),
+    due_after: Optional[dt.date] = Query(
+        None, description="only tasks due on or after this date (inclusive); undated tasks are excluded"
+    ),
+    due_before: Optional[dt.date] = Query(
+        None, description="only tasks due on or before this date (inclusive); undated tasks are excluded"
+    ),
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="page size"),
+    cursor: Optional[str] = Query(None, max_length=2048, description="next_cursor of the previous page"),
+) -> Response:
+    """The caller's tasks, one page at a time.
+
+    Without filters: creation order. With any filter: by due date (undated
+    last), then creation. Every combination is one DynamoDB Query.
+    """
+    validate_due_range(due_after, due_before)
+    filters = TaskFilter(
+        status=status,
+        priority=priority,
+        category=normalize_category(category),
+        due_after=due_after,
+        due_before=due_before,
+    )
+    c = container(request)
+    page = await c.call(c.service.list_tasks, principal.user_id, filters, limit, cursor)
+    return json_response(page)
+
+
+@router.get(
+    "/api/v1/tasks/{task_id}",
+    response_model=TaskOut,
+    tags=["tasks"],
+    operation_id="get_task",
+    responses=problems.openapi_responses(401, 404, 422, 503),
+)
+async def get_task(
+    request: Request,
+    task_id: str = TaskIdPath,
+    principal: Principal = Depends(current_principal),
+) -> Response:
+    """One task (404 for unknown ids and for other users' tasks alike)."""
+    c = container(request)
+    task = await c.call(c.service.get_task, principal.user_id, task_id)
+    return json_response(task_json(task), headers={"etag": etag_for(task.version)})
+
+
+async def _update(
+    request: Request, task_id: str, body: TaskUpdate, principal: Principal,
+    idempotency_key: Optional[str], if_match: Optional[str],
+) -> Response:
+    condition = _if_match(if_match)
+    c = container(request)
+    operation = functools.partial(
+        c.service.update_task, principal.user_id, task_id, body, condition, request.scope["path"]
+    )
+    return await _write(request, principal, idempotency_key, body, operation)
+
+
+_UPDATE_RESPONSES = problems.openapi_responses(*_WRITE_ERRORS, 404, 412)
+
+
+@router.put(
+    "/api/v1/tasks/{task_id}",
+    response_model=TaskOut,
+    tags=["tasks"],
+    operation_id="update_task",
+    responses=_UPDATE_RESPONSES,
+)
+async def put_task(
+    request: Request,
+    body: TaskUpdate,
+    task_id: str = TaskIdPath,
+    principal: Principal = Depends(current_principal),
+    idempotency_key: Optional[str] = IdempotencyKeyHeader,
+    if_match: Optional[str] = IfMatchHeader,
+) -> Response:
+    """Change the fields given (a partial update, as PATCH)."""
+    return await _update(request, task_id, body, principal, idempotency_key, if_match)
+
+
+@router.patch(
+    "/api/v1/tasks/{task_id}",
+    response_model=TaskOut,
+    tags=["tasks"],
+    operation_id="patch_task",
+    responses=_UPDATE_RESPONSES,
+)
+async def patch_task(
+    request: Request,
+    body: TaskUpdate,
+    task_id: str = TaskIdPath,
+    principal: Principal = Depends(current_principal),
+    idempotency_key: Optional[str] = IdempotencyKeyHeader,
+    if_match: Optional[str] = IfMatchHeader,
+) -> Response:
+    """Change the fields given; ``null`` clears description, category or due_date."""
+    return await _update(request, task_id, body, principal, idempotency_key, if_match)
+
+
+@router.delete(
+    "/api/v1/tasks/{task_id}",
+    status_code=204,
+    response_class=Response,
+    tags=["tasks"],
+    operation_id="delete_task",
+    responses=problems.openapi_responses(400, 401, 404, 409, 412, 422, 503),
+)
+async def delete_task(
+    request: Request,
+    task_id: str = TaskIdPath,
+    principal: Principal = Depends(current_principal),
+    idempotency_key: Optional[str] = IdempotencyKeyHeader,
+    if_match: Optional[str] = IfMatchHeader,
+) -> Response:
+    """Delete a task; 204."""
+    condition = _if_match(if_match)
+    c = container(request)
+    operation = functools.partial(
+        c.service.delete_task, principal.user_id, task_id, condition, request.scope["path"]
+    )
+    return await _write(request, principal, idempotency_key, None, operation)

@@ -1,0 +1,192 @@
+"""The key design: round trips for any id, no collisions, exact due-date bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from todo_core import keys
+from todo_core.models import TaskPriority, TaskStatus, normalize_category
+
+# Any text DynamoDB can store (no lone surrogates), including the separators.
+ANY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("#%23%25~$ "),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    min_size=1,
+)
+DATES = st.one_of(st.none(), st.dates())
+
+
+@given(user_id=ANY_TEXT, task_id=ANY_TEXT)
+def test_task_key_round_trips(user_id: str, task_id: str) -> None:
+    key = keys.task_key(user_id, task_id)
+    assert keys.parse_task_key(key) == (user_id, task_id)
+    assert keys.entity_of(key) == ("task", user_id)
+
+
+@given(user_id=ANY_TEXT)
+def test_user_key_round_trips(user_id: str) -> None:
+    key = keys.user_key(user_id)
+    assert keys.parse_user_key(key) == user_id
+    assert keys.entity_of(key) == ("user", user_id)
+
+
+@given(user_id=ANY_TEXT, category=ANY_TEXT)
+def test_category_partition_round_trips(user_id: str, category: str) -> None:
+    normalized = normalize_category(category)
+    assume(normalized is not None)
+    partition = keys.category_partition(user_id, normalized)
+    assert keys.parse_index_partition(partition) == (user_id, "CATEGORY", normalized)
+
+
+@given(user_id=ANY_TEXT, status=st.sampled_from(list(TaskStatus)))
+def test_status_partition_round_trips(user_id: str, status: TaskStatus) -> None:
+    partition = keys.status_partition(user_id, status.value)
+    assert keys.parse_index_partition(partition) == (user_id, "STATUS", status.value)
+
+
+@given(user_id=ANY_TEXT, priority=st.sampled_from(list(TaskPriority)))
+def test_priority_partition_round_trips(user_id: str, priority: TaskPriority) -> None:
+    partition = keys.priority_partition(user_id, priority.value)
+    assert keys.parse_index_partition(partition) == (user_id, "PRIORITY", priority.value)
+
+
+@given(due=DATES, task_id=ANY_TEXT)
+def test_due_sort_key_round_trips(due: Optional[dt.date], task_id: str) -> None:
+    assert keys.parse_due_sort_key(keys.due_sort_key(due, task_id)) == (due, task_id)
+
+
+@given(a=ANY_TEXT, b=ANY_TEXT, category_a=ANY_TEXT, category_b=ANY_TEXT)
+def test_distinct_users_never_share_a_partition(
+    a: str, b: str, category_a: str, category_b: str
+) -> None:
+    assume(a != b)
+    assert keys.task_partition(a) != keys.task_partition(b)
+    assert keys.user_key(a) != keys.user_key(b)
+    assert keys.category_partition(a, category_a) != keys.category_partition(b, category_b)
+    for status in TaskStatus:
+        assert keys.status_partition(a, status.value) != keys.status_partition(b, status.value)
+
+
+@given(user_id=ANY_TEXT, task_id=ANY_TEXT)
+def test_escaped_components_hold_no_separator(user_id: str, task_id: str) -> None:
+    assert "#" not in keys.escape(user_id)
+    assert keys.unescape(keys.escape(task_id)) == task_id
+
+
+@given(
+    due=DATES,
+    task_id=ANY_TEXT,
+    after=st.one_of(st.none(), st.dates()),
+    before=st.one_of(st.none(), st.dates()),
+)
+def test_due_range_is_exact_and_inclusive(
+    due: Optional[dt.date], task_id: str, after: Optional[dt.date], before: Optional[dt.date]
+) -> None:
+    """BETWEEN low AND high on the sort key selects exactly the tasks due in
+    [after, before], whatever the task id holds; undated tasks never match.
+    (Python compares str by code point, the same order as DynamoDB's UTF-8
+    byte order.)"""
+    low, high = keys.due_range(after, before)
+    sort = keys.due_sort_key(due, task_id)
+    selected = low <= sort <= high
+    expected = (
+        due is not None
+        and (after is None or due >= after)
+        and (before is None or due <= before)
+    )
+    assert selected == expected
+
+
+def test_undated_tasks_sort_after_every_date() -> None:
+    assert keys.due_sort_key(dt.date(9999, 12, 31), "z") < keys.due_sort_key(None, "a")
+    assert keys.due_sort_key(dt.date(1, 1, 1), "z") < keys.due_sort_key(dt.date(1, 1, 2), "a")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        keys.idempotency_key("user#request"),
+        keys.stats_key(3),
+        keys.activity_key(dt.date(2030, 1, 1), "user-1"),
+        {keys.PK: "TASK#u", keys.SK: "PROFILE"},
+        {keys.PK: "USER#u", keys.SK: "TASK#t"},
+        {},
+    ],
+)
+def test_bookkeeping_items_are_not_domain_entities(key: dict) -> None:
+    assert keys.entity_of(key) is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["TASK#u", "TASK#u#STATUS", "USER#u#STATUS#x", "TASK#u#COLOUR#red", "TASK#u#STATUS#a#b"],
+)
+def test_parse_index_partition_rejects_other_strings(bad: str) -> None:
+    with pytest.raises(ValueError):
+        keys.parse_index_partition(bad)
+
+
+def test_parsers_reject_foreign_keys() -> None:
+    with pytest.raises(ValueError):
+        keys.parse_task_key(keys.user_key("u"))
+    with pytest.raises(ValueError):
+        keys.parse_user_key(keys.task_key("u", "t"))
+    with pytest.raises(ValueError):
+        keys.parse_due_sort_key("2030-01-01")
+
+
+def test_index_attributes_are_sparse() -> None:
+    full = keys.task_index_attributes("u", "t", "pending", "high", "work", dt.date(2030, 1, 2))
+    assert set(full) == {
+        name for index in keys.GLOBAL_INDEXES for name in (index.pk, index.sk)
+    }
+    bare = keys.task_index_attributes("u", "t", "pending", "high", None, None)
+    assert set(bare) == {
+        keys.BY_STATUS.pk, keys.BY_STATUS.sk, keys.BY_PRIORITY.pk, keys.BY_PRIORITY.sk
+    }
+
+
+@given(st.text(min_size=1))
+def test_stats_and_activity_shards_are_stable_and_in_range(identifier: str) -> None:
+    shard = keys.stats_shard_for(identifier)
+    assert 0 <= shard < keys.STATS_SHARDS
+    assert shard == keys.stats_shard_for(identifier)
+    key = keys.activity_key(dt.date(2030, 1, 1), identifier)
+    assert key[keys.PK].startswith(keys.ACTIVITY_PREFIX + "2030-01-01#")
+
+
+# --- the table specification --------------------------------------------------------------
+
+
+def test_table_spec_defines_every_key_attribute_once() -> None:
+    spec = keys.TABLE_SPEC
+    request = spec.create_table_request("t")
+    defined = [d["AttributeName"] for d in request["AttributeDefinitions"]]
+    assert len(defined) == len(set(defined))
+    used = {k["AttributeName"] for k in request["KeySchema"]}
+    for gsi in request["GlobalSecondaryIndexes"]:
+        used |= {k["AttributeName"] for k in gsi["KeySchema"]}
+        assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    # DynamoDB rejects definitions that no key schema uses, and vice versa.
+    assert used == set(defined)
+
+
+def test_table_spec_matches_the_runbook() -> None:
+    spec = keys.TABLE_SPEC
+    request = spec.create_table_request("todo-app-data-dev")
+    assert request["TableName"] == "todo-app-data-dev"
+    assert request["BillingMode"] == "PAY_PER_REQUEST"
+    assert request["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    assert spec.ttl_attribute == "expires_at"
+    names = [g["IndexName"] for g in request["GlobalSecondaryIndexes"]]
+    assert names == ["by_status", "by_priority", "by_category", "by_due_date"]
