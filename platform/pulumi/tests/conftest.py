@@ -6,8 +6,14 @@ from pathlib import Path
 from typing import Callable, Dict
 
 import pytest
-
-from harness import STAGES, StackRun, cli_config, run_program, stack_file_config, write_dummy_artifacts
+from harness import (
+    STAGES,
+    StackRun,
+    cli_config,
+    run_program,
+    stack_file_config,
+    write_dummy_artifacts,
+)
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,9 @@ def region_of(config: Dict[str, str]) -> str:
     return config["aws:region"]
 
 
-def fake_state(typ: str, name: str, inputs: Dict[str, Any], region: str) -> Tuple[str, Dict[str, Any]]:
+def fake_state(
+    typ: str, name: str, inputs: Dict[str, Any], region: str
+) -> Tuple[str, Dict[str, Any]]:
     """An ID and output state for a resource, as AWS would compute them."""
     state = dict(inputs)
     region = inputs.get("region") or region
@@ -99,7 +101,10 @@ def fake_state(typ: str, name: str, inputs: Dict[str, Any], region: str) -> Tupl
         state["invokeUrl"] = f"https://{inputs['apiId']}.execute-api.{region}.amazonaws.com/"
     elif typ == "aws:cognito/userPool:UserPool":
         rid = f"{region}_Pool{len(physical)}x"
-        state.update(arn=arn("cognito-idp", f"userpool/{rid}"), endpoint=f"cognito-idp.{region}.amazonaws.com/{rid}")
+        state.update(
+            arn=arn("cognito-idp", f"userpool/{rid}"),
+            endpoint=f"cognito-idp.{region}.amazonaws.com/{rid}",
+        )
     elif typ == "aws:cognito/userPoolClient:UserPoolClient":
         rid = f"client{len(physical)}abc"
     elif typ == "aws:glue/catalogDatabase:CatalogDatabase":
@@ -156,7 +161,9 @@ class StackRun:
             if (name is None or r.name == name)
             and all(r.inputs.get(k) == v for k, v in inputs.items())
         ]
-        assert len(found) == 1, f"expected one {typ} {name or inputs}, found {[r.name for r in found]}"
+        assert len(found) == 1, (
+            f"expected one {typ} {name or inputs}, found {[r.name for r in found]}"
+        )
         return found[0]
 
     def named(self, name: str) -> ResourceRecord:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from harness import ACCOUNT_ID, API_ID, StackRun, stack_file_config
+
 from todo_platform.api import ACCESS_LOG_FORMAT, TABLE_ITEM_ACTIONS
 from todo_platform.policies import FUNCTION
 
@@ -23,8 +23,12 @@ def test_user_pool_signs_in_by_email_with_a_password_policy(run: StackRun) -> No
     assert pool["usernameAttributes"] == ["email"]
     assert pool["autoVerifiedAttributes"] == ["email"]
     assert pool["passwordPolicy"] == {
-        "minimumLength": 12, "requireLowercase": True, "requireUppercase": True,
-        "requireNumbers": True, "requireSymbols": True, "temporaryPasswordValidityDays": 7,
+        "minimumLength": 12,
+        "requireLowercase": True,
+        "requireUppercase": True,
+        "requireNumbers": True,
+        "requireSymbols": True,
+        "temporaryPasswordValidityDays": 7,
     }
     assert pool["adminCreateUserConfig"] == {"allowAdminCreateUserOnly": True}
     assert pool["deletionProtection"] == ("ACTIVE" if run.stage == "prod" else "INACTIVE")
@@ -34,7 +38,9 @@ def test_client_has_no_secret_and_the_runbooks_auth_flows(run: StackRun) -> None
     client = run.named("user-pool-client").inputs
     assert client["generateSecret"] is False
     assert sorted(client["explicitAuthFlows"]) == [
-        "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH",
+        "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_USER_SRP_AUTH",
     ]
     assert client["userPoolId"] == run.outputs["UserPoolId"]
     assert client["preventUserExistenceErrors"] == "ENABLED"
@@ -71,18 +77,23 @@ def test_routes_health_public_api_protected(run: StackRun) -> None:
 def test_stage_throttles_and_logs_json_with_retention(run: StackRun) -> None:
     stage = run.named("default-stage").inputs
     config = api_config(run)
-    assert stage["name"] == "$default" and stage["autoDeploy"] is True
+    assert stage["name"] == "$default"
+    assert stage["autoDeploy"] is True
     assert stage["defaultRouteSettings"] == {
         "throttlingRateLimit": config["throttlingRateLimit"],
         "throttlingBurstLimit": config["throttlingBurstLimit"],
         "detailedMetricsEnabled": True,
     }
     log_format = json.loads(stage["accessLogSettings"]["format"])
-    assert log_format["status"] == "$context.status" and log_format["requestId"] == "$context.requestId"
+    assert log_format["status"] == "$context.status"
+    assert log_format["requestId"] == "$context.requestId"
     assert stage["accessLogSettings"]["format"] == ACCESS_LOG_FORMAT
     group = run.named("access-logs").inputs
     assert stage["accessLogSettings"]["destinationArn"].endswith(f"log-group:{group['name']}")
-    assert group["retentionInDays"] == stack_file_config(run.stage)["todo-platform:logs"]["retentionDays"]
+    assert (
+        group["retentionInDays"]
+        == stack_file_config(run.stage)["todo-platform:logs"]["retentionDays"]
+    )
     assert run.outputs["ApiEndpoint"] == f"https://{API_ID}.execute-api.us-east-1.amazonaws.com/"
 
 
@@ -97,14 +108,24 @@ def test_api_function_settings_come_from_config(run: StackRun) -> None:
     assert fn["timeout"] == config["timeoutSeconds"]
     assert fn.get("reservedConcurrentExecutions") == config["reservedConcurrency"]
     assert fn["code"].path.endswith("lambda/todo-api.zip")
-    assert fn["loggingConfig"] == {"logFormat": "JSON", "logGroup": f"/aws/lambda/todo-api-handler-{run.stage}"}
+    assert fn["loggingConfig"] == {
+        "logFormat": "JSON",
+        "logGroup": f"/aws/lambda/todo-api-handler-{run.stage}",
+    }
 
 
 def test_api_function_environment_is_exactly_the_contract(run: StackRun) -> None:
     env = run.named("api-function").inputs["environment"]["variables"]
     assert set(env) == {
-        "STAGE", "TABLE_NAME", "CURSOR_SECRET", "AUTH_MODE", "COGNITO_USER_POOL_ID",
-        "COGNITO_CLIENT_ID", "IDEMPOTENCY_TTL_SECONDS", "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL",
+        "STAGE",
+        "TABLE_NAME",
+        "CURSOR_SECRET",
+        "AUTH_MODE",
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_CLIENT_ID",
+        "IDEMPOTENCY_TTL_SECONDS",
+        "POWERTOOLS_SERVICE_NAME",
+        "LOG_LEVEL",
     }
     assert env["STAGE"] == run.stage
     assert env["TABLE_NAME"] == f"todo-app-data-{run.stage}"
@@ -139,8 +160,13 @@ def test_api_role_touches_only_this_table_and_its_indexes(run: StackRun) -> None
     assert statements["WriteOwnLogGroup"]["Resource"] == [
         f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/lambda/todo-api-handler-{run.stage}:*"
     ]
-    assert set(statements) == {"TableItems", "QueryTableAndIndexes", "UseTableKey",
-                               "WriteOwnLogGroup", "WriteTraces"}
+    assert set(statements) == {
+        "TableItems",
+        "QueryTableAndIndexes",
+        "UseTableKey",
+        "WriteOwnLogGroup",
+        "WriteTraces",
+    }
     actions = {a for s in statements.values() for a in s["Action"]}
     assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:BatchWriteItem"} & actions
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from harness import ACCOUNT_ID, StackRun
+
 from todo_core.keys import TABLE_SPEC
 from todo_core.naming import ResourceNames
 from todo_platform.policies import KMS_KEY, TABLE
@@ -19,16 +20,19 @@ def test_table_follows_the_table_spec(run: StackRun) -> None:
     request = TABLE_SPEC.create_table_request(names(run).table)
     assert table["name"] == "todo-app-data-" + run.stage == request["TableName"]
     assert table["billingMode"] == "PAY_PER_REQUEST"
-    assert table["hashKey"] == TABLE_SPEC.hash_key and table["rangeKey"] == TABLE_SPEC.range_key
+    assert table["hashKey"] == TABLE_SPEC.hash_key
+    assert table["rangeKey"] == TABLE_SPEC.range_key
     assert [(a["name"], a["type"]) for a in table["attributes"]] == [
         (a["AttributeName"], a["AttributeType"]) for a in request["AttributeDefinitions"]
     ]
     assert [
-        (g["name"], [(k["attributeName"], k["keyType"]) for k in g["keySchemas"]], g["projectionType"])
+        (
+            g["name"],
+            [(k["attributeName"], k["keyType"]) for k in g["keySchemas"]],
+            g["projectionType"],
+        )
         for g in table["globalSecondaryIndexes"]
-    ] == [
-        (i.name, [(i.pk, "HASH"), (i.sk, "RANGE")], "ALL") for i in TABLE_SPEC.indexes
-    ]
+    ] == [(i.name, [(i.pk, "HASH"), (i.sk, "RANGE")], "ALL") for i in TABLE_SPEC.indexes]
     assert table["streamEnabled"] is True
     assert table["streamViewType"] == TABLE_SPEC.stream_view_type == "NEW_AND_OLD_IMAGES"
     assert table["ttl"] == {"attributeName": TABLE_SPEC.ttl_attribute, "enabled": True}
@@ -39,7 +43,8 @@ def test_table_is_encrypted_with_its_own_rotating_key(run: StackRun) -> None:
     table = run.one(TABLE).inputs
     key = run.named("table-key").inputs
     assert table["serverSideEncryption"] == {
-        "enabled": True, "kmsKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/table-key-0000-1111",
+        "enabled": True,
+        "kmsKeyArn": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/table-key-0000-1111",
     }
     assert key["enableKeyRotation"] is True
     assert run.named("table-key-alias").inputs["name"] == f"alias/{names(run).table}"
@@ -51,9 +56,15 @@ def test_deletion_protection_only_in_prod(run: StackRun) -> None:
 
 def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_groups(run: StackRun) -> None:
     policy = json.loads(run.named("logs-key").inputs["policy"])
-    logs = next(s for s in policy["Statement"] if s.get("Principal") == {"Service": "logs.us-east-1.amazonaws.com"})
+    logs = next(
+        s
+        for s in policy["Statement"]
+        if s.get("Principal") == {"Service": "logs.us-east-1.amazonaws.com"}
+    )
     assert logs["Condition"] == {
-        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:*"}
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:*"
+        }
     }
     root = next(s for s in policy["Statement"] if s["Sid"] == "AccountAdministersThroughIam")
     assert root["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}

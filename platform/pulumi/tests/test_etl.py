@@ -6,8 +6,8 @@ import json
 from typing import Dict
 
 import pytest
-
 from harness import ACCOUNT_ID, StackRun, stack_file_config
+
 from todo_core import lake
 from todo_core.naming import METRICS_NAMESPACE, ResourceNames
 from todo_platform.policies import BUCKET, FIREHOSE
@@ -28,7 +28,11 @@ def test_buckets_are_the_runbooks_plus_artifacts(run: StackRun) -> None:
     assert sorted(b.inputs["bucket"] for b in run.of_type(BUCKET)) == sorted(
         [n.bronze_bucket, n.silver_bucket, n.gold_bucket, n.artifacts_bucket]
     )
-    assert run.outputs["BronzeBucketName"] == n.bronze_bucket == f"todo-bronze-{ACCOUNT_ID}-us-east-1-{run.stage}"
+    assert (
+        run.outputs["BronzeBucketName"]
+        == n.bronze_bucket
+        == f"todo-bronze-{ACCOUNT_ID}-us-east-1-{run.stage}"
+    )
     assert run.outputs["SilverBucketName"] == n.silver_bucket
     assert run.outputs["GoldBucketName"] == n.gold_bucket
     for bucket in run.of_type(BUCKET):
@@ -36,22 +40,36 @@ def test_buckets_are_the_runbooks_plus_artifacts(run: StackRun) -> None:
 
 
 @pytest.mark.parametrize("key", [*LAYERS, "artifacts"])
-def test_every_bucket_is_versioned_private_kms_encrypted_and_tls_only(run: StackRun, key: str) -> None:
+def test_every_bucket_is_versioned_private_kms_encrypted_and_tls_only(
+    run: StackRun, key: str
+) -> None:
     bucket = run.named(f"{key}-bucket").inputs["bucket"]
     assert run.named(f"{key}-versioning").inputs == {
-        "bucket": bucket, "versioningConfiguration": {"status": "Enabled"},
+        "bucket": bucket,
+        "versioningConfiguration": {"status": "Enabled"},
     }
     sse = run.named(f"{key}-encryption").inputs["rules"][0]
     assert sse["applyServerSideEncryptionByDefault"] == {
-        "sseAlgorithm": "aws:kms", "kmsMasterKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/lake-key-0000-1111",
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/lake-key-0000-1111",
     }
     assert sse["bucketKeyEnabled"] is True
     block = run.named(f"{key}-public-access-block").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
-    assert run.named(f"{key}-ownership").inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert all(
+        block[k] is True
+        for k in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
+    assert run.named(f"{key}-ownership").inputs["rule"] == {
+        "objectOwnership": "BucketOwnerEnforced"
+    }
     (statement,) = json.loads(run.named(f"{key}-tls-only").inputs["policy"])["Statement"]
-    assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert statement["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
 
@@ -63,10 +81,13 @@ def rules(run: StackRun, key: str) -> Dict[str, dict]:
 def test_bronze_follows_the_runbooks_lifecycle(run: StackRun) -> None:
     schedule = rules(run, "bronze")["storage-class-schedule"]
     assert [(t["storageClass"], t["days"]) for t in schedule["transitions"]] == [
-        ("STANDARD_IA", 30), ("GLACIER", 90), ("DEEP_ARCHIVE", 365),
+        ("STANDARD_IA", 30),
+        ("GLACIER", 90),
+        ("DEEP_ARCHIVE", 365),
     ]
     assert schedule["expiration"] == {"days": 7 * 365}
-    assert schedule["filter"] == {} and schedule["status"] == "Enabled"
+    assert schedule["filter"] == {}
+    assert schedule["status"] == "Enabled"
 
 
 @pytest.mark.parametrize("layer", ["silver", "gold"])
@@ -74,7 +95,8 @@ def test_queried_layers_stay_readable_by_athena(run: StackRun, layer: str) -> No
     """Athena cannot read GLACIER or DEEP_ARCHIVE objects; Glacier Instant Retrieval it can."""
     schedule = rules(run, layer)["storage-class-schedule"]
     assert [(t["storageClass"], t["days"]) for t in schedule["transitions"]] == [
-        ("STANDARD_IA", 30), ("GLACIER_IR", 90),
+        ("STANDARD_IA", 30),
+        ("GLACIER_IR", 90),
     ]
     assert schedule["expiration"] == {"days": 2555}
 
@@ -83,8 +105,11 @@ def test_queried_layers_stay_readable_by_athena(run: StackRun, layer: str) -> No
 def test_old_versions_and_abandoned_uploads_are_cleaned(run: StackRun, key: str) -> None:
     housekeeping = rules(run, key)["housekeeping"]
     config = lake_config(run)
-    days = (config["artifactsNoncurrentVersionExpirationDays"] if key == "artifacts"
-            else config[key]["noncurrentVersionExpirationDays"])
+    days = (
+        config["artifactsNoncurrentVersionExpirationDays"]
+        if key == "artifacts"
+        else config[key]["noncurrentVersionExpirationDays"]
+    )
     assert housekeeping["noncurrentVersionExpiration"] == {"noncurrentDays": days}
     assert housekeeping["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
 
@@ -95,7 +120,9 @@ def test_athena_results_expire(run: StackRun) -> None:
     assert rule["expiration"] == {"days": lake_config(run)["athenaResultsExpirationDays"]}
 
 
-@pytest.mark.parametrize(("key", "prefix"), [("cdc", lake.BRONZE_CDC_PREFIX), ("logs", lake.BRONZE_LOGS_PREFIX)])
+@pytest.mark.parametrize(
+    ("key", "prefix"), [("cdc", lake.BRONZE_CDC_PREFIX), ("logs", lake.BRONZE_LOGS_PREFIX)]
+)
 def test_delivery_streams_partition_by_date_and_gzip(run: StackRun, key: str, prefix: str) -> None:
     stream = run.named(f"{key}-stream").inputs
     n = names(run)
@@ -109,7 +136,9 @@ def test_delivery_streams_partition_by_date_and_gzip(run: StackRun, key: str, pr
     assert s3["compressionFormat"] == "GZIP"
     assert s3["bufferingInterval"] == lake_config(run)["firehoseBufferingIntervalSeconds"]
     assert s3["bufferingSize"] == lake_config(run)["firehoseBufferingSizeMb"]
-    assert s3["cloudwatchLoggingOptions"]["logGroupName"] == f"/aws/kinesisfirehose/{stream['name']}"
+    assert (
+        s3["cloudwatchLoggingOptions"]["logGroupName"] == f"/aws/kinesisfirehose/{stream['name']}"
+    )
     assert stream["serverSideEncryption"]["keyType"] == "CUSTOMER_MANAGED_CMK"
     assert run.outputs["FirehoseStreamName"] == n.cdc_delivery_stream
     assert run.outputs["LogsFirehoseStreamName"] == n.logs_delivery_stream
@@ -118,18 +147,30 @@ def test_delivery_streams_partition_by_date_and_gzip(run: StackRun, key: str, pr
 def test_firehose_writes_only_its_prefixes_of_bronze(run: StackRun) -> None:
     bronze = f"arn:aws:s3:::{names(run).bronze_bucket}"
     for key, prefix in (("cdc", "cdc/"), ("logs", "logs/")):
-        statements = {s["Sid"]: s for s in json.loads(run.named(f"{key}-stream-policy").inputs["policy"])["Statement"]}
-        assert statements["WriteBronzeObjects"]["Resource"] == [f"{bronze}/{prefix}*", f"{bronze}/errors/*"]
+        statements = {
+            s["Sid"]: s
+            for s in json.loads(run.named(f"{key}-stream-policy").inputs["policy"])["Statement"]
+        }
+        assert statements["WriteBronzeObjects"]["Resource"] == [
+            f"{bronze}/{prefix}*",
+            f"{bronze}/errors/*",
+        ]
         assert statements["ListBronze"]["Resource"] == [bronze]
 
 
 def test_logs_stream_unpacks_cloudwatch_logs_envelopes(run: StackRun) -> None:
-    processing = run.named("logs-stream").inputs["extendedS3Configuration"]["processingConfiguration"]
+    processing = run.named("logs-stream").inputs["extendedS3Configuration"][
+        "processingConfiguration"
+    ]
     assert processing["enabled"] is True
     assert [p["type"] for p in processing["processors"]] == [
-        "Decompression", "CloudWatchLogProcessing", "AppendDelimiterToRecord",
+        "Decompression",
+        "CloudWatchLogProcessing",
+        "AppendDelimiterToRecord",
     ]
-    assert "processingConfiguration" not in run.named("cdc-stream").inputs["extendedS3Configuration"]
+    assert (
+        "processingConfiguration" not in run.named("cdc-stream").inputs["extendedS3Configuration"]
+    )
 
 
 def test_api_log_group_feeds_the_logs_stream(run: StackRun) -> None:
@@ -138,7 +179,9 @@ def test_api_log_group_feeds_the_logs_stream(run: StackRun) -> None:
     assert subscription["logGroup"] == n.api_log_group
     assert subscription["filterPattern"] == ""
     assert subscription["destinationArn"].endswith(f"deliverystream/{n.logs_delivery_stream}")
-    trust = json.loads(run.named("logs-subscription-role").inputs["assumeRolePolicy"])["Statement"][0]
+    trust = json.loads(run.named("logs-subscription-role").inputs["assumeRolePolicy"])["Statement"][
+        0
+    ]
     assert trust["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
     (grant,) = json.loads(run.named("logs-subscription-policy").inputs["policy"])["Statement"]
     assert grant["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
@@ -165,7 +208,9 @@ def test_cdc_function_and_its_environment(run: StackRun) -> None:
 def test_stream_mapping_retries_bisects_and_parks_failures(run: StackRun) -> None:
     mapping = run.named("cdc-stream-mapping").inputs
     config = stack_file_config(run.stage)["todo-platform:cdc"]
-    assert mapping["eventSourceArn"].startswith(f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{run.stage}/stream/")
+    assert mapping["eventSourceArn"].startswith(
+        f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{run.stage}/stream/"
+    )
     assert mapping["functionName"].endswith(f":function:{names(run).cdc_function}")
     assert mapping["batchSize"] == config["batchSize"]
     assert mapping["maximumBatchingWindowInSeconds"] == config["maximumBatchingWindowSeconds"]
@@ -173,9 +218,8 @@ def test_stream_mapping_retries_bisects_and_parks_failures(run: StackRun) -> Non
     assert mapping["maximumRetryAttempts"] == config["maximumRetryAttempts"]
     assert mapping["maximumRecordAgeInSeconds"] == config["maximumRecordAgeSeconds"]
     assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["destinationConfig"] == {
-        "onFailure": {"destinationArn": f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{names(run).cdc_dead_letter_queue}"}
-    }
+    dlq_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{names(run).cdc_dead_letter_queue}"
+    assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": dlq_arn}}
     dlq = run.named("cdc-dlq").inputs
     assert dlq["name"] == names(run).cdc_dead_letter_queue
     assert dlq["sqsManagedSseEnabled"] is True
@@ -183,7 +227,9 @@ def test_stream_mapping_retries_bisects_and_parks_failures(run: StackRun) -> Non
 
 
 def test_cdc_role_reads_the_stream_and_writes_only_its_targets(run: StackRun) -> None:
-    statements = {s["Sid"]: s for s in json.loads(run.named("cdc-policy").inputs["policy"])["Statement"]}
+    statements = {
+        s["Sid"]: s for s in json.loads(run.named("cdc-policy").inputs["policy"])["Statement"]
+    }
     table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{run.stage}"
     assert statements["ReadTableStream"]["Resource"] == [f"{table}/stream/2025-01-01T00:00:00.000"]
     assert statements["ListTableStreams"]["Resource"] == [f"{table}/stream/*"]
@@ -191,31 +237,50 @@ def test_cdc_role_reads_the_stream_and_writes_only_its_targets(run: StackRun) ->
         f"arn:aws:firehose:us-east-1:{ACCOUNT_ID}:deliverystream/{names(run).cdc_delivery_stream}"
     ]
     assert statements["SendFailuresToDlq"]["Action"] == ["sqs:SendMessage"]
-    assert not any(a.startswith("dynamodb:") and "Item" in a for s in statements.values() for a in s["Action"])
+    assert not any(
+        a.startswith("dynamodb:") and "Item" in a for s in statements.values() for a in s["Action"]
+    )
 
 
 def test_glue_database_and_athena_workgroup(run: StackRun) -> None:
     n = names(run)
-    assert run.named("glue-database").inputs["name"] == n.glue_database == run.outputs["GlueDatabaseName"]
+    assert (
+        run.named("glue-database").inputs["name"]
+        == n.glue_database
+        == run.outputs["GlueDatabaseName"]
+    )
     workgroup = run.named("athena-workgroup").inputs
     assert workgroup["name"] == n.athena_workgroup == run.outputs["AthenaWorkgroupName"]
     config = workgroup["configuration"]
     assert config["enforceWorkgroupConfiguration"] is True
-    assert config["bytesScannedCutoffPerQuery"] == stack_file_config(run.stage)["todo-platform:etl"]["athenaBytesScannedCutoff"]
-    assert config["resultConfiguration"]["outputLocation"] == f"s3://{n.gold_bucket}/{lake.ATHENA_RESULTS_PREFIX}"
+    assert (
+        config["bytesScannedCutoffPerQuery"]
+        == stack_file_config(run.stage)["todo-platform:etl"]["athenaBytesScannedCutoff"]
+    )
+    assert (
+        config["resultConfiguration"]["outputLocation"]
+        == f"s3://{n.gold_bucket}/{lake.ATHENA_RESULTS_PREFIX}"
+    )
     assert config["resultConfiguration"]["encryptionConfiguration"]["encryptionOption"] == "SSE_KMS"
 
 
-@pytest.mark.parametrize(("key", "package", "module"), [
-    ("silver", "todo-etl-silver", "todo_silver.job"), ("gold", "todo-etl-gold", "todo_gold.job"),
-])
-def test_glue_jobs_are_python_shell_with_uploaded_code(run: StackRun, key: str, package: str, module: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "package", "module"),
+    [
+        ("silver", "todo-etl-silver", "todo_silver.job"),
+        ("gold", "todo-etl-gold", "todo_gold.job"),
+    ],
+)
+def test_glue_jobs_are_python_shell_with_uploaded_code(
+    run: StackRun, key: str, package: str, module: str
+) -> None:
     n = names(run)
     job = run.named(f"{key}-job").inputs
     etl = stack_file_config(run.stage)["todo-platform:etl"]
     assert job["name"] == (n.silver_job if key == "silver" else n.gold_job)
     assert job["glueVersion"] == "3.0"
-    assert job["command"]["name"] == "pythonshell" and job["command"]["pythonVersion"] == "3.9"
+    assert job["command"]["name"] == "pythonshell"
+    assert job["command"]["pythonVersion"] == "3.9"
     assert job["maxCapacity"] == etl["glueMaxCapacity"] == 0.0625
     assert job["timeout"] == etl["glueTimeoutMinutes"]
     script = run.named(f"{key}-script").inputs
@@ -228,9 +293,21 @@ def test_glue_jobs_are_python_shell_with_uploaded_code(run: StackRun, key: str, 
         sorted(f"s3://{n.artifacts_bucket}/{w['key']}" for w in wheels)
     )
     args = job["defaultArguments"]
-    assert {k: args[k] for k in ("--BRONZE_BUCKET", "--SILVER_BUCKET", "--GOLD_BUCKET", "--DATABASE_NAME", "--STAGE")} == {
-        "--BRONZE_BUCKET": n.bronze_bucket, "--SILVER_BUCKET": n.silver_bucket,
-        "--GOLD_BUCKET": n.gold_bucket, "--DATABASE_NAME": n.glue_database, "--STAGE": run.stage,
+    assert {
+        k: args[k]
+        for k in (
+            "--BRONZE_BUCKET",
+            "--SILVER_BUCKET",
+            "--GOLD_BUCKET",
+            "--DATABASE_NAME",
+            "--STAGE",
+        )
+    } == {
+        "--BRONZE_BUCKET": n.bronze_bucket,
+        "--SILVER_BUCKET": n.silver_bucket,
+        "--GOLD_BUCKET": n.gold_bucket,
+        "--DATABASE_NAME": n.glue_database,
+        "--STAGE": run.stage,
     }
     assert module in job["description"]
 
@@ -239,20 +316,27 @@ def test_glue_roles_read_their_input_and_write_their_output_only(run: StackRun) 
     n = names(run)
 
     def sids(key: str) -> dict:
-        return {s["Sid"]: s for s in json.loads(run.named(f"{key}-job-policy").inputs["policy"])["Statement"]}
+        return {
+            s["Sid"]: s
+            for s in json.loads(run.named(f"{key}-job-policy").inputs["policy"])["Statement"]
+        }
 
     silver, gold = sids("silver"), sids("gold")
     assert silver["ReadInput"]["Resource"] == [f"arn:aws:s3:::{n.bronze_bucket}/*"]
     assert silver["WriteOutput"]["Resource"] == [f"arn:aws:s3:::{n.silver_bucket}/*"]
     assert gold["ReadInput"]["Resource"] == [f"arn:aws:s3:::{n.silver_bucket}/*"]
     assert gold["WriteOutput"]["Resource"] == [f"arn:aws:s3:::{n.gold_bucket}/*"]
-    assert silver["ReadOwnCode"]["Resource"] == [f"arn:aws:s3:::{n.artifacts_bucket}/glue/todo-etl-silver/*"]
+    assert silver["ReadOwnCode"]["Resource"] == [
+        f"arn:aws:s3:::{n.artifacts_bucket}/glue/todo-etl-silver/*"
+    ]
     assert silver["LakeCatalog"]["Resource"] == [
         f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:catalog",
         f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:database/{n.glue_database}",
         f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:table/{n.glue_database}/*",
     ]
-    assert silver["PutOwnMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}}
+    assert silver["PutOwnMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}
+    }
 
 
 def test_silver_then_gold_on_a_schedule(run: StackRun) -> None:
@@ -260,7 +344,8 @@ def test_silver_then_gold_on_a_schedule(run: StackRun) -> None:
     etl = stack_file_config(run.stage)["todo-platform:etl"]
     workflow = run.named("lake-refresh").inputs["name"]
     schedule = run.named("silver-schedule").inputs
-    assert schedule["type"] == "SCHEDULED" and schedule["schedule"] == etl["schedule"]
+    assert schedule["type"] == "SCHEDULED"
+    assert schedule["schedule"] == etl["schedule"]
     assert schedule["enabled"] is etl["scheduleEnabled"]
     assert schedule["actions"] == [{"jobName": n.silver_job}]
     after = run.named("gold-after-silver").inputs

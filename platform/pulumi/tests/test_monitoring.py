@@ -7,8 +7,17 @@ import json
 from typing import Dict, List
 
 import pytest
+from harness import (
+    ACCOUNT_ID,
+    API_ID,
+    REPO_ROOT,
+    STAGES,
+    StackRun,
+    cli_config,
+    run_program,
+    stack_file_config,
+)
 
-from harness import ACCOUNT_ID, API_ID, REPO_ROOT, STAGES, StackRun, cli_config, run_program, stack_file_config
 from todo_core.naming import METRICS_NAMESPACE, OUTPUT_NAMES, ResourceNames
 from todo_platform.dashboard import BUSINESS_METRICS, SECTION_TITLES, STAGE_DIMENSION
 from todo_platform.policies import FUNCTION, METRIC_ALARM, ResourceRecord
@@ -53,7 +62,11 @@ def test_email_subscription_only_when_configured(run: StackRun) -> None:
         assert subscriptions == []
     else:
         (subscription,) = subscriptions
-        assert subscription.inputs == {"topic": topic_arn(run), "protocol": "email", "endpoint": email}
+        assert subscription.inputs == {
+            "topic": topic_arn(run),
+            "protocol": "email",
+            "endpoint": email,
+        }
 
 
 # --- metrics collector ----------------------------------------------------------------------
@@ -81,13 +94,20 @@ def test_metrics_collector_runs_on_schedule_with_its_contract(run: StackRun) -> 
 
 
 def test_metrics_collector_reads_the_table_and_writes_only_its_namespace(run: StackRun) -> None:
-    statements = {s["Sid"]: s for s in json.loads(run.named("metrics-policy").inputs["policy"])["Statement"]}
-    assert statements["ReadKpiItems"]["Action"] == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]
+    statements = {
+        s["Sid"]: s for s in json.loads(run.named("metrics-policy").inputs["policy"])["Statement"]
+    }
+    assert statements["ReadKpiItems"]["Action"] == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    ]
     assert statements["ReadKpiItems"]["Resource"] == [
         f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{names(run).table}"
     ]
     metrics = statements["PutOwnMetrics"]
-    assert metrics["Action"] == ["cloudwatch:PutMetricData"] and metrics["Resource"] == ["*"]
+    assert metrics["Action"] == ["cloudwatch:PutMetricData"]
+    assert metrics["Resource"] == ["*"]
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}}
 
 
@@ -97,11 +117,19 @@ def test_metrics_collector_reads_the_table_and_writes_only_its_namespace(run: St
 def test_api_alarms_match_the_runbook(run: StackRun) -> None:
     api = names(run).api
     five = alarm(run, f"{api}-5xx")
-    assert (five["namespace"], five["metricName"], five["statistic"]) == ("AWS/ApiGateway", "5xx", "Sum")
+    assert (five["namespace"], five["metricName"], five["statistic"]) == (
+        "AWS/ApiGateway",
+        "5xx",
+        "Sum",
+    )
     assert (five["threshold"], five["period"], five["evaluationPeriods"]) == (1, 60, 1)
     assert five["dimensions"] == {"ApiId": API_ID}
     latency = alarm(run, f"{api}-latency-p95")
-    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("Latency", "p95", 500)
+    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == (
+        "Latency",
+        "p95",
+        500,
+    )
     four = alarm(run, f"{api}-4xx")
     assert (four["metricName"], four["threshold"], four["evaluationPeriods"]) == ("4xx", 10, 2)
 
@@ -109,12 +137,23 @@ def test_api_alarms_match_the_runbook(run: StackRun) -> None:
 @pytest.mark.parametrize("attr", ["api_function", "cdc_function", "metrics_function"])
 def test_every_lambda_has_error_duration_and_throttle_alarms(run: StackRun, attr: str) -> None:
     fn = getattr(names(run), attr)
-    errors, duration, throttles = (alarm(run, f"{fn}-{kind}") for kind in ("errors", "duration", "throttles"))
+    errors, duration, throttles = (
+        alarm(run, f"{fn}-{kind}") for kind in ("errors", "duration", "throttles")
+    )
     for a in (errors, duration, throttles):
-        assert a["namespace"] == "AWS/Lambda" and a["dimensions"] == {"FunctionName": fn}
-    assert (errors["metricName"], errors["statistic"], errors["threshold"], errors["evaluationPeriods"]) == (
-        "Errors", "Sum", 5, 1)
-    assert (duration["metricName"], duration["threshold"], duration["evaluationPeriods"]) == ("Duration", 5000, 2)
+        assert a["namespace"] == "AWS/Lambda"
+        assert a["dimensions"] == {"FunctionName": fn}
+    assert (
+        errors["metricName"],
+        errors["statistic"],
+        errors["threshold"],
+        errors["evaluationPeriods"],
+    ) == ("Errors", "Sum", 5, 1)
+    assert (duration["metricName"], duration["threshold"], duration["evaluationPeriods"]) == (
+        "Duration",
+        5000,
+        2,
+    )
     assert (throttles["metricName"], throttles["threshold"]) == ("Throttles", 0)
 
 
@@ -122,15 +161,25 @@ def test_pipeline_alarms(run: StackRun) -> None:
     n = names(run)
     age = alarm(run, f"{n.cdc_function}-iterator-age")
     assert (age["metricName"], age["statistic"], age["dimensions"]) == (
-        "IteratorAge", "Maximum", {"FunctionName": n.cdc_function})
+        "IteratorAge",
+        "Maximum",
+        {"FunctionName": n.cdc_function},
+    )
     dlq = alarm(run, f"{n.cdc_dead_letter_queue}-not-empty")
     assert (dlq["namespace"], dlq["metricName"], dlq["threshold"]) == (
-        "AWS/SQS", "ApproximateNumberOfMessagesVisible", 0)
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        0,
+    )
     assert dlq["comparisonOperator"] == "GreaterThanThreshold"
     for stream in (n.cdc_delivery_stream, n.logs_delivery_stream):
         failures = alarm(run, f"{stream}-delivery-failures")
-        assert (failures["metricName"], failures["statistic"], failures["comparisonOperator"], failures["threshold"]) == (
-            "DeliveryToS3.Success", "Minimum", "LessThanThreshold", 1)
+        assert (
+            failures["metricName"],
+            failures["statistic"],
+            failures["comparisonOperator"],
+            failures["threshold"],
+        ) == ("DeliveryToS3.Success", "Minimum", "LessThanThreshold", 1)
         assert failures["dimensions"] == {"DeliveryStreamName": stream}
         assert alarm(run, f"{stream}-data-freshness")["threshold"] == 900
     throttles = alarm(run, f"{n.table}-throttles")
@@ -138,10 +187,16 @@ def test_pipeline_alarms(run: StackRun) -> None:
 
 
 def test_cost_alarms_watch_us_east_1_billing(run: StackRun) -> None:
-    for key, service, threshold in (("dynamodb", "AmazonDynamoDB", 50), ("lambda", "AWSLambda", 20)):
+    for key, service, threshold in (
+        ("dynamodb", "AmazonDynamoDB", 50),
+        ("lambda", "AWSLambda", 20),
+    ):
         cost = alarm(run, f"todo-{key}-cost-{run.stage}")
         assert (cost["namespace"], cost["metricName"], cost["statistic"]) == (
-            "AWS/Billing", "EstimatedCharges", "Maximum")
+            "AWS/Billing",
+            "EstimatedCharges",
+            "Maximum",
+        )
         assert cost["dimensions"] == {"ServiceName": service, "Currency": "USD"}
         assert cost["threshold"] == threshold
         assert cost["region"] == "us-east-1"
@@ -158,8 +213,12 @@ def test_glue_job_failures_notify_the_topic(run: StackRun) -> None:
     n = names(run)
     rule = run.named("glue-job-failures").inputs
     pattern = json.loads(rule["eventPattern"])
-    assert pattern["source"] == ["aws.glue"] and pattern["detail-type"] == ["Glue Job State Change"]
-    assert pattern["detail"] == {"jobName": [n.silver_job, n.gold_job], "state": ["FAILED", "TIMEOUT", "ERROR"]}
+    assert pattern["source"] == ["aws.glue"]
+    assert pattern["detail-type"] == ["Glue Job State Change"]
+    assert pattern["detail"] == {
+        "jobName": [n.silver_job, n.gold_job],
+        "state": ["FAILED", "TIMEOUT", "ERROR"],
+    }
     target = run.named("glue-job-failures-to-topic").inputs
     assert target == {"rule": rule["name"], "arn": topic_arn(run)}
 
@@ -177,7 +236,9 @@ def test_cost_alarms_outside_us_east_1_notify_a_us_east_1_topic(artifacts_dir) -
         expected = billing_arn if a.inputs.get("region") == "us-east-1" else regional_arn
         assert a.inputs["alarmActions"] == [expected], a.name
     assert run.named("billing-alerts-key").inputs["region"] == "us-east-1"
-    assert run.outputs["DashboardUrl"].startswith("https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1#")
+    assert run.outputs["DashboardUrl"].startswith(
+        "https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1#"
+    )
 
 
 # --- dashboard ---------------------------------------------------------------------------------
@@ -203,7 +264,8 @@ def test_dashboard_has_the_runbooks_six_sections(run: StackRun) -> None:
 def test_dashboard_widgets_fit_the_grid_without_overlap(run: StackRun) -> None:
     cells = set()
     for w in widgets(run):
-        assert 0 <= w["x"] and w["x"] + w["width"] <= 24
+        assert w["x"] >= 0
+        assert w["x"] + w["width"] <= 24
         for x in range(w["x"], w["x"] + w["width"]):
             for y in range(w["y"], w["y"] + w["height"]):
                 assert (x, y) not in cells
@@ -211,7 +273,12 @@ def test_dashboard_widgets_fit_the_grid_without_overlap(run: StackRun) -> None:
 
 
 def test_dashboard_business_metrics_are_the_six_kpis_per_stage(run: StackRun) -> None:
-    kpis = [m for w in widgets(run) for m in metrics_in(w) if m[0] == METRICS_NAMESPACE and STAGE_DIMENSION in m]
+    kpis = [
+        m
+        for w in widgets(run)
+        for m in metrics_in(w)
+        if m[0] == METRICS_NAMESPACE and STAGE_DIMENSION in m
+    ]
     assert sorted(m[1] for m in kpis) == sorted(BUSINESS_METRICS)
     assert all(m[2:] == [STAGE_DIMENSION, run.stage] for m in kpis)
 
@@ -222,10 +289,21 @@ def test_dashboard_covers_every_function_and_the_cost_in_us_east_1(run: StackRun
     for metric in ("Duration", "Errors", "Throttles", "Invocations"):
         assert {m[3] for m in lambda_metrics if m[1] == metric} == functions
     cost = [w for w in widgets(run) if any(m[0] == "AWS/Billing" for m in metrics_in(w))]
-    assert cost and all(w["properties"]["region"] == "us-east-1" for w in cost)
+    assert cost
+    assert all(w["properties"]["region"] == "us-east-1" for w in cost)
     etl = {m[1] for w in widgets(run) for m in metrics_in(w)}
-    assert {"DeliveryToS3.Success", "DeliveryToS3.DataFreshness", "MatchedEvents", "ConsumedReadCapacityUnits",
-            "ReadThrottleEvents", "SuccessfulRequestLatency", "Count", "4xx", "5xx", "Latency"} <= etl
+    assert {
+        "DeliveryToS3.Success",
+        "DeliveryToS3.DataFreshness",
+        "MatchedEvents",
+        "ConsumedReadCapacityUnits",
+        "ReadThrottleEvents",
+        "SuccessfulRequestLatency",
+        "Count",
+        "4xx",
+        "5xx",
+        "Latency",
+    } <= etl
 
 
 def test_kpi_names_match_what_the_metrics_collector_publishes() -> None:
@@ -236,8 +314,10 @@ def test_kpi_names_match_what_the_metrics_collector_publishes() -> None:
     published = [
         node.args[0].value
         for node in ast.walk(ast.parse(source.read_text()))
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "MetricSpec"
-        and node.args and isinstance(node.args[0], ast.Constant)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "MetricSpec"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
     ]
     assert sorted(published) == sorted(BUSINESS_METRICS)
     publisher = (source.parent / "publisher.py").read_text()
@@ -252,4 +332,7 @@ def test_outputs_are_the_runbooks_names_all_resolved(stage: str, stack_runs) -> 
     outputs = stack_runs(stage).outputs
     assert list(outputs) == list(OUTPUT_NAMES)
     assert all(isinstance(v, str) and v for v in outputs.values())
-    assert outputs["TableArn"] == f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{stage}"
+    assert (
+        outputs["TableArn"]
+        == f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{stage}"
+    )

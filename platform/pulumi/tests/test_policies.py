@@ -6,8 +6,8 @@ import json
 from typing import Any, Dict, List
 
 import pytest
-
 from harness import StackRun
+
 from todo_platform import policies
 from todo_platform.policies import POLICIES, ResourceRecord, run_all
 
@@ -24,14 +24,28 @@ def test_policies_see_the_resources_they_govern(run: StackRun) -> None:
     """A policy over an empty selection proves nothing: the record holds what they check."""
     kinds = {r.type for r in run.records}
     for governed in (
-        policies.TABLE, policies.BUCKET, policies.BUCKET_SSE, policies.BUCKET_PAB,
-        policies.BUCKET_POLICY, policies.TOPIC, policies.QUEUE, policies.LOG_GROUP,
-        policies.FIREHOSE, policies.WORKGROUP, policies.KMS_KEY, policies.FUNCTION,
-        policies.METRIC_ALARM, policies.ROLE, policies.ROLE_POLICY, policies.AWS_PROVIDER,
+        policies.TABLE,
+        policies.BUCKET,
+        policies.BUCKET_SSE,
+        policies.BUCKET_PAB,
+        policies.BUCKET_POLICY,
+        policies.TOPIC,
+        policies.QUEUE,
+        policies.LOG_GROUP,
+        policies.FIREHOSE,
+        policies.WORKGROUP,
+        policies.KMS_KEY,
+        policies.FUNCTION,
+        policies.METRIC_ALARM,
+        policies.ROLE,
+        policies.ROLE_POLICY,
+        policies.AWS_PROVIDER,
     ):
         assert governed in kinds
     assert len(policies.identity_policies(run.records)) >= 8
-    taggable = [r for r in run.records if not r.type.startswith("pulumi:") and policies.is_taggable(r.type)]
+    taggable = [
+        r for r in run.records if not r.type.startswith("pulumi:") and policies.is_taggable(r.type)
+    ]
     assert len(taggable) > 50
 
 
@@ -52,7 +66,8 @@ def test_every_aws_resource_uses_the_tagged_provider(run: StackRun) -> None:
 # --- each policy catches a violating resource ------------------------------------------------
 
 TAGGED_PROVIDER = ResourceRecord(
-    policies.AWS_PROVIDER, "aws",
+    policies.AWS_PROVIDER,
+    "aws",
     {"defaultTags": json.dumps({"tags": dict.fromkeys(policies.REQUIRED_TAGS, "x")})},
     urn="urn:pulumi:s::p::pulumi:providers:aws::aws",
 )
@@ -67,28 +82,70 @@ def good_bucket(name: str = "b") -> List[ResourceRecord]:
     arn = f"arn:aws:s3:::{name}"
     return [
         rec(policies.BUCKET, f"{name}-bucket", bucket=name),
-        rec(policies.BUCKET_SSE, f"{name}-sse", bucket=name, rules=[
-            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}
-        ]),
-        rec(policies.BUCKET_PAB, f"{name}-pab", bucket=name, blockPublicAcls=True,
-            blockPublicPolicy=True, ignorePublicAcls=True, restrictPublicBuckets=True),
-        rec(policies.BUCKET_POLICY, f"{name}-policy", bucket=name, policy=json.dumps({
-            "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                           "Resource": [arn, f"{arn}/*"],
-                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+        rec(
+            policies.BUCKET_SSE,
+            f"{name}-sse",
+            bucket=name,
+            rules=[
+                {
+                    "applyServerSideEncryptionByDefault": {
+                        "sseAlgorithm": "aws:kms",
+                        "kmsMasterKeyId": "k",
+                    }
+                }
+            ],
+        ),
+        rec(
+            policies.BUCKET_PAB,
+            f"{name}-pab",
+            bucket=name,
+            blockPublicAcls=True,
+            blockPublicPolicy=True,
+            ignorePublicAcls=True,
+            restrictPublicBuckets=True,
+        ),
+        rec(
+            policies.BUCKET_POLICY,
+            f"{name}-policy",
+            bucket=name,
+            policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ]
+                }
+            ),
+        ),
     ]
 
 
 def function(name: str = "fn") -> List[ResourceRecord]:
     alarms = [
-        rec(policies.METRIC_ALARM, f"{name}-{metric}", namespace="AWS/Lambda", metricName=metric,
-            dimensions={"FunctionName": name}, alarmActions=["arn:aws:sns:r:1:t"])
+        rec(
+            policies.METRIC_ALARM,
+            f"{name}-{metric}",
+            namespace="AWS/Lambda",
+            metricName=metric,
+            dimensions={"FunctionName": name},
+            alarmActions=["arn:aws:sns:r:1:t"],
+        )
         for metric in ("Errors", "Duration")
     ]
     return [
         rec(policies.FUNCTION, name, name=name),
-        rec(policies.LOG_GROUP, f"{name}-logs", name=f"/aws/lambda/{name}", retentionInDays=14,
-            kmsKeyId="k"),
+        rec(
+            policies.LOG_GROUP,
+            f"{name}-logs",
+            name=f"/aws/lambda/{name}",
+            retentionInDays=14,
+            kmsKeyId="k",
+        ),
         *alarms,
     ]
 
@@ -102,8 +159,14 @@ def names_of(violations: List[policies.Violation]) -> List[str]:
 
 
 def test_the_synthetic_baseline_is_clean() -> None:
-    baseline = [TAGGED_PROVIDER, *good_bucket(), *function(),
-                role_policy({"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]})]
+    baseline = [
+        TAGGED_PROVIDER,
+        *good_bucket(),
+        *function(),
+        role_policy(
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]}
+        ),
+    ]
     assert run_all(baseline) == []
 
 
@@ -114,12 +177,26 @@ def test_the_synthetic_baseline_is_clean() -> None:
         (rec(policies.TOPIC, "topic"), "topic"),
         (rec(policies.QUEUE, "q", sqsManagedSseEnabled=False), "q"),
         (rec(policies.LOG_GROUP, "lg", name="/x", retentionInDays=7), "lg"),
-        (rec(policies.FIREHOSE, "fh", destination="extended_s3",
-             serverSideEncryption={"enabled": True, "keyType": "AWS_OWNED_CMK"},
-             extendedS3Configuration={"kmsKeyArn": "k"}), "fh"),
-        (rec(policies.FIREHOSE, "fh2", destination="extended_s3",
-             serverSideEncryption={"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK"},
-             extendedS3Configuration={}), "fh2"),
+        (
+            rec(
+                policies.FIREHOSE,
+                "fh",
+                destination="extended_s3",
+                serverSideEncryption={"enabled": True, "keyType": "AWS_OWNED_CMK"},
+                extendedS3Configuration={"kmsKeyArn": "k"},
+            ),
+            "fh",
+        ),
+        (
+            rec(
+                policies.FIREHOSE,
+                "fh2",
+                destination="extended_s3",
+                serverSideEncryption={"enabled": True, "keyType": "CUSTOMER_MANAGED_CMK"},
+                extendedS3Configuration={},
+            ),
+            "fh2",
+        ),
         (rec(policies.WORKGROUP, "wg", configuration={"resultConfiguration": {}}), "wg"),
         (rec(policies.KMS_KEY, "key", enableKeyRotation=False), "key"),
         (rec("aws:kinesis/stream:Stream", "stream"), "stream"),
@@ -132,28 +209,52 @@ def test_encryption_policy_catches(bad: ResourceRecord, expected: str) -> None:
 
 def test_encryption_policy_catches_a_bucket_without_kms() -> None:
     records = [r for r in good_bucket() if r.type != policies.BUCKET_SSE]
-    records.append(rec(policies.BUCKET_SSE, "aes", bucket="b", rules=[
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]))
+    records.append(
+        rec(
+            policies.BUCKET_SSE,
+            "aes",
+            bucket="b",
+            rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}],
+        )
+    )
     assert names_of(policies.encryption_at_rest(records)) == [f"{policies.BUCKET}::b-bucket"]
 
 
-@pytest.mark.parametrize("switch", ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                    "restrictPublicBuckets"])
+@pytest.mark.parametrize(
+    "switch", ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]
+)
 def test_public_bucket_policy_catches_any_switch_off(switch: str) -> None:
     records = good_bucket()
     pab = next(r for r in records if r.type == policies.BUCKET_PAB)
-    records[records.index(pab)] = rec(policies.BUCKET_PAB, pab.name, **{**pab.inputs, switch: False})
+    records[records.index(pab)] = rec(
+        policies.BUCKET_PAB, pab.name, **{**pab.inputs, switch: False}
+    )
     assert names_of(policies.no_public_buckets(records)) == [f"{policies.BUCKET}::b-bucket"]
 
 
 def test_public_bucket_policy_catches_missing_block_acl_and_public_allow() -> None:
     records = [r for r in good_bucket("c") if r.type != policies.BUCKET_PAB]
     assert policies.no_public_buckets(records)
-    records = good_bucket() + [
+    records = [
+        *good_bucket(),
         rec(policies.BUCKET_ACL, "acl", bucket="b", acl="public-read"),
-        rec(policies.BUCKET_POLICY, "open", bucket="b", policy=json.dumps({"Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
-             "Resource": "arn:aws:s3:::b/*"}]})),
+        rec(
+            policies.BUCKET_POLICY,
+            "open",
+            bucket="b",
+            policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::b/*",
+                        }
+                    ]
+                }
+            ),
+        ),
     ]
     messages = {v.message for v in policies.no_public_buckets(records)}
     assert messages == {"public canned ACL", "Allow to everyone"}
@@ -175,8 +276,9 @@ def test_tls_policy_catches_weak_statements(mutate: Any) -> None:
     policy = next(r for r in records if r.type == policies.BUCKET_POLICY)
     doc = json.loads(policy.inputs["policy"])
     mutate(doc["Statement"][0])
-    records[records.index(policy)] = rec(policies.BUCKET_POLICY, policy.name, bucket="b",
-                                         policy=json.dumps(doc))
+    records[records.index(policy)] = rec(
+        policies.BUCKET_POLICY, policy.name, bucket="b", policy=json.dumps(doc)
+    )
     assert names_of(policies.tls_only_buckets(records)) == [f"{policies.BUCKET}::b-bucket"]
 
 
@@ -188,10 +290,19 @@ def test_tls_policy_catches_a_bucket_without_policy() -> None:
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"streamEnabled": True, "streamViewType": "NEW_AND_OLD_IMAGES"}, "point-in-time recovery off"),
+        (
+            {"streamEnabled": True, "streamViewType": "NEW_AND_OLD_IMAGES"},
+            "point-in-time recovery off",
+        ),
         ({"pointInTimeRecovery": {"enabled": True}}, "stream disabled"),
-        ({"pointInTimeRecovery": {"enabled": True}, "streamEnabled": True, "streamViewType": "KEYS_ONLY"},
-         "stream view type is not NEW_AND_OLD_IMAGES"),
+        (
+            {
+                "pointInTimeRecovery": {"enabled": True},
+                "streamEnabled": True,
+                "streamViewType": "KEYS_ONLY",
+            },
+            "stream view type is not NEW_AND_OLD_IMAGES",
+        ),
     ],
 )
 def test_pitr_and_streams_policy_catches(inputs: Dict[str, Any], message: str) -> None:
@@ -207,30 +318,63 @@ def test_pitr_and_streams_policy_catches(inputs: Dict[str, Any], message: str) -
         {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
         {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "arn:aws:s3:::b"},
-        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "sqs:SendMessage"], "Resource": ["*"]},
+        {
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "sqs:SendMessage"],
+            "Resource": ["*"],
+        },
     ],
-    ids=["star", "service-star", "data-plane-star-resource", "unfenced-metrics",
-         "not-action", "mixed"],
+    ids=[
+        "star",
+        "service-star",
+        "data-plane-star-resource",
+        "unfenced-metrics",
+        "not-action",
+        "mixed",
+    ],
 )
 def test_iam_policy_catches(statement: Dict[str, Any]) -> None:
     assert policies.iam_least_privilege([role_policy(statement)])
 
 
 def test_iam_policy_allows_the_unscoped_actions_when_fenced() -> None:
-    assert policies.iam_least_privilege([role_policy(
-        {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
-        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-         "Condition": {"StringEquals": {"cloudwatch:namespace": "N"}}},
-        {"Effect": "Deny", "Action": "*", "Resource": "*"},
-    )]) == []
+    assert (
+        policies.iam_least_privilege(
+            [
+                role_policy(
+                    {"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"},
+                    {
+                        "Effect": "Allow",
+                        "Action": "cloudwatch:PutMetricData",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"cloudwatch:namespace": "N"}},
+                    },
+                    {"Effect": "Deny", "Action": "*", "Resource": "*"},
+                )
+            ]
+        )
+        == []
+    )
 
 
 def test_iam_policy_catches_managed_policies_and_inline_role_policies() -> None:
     records = [
-        rec("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach",
-            policyArn="arn:aws:iam::aws:policy/AdministratorAccess"),
-        rec(policies.ROLE, "role", inlinePolicies=[{"policy": json.dumps(
-            {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})}]),
+        rec(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "attach",
+            policyArn="arn:aws:iam::aws:policy/AdministratorAccess",
+        ),
+        rec(
+            policies.ROLE,
+            "role",
+            inlinePolicies=[
+                {
+                    "policy": json.dumps(
+                        {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+                    )
+                }
+            ],
+        ),
     ]
     assert names_of(policies.iam_least_privilege(records)) == sorted(r.ref for r in records)
 
@@ -238,8 +382,9 @@ def test_iam_policy_catches_managed_policies_and_inline_role_policies() -> None:
 def test_log_retention_policy_catches_forever_and_undeclared_groups() -> None:
     records = function()
     group = next(r for r in records if r.type == policies.LOG_GROUP)
-    records[records.index(group)] = rec(policies.LOG_GROUP, group.name, name=group.inputs["name"],
-                                        kmsKeyId="k")
+    records[records.index(group)] = rec(
+        policies.LOG_GROUP, group.name, name=group.inputs["name"], kmsKeyId="k"
+    )
     assert names_of(policies.log_retention(records)) == [group.ref]
     undeclared = [r for r in function() if r.type != policies.LOG_GROUP]
     assert names_of(policies.log_retention(undeclared)) == [f"{policies.FUNCTION}::fn"]
@@ -248,12 +393,16 @@ def test_log_retention_policy_catches_forever_and_undeclared_groups() -> None:
 @pytest.mark.parametrize("missing", ["Errors", "Duration"])
 def test_lambda_alarm_policy_catches_a_missing_alarm(missing: str) -> None:
     records = [r for r in function() if r.inputs.get("metricName") != missing]
-    assert [v.message for v in policies.lambda_alarms(records)] == [f"no {[missing]} alarm with actions"]
+    assert [v.message for v in policies.lambda_alarms(records)] == [
+        f"no {[missing]} alarm with actions"
+    ]
 
 
 def test_lambda_alarm_policy_ignores_alarms_without_actions() -> None:
     records = [
-        rec(r.type, r.name, **{**r.inputs, "alarmActions": []}) if r.type == policies.METRIC_ALARM else r
+        rec(r.type, r.name, **{**r.inputs, "alarmActions": []})
+        if r.type == policies.METRIC_ALARM
+        else r
         for r in function()
     ]
     assert policies.lambda_alarms(records)
@@ -263,25 +412,40 @@ def test_alarm_policy_catches_silent_alarms() -> None:
     silent = [
         rec(policies.METRIC_ALARM, "none", alarmActions=[]),
         rec(policies.METRIC_ALARM, "not-sns", alarmActions=["arn:aws:lambda:r:1:function:f"]),
-        rec(policies.METRIC_ALARM, "disabled", alarmActions=["arn:aws:sns:r:1:t"], actionsEnabled=False),
+        rec(
+            policies.METRIC_ALARM,
+            "disabled",
+            alarmActions=["arn:aws:sns:r:1:t"],
+            actionsEnabled=False,
+        ),
     ]
     assert names_of(policies.alarms_notify(silent)) == sorted(r.ref for r in silent)
 
 
 def test_tag_policy_catches_untagged_and_partially_tagged_resources() -> None:
-    untagged_provider = ResourceRecord(policies.AWS_PROVIDER, "bare", {}, urn="urn:pulumi:s::p::pulumi:providers:aws::bare")
+    untagged_provider = ResourceRecord(
+        policies.AWS_PROVIDER, "bare", {}, urn="urn:pulumi:s::p::pulumi:providers:aws::bare"
+    )
     records = [
         TAGGED_PROVIDER,
         untagged_provider,
         rec(policies.QUEUE, "default-provider", provider=""),
         rec(policies.QUEUE, "bare-provider", provider=untagged_provider.urn + "::id"),
-        rec(policies.QUEUE, "three-tags", provider="", tags={"Project": "p", "Owner": "o", "Environment": "e"}),
-        rec(policies.QUEUE, "own-tags", provider="", tags=dict.fromkeys(policies.REQUIRED_TAGS, "v")),
+        rec(
+            policies.QUEUE,
+            "three-tags",
+            provider="",
+            tags={"Project": "p", "Owner": "o", "Environment": "e"},
+        ),
+        rec(
+            policies.QUEUE, "own-tags", provider="", tags=dict.fromkeys(policies.REQUIRED_TAGS, "v")
+        ),
         rec(policies.QUEUE, "provider-tags"),
         rec("aws:kms/alias:Alias", "untaggable", provider=""),
     ]
     assert names_of(policies.tagged(records)) == [
-        f"{policies.QUEUE}::bare-provider", f"{policies.QUEUE}::default-provider",
+        f"{policies.QUEUE}::bare-provider",
+        f"{policies.QUEUE}::default-provider",
         f"{policies.QUEUE}::three-tags",
     ]
 

@@ -1,11 +1,14 @@
-"""The local emulator with one change for the benchmark: a Query on the base
-table reads only its partition, as DynamoDB's does.
+"""The local emulator with DynamoDB's read costs, for the benchmark only.
 
 moto answers every base-table ``Query`` by listing and sorting every item of
-the table, then keeping the partition asked for, so a Query's time grows with
-the table even when it returns 3 items. DynamoDB reads the partition only
-(and charges by what it reads). Benchmarking on stock moto would measure that
-emulator artifact, not the collector; ``run.py`` reports both.
+the table before keeping the partition asked for, and every ``Scan`` page by
+walking the table again from its first item up to the page's start key. So a
+Query's time grows with the table even when it returns 3 items, and a full
+Scan's time grows with the square of the table. DynamoDB reads only the
+partition a Query names, and a Scan page starts where the last one stopped.
+Here both read paths are given exactly the items DynamoDB would touch (the
+results are unchanged: moto's own code still does the rest). ``run.py``
+also measures the collector on stock moto, for comparison.
 
 Run as ``python benchmarks/partition_query_server.py -H 127.0.0.1 -p PORT``.
 """
@@ -13,32 +16,62 @@ Run as ``python benchmarks/partition_query_server.py -H 127.0.0.1 -p PORT``.
 from __future__ import annotations
 
 import sys
-from typing import Any, List
+from typing import Any, Dict, Iterator, List, Optional
 
 
-def patch_base_table_query() -> None:
+def _items_after(table: Any, start: Optional[Dict[str, Any]]) -> Iterator[Any]:
+    """The table's items in moto's (hash, range) order, strictly after ``start``."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    start_hash = DynamoType(start[table.hash_key_attr]) if start else None
+    start_range = DynamoType(start[table.range_key_attr]) if start else None
+    for hash_key in sorted(table.items.keys()):
+        if start_hash is not None and hash_key < start_hash:
+            continue
+        for range_key in sorted(table.items[hash_key].keys()):
+            if start_hash is not None and hash_key == start_hash and not range_key > start_range:
+                continue
+            yield table.items[hash_key][range_key]
+
+
+def patch_reads() -> None:
     from moto.dynamodb.models.table import Table
 
-    original = Table.query
+    original_query, original_scan = Table.query, Table.scan
 
+    # Requests are serialized by the launcher (todo_local.moto_server), so a
+    # per-call override of all_items cannot leak into another request.
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("index_name") is not None or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
+            return original_query(self, hash_key, *args, **kwargs)
         partition: List[Any] = list(self.items.get(hash_key, {}).values())
-        # moto's query calls self.all_items() for the base table; hand it the
-        # partition instead (requests are serialized by the launcher, so this
-        # per-call override cannot leak into another request).
         self.all_items = lambda: partition
         try:
-            return original(self, hash_key, *args, **kwargs)
+            return original_query(self, hash_key, *args, **kwargs)
         finally:
             del self.all_items
 
-    Table.query = query
+    def scan(
+        self: Any, filters: Any, limit: Any, exclusive_start_key: Any,
+        filter_expression: Any = None, index_name: Any = None, *args: Any, **kwargs: Any,
+    ) -> Any:
+        if index_name is None and self.range_key_attr and kwargs.get("segments") in (
+            None, (None, None),
+        ):
+            self.all_items = lambda: _items_after(self, exclusive_start_key)
+        try:
+            return original_scan(
+                self, filters, limit, exclusive_start_key, filter_expression, index_name,
+                *args, **kwargs,
+            )
+        finally:
+            self.__dict__.pop("all_items", None)
+
+    Table.query, Table.scan = query, scan
 
 
 if __name__ == "__main__":
     from todo_local import moto_server
 
-    patch_base_table_query()
+    patch_reads()
     moto_server.main(sys.argv[1:])

@@ -158,6 +158,9 @@ class RunnerStats:
     function_errors: int = 0
     partial_failures: int = 0
     bisections: int = 0
+    #: Wall time spent inside the handler, and waiting on GetRecords.
+    handler_seconds: float = 0.0
+    get_records_seconds: float = 0.0
 
 
 @dataclass
@@ -509,6 +512,7 @@ class StreamRunner:
             return 0
         if shard.iterator is None:
             shard.iterator = self._iterator_for(shard)
+        started = time.monotonic()
         try:
             page = self._streams.get_records(ShardIterator=shard.iterator, Limit=min(self.batch_size, 1000))
         except Exception as exc:
@@ -516,6 +520,9 @@ class StreamRunner:
                 shard.iterator = None
                 return 0
             raise
+        finally:
+            with self._lock:
+                self._stats.get_records_seconds += time.monotonic() - started
         records = page.get("Records", [])
         shard.pending.extend(records)
         if records:
@@ -555,6 +562,9 @@ class StreamRunner:
         except Exception as exc:
             log.warning("function error on a batch of %d: %r", len(batch), exc)
             return None, f"{type(exc).__name__}: {exc}"
+        finally:
+            with self._lock:
+                self._stats.handler_seconds += time.monotonic() - started
         if time.monotonic() - started > self.timeout_seconds:
             return None, f"Task timed out after {self.timeout_seconds:.2f} seconds"
         return _first_failure(response, [r["dynamodb"]["SequenceNumber"] for r in batch]), None

@@ -133,7 +133,9 @@ class TodoApi(pulumi.ComponentResource):
             access_token_validity=cognito.access_token_validity_minutes,
             refresh_token_validity=cognito.refresh_token_validity_days,
             token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
-                id_token="minutes", access_token="minutes", refresh_token="days"
+                id_token="minutes",  # noqa: S106 - units, not secrets
+                access_token="minutes",  # noqa: S106
+                refresh_token="days",  # noqa: S106
             ),
             opts=child(self),
         )
@@ -266,6 +268,9 @@ class TodoApi(pulumi.ComponentResource):
 
 
 def _route_logical_name(route_key: str) -> str:
-    """``GET /health`` -> ``route-get-health``; ``ANY /api/v1/{proxy+}`` -> ``route-any-api-v1-proxy``."""
+    """``GET /health`` -> ``route-get-health``.
+
+    ``ANY /api/v1/{proxy+}`` -> ``route-any-api-v1-proxy``.
+    """
     cleaned = "".join(c if c.isalnum() else "-" for c in route_key.lower())
     return "route-" + "-".join(part for part in cleaned.split("-") if part)

@@ -73,7 +73,11 @@ ETL_SILVER = Deployable("todo-etl-silver", "glue", "todo_silver.job", "silver")
 ETL_GOLD = Deployable("todo-etl-gold", "glue", "todo_gold.job", "gold")
 
 DEPLOYABLES: Tuple[Deployable, ...] = (
-    TODO_API, CDC_PROCESSOR, METRICS_COLLECTOR, ETL_SILVER, ETL_GOLD,
+    TODO_API,
+    CDC_PROCESSOR,
+    METRICS_COLLECTOR,
+    ETL_SILVER,
+    ETL_GOLD,
 )
 BY_PACKAGE: Dict[str, Deployable] = {d.package: d for d in DEPLOYABLES}
 
@@ -120,9 +124,7 @@ def _glue_artifact(root: Path, deployable: Deployable, problems: List[str]) -> G
     wheels = tuple(sorted(p for p in directory.rglob("*.whl") if p.is_file()))
     if len(scripts) != 1:
         found = ", ".join(p.name for p in scripts) or "none"
-        problems.append(
-            f"{directory}/*.py: exactly one Glue job script expected, found {found}"
-        )
+        problems.append(f"{directory}/*.py: exactly one Glue job script expected, found {found}")
     if not wheels:
         problems.append(f"{directory}/**/*.whl: the wheels of {deployable.package}")
     return GlueArtifact(scripts[0] if scripts else Path(), wheels)

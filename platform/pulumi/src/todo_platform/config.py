@@ -17,6 +17,7 @@ from typing import Any, Dict, Literal, Optional
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
 from todo_core.naming import PROJECT
 
 #: The Pulumi project name (``Pulumi.yaml``); also the configuration namespace.
@@ -30,14 +31,45 @@ DEFAULT_ARTIFACTS_DIR = PROJECT_DIR.parent.parent / "dist"
 
 #: The retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = frozenset(
-    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-     2557, 2922, 3288, 3653}
+    {
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    }
 )
 
 #: The configuration sections, as they are spelled in the stack files.
 SECTIONS = (
-    "tags", "logs", "data", "cognito", "api", "cdc", "metricsCollector", "lake", "etl",
-    "alarms", "alerts",
+    "tags",
+    "logs",
+    "data",
+    "cognito",
+    "api",
+    "cdc",
+    "metricsCollector",
+    "lake",
+    "etl",
+    "alarms",
+    "alerts",
 )
 
 
@@ -124,11 +156,13 @@ class LifecycleSettings(_Model):
     noncurrent_version_expiration_days: int = Field(default=90, ge=1)
 
     @model_validator(mode="after")
-    def _ascending(self) -> "LifecycleSettings":
+    def _ascending(self) -> LifecycleSettings:
         days = [
             d
             for d in (
-                self.infrequent_access_days, self.glacier_days, self.deep_archive_days,
+                self.infrequent_access_days,
+                self.glacier_days,
+                self.deep_archive_days,
                 self.expiration_days,
             )
             if d is not None
@@ -217,7 +251,10 @@ def resolve_artifacts_dir(configured: Optional[str]) -> Path:
 
 
 def settings_from_mapping(
-    stage: str, region: str, sections: Dict[str, Any], artifacts_dir: Optional[str] = None,
+    stage: str,
+    region: str,
+    sections: Dict[str, Any],
+    artifacts_dir: Optional[str] = None,
     lambda_architecture: Optional[str] = None,
 ) -> Settings:
     """Build and validate :class:`Settings` from plain values (the stack file's shape)."""

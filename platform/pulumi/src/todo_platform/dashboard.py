@@ -21,8 +21,14 @@ BUSINESS_METRICS = BUSINESS_COUNTS + BUSINESS_RATIOS
 STAGE_DIMENSION = "Stage"
 #: Services whose estimated charges the cost section shows.
 COST_SERVICES = (
-    "AmazonDynamoDB", "AWSLambda", "AmazonS3", "AWSGlue", "AmazonKinesisFirehose",
-    "AmazonApiGateway", "AmazonCloudWatch", "AmazonAthena",
+    "AmazonDynamoDB",
+    "AWSLambda",
+    "AmazonS3",
+    "AWSGlue",
+    "AmazonKinesisFirehose",
+    "AmazonApiGateway",
+    "AmazonCloudWatch",
+    "AmazonAthena",
 )
 SECTION_TITLES = (
     "API health",
@@ -32,7 +38,14 @@ SECTION_TITLES = (
     "Business metrics",
     "Cost",
 )
-DATABASE_OPERATIONS = ("GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem", "TransactWriteItems")
+DATABASE_OPERATIONS = (
+    "GetItem",
+    "Query",
+    "BatchGetItem",
+    "PutItem",
+    "UpdateItem",
+    "TransactWriteItems",
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,11 @@ Metric = List[Any]
 
 
 def _metric_widget(
-    title: str, metrics: Sequence[Metric], stat: str, region: str, period: int = 300,
+    title: str,
+    metrics: Sequence[Metric],
+    stat: str,
+    region: str,
+    period: int = 300,
 ) -> Dict[str, Any]:
     return {
         "type": "metric",
@@ -83,7 +100,8 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                 _metric_widget(
                     "4XX / 5XX errors",
                     [[*api, "4xx", "ApiId", i.api_id], [*api, "5xx", "ApiId", i.api_id]],
-                    "Sum", r,
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "Latency (ms)",
@@ -91,7 +109,8 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         [*api, "Latency", "ApiId", i.api_id],
                         [*api, "IntegrationLatency", "ApiId", i.api_id],
                     ],
-                    "Average", r,
+                    "Average",
+                    r,
                 ),
             ],
         ),
@@ -101,10 +120,13 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                 _metric_widget(
                     f"{metric} ({stat})",
                     [[lam, metric, "FunctionName", fn] for fn in i.functions],
-                    stat, r,
+                    stat,
+                    r,
                 )
                 for metric, stat in (
-                    ("Duration", "Average"), ("Errors", "Sum"), ("Throttles", "Sum"),
+                    ("Duration", "Average"),
+                    ("Errors", "Sum"),
+                    ("Throttles", "Sum"),
                     ("Invocations", "Sum"),
                 )
             ],
@@ -114,15 +136,21 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
             [
                 _metric_widget(
                     "Firehose delivery success",
-                    [["AWS/Firehose", "DeliveryToS3.Success", "DeliveryStreamName", s]
-                     for s in i.delivery_streams],
-                    "Sum", r,
+                    [
+                        ["AWS/Firehose", "DeliveryToS3.Success", "DeliveryStreamName", s]
+                        for s in i.delivery_streams
+                    ],
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "Data freshness (s)",
-                    [["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", s]
-                     for s in i.delivery_streams],
-                    "Average", r,
+                    [
+                        ["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", s]
+                        for s in i.delivery_streams
+                    ],
+                    "Average",
+                    r,
                 ),
                 _metric_widget(
                     "Glue job completions / failures",
@@ -130,7 +158,8 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         ["AWS/Events", "MatchedEvents", "RuleName", i.glue_success_rule],
                         ["AWS/Events", "MatchedEvents", "RuleName", i.glue_failure_rule],
                     ],
-                    "Sum", r,
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "CDC records",
@@ -138,18 +167,27 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         [METRICS_NAMESPACE, name, "service", i.cdc_service]
                         for name in ("RecordsProcessed", "RecordsSkipped", "RecordsFailed")
                     ],
-                    "Sum", r,
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "Stream iterator age (ms)",
                     [[lam, "IteratorAge", "FunctionName", i.cdc_function]],
-                    "Maximum", r,
+                    "Maximum",
+                    r,
                 ),
                 _metric_widget(
                     "CDC dead-letter queue depth",
-                    [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
-                      i.dead_letter_queue]],
-                    "Maximum", r,
+                    [
+                        [
+                            "AWS/SQS",
+                            "ApproximateNumberOfMessagesVisible",
+                            "QueueName",
+                            i.dead_letter_queue,
+                        ]
+                    ],
+                    "Maximum",
+                    r,
                 ),
             ],
         ),
@@ -162,7 +200,8 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         ["AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", i.table],
                         ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", i.table],
                     ],
-                    "Sum", r,
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "Throttled requests",
@@ -170,16 +209,24 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         ["AWS/DynamoDB", "ReadThrottleEvents", "TableName", i.table],
                         ["AWS/DynamoDB", "WriteThrottleEvents", "TableName", i.table],
                     ],
-                    "Sum", r,
+                    "Sum",
+                    r,
                 ),
                 _metric_widget(
                     "Request latency (ms)",
                     [
-                        ["AWS/DynamoDB", "SuccessfulRequestLatency", "TableName", i.table,
-                         "Operation", op]
+                        [
+                            "AWS/DynamoDB",
+                            "SuccessfulRequestLatency",
+                            "TableName",
+                            i.table,
+                            "Operation",
+                            op,
+                        ]
                         for op in DATABASE_OPERATIONS
                     ],
-                    "Average", r,
+                    "Average",
+                    r,
                 ),
             ],
         ),
@@ -189,12 +236,14 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                 _metric_widget(
                     "Users and tasks",
                     [[METRICS_NAMESPACE, m, STAGE_DIMENSION, i.stage] for m in BUSINESS_COUNTS],
-                    "Maximum", r,
+                    "Maximum",
+                    r,
                 ),
                 _metric_widget(
                     "Completion rate (%) and tasks per user",
                     [[METRICS_NAMESPACE, m, STAGE_DIMENSION, i.stage] for m in BUSINESS_RATIOS],
-                    "Maximum", r,
+                    "Maximum",
+                    r,
                 ),
             ],
         ),
@@ -203,14 +252,20 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
             [
                 _metric_widget(
                     "Estimated charges by service (USD, account-wide)",
-                    [["AWS/Billing", "EstimatedCharges", "ServiceName", s, "Currency", "USD"]
-                     for s in COST_SERVICES],
-                    "Maximum", BILLING_REGION, period=21600,
+                    [
+                        ["AWS/Billing", "EstimatedCharges", "ServiceName", s, "Currency", "USD"]
+                        for s in COST_SERVICES
+                    ],
+                    "Maximum",
+                    BILLING_REGION,
+                    period=21600,
                 ),
                 _metric_widget(
                     "Estimated charges, total (USD, account-wide)",
                     [["AWS/Billing", "EstimatedCharges", "Currency", "USD"]],
-                    "Maximum", BILLING_REGION, period=21600,
+                    "Maximum",
+                    BILLING_REGION,
+                    period=21600,
                 ),
             ],
         ),
@@ -223,15 +278,22 @@ def dashboard_body(inputs: DashboardInputs) -> Dict[str, Any]:
     y = 0
     for title, graphs in _sections(inputs):
         widgets.append(
-            {"type": "text", "x": 0, "y": y, "width": 24, "height": 1,
-             "properties": {"markdown": f"## {title}"}}
+            {
+                "type": "text",
+                "x": 0,
+                "y": y,
+                "width": 24,
+                "height": 1,
+                "properties": {"markdown": f"## {title}"},
+            }
         )
         y += 1
         per_row = 2 if len(graphs) in (1, 2, 4) else 3
         width = 24 // per_row
         for index, graph in enumerate(graphs):
-            graph.update(x=(index % per_row) * width, y=y + (index // per_row) * 6, width=width,
-                         height=6)
+            graph.update(
+                x=(index % per_row) * width, y=y + (index // per_row) * 6, width=width, height=6
+            )
             widgets.append(graph)
         y += ((len(graphs) + per_row - 1) // per_row) * 6
     return {"widgets": widgets}

@@ -18,16 +18,16 @@ def table_args(table_name: str, settings: Settings, kms_key_arn: pulumi.Input[st
     request = TABLE_SPEC.create_table_request(table_name)
     key_schema = {k["KeyType"]: k["AttributeName"] for k in request["KeySchema"]}
     stream = request["StreamSpecification"]
-    return dict(
-        name=request["TableName"],
-        billing_mode=request["BillingMode"],
-        hash_key=key_schema["HASH"],
-        range_key=key_schema["RANGE"],
-        attributes=[
+    return {
+        "name": request["TableName"],
+        "billing_mode": request["BillingMode"],
+        "hash_key": key_schema["HASH"],
+        "range_key": key_schema["RANGE"],
+        "attributes": [
             aws.dynamodb.TableAttributeArgs(name=a["AttributeName"], type=a["AttributeType"])
             for a in request["AttributeDefinitions"]
         ],
-        global_secondary_indexes=[
+        "global_secondary_indexes": [
             aws.dynamodb.TableGlobalSecondaryIndexArgs(
                 name=index["IndexName"],
                 key_schemas=[
@@ -40,17 +40,17 @@ def table_args(table_name: str, settings: Settings, kms_key_arn: pulumi.Input[st
             )
             for index in request["GlobalSecondaryIndexes"]
         ],
-        stream_enabled=stream["StreamEnabled"],
-        stream_view_type=stream["StreamViewType"],
-        ttl=aws.dynamodb.TableTtlArgs(attribute_name=TABLE_SPEC.ttl_attribute, enabled=True),
-        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+        "stream_enabled": stream["StreamEnabled"],
+        "stream_view_type": stream["StreamViewType"],
+        "ttl": aws.dynamodb.TableTtlArgs(attribute_name=TABLE_SPEC.ttl_attribute, enabled=True),
+        "point_in_time_recovery": aws.dynamodb.TablePointInTimeRecoveryArgs(
             enabled=settings.data.point_in_time_recovery
         ),
-        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
+        "server_side_encryption": aws.dynamodb.TableServerSideEncryptionArgs(
             enabled=True, kms_key_arn=kms_key_arn
         ),
-        deletion_protection_enabled=settings.data.deletion_protection,
-    )
+        "deletion_protection_enabled": settings.data.deletion_protection,
+    }
 
 
 class TodoData(pulumi.ComponentResource):
@@ -70,12 +70,20 @@ class TodoData(pulumi.ComponentResource):
         super().__init__("todo:platform:TodoData", name, None, opts)
         account = names.account_id
         self.table_key = kms_key(
-            self, "table", names.table, f"Encrypts {names.table} and its stream",
-            account, settings,
+            self,
+            "table",
+            names.table,
+            f"Encrypts {names.table} and its stream",
+            account,
+            settings,
         )
         self.logs_key = kms_key(
-            self, "logs", f"todo-logs-{settings.stage}",
-            f"Encrypts the {settings.stage} log groups", account, settings,
+            self,
+            "logs",
+            f"todo-logs-{settings.stage}",
+            f"Encrypts the {settings.stage} log groups",
+            account,
+            settings,
             service_statements=[logs_key_statement(settings.region, account)],
         )
         protect = settings.data.deletion_protection

@@ -68,7 +68,9 @@ def delivery_prefix(layer_prefix: str) -> str:
 
 def error_prefix(layer_prefix: str) -> str:
     """``errors/cdc/<error type>/year=.../`` (Firehose requires the error type here)."""
-    return lake.BRONZE_ERROR_PREFIX + layer_prefix + ERROR_OUTPUT_TYPE + lake.DATE_PARTITION_EXPRESSION
+    return (
+        lake.BRONZE_ERROR_PREFIX + layer_prefix + ERROR_OUTPUT_TYPE + lake.DATE_PARTITION_EXPRESSION
+    )
 
 
 class TodoEtl(pulumi.ComponentResource):
@@ -89,22 +91,40 @@ class TodoEtl(pulumi.ComponentResource):
         self._names = names
         account, region = names.account_id, names.region
         self.lake_key = kms_key(
-            self, "lake", f"todo-lake-{settings.stage}",
+            self,
+            "lake",
+            f"todo-lake-{settings.stage}",
             f"Encrypts the {settings.stage} data lake, its delivery streams and query results",
-            account, settings,
+            account,
+            settings,
         )
         lake_settings = settings.lake
         self.bronze = secure_bucket(
-            self, "bronze", names.bronze_bucket, self.lake_key.arn, settings,
-            lake_settings.bronze, lake_settings.bronze.noncurrent_version_expiration_days,
+            self,
+            "bronze",
+            names.bronze_bucket,
+            self.lake_key.arn,
+            settings,
+            lake_settings.bronze,
+            lake_settings.bronze.noncurrent_version_expiration_days,
         )
         self.silver = secure_bucket(
-            self, "silver", names.silver_bucket, self.lake_key.arn, settings,
-            lake_settings.silver, lake_settings.silver.noncurrent_version_expiration_days,
+            self,
+            "silver",
+            names.silver_bucket,
+            self.lake_key.arn,
+            settings,
+            lake_settings.silver,
+            lake_settings.silver.noncurrent_version_expiration_days,
         )
         self.gold = secure_bucket(
-            self, "gold", names.gold_bucket, self.lake_key.arn, settings,
-            lake_settings.gold, lake_settings.gold.noncurrent_version_expiration_days,
+            self,
+            "gold",
+            names.gold_bucket,
+            self.lake_key.arn,
+            settings,
+            lake_settings.gold,
+            lake_settings.gold.noncurrent_version_expiration_days,
             extra_rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-athena-results",
@@ -119,8 +139,13 @@ class TodoEtl(pulumi.ComponentResource):
             ],
         )
         self.artifacts_bucket = secure_bucket(
-            self, "artifacts", names.artifacts_bucket, self.lake_key.arn, settings,
-            None, lake_settings.artifacts_noncurrent_version_expiration_days,
+            self,
+            "artifacts",
+            names.artifacts_bucket,
+            self.lake_key.arn,
+            settings,
+            None,
+            lake_settings.artifacts_noncurrent_version_expiration_days,
         )
 
         # --- delivery streams -------------------------------------------------
@@ -167,7 +192,9 @@ class TodoEtl(pulumi.ComponentResource):
                             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
                             "Action": "sts:AssumeRole",
                             "Condition": {
-                                "StringLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}
+                                "StringLike": {
+                                    "aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"
+                                }
                             },
                         }
                     ],
@@ -279,12 +306,20 @@ class TodoEtl(pulumi.ComponentResource):
             opts=child(self),
         )
         self.silver_job = self._glue_job(
-            ETL_SILVER, names.silver_job, artifacts, data,
-            reads=[self.bronze], writes=[self.silver],
+            ETL_SILVER,
+            names.silver_job,
+            artifacts,
+            data,
+            reads=[self.bronze],
+            writes=[self.silver],
         )
         self.gold_job = self._glue_job(
-            ETL_GOLD, names.gold_job, artifacts, data,
-            reads=[self.silver], writes=[self.gold],
+            ETL_GOLD,
+            names.gold_job,
+            artifacts,
+            data,
+            reads=[self.silver],
+            writes=[self.gold],
         )
         self.workflow = aws.glue.Workflow(
             "lake-refresh",
@@ -368,7 +403,10 @@ class TodoEtl(pulumi.ComponentResource):
     ) -> aws.kinesis.FirehoseDeliveryStream:
         settings, names = self._settings, self._names
         errors = log_group(
-            self, f"{key}-stream-logs", f"/aws/kinesisfirehose/{stream_name}", settings,
+            self,
+            f"{key}-stream-logs",
+            f"/aws/kinesisfirehose/{stream_name}",
+            settings,
             data.logs_key,
         )
         error_stream = aws.cloudwatch.LogStream(
@@ -392,8 +430,12 @@ class TodoEtl(pulumi.ComponentResource):
                 [
                     iam.allow(
                         ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                        [pulumi.Output.concat(self.bronze.arn, "/", layer_prefix, "*"),
-                         pulumi.Output.concat(self.bronze.arn, "/", lake.BRONZE_ERROR_PREFIX, "*")],
+                        [
+                            pulumi.Output.concat(self.bronze.arn, "/", layer_prefix, "*"),
+                            pulumi.Output.concat(
+                                self.bronze.arn, "/", lake.BRONZE_ERROR_PREFIX, "*"
+                            ),
+                        ],
                         sid="WriteBronzeObjects",
                     ),
                     iam.allow(
@@ -487,7 +529,9 @@ class TodoEtl(pulumi.ComponentResource):
                 sid="ReadOwnCode",
             ),
             iam.allow(_S3_LIST, [b.arn for b in [*reads, *writes]], sid="ListLakeBuckets"),
-            iam.allow(_S3_READ, [pulumi.Output.concat(b.arn, "/*") for b in reads], sid="ReadInput"),
+            iam.allow(
+                _S3_READ, [pulumi.Output.concat(b.arn, "/*") for b in reads], sid="ReadInput"
+            ),
             iam.allow(
                 _S3_WRITE, [pulumi.Output.concat(b.arn, "/*") for b in writes], sid="WriteOutput"
             ),
@@ -520,9 +564,9 @@ class TodoEtl(pulumi.ComponentResource):
             policy=iam.document(statements),
             opts=child(self),
         )
-        modules = pulumi.Output.all(
-            *[s3_url(w.bucket, w.key) for w in wheels]
-        ).apply(lambda urls: ",".join(urls))
+        modules = pulumi.Output.all(*[s3_url(w.bucket, w.key) for w in wheels]).apply(
+            lambda urls: ",".join(urls)
+        )
         arguments: Dict[str, pulumi.Input[str]] = {
             "--job-language": "python",
             "--BRONZE_BUCKET": self.bronze.bucket,

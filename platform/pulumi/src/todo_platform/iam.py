@@ -29,7 +29,11 @@ def allow(
     sid: Optional[str] = None,
     condition: Optional[Dict[str, Any]] = None,
 ) -> Statement:
-    statement: Statement = {"Effect": "Allow", "Action": sorted(actions), "Resource": list(resources)}
+    statement: Statement = {
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": list(resources),
+    }
     if sid:
         statement["Sid"] = sid
     if condition:
@@ -60,9 +64,7 @@ def log_writer(log_group_arn: pulumi.Input[str]) -> Statement:
 
 def xray_writer() -> Statement:
     """X-Ray accepts no resource-level scoping: ``*`` is the only valid resource."""
-    return allow(
-        ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"], sid="WriteTraces"
-    )
+    return allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"], sid="WriteTraces")
 
 
 def metrics_writer(namespace: str = METRICS_NAMESPACE) -> Statement:

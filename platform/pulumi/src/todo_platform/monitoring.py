@@ -195,8 +195,12 @@ class TodoMonitoring(pulumi.ComponentResource):
         names, settings = self._names, self._settings
         publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
         key_resource = kms_key(
-            self, key, f"{topic_name}", f"Encrypts the {topic_name} topic",
-            names.account_id, settings,
+            self,
+            key,
+            f"{topic_name}",
+            f"Encrypts the {topic_name} topic",
+            names.account_id,
+            settings,
             service_statements=[
                 iam.service_key_use(
                     f"{p.split('.')[0].capitalize()}PublishesEncrypted",
@@ -271,16 +275,35 @@ class TodoMonitoring(pulumi.ComponentResource):
         api_dims = {"ApiId": api.http_api.id}
         specs = [
             AlarmSpec(
-                "api-5xx", f"{names.api}-5xx", "API 5XX responses above 1 per minute",
-                "AWS/ApiGateway", "5xx", api_dims, "Sum", a.api_5xx_per_minute, period=60,
+                "api-5xx",
+                f"{names.api}-5xx",
+                "API 5XX responses above 1 per minute",
+                "AWS/ApiGateway",
+                "5xx",
+                api_dims,
+                "Sum",
+                a.api_5xx_per_minute,
+                period=60,
             ),
             AlarmSpec(
-                "api-latency", f"{names.api}-latency-p95", "API p95 latency above 500 ms",
-                "AWS/ApiGateway", "Latency", api_dims, "p95", a.api_latency_p95_ms,
+                "api-latency",
+                f"{names.api}-latency-p95",
+                "API p95 latency above 500 ms",
+                "AWS/ApiGateway",
+                "Latency",
+                api_dims,
+                "p95",
+                a.api_latency_p95_ms,
             ),
             AlarmSpec(
-                "api-4xx", f"{names.api}-4xx", "API 4XX responses above 10, two periods running",
-                "AWS/ApiGateway", "4xx", api_dims, "Sum", a.api_4xx_per_period,
+                "api-4xx",
+                f"{names.api}-4xx",
+                "API 4XX responses above 10, two periods running",
+                "AWS/ApiGateway",
+                "4xx",
+                api_dims,
+                "Sum",
+                a.api_4xx_per_period,
                 evaluation_periods=2,
             ),
         ]
@@ -288,50 +311,82 @@ class TodoMonitoring(pulumi.ComponentResource):
             key, dims = fn.deployable.key, {"FunctionName": fn.function.name}
             specs += [
                 AlarmSpec(
-                    f"{key}-errors", f"{fn.name}-errors", f"{fn.name}: more than 5 errors",
-                    "AWS/Lambda", "Errors", dims, "Sum", a.lambda_errors,
+                    f"{key}-errors",
+                    f"{fn.name}-errors",
+                    f"{fn.name}: more than 5 errors",
+                    "AWS/Lambda",
+                    "Errors",
+                    dims,
+                    "Sum",
+                    a.lambda_errors,
                 ),
                 AlarmSpec(
-                    f"{key}-duration", f"{fn.name}-duration",
+                    f"{key}-duration",
+                    f"{fn.name}-duration",
                     f"{fn.name}: average duration above 5 s, two periods running",
-                    "AWS/Lambda", "Duration", dims, "Average", a.lambda_duration_ms,
+                    "AWS/Lambda",
+                    "Duration",
+                    dims,
+                    "Average",
+                    a.lambda_duration_ms,
                     evaluation_periods=2,
                 ),
                 AlarmSpec(
-                    f"{key}-throttles", f"{fn.name}-throttles", f"{fn.name} is being throttled",
-                    "AWS/Lambda", "Throttles", dims, "Sum", 0,
+                    f"{key}-throttles",
+                    f"{fn.name}-throttles",
+                    f"{fn.name} is being throttled",
+                    "AWS/Lambda",
+                    "Throttles",
+                    dims,
+                    "Sum",
+                    0,
                 ),
             ]
         specs += [
             AlarmSpec(
-                "cdc-iterator-age", f"{names.cdc_function}-iterator-age",
+                "cdc-iterator-age",
+                f"{names.cdc_function}-iterator-age",
                 "CDC is falling behind the table stream",
-                "AWS/Lambda", "IteratorAge", {"FunctionName": etl.cdc_function.name},
-                "Maximum", a.iterator_age_ms,
+                "AWS/Lambda",
+                "IteratorAge",
+                {"FunctionName": etl.cdc_function.name},
+                "Maximum",
+                a.iterator_age_ms,
             ),
             AlarmSpec(
-                "cdc-dlq-depth", f"{names.cdc_dead_letter_queue}-not-empty",
+                "cdc-dlq-depth",
+                f"{names.cdc_dead_letter_queue}-not-empty",
                 "Change batches gave up on and parked in the dead-letter queue",
-                "AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                {"QueueName": etl.dead_letter_queue.name}, "Maximum", 0,
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": etl.dead_letter_queue.name},
+                "Maximum",
+                0,
             ),
         ]
         for key, stream in (("cdc", etl.cdc_stream), ("logs", etl.logs_stream)):
-            stream_name = (
-                names.cdc_delivery_stream if key == "cdc" else names.logs_delivery_stream
-            )
+            stream_name = names.cdc_delivery_stream if key == "cdc" else names.logs_delivery_stream
             dims = {"DeliveryStreamName": stream.name}
             specs += [
                 AlarmSpec(
-                    f"{key}-stream-delivery-failures", f"{stream_name}-delivery-failures",
+                    f"{key}-stream-delivery-failures",
+                    f"{stream_name}-delivery-failures",
                     f"{stream_name}: deliveries to S3 failing",
-                    "AWS/Firehose", "DeliveryToS3.Success", dims, "Minimum", 1,
+                    "AWS/Firehose",
+                    "DeliveryToS3.Success",
+                    dims,
+                    "Minimum",
+                    1,
                     comparison="LessThanThreshold",
                 ),
                 AlarmSpec(
-                    f"{key}-stream-freshness", f"{stream_name}-data-freshness",
+                    f"{key}-stream-freshness",
+                    f"{stream_name}-data-freshness",
                     f"{stream_name}: oldest undelivered record too old",
-                    "AWS/Firehose", "DeliveryToS3.DataFreshness", dims, "Maximum",
+                    "AWS/Firehose",
+                    "DeliveryToS3.DataFreshness",
+                    dims,
+                    "Maximum",
                     a.firehose_freshness_seconds,
                 ),
             ]
@@ -342,11 +397,16 @@ class TodoMonitoring(pulumi.ComponentResource):
         ):
             specs.append(
                 AlarmSpec(
-                    key, f"todo-{key}-{stage}",
+                    key,
+                    f"todo-{key}-{stage}",
                     f"{service} estimated charges this month above ${threshold:g}",
-                    "AWS/Billing", "EstimatedCharges",
-                    {"ServiceName": service, "Currency": "USD"}, "Maximum", threshold,
-                    period=21600, region=BILLING_REGION,
+                    "AWS/Billing",
+                    "EstimatedCharges",
+                    {"ServiceName": service, "Currency": "USD"},
+                    "Maximum",
+                    threshold,
+                    period=21600,
+                    region=BILLING_REGION,
                 )
             )
         return specs
@@ -383,15 +443,23 @@ class TodoMonitoring(pulumi.ComponentResource):
             aws.cloudwatch.MetricAlarmMetricQueryArgs(
                 id=query_id,
                 metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                    namespace="AWS/DynamoDB", metric_name=metric, dimensions=table,
-                    stat="Sum", period=300,
+                    namespace="AWS/DynamoDB",
+                    metric_name=metric,
+                    dimensions=table,
+                    stat="Sum",
+                    period=300,
                 ),
             )
-            for query_id, metric in (("reads", "ReadThrottleEvents"), ("writes", "WriteThrottleEvents"))
+            for query_id, metric in (
+                ("reads", "ReadThrottleEvents"),
+                ("writes", "WriteThrottleEvents"),
+            )
         ]
         queries.append(
             aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                id="throttled", expression="reads + writes", label="Throttled requests",
+                id="throttled",
+                expression="reads + writes",
+                label="Throttled requests",
                 return_data=True,
             )
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from todo_core.keys import TABLE_SPEC
@@ -24,7 +24,9 @@ REQUIRED_TAGS = ("Project", "Owner", "Environment", "CostCenter")
 
 TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
-BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_SSE = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
@@ -184,7 +186,10 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
     for r in records:
         i = r.inputs
         if r.type == TABLE:
-            if not (_get(i, "serverSideEncryption", "enabled") and _get(i, "serverSideEncryption", "kmsKeyArn")):
+            if not (
+                _get(i, "serverSideEncryption", "enabled")
+                and _get(i, "serverSideEncryption", "kmsKeyArn")
+            ):
                 fail(r, "table not encrypted with a customer-managed KMS key")
         elif r.type == BUCKET:
             if not _bucket_encrypted(records, r):
@@ -208,7 +213,10 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
                 fail(r, "delivered objects not encrypted with a KMS key")
         elif r.type == WORKGROUP:
             option = _get(
-                i, "configuration", "resultConfiguration", "encryptionConfiguration",
+                i,
+                "configuration",
+                "resultConfiguration",
+                "encryptionConfiguration",
                 "encryptionOption",
             )
             if option not in ("SSE_KMS", "CSE_KMS"):
@@ -239,9 +247,16 @@ def no_public_buckets(records: Sequence[ResourceRecord]) -> List[Violation]:
     for bucket in of_type(records, BUCKET):
         name = bucket_name(bucket)
         blocks = _for_bucket(records, BUCKET_PAB, name)
-        switches = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        switches = (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
         if not any(all(b.inputs.get(s) is True for s in switches) for b in blocks):
-            out.append(Violation("no-public-buckets", bucket.ref, "Block Public Access not fully on"))
+            out.append(
+                Violation("no-public-buckets", bucket.ref, "Block Public Access not fully on")
+            )
         acls = [bucket.inputs.get("acl")] + [
             r.inputs.get("acl") for r in _for_bucket(records, BUCKET_ACL, name)
         ]
@@ -298,7 +313,8 @@ def pitr_and_streams(records: Sequence[ResourceRecord]) -> List[Violation]:
         elif table.inputs.get("streamViewType") != TABLE_SPEC.stream_view_type:
             out.append(
                 Violation(
-                    "pitr-and-streams", table.ref,
+                    "pitr-and-streams",
+                    table.ref,
                     f"stream view type is not {TABLE_SPEC.stream_view_type}",
                 )
             )
@@ -308,7 +324,9 @@ def pitr_and_streams(records: Sequence[ResourceRecord]) -> List[Violation]:
 # --- IAM ---------------------------------------------------------------------------------
 
 
-def identity_policies(records: Sequence[ResourceRecord]) -> List[Tuple[ResourceRecord, Dict[str, Any]]]:
+def identity_policies(
+    records: Sequence[ResourceRecord],
+) -> List[Tuple[ResourceRecord, Dict[str, Any]]]:
     """Every identity-based policy document the program declares."""
     docs: List[Tuple[ResourceRecord, Dict[str, Any]]] = []
     for r in of_type(records, ROLE_POLICY, IAM_POLICY, USER_POLICY, GROUP_POLICY):
@@ -382,7 +400,8 @@ def log_retention(records: Sequence[ResourceRecord]) -> List[Violation]:
         if function_log_group(function) not in groups:
             out.append(
                 Violation(
-                    "log-retention", function.ref,
+                    "log-retention",
+                    function.ref,
                     f"{function_log_group(function)} is not declared (Lambda would create it "
                     "without retention)",
                 )
@@ -430,7 +449,7 @@ def alarms_notify(records: Sequence[ResourceRecord]) -> List[Violation]:
 # --- tags ----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_taggable(type_token: str) -> bool:
     """Whether the pulumi-aws resource type accepts ``tags``."""
     package, module_path, class_name = type_token.split(":")

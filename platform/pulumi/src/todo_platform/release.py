@@ -22,14 +22,23 @@ Command line (the workflows call it)::
     python -m todo_platform.release excludes             # --exclude=... lines
     python -m todo_platform.release package todo-api-v1.2.0   # -> todo-api
     python -m todo_platform.release deployables          # one package per line
+    RELEASE_PLEASE_OUTPUTS='{...}' python -m todo_platform.release released \
+        --config release-please-config.json              # releases=[{package, tag}...]
+    python -m todo_platform.release released --tag todo-api-v1.1.0   # redeploy (roll back)
+
+Only the standard library is used, so the release workflow runs it without
+installing anything (``PYTHONPATH=platform/pulumi/src``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import sys
-from typing import List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
 
 from todo_platform.artifacts import BY_PACKAGE, DEPLOYABLES
 
@@ -60,7 +69,29 @@ def package_of_tag(tag: str) -> str:
     return match.group("package")
 
 
-def urn_glob_regex(pattern: str) -> "re.Pattern[str]":
+def released_deployables(
+    outputs: Mapping[str, Any], config: Mapping[str, Any]
+) -> List[Dict[str, str]]:
+    """The packages release-please just released that deploy something, with their tags.
+
+    ``outputs`` are release-please-action's step outputs (``paths_released``
+    and ``<path>--tag_name``); ``config`` is ``release-please-config.json``,
+    which maps each path to its component (= package) name.
+    """
+    paths = outputs.get("paths_released") or "[]"
+    releases = []
+    for path in json.loads(paths) if isinstance(paths, str) else paths:
+        package = config.get("packages", {}).get(path, {}).get("component")
+        if package not in BY_PACKAGE:
+            continue  # a library or the platform itself: nothing to deploy on its own
+        tag = outputs.get(f"{path}--tag_name") or f"{package}-v{outputs[f'{path}--version']}"
+        if package_of_tag(tag) != package:
+            raise ValueError(f"tag {tag!r} does not belong to {package}")
+        releases.append({"package": package, "tag": tag})
+    return releases
+
+
+def urn_glob_regex(pattern: str) -> re.Pattern[str]:
     """The regular expression Pulumi compiles a ``--target``/``--exclude`` glob into."""
     segments = [
         "[^:]*".join(re.escape(part) for part in segment.split("*"))
@@ -78,6 +109,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     tag = commands.add_parser("package", help="the package a release tag belongs to")
     tag.add_argument("tag")
     commands.add_parser("deployables", help="the packages that deploy something")
+    released = commands.add_parser(
+        "released", help="GitHub output line: the deployable packages just released"
+    )
+    released.add_argument("--config", default="release-please-config.json")
+    released.add_argument("--outputs-env", default="RELEASE_PLEASE_OUTPUTS")
+    released.add_argument("--tag", help="deploy this existing release tag instead")
     args = parser.parse_args(argv)
     try:
         if args.command == "targets":
@@ -86,6 +123,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             lines = [f"--exclude={p}" for p in exclude_patterns()]
         elif args.command == "package":
             lines = [package_of_tag(args.tag)]
+        elif args.command == "released":
+            if args.tag:
+                package = package_of_tag(args.tag)
+                target_patterns(package)  # only deployable packages can be deployed
+                releases = [{"package": package, "tag": args.tag}]
+            else:
+                outputs = json.loads(os.environ.get(args.outputs_env) or "{}")
+                releases = released_deployables(outputs, json.loads(Path(args.config).read_text()))
+            lines = ["releases=" + json.dumps(releases)]
         else:
             lines = [d.package for d in DEPLOYABLES]
     except ValueError as exc:

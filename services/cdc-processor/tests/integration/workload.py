@@ -113,3 +113,70 @@ def stream_domain_changes(stack: LocalStack) -> Dict[str, Dict[str, Any]]:
 
     StreamRunner.for_stack(stack, collect, batch_size=1000).drain(60)
     return seen
+
+
+# --- the same kind of workload, through the API over HTTP ---------------------------------
+
+
+class ApiUser:
+    """One signed-in user of the locally served API (plain urllib, real HTTP)."""
+
+    def __init__(self, base_url: str, stack: LocalStack, email: str) -> None:
+        from todo_local.cognito import stack_user_tokens
+
+        self.base_url = base_url
+        self.token = stack_user_tokens(stack, email).id_token
+
+    def call(self, method: str, path: str, body: Any = None, headers: Dict[str, str] = None) -> Tuple[int, Any]:
+        import json
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1
+                text = response.read()
+                return response.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def run_api_workload(base_url: str, stack: LocalStack, users: int = 3, tasks_per_user: int = 3, seed: int = 1) -> Expected:
+    """Creates, updates, status changes and deletes through the API; versions from its answers."""
+    import uuid
+
+    rng = random.Random(seed)
+    expected = Expected()
+    for u in range(users):
+        user = ApiUser(base_url, stack, f"cdc-{seed}-{u}-{uuid.uuid4().hex[:6]}@example.com")
+        status, me = user.call("GET", "/api/v1/users/me")
+        assert status == 200, me
+        expected.add(keys.user_key(me["user_id"]), "user", "INSERT")
+        for t in range(tasks_per_user):
+            idempotency = {"Idempotency-Key": str(uuid.uuid4())}
+            body = {"title": f"api task {t}", "priority": rng.choice(["low", "medium", "high"])}
+            status, task = user.call("POST", "/api/v1/tasks", body, idempotency)
+            assert status == 201, task
+            # A client retry with the same key: the stored answer, not a second write.
+            status, replay = user.call("POST", "/api/v1/tasks", body, idempotency)
+            assert status == 201 and replay == task, replay
+            key = keys.task_key(me["user_id"], task["task_id"])
+            expected.add(key, "task", "INSERT", 1)
+            for change in rng.sample(
+                [{"title": f"renamed {t}"}, {"status": "in_progress"}, {"status": "completed"},
+                 {"priority": "high"}, {"description": "details"}],
+                k=rng.randint(1, 4),
+            ):
+                status, updated = user.call("PATCH", f"/api/v1/tasks/{task['task_id']}", change)
+                assert status == 200, updated
+                expected.add(key, "task", "MODIFY", updated["version"])
+            if rng.random() < 0.4:
+                status, _ = user.call("DELETE", f"/api/v1/tasks/{task['task_id']}")
+                assert status == 204
+                expected.add(key, "task", "REMOVE", None)
+    return expected

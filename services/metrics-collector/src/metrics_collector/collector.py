@@ -11,15 +11,15 @@ import datetime as dt
 import secrets
 from typing import Any, Optional, Protocol
 
-from todo_core.cursor import CursorCodec
-from todo_core.models import utc_now
-from todo_core.repository import KpiCounts, TodoRepository
-
 from metrics_collector.errors import InconsistentCounters, KpiSourceUnavailable, PublishFailed
 from metrics_collector.kpis import BusinessKpis
 from metrics_collector.observability import logger
 from metrics_collector.publisher import MetricsPublisher
 from metrics_collector.settings import Settings
+from todo_core.cursor import CursorCodec
+from todo_core.models import utc_now
+from todo_core.repository import KpiCounts, TodoRepository
+
 
 class KpiSource(Protocol):
     def read_kpis(self, now: Optional[dt.datetime] = None) -> KpiCounts: ...
@@ -72,7 +72,8 @@ def collect(
 
 def repository_for(settings: Settings, dynamodb_client: Any) -> TodoRepository:
     # The collector never paginates, so its cursor secret is never used.
-    return TodoRepository(dynamodb_client, settings.table_name, CursorCodec(secrets.token_bytes(32)))
+    codec = CursorCodec(secrets.token_bytes(32))
+    return TodoRepository(dynamodb_client, settings.table_name, codec)
 
 
 def run(

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from todo_core.repository import KpiCounts
-
 from metrics_collector.errors import InconsistentCounters
+from todo_core.repository import KpiCounts
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class BusinessKpis:
     avg_tasks_per_user: Optional[float]
 
     @classmethod
-    def from_counts(cls, counts: KpiCounts) -> "BusinessKpis":
+    def from_counts(cls, counts: KpiCounts) -> BusinessKpis:
         """Derive the ratios; refuse counts that break an invariant."""
         raw = {
             "total_users": counts.total_users,

@@ -6,11 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from todo_core.models import utc_now
-from todo_core.naming import METRICS_NAMESPACE
-
 from metrics_collector.kpis import METRICS
 from metrics_collector.publisher import STAGE_DIMENSION
+from todo_core.models import utc_now
+from todo_core.naming import METRICS_NAMESPACE
 
 #: CloudWatch's smallest period for standard-resolution metrics.
 PERIOD_SECONDS = 60
@@ -61,4 +60,5 @@ def read_published(
     cloudwatch: Any, namespace: str = METRICS_NAMESPACE, stage: str = "local"
 ) -> Dict[str, float]:
     """``{metric name: latest value}`` for the KPIs found in CloudWatch."""
-    return {name: point.value for name, point in read_datapoints(cloudwatch, namespace, stage).items()}
+    points = read_datapoints(cloudwatch, namespace, stage)
+    return {name: point.value for name, point in points.items()}

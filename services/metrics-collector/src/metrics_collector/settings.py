@@ -34,7 +34,7 @@ class Settings(BaseModel):
         return value
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:
         env = os.environ if environ is None else environ
         values = {
             "stage": env.get("STAGE"),

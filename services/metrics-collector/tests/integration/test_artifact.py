@@ -95,7 +95,9 @@ def test_the_zip_imports_and_publishes_in_a_bare_python(
     assert read_published(cloudwatch, stage=stage) == expected
 
 
-def test_the_zip_fails_loudly_without_its_table(task_root: Path, local_stack: Any, stage: str) -> None:
+def test_the_zip_fails_loudly_without_its_table(
+    task_root: Path, local_stack: Any, stage: str
+) -> None:
     env = {
         "PATH": os.environ.get("PATH", ""),
         **client_environment(local_stack.endpoint_url),

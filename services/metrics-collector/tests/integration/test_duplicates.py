@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 from typing import Any, Dict
 
 import pytest
@@ -11,7 +13,7 @@ from workload import Workload, run_script
 from metrics_collector import collector
 from metrics_collector.readback import read_published
 from metrics_collector.settings import Settings
-from todo_core.errors import VersionConflict
+from todo_core.errors import TaskNotFound, VersionConflict
 from todo_core.models import TaskStatus, utc_now
 from todo_core.repository import LAST_SEEN_RESOLUTION, TaskFilter
 
@@ -43,11 +45,8 @@ def test_concurrent_first_sight_counts_one_user(
     """Two requests see a new user at once: both find no profile, both try to create it.
 
     The race is forced deterministically: request A has already found no
-    profile when request B creates it (hook before A's transaction). Real
-    threads are not used because the emulator's transactions are not isolated
-    (a cancelled transaction restores the whole table as it was when it
-    started, erasing what concurrent requests committed meanwhile), which
-    DynamoDB's serializable transactions never do.
+    profile when request B creates it (hook before A's transaction). The
+    threaded test below lets the scheduler pick the interleavings instead.
     """
     request_a = repo_factory(utc_now, client=local_stack.client("dynamodb"))
     request_b = repo_factory(utc_now, client=local_stack.client("dynamodb"))
@@ -67,6 +66,32 @@ def test_concurrent_first_sight_counts_one_user(
 
     assert raced == [True]
     assert request_a.get_user("newcomer").email == "b@example.com"  # B created it, A did not
+    assert publish(table, stage, dynamodb, cloudwatch)["TotalUsers"] == 1
+
+
+def test_first_sight_from_many_threads_counts_one_user(
+    repo_factory: Any, table: str, stage: str, dynamodb: Any, cloudwatch: Any, local_stack: Any
+) -> None:
+    threads_count = 8
+    barrier = threading.Barrier(threads_count)
+    errors: list = []
+
+    def first_request(index: int) -> None:
+        # A client per thread: as many Lambda containers seeing a new user at once.
+        repo = repo_factory(utc_now, client=local_stack.client("dynamodb"))
+        barrier.wait()
+        try:
+            repo.record_user_seen("crowd", email=f"c{index}@example.com")
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_request, args=(i,)) for i in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
     assert publish(table, stage, dynamodb, cloudwatch)["TotalUsers"] == 1
 
 
@@ -118,10 +143,9 @@ def test_replayed_reads_and_repeated_runs_change_nothing(
     # Every read the API serves, twice over: gets and lists of every user's tasks.
     for _ in range(2):
         for user, task_id in workload.ids.values():
-            try:
+            # Deleted tasks are "not found": reading them changes nothing either.
+            with contextlib.suppress(TaskNotFound):
                 workload.repo.get_task(user, task_id)
-            except Exception:  # deleted tasks are "not found"; reading them changes nothing
-                pass
         for user in {user for user, _ in workload.ids.values()}:
             workload.repo.list_tasks(user, TaskFilter(status=TaskStatus.COMPLETED))
             workload.repo.list_tasks(user)

@@ -60,7 +60,8 @@ def test_missing_table_fails_loudly_and_publishes_nothing(
     assert "ResourceNotFoundException" in causes(failure.value)
     [record] = error_logs(caplog)
     assert record.getMessage() == "KPI counters unavailable; nothing published"
-    assert record.stage == stage and record.exc_info is not None
+    assert record.stage == stage
+    assert record.exc_info is not None
     assert read_published(cloudwatch, stage=stage) == {}
 
 
@@ -82,8 +83,7 @@ def test_unreachable_endpoint_fails_loudly(
 def test_throttled_reads_fail_loudly(
     operation: str, table: str, stage: str, dynamodb: Any, cloudwatch: Any
 ) -> None:
-    Workload(lambda clock: collector.repository_for(Settings(stage=stage, table_name=table), dynamodb), utc_now())
-
+    settings = Settings(stage=stage, table_name=table)
     def throttle(**_: Any) -> Any:
         response = AWSResponse("http://127.0.0.1", 400, {}, None)
         error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
@@ -92,7 +92,7 @@ def test_throttled_reads_fail_loudly(
     dynamodb.meta.events.register(f"before-call.dynamodb.{operation}", throttle)
     try:
         with pytest.raises(KpiSourceUnavailable) as failure:
-            collector.run(Settings(stage=stage, table_name=table), dynamodb, cloudwatch)
+            collector.run(settings, dynamodb, cloudwatch)
     finally:
         dynamodb.meta.events.unregister(f"before-call.dynamodb.{operation}", throttle)
 

@@ -99,7 +99,8 @@ def test_random_workloads_publish_their_ground_truth(
                 w.delete(existing[pick % len(existing)], hours_ago=ago)
 
         stage = "p" + uuid.uuid4().hex[:10]
-        kpis = collector.run(Settings(stage=stage, table_name=table), dynamodb, cloudwatch, now=w.run_at)
+        settings = Settings(stage=stage, table_name=table)
+        kpis = collector.run(settings, dynamodb, cloudwatch, now=w.run_at)
 
         expected = w.truth.expected(w.run_at)
         actual = kpis.by_name()
@@ -111,3 +112,21 @@ def test_random_workloads_publish_their_ground_truth(
         )
     finally:
         dynamodb.delete_table(TableName=table)
+
+
+def test_activity_days_are_utc_days_whatever_the_clocks_zone(
+    repo_factory: Any, table: str
+) -> None:
+    # 21:00 UTC on Jan 1st is already Jan 2nd at UTC+05:00; the writer's clock
+    # and the reader's "now" are in different zones.
+    plus5 = dt.timezone(dt.timedelta(hours=5))
+    written_at = dt.datetime(2030, 1, 2, 2, 0, tzinfo=plus5)
+    w = Workload(repo_factory, run_at=written_at)
+    w.create("far-east", "t1")
+    w.delete("t1")
+
+    read_at = dt.datetime(2030, 1, 1, 22, 0, tzinfo=dt.timezone.utc)
+    assert w.repo.read_kpis(read_at).active_users == 1
+    assert w.repo.read_kpis(read_at.astimezone(plus5)).active_users == 1
+    minus8 = dt.timezone(dt.timedelta(hours=-8))
+    assert w.repo.read_kpis(read_at.astimezone(minus8)).active_users == 1

@@ -81,4 +81,5 @@ def test_more_active_users_than_profiles_is_published_with_a_warning(
 
 def test_metric_data_values_are_floats() -> None:
     [datum] = metric_data({"TotalUsers": 3}, "dev", NOW)
-    assert datum["Value"] == 3.0 and isinstance(datum["Value"], float)
+    assert datum["Value"] == 3.0
+    assert isinstance(datum["Value"], float)

@@ -16,7 +16,7 @@ EVENT = json.loads((Path(__file__).parents[1] / "events" / "scheduled_event.json
 class FakeDynamoDB:
     """Answers the collector's two read calls with fixed counter and activity items."""
 
-    def batch_get_item(self, RequestItems: Any) -> Any:  # noqa: N803 - boto3's spelling
+    def batch_get_item(self, RequestItems: Any) -> Any:
         [(table, _)] = RequestItems.items()
         shard = {"PK": {"S": "STATS#00"}, "SK": {"S": "COUNTERS"}}
         return {"Responses": {table: [{**shard, "users": {"N": "2"}, "tasks": {"N": "5"},

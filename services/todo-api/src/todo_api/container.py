@@ -55,7 +55,8 @@ class Container:
         self._idempotency = idempotency
         self._verifier = verifier
         self._service: Optional[TaskService] = None
-        self._lock = threading.Lock()
+        # Re-entrant: building the service builds the repository.
+        self._lock = threading.RLock()
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         value = getattr(self, name)
@@ -91,7 +92,7 @@ class Container:
     def idempotency(self) -> Idempotency:
         def build() -> Idempotency:
             self.settings.require_data_settings()
-            return Idempotency(
+            return Idempotency.dynamodb(
                 self.client,
                 self.settings.table_name,
                 ttl_seconds=self.settings.idempotency_ttl_seconds,

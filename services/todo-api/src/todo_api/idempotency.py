@@ -22,6 +22,7 @@ the operation raises). This module adds what an HTTP API needs on top:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -84,22 +85,32 @@ def record_id(user_id: str, key: str) -> str:
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """What an operation produced, as it is stored and replayed."""
+    """What an operation produced, as it is stored and replayed.
+
+    The body is kept as the JSON text that was sent, so a replay is
+    byte-for-byte the original response.
+    """
 
     status: int
-    body: Any = None
+    content: Optional[str] = None
     headers: Optional[Dict[str, str]] = None
     replayed: bool = False
 
+    @classmethod
+    def json(cls, status: int, body: Any, headers: Optional[Dict[str, str]] = None) -> "StoredResponse":
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        return cls(status=status, content=text, headers=headers)
+
     def to_dict(self) -> Dict[str, Any]:
-        return {"status": self.status, "body": self.body, "headers": self.headers or {}}
+        return {"status": self.status, "content": self.content, "headers": self.headers or {}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], replayed: bool) -> "StoredResponse":
+        content = data.get("content")
         return cls(
             status=int(data["status"]),
-            body=data.get("body"),
-            headers=dict(data.get("headers") or {}),
+            content=content if isinstance(content, str) else None,
+            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
             replayed=replayed,
         )
 
@@ -117,20 +128,22 @@ class InFlightWindow:
 class Idempotency:
     """Runs operations at most once per (caller, key) within the TTL window."""
 
-    def __init__(
-        self,
-        client: Any,
-        table_name: str,
-        ttl_seconds: int = 86400,
-        in_flight_seconds: int = 30,
-    ) -> None:
+    def __init__(self, store: Any, ttl_seconds: int = 86400, in_flight_seconds: int = 30) -> None:
+        """``store``: a Powertools persistence layer keyed by our record ids."""
+        self._store = store
+        self._ttl_seconds = ttl_seconds
+        self._in_flight_ms = in_flight_seconds * 1000
+
+    @classmethod
+    def dynamodb(
+        cls, client: Any, table_name: str, ttl_seconds: int = 86400, in_flight_seconds: int = 30
+    ) -> "Idempotency":
+        """Records in the single table (see :mod:`todo_api.idempotency_store`)."""
         # Powertools' idempotency package imports boto3; load it with the
         # first idempotent request, not with the handler (cold start).
         from todo_api.idempotency_store import TodoIdempotencyStore
 
-        self._store = TodoIdempotencyStore(table_name=table_name, client=client)
-        self._ttl_seconds = ttl_seconds
-        self._in_flight_ms = in_flight_seconds * 1000
+        return cls(TodoIdempotencyStore(table_name=table_name, client=client), ttl_seconds, in_flight_seconds)
 
     def run(
         self,

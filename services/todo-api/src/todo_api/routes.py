@@ -61,10 +61,9 @@ def stored_to_response(result: StoredResponse) -> Response:
     media_type = headers.pop("content-type", JSON)
     if result.replayed:
         headers[REPLAYED_HEADER] = "true"
-    if result.body is None:
+    if result.content is None:
         return Response(status_code=result.status, headers=headers)
-    body = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(body, status_code=result.status, headers=headers, media_type=media_type)
+    return Response(result.content.encode("utf-8"), status_code=result.status, headers=headers, media_type=media_type)
 
 
 async def current_principal(request: Request) -> Principal:

@@ -9,9 +9,10 @@ silently ignored change.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Annotated
 
 from todo_core.models import (
@@ -26,8 +27,19 @@ from todo_core.models import (
     normalize_title,
 )
 
-#: ISO-8601 calendar date (``2025-01-31``) only: no timestamps-as-numbers.
-IsoDate = Annotated[dt.date, Strict()]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("must be an ISO-8601 calendar date (YYYY-MM-DD)")
+
+
+#: ISO-8601 calendar date (``2025-01-31``) only: no numbers, no timestamps.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
 def _title(value: Any) -> Any:

@@ -32,9 +32,9 @@ SEEN_CACHE_SIZE = 4096
 
 
 def _problem(problem: problems.ProblemType, detail: str, instance: str) -> StoredResponse:
-    return StoredResponse(
-        status=problem.status,
-        body=problems.problem_body(problem, detail=detail, instance=instance),
+    return StoredResponse.json(
+        problem.status,
+        problems.problem_body(problem, detail=detail, instance=instance),
         headers={"content-type": problems.PROBLEM_CONTENT_TYPE},
     )
 
@@ -43,7 +43,7 @@ def task_response(task: Task, status: int = 200, location: Optional[str] = None)
     headers = {"etag": etag_for(task.version)}
     if location:
         headers["location"] = location
-    return StoredResponse(status=status, body=task_json(task), headers=headers)
+    return StoredResponse.json(status, task_json(task), headers)
 
 
 class SeenUsers:

@@ -80,12 +80,14 @@ def change_event_from_stream_record(record: Mapping[str, Any]) -> Dict[str, Any]
     entity = keys.entity_of(item_keys)
     if entity is None:
         raise NotADomainEntity(f"{item_keys.get(keys.PK)!r} is not a domain entity")
-    new = ddb.get("NewImage")
-    old = ddb.get("OldImage")
+    event_name = record["eventName"]
+    # An INSERT has no before-image and a REMOVE no after-image, whatever the
+    # source sends (some emulator versions send an empty map).
+    new = ddb.get("NewImage") if event_name != "REMOVE" else None
+    old = ddb.get("OldImage") if event_name != "INSERT" else None
     created = ddb["ApproximateCreationDateTime"]
     if isinstance(created, dt.datetime):  # boto3's GetRecords returns datetimes
         created = created.timestamp()
-    event_name = record["eventName"]
     if event_name not in ("INSERT", "MODIFY", "REMOVE"):
         raise ValueError(f"unknown eventName {event_name!r}")
     return {

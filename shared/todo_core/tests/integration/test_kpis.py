@@ -13,6 +13,7 @@ from typing import Any
 
 from support import FakeClock
 
+from todo_core import keys
 from todo_core.cursor import CursorCodec
 from todo_core.models import Task
 from todo_core.repository import KpiCounts, TodoRepository
@@ -87,7 +88,7 @@ def test_counts_are_exact_after_a_scripted_workload(
     client_repo.read_kpis(now=now)
     assert log.operations.count("BatchGetItem") == 1
     assert "Scan" not in log.operations
-    assert log.operations.count("Query") == 2 * 8
+    assert log.operations.count("Query") == 2 * keys.ACTIVITY_SHARDS
 
 
 def test_activity_just_inside_and_outside_the_window(ddb: Any, table_name: str) -> None:

@@ -122,8 +122,13 @@ def test_invalid_update_writes_nothing(
     repo: TodoRepository, user_id: str, clock: FakeClock
 ) -> None:
     task = repo.create_task(new_task(user_id, clock))
-    for changes in ({"title": "   "}, {"version": 7}, {"status": "archived"}, {"owner": "x"}):
-        with pytest.raises(ValueError):
+    for changes, message in (
+        ({"title": "   "}, "title"),
+        ({"version": 7}, "cannot be changed"),
+        ({"status": "archived"}, "archived"),
+        ({"owner": "x"}, "owner"),
+    ):
+        with pytest.raises(ValueError, match=message):
             repo.update_task(user_id, task.task_id, changes)
     assert repo.get_task(user_id, task.task_id, consistent=True) == task
 
@@ -192,15 +197,17 @@ def test_delete_with_stale_version_is_a_conflict_and_keeps_the_task(
 # --- users -------------------------------------------------------------------------------
 
 
-def test_first_sight_creates_the_profile(repo: TodoRepository, user_id: str, clock: FakeClock) -> None:
+def test_first_sight_creates_the_profile(
+    repo: TodoRepository, user_id: str, clock: FakeClock
+) -> None:
     with pytest.raises(UserNotFound):
         repo.get_user(user_id)
     repo.record_user_seen(user_id, "testuser@example.com", "Test", "User")
     user = repo.get_user(user_id)
-    assert (user.email, user.given_name, user.family_name) == ("testuser@example.com", "Test", "User")
-    assert user.created_at == user.last_seen_at == clock.now.replace(
-        microsecond=clock.now.microsecond
+    assert (user.email, user.given_name, user.family_name) == (
+        "testuser@example.com", "Test", "User",
     )
+    assert user.created_at == user.last_seen_at == clock.now
 
 
 def test_last_seen_moves_only_after_the_resolution(

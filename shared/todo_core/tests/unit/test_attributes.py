@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any, Dict
 
 import pytest
-from dynamodb_values import ATTRIBUTE_VALUES, NUMBER_TEXT, TEXT, as_lambda_json, expected_plain, same
+from dynamodb_values import (
+    ATTRIBUTE_VALUES,
+    NUMBER_TEXT,
+    TEXT,
+    as_lambda_json,
+    expected_plain,
+    same,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -65,7 +72,8 @@ def test_numbers_are_exact_and_integers_stay_int(text: str) -> None:
 )
 def test_integral_numbers_become_int(text: str, expected: Any) -> None:
     value = attributes.from_attribute({"N": text})
-    assert value == expected and type(value) is type(expected)
+    assert value == expected
+    assert type(value) is type(expected)
 
 
 JSON_VALUES = st.recursive(
@@ -94,11 +102,16 @@ def test_dumps_loads_round_trip_exactly(value: Any) -> None:
 def test_dumps_writes_decimals_digit_for_digit() -> None:
     value = {"n": Decimal("0.12345678901234567890123456789012345678"), "i": 10**37}
     text = attributes.dumps(value)
-    assert text == '{"n":0.12345678901234567890123456789012345678,"i":10000000000000000000000000000000000000}'
+    assert text == (
+        '{"n":0.12345678901234567890123456789012345678,'
+        '"i":10000000000000000000000000000000000000}'
+    )
     assert attributes.loads(text) == value
 
 
-@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("Infinity"), float("nan"), {1: Decimal(1)}])
+@pytest.mark.parametrize(
+    "bad", [Decimal("NaN"), Decimal("Infinity"), float("nan"), {1: Decimal(1)}]
+)
 def test_dumps_refuses_what_is_not_json(bad: Any) -> None:
     with pytest.raises((ValueError, TypeError)):
         attributes.dumps({"x": bad} if not isinstance(bad, dict) else bad)
@@ -106,7 +119,7 @@ def test_dumps_refuses_what_is_not_json(bad: Any) -> None:
 
 @pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"x": -Infinity}'])
 def test_loads_refuses_non_json_constants(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a JSON number"):
         attributes.loads(text)
 
 

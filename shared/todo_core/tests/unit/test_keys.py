@@ -129,16 +129,16 @@ def test_bookkeeping_items_are_not_domain_entities(key: dict) -> None:
     ["TASK#u", "TASK#u#STATUS", "USER#u#STATUS#x", "TASK#u#COLOUR#red", "TASK#u#STATUS#a#b"],
 )
 def test_parse_index_partition_rejects_other_strings(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not an index partition"):
         keys.parse_index_partition(bad)
 
 
 def test_parsers_reject_foreign_keys() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a task key"):
         keys.parse_task_key(keys.user_key("u"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a user key"):
         keys.parse_user_key(keys.task_key("u", "t"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a due sort key"):
         keys.parse_due_sort_key("2030-01-01")
 
 

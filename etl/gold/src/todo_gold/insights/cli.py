@@ -1,0 +1,155 @@
+"""``todo-insights``: the named insight queries, as tables, and the HTML report.
+
+    todo-insights kpis
+    todo-insights completion-trend | top-categories | user-engagement
+    todo-insights report [--out .local/report.html]
+
+Locally (the default engine, DuckDB) the gold tables are read from the gold
+bucket; the bucket, database and emulator address come from the flags, or
+from the local stack's ``.local/outputs.json``. ``--engine athena`` runs the
+same SQL in Athena instead (AWS credentials and a workgroup needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+import pyarrow as pa
+
+from todo_gold import queries as Q
+
+QUERIES = {
+    "kpis": "kpis",
+    "completion-trend": "completion_trend",
+    "top-categories": "top_categories",
+    "user-engagement": "user_engagement",
+}
+DEFAULT_OUTPUTS = os.path.join(".local", "outputs.json")
+DEFAULT_REPORT = os.path.join(".local", "report.html")
+
+
+class Insights:
+    """Runs the named insight queries against the gold tables."""
+
+    def __init__(self, gold_bucket: str, database: str, engine: str = "duckdb",
+                 workgroup: Optional[str] = None) -> None:
+        self.gold_bucket, self.database, self.engine_name = gold_bucket, database, engine
+        self.workgroup = workgroup
+        self._engine: Any = None
+
+    def _ready(self) -> Any:
+        if self._engine is None:
+            if self.engine_name == "athena":
+                from todo_gold.engines import AthenaEngine
+
+                self._engine = AthenaEngine(self.database, self.workgroup)
+            else:
+                from todo_gold.engines import DuckDBEngine, register_gold
+                from todo_silver.lakeio import LakeStore
+
+                self._engine = DuckDBEngine()
+                register_gold(self._engine, LakeStore(self.gold_bucket, self.database), Q.TABLES)
+        return self._engine
+
+    def run(self, name: str) -> pa.Table:
+        return self._ready().query(Q.load("insights", QUERIES.get(name, name)))
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render_table(table: pa.Table, title: Optional[str] = None) -> str:
+    """A plain-text table (no extra dependency)."""
+    headers = table.column_names
+    rows = [[format_value(v) for v in row.values()] for row in table.to_pylist()]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    line = "  ".join("-" * w for w in widths)
+    out: List[str] = []
+    if title:
+        out.append(title)
+    out.append("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    out.append(line)
+    for r in rows:
+        out.append("  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths)))
+    if not rows:
+        out.append("(no rows)")
+    return "\n".join(out)
+
+
+def _numeric(text: str) -> bool:
+    return text.replace(",", "").replace(".", "").replace("-", "").isdigit()
+
+
+def _location(args: argparse.Namespace) -> Dict[str, str]:
+    outputs: Dict[str, str] = {}
+    if args.outputs and os.path.exists(args.outputs):
+        with open(args.outputs, encoding="utf-8") as handle:
+            outputs = json.load(handle)
+    gold = args.gold_bucket or os.environ.get("GOLD_BUCKET") or outputs.get("GoldBucketName")
+    database = args.database or os.environ.get("DATABASE_NAME") or outputs.get("GlueDatabaseName")
+    if not gold or not database:
+        raise SystemExit(
+            "todo-insights: give --gold-bucket and --database, or run the local stack "
+            f"so that {args.outputs} exists"
+        )
+    endpoint = outputs.get("AwsEndpointUrl")
+    if endpoint and args.engine == "duckdb" and "AWS_ENDPOINT_URL" not in os.environ:
+        # The local stack: aim every client at its emulator.
+        os.environ.update({
+            "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": outputs.get("Region", "us-east-1"),
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        })
+    return {"gold": gold, "database": database}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="todo-insights", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("query", choices=[*QUERIES, "all", "report"])
+    parser.add_argument("--engine", choices=["duckdb", "athena"], default="duckdb")
+    parser.add_argument("--gold-bucket")
+    parser.add_argument("--database")
+    parser.add_argument("--workgroup", help="Athena workgroup (--engine athena)")
+    parser.add_argument("--outputs", default=DEFAULT_OUTPUTS, help="local stack outputs file")
+    parser.add_argument("--out", default=DEFAULT_REPORT, help="where `report` writes the HTML")
+    parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    where = _location(args)
+    insights = Insights(where["gold"], where["database"], args.engine, args.workgroup)
+    if args.query == "report":
+        from todo_gold.insights.report import write_report
+
+        path = write_report(insights, args.out)
+        print(f"report written to {path}")
+        return 0
+    names = list(QUERIES) if args.query == "all" else [args.query]
+    for name in names:
+        table = insights.run(name)
+        if args.json:
+            print(json.dumps({name: table.to_pylist()}, default=str))
+        else:
+            print(render_table(table, title=f"== {name} =="))
+            print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

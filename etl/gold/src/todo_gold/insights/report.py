@@ -1,0 +1,105 @@
+"""The insights report: one self-contained HTML file with charts.
+
+Plotly draws the charts; its JavaScript is inlined once into the page, so the
+report opens offline, from a file, with nothing fetched from the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from typing import Any, List
+
+from todo_gold.insights.cli import format_value
+
+
+def _tiles(kpis: dict) -> str:
+    labels = [
+        ("TotalUsers", "total_users", False), ("ActiveUsers", "active_users", False),
+        ("TotalTasks", "total_tasks", False), ("CompletedTasks", "completed_tasks", False),
+        ("CompletionRate", "completion_rate", True), ("AvgTasksPerUser", "avg_tasks_per_user", False),
+    ]
+    tiles = []
+    for label, key, percent in labels:
+        value = kpis.get(key)
+        shown = "-" if value is None else (f"{value * 100:.1f}%" if percent else format_value(value))
+        tiles.append(f'<div class="tile"><div class="value">{html.escape(shown)}</div>'
+                     f'<div class="label">{label}</div></div>')
+    return '<div class="tiles">' + "".join(tiles) + "</div>"
+
+
+def _table(rows: List[dict]) -> str:
+    if not rows:
+        return "<p>(no rows)</p>"
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(format_value(v))}</td>" for v in r.values()) + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build_html(kpis: dict, trend: List[dict], categories: List[dict], engagement: List[dict]) -> str:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    days = [r["metric_date"] for r in trend]
+    fig_trend = make_subplots(specs=[[{"secondary_y": True}]])
+    fig_trend.add_trace(go.Bar(x=days, y=[r["tasks_created"] for r in trend], name="created"))
+    fig_trend.add_trace(go.Bar(x=days, y=[r["tasks_completed"] for r in trend], name="completed"))
+    fig_trend.add_trace(
+        go.Scatter(x=days, y=[r["completion_rate"] for r in trend], name="completion rate",
+                   mode="lines+markers"),
+        secondary_y=True,
+    )
+    fig_trend.update_layout(title="Completion trend (per day, UTC)", barmode="group", height=380)
+    fig_trend.update_yaxes(title_text="tasks", secondary_y=False)
+    fig_trend.update_yaxes(title_text="completed / created", secondary_y=True)
+
+    names = [r["category"] for r in categories]
+    fig_categories = go.Figure()
+    fig_categories.add_trace(go.Bar(x=names, y=[r["total_tasks"] for r in categories], name="tasks"))
+    fig_categories.add_trace(go.Bar(x=names, y=[r["completed_tasks"] for r in categories], name="completed"))
+    fig_categories.update_layout(title="Top categories (existing tasks)", barmode="group", height=380)
+
+    charts = [
+        fig_trend.to_html(full_html=False, include_plotlyjs=True),
+        fig_categories.to_html(full_html=False, include_plotlyjs=False),
+    ]
+    as_of = kpis.get("as_of")
+    stamp = as_of.isoformat(sep=" ", timespec="seconds") if isinstance(as_of, dt.datetime) else "-"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Todo insights</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+.tiles {{ display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0 2rem; }}
+.tile {{ border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.5rem; min-width: 9rem; }}
+.tile .value {{ font-size: 1.8rem; font-weight: 600; }}
+.tile .label {{ color: #666; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ddd; padding: .3rem .6rem; text-align: right; }}
+</style></head><body>
+<h1>Todo API with Insights</h1>
+<p>KPIs as of {html.escape(stamp)} UTC (gold <code>kpi_snapshot</code>).</p>
+{_tiles(kpis)}
+{charts[0]}
+{charts[1]}
+<h2>User engagement</h2>
+{_table(engagement)}
+</body></html>
+"""
+
+
+def write_report(insights: Any, path: str) -> str:
+    kpis = insights.run("kpis").to_pylist()
+    page = build_html(
+        kpis[0] if kpis else {},
+        insights.run("completion-trend").to_pylist(),
+        insights.run("top-categories").to_pylist(),
+        insights.run("user-engagement").to_pylist(),
+    )
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    return path

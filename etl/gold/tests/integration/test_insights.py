@@ -1,0 +1,36 @@
+"""The insights CLI and report over real gold tables."""
+
+import json
+import os
+
+import pytest
+
+from todo_gold.insights import cli
+from tests.conftest import fixed_workload
+
+pytestmark = pytest.mark.integration
+
+
+def test_named_queries_and_report(pipeline, tmp_path, capsys):
+    pipeline.put(fixed_workload())
+    pipeline.silver()
+    pipeline.gold()
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"GoldBucketName": pipeline.names.gold_bucket,
+                                   "GlueDatabaseName": pipeline.names.glue_database}))
+    assert cli.main(["all", "--outputs", str(outputs)]) == 0
+    text = capsys.readouterr().out
+    for name in ("== kpis ==", "== completion-trend ==", "== top-categories ==", "== user-engagement =="):
+        assert name in text
+    assert cli.main(["kpis", "--json", "--outputs", str(outputs)]) == 0
+    [kpis] = json.loads(capsys.readouterr().out)["kpis"]
+    assert kpis["total_tasks"] == 3 and kpis["completed_tasks"] == 2
+    report = tmp_path / "report.html"
+    assert cli.main(["report", "--outputs", str(outputs), "--out", str(report)]) == 0
+    page = report.read_text()
+    assert "TotalTasks" in page and "Completion trend" in page and os.path.getsize(report) > 1_000_000
+
+
+def test_missing_location_is_explained(tmp_path):
+    with pytest.raises(SystemExit, match="--gold-bucket"):
+        cli.main(["kpis", "--outputs", str(tmp_path / "none.json")])

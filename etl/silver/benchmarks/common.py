@@ -1,0 +1,131 @@
+"""Shared benchmark plumbing: generated bronze on local disk, child processes
+measured with os.wait4 (wall time and the child's own peak RSS), and the
+markdown fragment ``nox -s bench`` collects."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+from todo_core import events as contract
+from todo_silver import synthetic
+
+START_MS = 1735689600000  # 2025-01-01
+
+
+def generate_bronze(root: str, total_events: int, per_object: int = 5000) -> int:
+    """Write about ``total_events`` change events as emulator-layout bronze files."""
+    users = max(1, total_events // 500)
+    tasks_per_user = 100
+    updates = max(0, round(total_events / (users * tasks_per_user)) - 1)
+    written = 0
+    batch: List[str] = []
+    number = 0
+
+    def flush() -> None:
+        nonlocal batch, number
+        if not batch:
+            return
+        key = synthetic.object_key(START_MS + number * 60_000, number)
+        path = os.path.join(root, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("".join(batch))
+        batch, number = [], number + 1
+
+    for event in synthetic.workload(users, tasks_per_user, updates, START_MS,
+                                    span_ms=30 * 86_400_000, delete_every=20):
+        batch.append(contract.to_json_line(event))
+        written += 1
+        if len(batch) >= per_object:
+            flush()
+        if written >= total_events:
+            break
+    flush()
+    return written
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mib: float
+    stdout: str
+
+
+def run_child(args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None) -> Measured:
+    """Run a child process; its wall time and its own peak RSS (not the emulator's)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, **(env or {})}, cwd=cwd)
+    out_chunks: List[bytes] = []
+    err_chunks: List[bytes] = []
+    import threading
+
+    def drain(stream, sink):  # type: ignore[no-untyped-def]
+        for chunk in iter(lambda: stream.read(65536), b""):
+            sink.append(chunk)
+
+    readers = [threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
+               threading.Thread(target=drain, args=(proc.stderr, err_chunks))]
+    for r in readers:
+        r.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    for r in readers:
+        r.join()
+    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{b''.join(err_chunks).decode()[-3000:]}")
+    return Measured(elapsed, usage.ru_maxrss / 1024, b"".join(out_chunks).decode())
+
+
+@dataclass
+class Row:
+    what: str
+    values: List[float]
+    unit: str
+    baseline: Optional[float] = None
+    goal: str = ""
+    met: Optional[bool] = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "MiB":
+        return f"{value:,.0f} MiB"
+    if value >= 1000:
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.2f} {unit}"
+
+
+def fragment(package: str, rows: Sequence[Row], notes: Sequence[str]) -> str:
+    lines = [f"## {package}", "",
+             "| what | median | spread (min-max) | ratio vs baseline | goal | met? |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        spread = f"{fmt(min(r.values), r.unit)} - {fmt(max(r.values), r.unit)}"
+        ratio = "-" if not r.baseline else f"{r.median / r.baseline:.2f}x"
+        met = "-" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {r.what} | {fmt(r.median, r.unit)} | {spread} | {ratio} | {r.goal or '-'} | {met} |")
+    lines.append("")
+    lines.extend(notes)
+    lines.append("")
+    lines.append(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; load average at start "
+        f"{os.getloadavg()[0]:.2f} (the machine is shared)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def python() -> str:
+    return sys.executable

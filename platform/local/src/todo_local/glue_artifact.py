@@ -1,0 +1,221 @@
+"""Deterministic AWS Glue (Python shell) artifacts for the ETL jobs.
+
+    python -m todo_local.glue_artifact --package todo-etl-silver [--out-dir dist/glue]
+
+writes ``dist/glue/<package>/``:
+
+* ``<module>.py`` - the script Glue runs (``ScriptLocation``). It only runs the
+  job's entry module (``python -m todo_silver.job`` semantics), so the code
+  that runs in Glue is the code the tests run locally;
+* ``wheels/*.whl`` - the job package and the local libraries it depends on
+  (todo_core; the gold job also needs the silver package), built with
+  ``uv build``. Upload them and list their S3 URIs in
+  ``--additional-python-modules``;
+* ``requirements.txt`` - every third-party dependency pinned exactly as in
+  ``etl/uv.lock``, for the Glue runtime (Python 3.9, Linux x86_64) only;
+* ``glue-job.json`` - what the infrastructure code needs: script and wheel
+  file names with their sha256, the pins as Glue's comma-separated
+  ``--additional-python-modules`` value, the Python version.
+
+The same sources and lock give the same bytes: files are written in sorted
+order, JSON with sorted keys, and wheels are built reproducibly
+(``SOURCE_DATE_EPOCH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from todo_local.lambda_artifact import (
+    ArtifactError,
+    find_uv,
+    find_workspace_root,
+    workspace_members,
+)
+
+GLUE_PYTHON = "3.9"
+GLUE_PYTHON_FULL = "3.9.18"
+#: The Glue Python-shell job type for Python 3.9.
+GLUE_COMMAND = "pythonshell"
+#: Reproducible wheel timestamps (1980-01-01, the zip epoch).
+SOURCE_DATE_EPOCH = "315532800"
+#: The environment a Glue Python-shell 3.9 worker presents to marker evaluation.
+GLUE_MARKER_ENVIRONMENT = {
+    "python_version": GLUE_PYTHON,
+    "python_full_version": GLUE_PYTHON_FULL,
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "os_name": "posix",
+    "extra": "",
+}
+
+
+def _marker_class():  # type: ignore[no-untyped-def]
+    try:
+        from packaging.markers import Marker
+    except ImportError:  # pragma: no cover - pip always vendors it
+        from pip._vendor.packaging.markers import Marker  # type: ignore[no-redef]
+    return Marker
+
+
+def _run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
+    result = subprocess.run(
+        list(args), cwd=str(cwd), capture_output=True, text=True, check=False,
+        env={**os.environ, **(env or {})},
+    )
+    if result.returncode != 0:
+        raise ArtifactError(
+            f"command failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def glue_pins(export: str) -> List[str]:
+    """Third-party ``name==version`` lines of a ``uv export`` that apply to Glue's Python."""
+    marker = _marker_class()
+    pins = []
+    for line in export.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-e", ".", "/")):
+            continue
+        requirement, _, condition = line.partition(";")
+        if condition.strip() and not marker(condition.strip()).evaluate(GLUE_MARKER_ENVIRONMENT):
+            continue
+        pins.append(requirement.strip())
+    return sorted(pins, key=str.lower)
+
+
+def local_requirements(export: str, root: Path) -> List[Path]:
+    """Directories of the local packages (workspace members and path dependencies)."""
+    paths = []
+    for line in export.splitlines():
+        line = line.strip()
+        if line.startswith("-e "):
+            line = line[3:].strip()
+        if line.startswith((".", "/")):
+            paths.append((root / line).resolve())
+    return sorted(set(paths))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def job_script(module: str, package: str) -> str:
+    return (
+        f'"""Glue Python-shell entry point of {package} (generated; do not edit).\n\n'
+        f"Glue runs this file with the job's arguments in sys.argv; it runs\n"
+        f"``python -m {module}``, exactly as the job runs locally.\n"
+        '"""\n'
+        "import runpy\n\n"
+        f'runpy.run_module("{module}", run_name="__main__", alter_sys=True)\n'
+    )
+
+
+def build_glue_artifact(
+    package: str,
+    package_path: "str | os.PathLike[str]",
+    out_dir: "str | os.PathLike[str]" = os.path.join("dist", "glue"),
+    module: Optional[str] = None,
+    root: Optional[Path] = None,
+) -> Path:
+    """Build ``<out_dir>/<package>/``; returns that directory."""
+    package_path = Path(package_path).resolve()
+    root = root or find_workspace_root(package_path)
+    uv = find_uv()
+    if module is None:
+        module = package_path.joinpath("src").glob("*/job.py").__next__().parent.name + ".job"
+    export = _run(
+        [uv, "export", "--frozen", "--package", package, "--no-dev", "--no-hashes",
+         "--format", "requirements-txt", "--no-header", "--no-annotate"],
+        root,
+    )
+    pins = glue_pins(export)
+    locals_ = local_requirements(export, root)
+    if package_path not in locals_:
+        raise ArtifactError(f"{package} ({package_path}) is not in its own export; wrong workspace?")
+
+    target = Path(out_dir).resolve() / package
+    with tempfile.TemporaryDirectory(prefix="glue-artifact-") as scratch:
+        wheels_dir = Path(scratch) / "wheels"
+        wheels_dir.mkdir()
+        for path in locals_:
+            _run([uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)], root,
+                 env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
+        if target.exists():
+            shutil.rmtree(target)
+        (target / "wheels").mkdir(parents=True)
+        wheels: List[Tuple[str, str]] = []
+        for wheel in sorted(wheels_dir.glob("*.whl")):
+            shutil.copyfile(wheel, target / "wheels" / wheel.name)
+            wheels.append((wheel.name, _sha256(wheel)))
+    script_name = module.replace(".", "_") + ".py"
+    (target / script_name).write_text(job_script(module, package), encoding="utf-8")
+    (target / "requirements.txt").write_text("".join(p + "\n" for p in pins), encoding="utf-8")
+    manifest = {
+        "package": package,
+        "module": module,
+        "command": GLUE_COMMAND,
+        "python_version": GLUE_PYTHON,
+        "script": {"file": script_name, "sha256": _sha256(target / script_name)},
+        "wheels": [{"file": f"wheels/{name}", "sha256": digest} for name, digest in wheels],
+        "python_modules": pins,
+        # Glue's --additional-python-modules: the wheel S3 URIs (known only
+        # after upload) followed by these pins, comma-separated.
+        "additional_python_modules_pins": ",".join(pins),
+    }
+    (target / "glue-job.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+    return target
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m todo_local.glue_artifact",
+        description="Build the Glue Python-shell artifact (script + wheels + pins) of an ETL job.",
+    )
+    parser.add_argument("--package", required=True, help="distribution name, e.g. todo-etl-silver")
+    parser.add_argument("--path", help="package directory (default: found in the ETL workspace)")
+    parser.add_argument("--module", help="entry module (default: <import package>.job)")
+    parser.add_argument("--out-dir", default=os.path.join("dist", "glue"))
+    parser.add_argument("--root", help="workspace root (default: found from the package path)")
+    args = parser.parse_args(argv)
+
+    if args.path:
+        path = Path(args.path)
+    else:
+        candidates = [Path.cwd() / "etl", Path.cwd()]
+        path = None
+        for base in candidates:
+            if (base / "pyproject.toml").is_file():
+                try:
+                    members = workspace_members(find_workspace_root(base))
+                except ArtifactError:
+                    continue
+                if args.package in members:
+                    path = members[args.package]
+                    break
+        if path is None:
+            parser.error(f"{args.package}: give --path (not a member of the ETL workspace here)")
+    root = Path(args.root).resolve() if args.root else None
+    target = build_glue_artifact(args.package, path, args.out_dir, module=args.module, root=root)
+    manifest = json.loads((target / "glue-job.json").read_text(encoding="utf-8"))
+    print(f"{target}: script {manifest['script']['file']}, {len(manifest['wheels'])} wheels, "
+          f"{len(manifest['python_modules'])} pinned modules")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Release units: the --target/--exclude patterns hit exactly each service's code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import List
+
+import pytest
+from harness import PROJECT_DIR, REPO_ROOT, StackRun
+
+from todo_platform import release
+from todo_platform.artifacts import DEPLOYABLES
+from todo_platform.policies import ResourceRecord
+
+
+def matching(run: StackRun, patterns: List[str]) -> List[ResourceRecord]:
+    regexes = [release.urn_glob_regex(p) for p in patterns]
+    return [r for r in run.records if r.urn and any(rx.match(r.urn) for rx in regexes)]
+
+
+@pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.package)
+def test_targets_select_exactly_the_packages_code(run: StackRun, deployable) -> None:  # type: ignore[no-untyped-def]
+    selected = matching(run, release.target_patterns(deployable.package))
+    if deployable.kind == "lambda":
+        assert [(r.type, r.name) for r in selected] == [
+            ("aws:lambda/function:Function", deployable.function_logical_name)
+        ]
+    else:
+        kinds = sorted(r.type for r in selected)
+        assert kinds == ["aws:glue/job:Job"] + ["aws:s3/bucketObjectv2:BucketObjectv2"] * 3
+        assert all(
+            r.inputs.get("key", "").startswith(f"glue/{deployable.package}/")
+            for r in selected
+            if "bucketObjectv2" in r.type
+        )
+
+
+def test_excludes_cover_all_service_code_and_nothing_else(run: StackRun) -> None:
+    excluded = matching(run, release.exclude_patterns())
+    targeted = [r for d in DEPLOYABLES for r in matching(run, release.target_patterns(d.package))]
+    assert sorted(r.urn for r in excluded) == sorted(r.urn for r in targeted)
+    assert len(excluded) == 3 + 2 * 4
+    kinds = {r.type for r in excluded}
+    assert "aws:iam/role:Role" not in kinds
+    assert "aws:cloudwatch/logGroup:LogGroup" not in kinds
+
+
+def test_glob_semantics_match_pulumis() -> None:
+    rx = release.urn_glob_regex("**::silver-wheel-*")
+    assert rx.match(
+        "urn:pulumi:prod::todo-platform::todo:platform:TodoEtl$aws:s3/bucketObjectv2:BucketObjectv2::silver-wheel-x.whl"
+    )
+    assert not rx.match("urn:pulumi:prod::p::t::silver-wheel-a::b")  # `*` stops at ':'
+    assert not release.urn_glob_regex("**::api-function").match(
+        "urn:pulumi:s::p::t::old-api-function"
+    )
+
+
+def test_non_deployable_packages_and_bad_tags_are_rejected() -> None:
+    with pytest.raises(ValueError, match="deploys nothing"):
+        release.target_patterns("todo-core")
+    assert release.package_of_tag("todo-api-v1.2.0") == "todo-api"
+    assert release.package_of_tag("todo-etl-silver-v0.10.3-rc.1") == "todo-etl-silver"
+    for tag in ("todo-api-1.2.0", "v1.2.0", "todo-api-vX"):
+        with pytest.raises(ValueError, match="is not a <package>-v<semver> tag"):
+            release.package_of_tag(tag)
+
+
+def config() -> dict:
+    return json.loads((REPO_ROOT / "release-please-config.json").read_text())
+
+
+def test_released_deployables_from_release_please_outputs() -> None:
+    outputs = {
+        "releases_created": "true",
+        "paths_released": json.dumps(["services/todo-api", "shared/todo_core", "etl/gold"]),
+        "services/todo-api--tag_name": "todo-api-v1.2.0",
+        "shared/todo_core--tag_name": "todo-core-v0.3.0",
+        "etl/gold--tag_name": "todo-etl-gold-v0.2.0",
+    }
+    assert release.released_deployables(outputs, config()) == [
+        {"package": "todo-api", "tag": "todo-api-v1.2.0"},
+        {"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.2.0"},
+    ]
+    assert release.released_deployables({"releases_created": "false"}, config()) == []
+    with pytest.raises(ValueError, match="does not belong to todo-etl-gold"):
+        release.released_deployables(
+            {"paths_released": '["etl/gold"]', "etl/gold--tag_name": "todo-api-v1.0.0"}, config()
+        )
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "todo_platform.release", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def test_cli_prints_arguments_the_workflows_pass_to_pulumi() -> None:
+    out = run_cli("targets", "todo-api")
+    assert out.returncode == 0
+    assert out.stdout.split() == ["--target=**::api-function"]
+    excludes = run_cli("excludes").stdout.split()
+    assert len(excludes) == 3 + 2 * 3
+    assert all(e.startswith("--exclude=**::") for e in excludes)
+    assert run_cli("package", "todo-cdc-processor-v2.0.0").stdout.strip() == "todo-cdc-processor"
+    assert run_cli("deployables").stdout.split() == [d.package for d in DEPLOYABLES]
+    bad = run_cli("targets", "todo-local")
+    assert bad.returncode == 2
+    assert "deploys nothing" in bad.stderr
+
+
+def test_cli_released_writes_a_github_output_line() -> None:
+    import os
+
+    env = {
+        **os.environ,
+        "RELEASE_PLEASE_OUTPUTS": json.dumps(
+            {
+                "paths_released": '["services/metrics-collector"]',
+                "services/metrics-collector--tag_name": "todo-metrics-collector-v0.2.0",
+            }
+        ),
+    }
+    out = run_cli("released", "--config", "release-please-config.json", env=env)
+    expected = [{"package": "todo-metrics-collector", "tag": "todo-metrics-collector-v0.2.0"}]
+    assert out.stdout.strip() == "releases=" + json.dumps(expected)
+
+
+def test_cli_released_with_a_tag_redeploys_that_release() -> None:
+    out = run_cli("released", "--tag", "todo-etl-gold-v0.1.4")
+    expected = [{"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.1.4"}]
+    assert out.stdout.strip() == "releases=" + json.dumps(expected)
+    refused = run_cli("released", "--tag", "todo-core-v0.2.0")
+    assert refused.returncode == 2
+    assert "deploys nothing" in refused.stderr
+
+
+def test_release_module_needs_only_the_standard_library() -> None:
+    """release.yml runs it with a bare python3 and PYTHONPATH, before any install."""
+    code = (
+        "import sys; import todo_platform.release as r; "
+        "heavy = ('pulumi', 'pulumi_aws', 'pydantic', 'todo_core'); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in heavy]; "
+        "print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(PROJECT_DIR / "src")},
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,75 @@
+"""What differs between dev, staging and prod, and what must not."""
+
+from __future__ import annotations
+
+from harness import StackRun
+
+from todo_platform.policies import BUCKET, FUNCTION, LOG_GROUP, TABLE
+
+
+def retention(run: StackRun) -> set:
+    return {g.inputs["retentionInDays"] for g in run.of_type(LOG_GROUP)}
+
+
+def test_prod_protects_its_data(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
+    assert prod.one(TABLE).inputs["deletionProtectionEnabled"] is True
+    assert prod.named("user-pool").inputs["deletionProtection"] == "ACTIVE"
+    for run in (dev, staging):
+        assert run.one(TABLE).inputs["deletionProtectionEnabled"] is False
+    assert all(b.inputs["forceDestroy"] is False for b in prod.of_type(BUCKET))
+    assert all(b.inputs["forceDestroy"] is True for b in dev.of_type(BUCKET))
+    assert prod.named("athena-workgroup").inputs["forceDestroy"] is False
+
+
+def test_retention_grows_towards_prod(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
+    assert retention(dev) == {14}
+    assert retention(staging) == {30}
+    assert retention(prod) == {365}
+    noncurrent = [
+        r.inputs["rules"][1]["noncurrentVersionExpiration"]["noncurrentDays"]
+        for r in (
+            dev.named("bronze-lifecycle"),
+            staging.named("bronze-lifecycle"),
+            prod.named("bronze-lifecycle"),
+        )
+    ]
+    assert noncurrent == [7, 30, 90]
+
+
+def test_recovery_and_streams_are_on_everywhere(
+    dev: StackRun, staging: StackRun, prod: StackRun
+) -> None:
+    for run in (dev, staging, prod):
+        table = run.one(TABLE).inputs
+        assert table["pointInTimeRecovery"] == {"enabled": True}
+        assert table["streamEnabled"] is True
+
+
+def test_prod_hides_the_docs_and_reserves_capacity(dev: StackRun, prod: StackRun) -> None:
+    def route_keys(run: StackRun) -> set:
+        return {r.inputs["routeKey"] for r in run.of_type("aws:apigatewayv2/route:Route")}
+
+    assert {"GET /docs", "GET /openapi.json"} <= route_keys(dev)
+    assert route_keys(prod) == {"GET /health", "ANY /api/v1/{proxy+}"}
+    assert all("reservedConcurrentExecutions" not in f.inputs for f in dev.of_type(FUNCTION))
+    assert all(f.inputs["reservedConcurrentExecutions"] > 0 for f in prod.of_type(FUNCTION))
+
+
+def test_prod_offers_mfa_pages_people_and_runs_the_schedule(dev: StackRun, prod: StackRun) -> None:
+    assert dev.named("user-pool").inputs["mfaConfiguration"] == "OFF"
+    assert prod.named("user-pool").inputs["mfaConfiguration"] == "OPTIONAL"
+    assert prod.named("user-pool").inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
+    assert dev.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert len(prod.of_type("aws:sns/topicSubscription:TopicSubscription")) == 1
+    assert dev.named("silver-schedule").inputs["enabled"] is False
+    assert prod.named("silver-schedule").inputs["enabled"] is True
+
+
+def test_every_stage_has_the_same_shape(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
+    """Stages differ in settings, not in which resources exist (docs routes and e-mail aside)."""
+
+    def shape(run: StackRun) -> set:
+        optional = {"route-get-docs", "route-get-openapi-json", "alerts-email"}
+        return {(r.type, r.name) for r in run.records if r.name not in optional}
+
+    assert shape(dev) == shape(staging) == shape(prod)
