@@ -37,7 +37,7 @@ def _bootstrap() -> None:
         subprocess.run(
             [str(python), "-m", "pip", "install", "-q", "nox[uv]>=2024.10.9"], check=True
         )
-    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
+    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])  # noqa: S606 - no shell
 
 
 try:
@@ -124,7 +124,9 @@ PACKAGES: tuple[Package, ...] = (
 BY_NAME = {p.name: p for p in PACKAGES}
 
 
-def sync(session: nox.Session, package: Package, *groups: str, workspace: Optional[str] = None) -> None:
+def sync(
+    session: nox.Session, package: Package, *groups: str, workspace: Optional[str] = None
+) -> None:
     """Install ``package`` (and its dependency groups) from its workspace's lock file."""
     workspace = workspace or package.workspace
     project = ROOT if workspace == "root" else ROOT / "etl"
@@ -159,7 +161,9 @@ def _register_test_session(package: Package) -> None:
             f"--junitxml={_junit_path(session, package)}", *session.posargs,
         )
 
-    tests.__doc__ = f"Run {package.name}'s tests ({package.path}) on Python {', '.join(package.pythons)}."
+    tests.__doc__ = (
+        f"Run {package.name}'s tests ({package.path}) on Python {', '.join(package.pythons)}."
+    )
     nox.session(
         name=f"tests-{package.name}",
         python=list(package.pythons),
@@ -199,6 +203,81 @@ def dev(session: nox.Session) -> None:
         silent=True,
     )
     session.run("todo-local", "up", *session.posargs)
+
+
+BENCHMARKS_HEADER = """\
+# Benchmarks
+
+Assembled by `python3 noxfile.py -s bench` from each package's
+`benchmarks/RESULTS.md`, which that package's `benchmarks/run.py` writes when
+run in the package's own test environment. `python3 noxfile.py -s bench --
+todo-core` re-runs one package; the other sections keep their last figures.
+
+How to read the figures:
+
+- Every timing is a **median** over many runs, with its **spread** (the
+  interquartile range, or min-max where stated) next to it: a median without
+  its spread hides how noisy the measurement was.
+- Every figure that has a goal is a **ratio against a baseline measured in the
+  same run**, usually interleaved with it (A, B, B, A ...), e.g. a repository
+  call against the raw boto3 call it makes. Both sides see the same machine at
+  the same moment, so the ratio survives a busy neighbour.
+- **Absolute times on a shared machine are noise.** They depend on the CPU,
+  its load and the local AWS emulator (moto over HTTP on 127.0.0.1, not AWS);
+  compare ratios, not milliseconds, across runs and machines. Each section
+  names the machine it ran on.
+- Tests never assert timings; benchmarks are the only place performance is
+  measured.
+"""
+
+
+def _has_benchmark(package: Package) -> bool:
+    return (ROOT / package.path / "benchmarks" / "run.py").is_file()
+
+
+def assemble_benchmarks() -> str:
+    """BENCHMARKS.md: the header, then every package's fragment in PACKAGES order."""
+    parts = [BENCHMARKS_HEADER]
+    for package in PACKAGES:
+        fragment = ROOT / package.path / "benchmarks" / "RESULTS.md"
+        if fragment.is_file():
+            parts.append(fragment.read_text(encoding="utf-8").strip() + "\n")
+    return "\n".join(parts)
+
+
+@nox.session(python=LAMBDA_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run every package's benchmarks/run.py (or those named in posargs); write BENCHMARKS.md.
+
+    Each benchmark runs from its package folder in that package's test
+    environment (synced from its workspace's lock), as
+    ``python benchmarks/run.py --out benchmarks/RESULTS.md``.
+    """
+    from nox.command import CommandFailed
+
+    unknown = sorted(set(session.posargs) - set(BY_NAME))
+    if unknown:
+        session.error(f"unknown packages {unknown}; choose from {sorted(BY_NAME)}")
+    selected = [
+        p for p in PACKAGES
+        if _has_benchmark(p) and (not session.posargs or p.name in session.posargs)
+    ]
+    if not selected:
+        session.skip("no selected package has benchmarks/run.py")
+    failed = []
+    for package in selected:
+        sync(session, package, "test")
+        session.chdir(ROOT / package.path)
+        try:
+            session.run("python", "benchmarks/run.py", "--out", "benchmarks/RESULTS.md")
+        except CommandFailed:
+            failed.append(package.name)
+        finally:
+            session.chdir(ROOT)
+    (ROOT / "BENCHMARKS.md").write_text(assemble_benchmarks(), encoding="utf-8")
+    session.log(f"BENCHMARKS.md assembled ({', '.join(p.name for p in selected)} re-run)")
+    if failed:
+        session.error(f"benchmarks failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

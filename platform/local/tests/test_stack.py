@@ -53,7 +53,10 @@ def test_the_three_lake_buckets_exist(local_stack: LocalStack) -> None:
 
 @pytest.mark.parametrize(
     ("attribute", "prefix"),
-    [("cdc_delivery_stream", lake.BRONZE_CDC_PREFIX), ("logs_delivery_stream", lake.BRONZE_LOGS_PREFIX)],
+    [
+        ("cdc_delivery_stream", lake.BRONZE_CDC_PREFIX),
+        ("logs_delivery_stream", lake.BRONZE_LOGS_PREFIX),
+    ],
 )
 def test_delivery_streams_write_to_bronze(
     local_stack: LocalStack, attribute: str, prefix: str

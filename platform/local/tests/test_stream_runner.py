@@ -62,7 +62,9 @@ class FakeStreams:
                 "eventSource": "aws:dynamodb",
                 "awsRegion": "us-east-1",
                 "dynamodb": {
-                    "ApproximateCreationDateTime": dt.datetime(2025, 1, 27, 10, 30, 45, 900000, tzinfo=dt.timezone.utc),
+                    "ApproximateCreationDateTime": dt.datetime(
+                        2025, 1, 27, 10, 30, 45, 900000, tzinfo=dt.timezone.utc
+                    ),
                     "Keys": keys,
                     "NewImage": {**keys, **image},
                     "SequenceNumber": seq,
@@ -73,12 +75,17 @@ class FakeStreams:
             self.shards[shard_id]["records"].append(record)
             return seq
 
-    def describe_stream(self, StreamArn: str, ExclusiveStartShardId: Optional[str] = None) -> Dict[str, Any]:  # noqa: N803
+    def describe_stream(
+        self, StreamArn: str, ExclusiveStartShardId: Optional[str] = None
+    ) -> Dict[str, Any]:
         self.calls.append("describe_stream")
         start = self.order.index(ExclusiveStartShardId) + 1 if ExclusiveStartShardId else 0
         page = self.order[start : start + 1]  # one shard per page: pagination is exercised
         shards = [
-            {"ShardId": s, **({"ParentShardId": self.shards[s]["parent"]} if self.shards[s]["parent"] else {})}
+            {
+                "ShardId": s,
+                **({"ParentShardId": self.shards[s]["parent"]} if self.shards[s]["parent"] else {}),
+            }
             for s in page
         ]
         description: Dict[str, Any] = {"StreamArn": StreamArn, "Shards": shards}
@@ -86,7 +93,13 @@ class FakeStreams:
             description["LastEvaluatedShardId"] = page[-1]
         return {"StreamDescription": description}
 
-    def get_shard_iterator(self, StreamArn: str, ShardId: str, ShardIteratorType: str, SequenceNumber: Optional[str] = None) -> Dict[str, Any]:  # noqa: N803
+    def get_shard_iterator(
+        self,
+        StreamArn: str,
+        ShardId: str,
+        ShardIteratorType: str,
+        SequenceNumber: Optional[str] = None,
+    ) -> Dict[str, Any]:
         self.calls.append(f"get_shard_iterator:{ShardIteratorType}")
         records = self.shards[ShardId]["records"]
         if ShardIteratorType == "TRIM_HORIZON":
@@ -99,7 +112,7 @@ class FakeStreams:
             raise AssertionError(ShardIteratorType)
         return {"ShardIterator": f"{ShardId}|{position}"}
 
-    def get_records(self, ShardIterator: str, Limit: int) -> Dict[str, Any]:  # noqa: N803
+    def get_records(self, ShardIterator: str, Limit: int) -> Dict[str, Any]:
         self.calls.append("get_records")
         if self.expire_next:
             self.expire_next -= 1
@@ -165,7 +178,9 @@ def test_lambda_event_has_lambdas_exact_shape_and_json_types() -> None:
         "awsRegion": "us-east-1",
         "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
         "dynamodb": {
-            "ApproximateCreationDateTime": dt.datetime(2025, 1, 27, 10, 30, 45, 999999, tzinfo=dt.timezone.utc),
+            "ApproximateCreationDateTime": dt.datetime(
+                2025, 1, 27, 10, 30, 45, 999999, tzinfo=dt.timezone.utc
+            ),
             "Keys": {"PK": {"S": "TASK#u"}, "SK": {"S": "TASK#1"}},
             "OldImage": {
                 "PK": {"S": "TASK#u"},
@@ -183,10 +198,17 @@ def test_lambda_event_has_lambdas_exact_shape_and_json_types() -> None:
 
     (out,) = event["Records"]
     assert list(out) == [
-        "eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb",
-        "eventSourceARN", "userIdentity",
+        "eventID",
+        "eventName",
+        "eventVersion",
+        "eventSource",
+        "awsRegion",
+        "dynamodb",
+        "eventSourceARN",
+        "userIdentity",
     ]
-    assert out["eventSourceARN"] == ARN and out["eventSource"] == "aws:dynamodb"
+    assert out["eventSourceARN"] == ARN
+    assert out["eventSource"] == "aws:dynamodb"
     ddb = out["dynamodb"]
     assert ddb["ApproximateCreationDateTime"] == 1737973845, "epoch seconds, rounded down"
     assert isinstance(ddb["ApproximateCreationDateTime"], int)
@@ -194,7 +216,8 @@ def test_lambda_event_has_lambdas_exact_shape_and_json_types() -> None:
     assert ddb["OldImage"]["blobs"] == {"BS": ["YQ==", "Yg=="]}
     assert ddb["OldImage"]["nested"]["M"]["inner"]["L"] == [{"B": "eg=="}, {"N": "1.50"}]
     assert "NewImage" not in ddb
-    assert ddb["SequenceNumber"] == "000000000000000000123" and ddb["SizeBytes"] == 99
+    assert ddb["SequenceNumber"] == "000000000000000000123"
+    assert ddb["SizeBytes"] == 99
     assert out["userIdentity"]["principalId"] == "dynamodb.amazonaws.com"
     assert json.loads(json.dumps(event)) == event
 
@@ -203,19 +226,24 @@ def test_context_looks_like_lambdas(streams: FakeStreams) -> None:
     streams.put("shard-0")
     handler = Recorder()
 
-    runner_for(streams, handler, function_name="todo-cdc-processor-local", timeout_seconds=30).drain(5)
+    runner_for(
+        streams, handler, function_name="todo-cdc-processor-local", timeout_seconds=30
+    ).drain(5)
 
     (context,) = handler.contexts
     assert context.function_name == "todo-cdc-processor-local"
     assert context.invoked_function_arn.endswith(":function:todo-cdc-processor-local")
     assert 0 < context.get_remaining_time_in_millis() <= 30_000
-    assert context.aws_request_id and context.memory_limit_in_mb
+    assert context.aws_request_id
+    assert context.memory_limit_in_mb
 
 
 # --- ordering, batching, lineage -------------------------------------------------------------
 
 
-def test_records_are_delivered_in_order_in_batches_of_at_most_batch_size(streams: FakeStreams) -> None:
+def test_records_are_delivered_in_order_in_batches_of_at_most_batch_size(
+    streams: FakeStreams,
+) -> None:
     written = [streams.put("shard-0") for _ in range(23)]
     handler = Recorder()
     runner = runner_for(streams, handler, batch_size=10)
@@ -289,7 +317,9 @@ def test_an_expired_iterator_resumes_after_the_last_record_read(streams: FakeStr
 # --- partial batch responses -------------------------------------------------------------------
 
 
-def test_batch_item_failure_redelivers_from_the_lowest_failed_sequence_number(streams: FakeStreams) -> None:
+def test_batch_item_failure_redelivers_from_the_lowest_failed_sequence_number(
+    streams: FakeStreams,
+) -> None:
     s = [streams.put("shard-0") for _ in range(6)]
 
     def decide(seqs: List[str], n: int) -> Any:
@@ -307,7 +337,9 @@ def test_batch_item_failure_redelivers_from_the_lowest_failed_sequence_number(st
     assert (stats.records_delivered, stats.partial_failures, stats.retries) == (6, 1, 1)
 
 
-def test_with_bisection_a_partial_failure_retries_only_the_rest_of_that_batch(streams: FakeStreams) -> None:
+def test_with_bisection_a_partial_failure_retries_only_the_rest_of_that_batch(
+    streams: FakeStreams,
+) -> None:
     s = [streams.put("shard-0") for _ in range(8)]
     handler = Recorder(lambda seqs, n: fail_at(s[1]) if n == 0 else None)
     runner = runner_for(streams, handler, batch_size=4, bisect_on_error=True)
@@ -337,7 +369,9 @@ def test_an_invalid_failure_report_fails_the_whole_batch(streams: FakeStreams, r
     assert handler.invocations == [s, s]
 
 
-@pytest.mark.parametrize("reply", [None, {}, {"batchItemFailures": []}, {"batchItemFailures": None}])
+@pytest.mark.parametrize(
+    "reply", [None, {}, {"batchItemFailures": []}, {"batchItemFailures": None}]
+)
 def test_empty_responses_are_success(streams: FakeStreams, reply: Any) -> None:
     s = [streams.put("shard-0") for _ in range(3)]
     handler = Recorder(lambda seqs, n: reply)
@@ -347,10 +381,12 @@ def test_empty_responses_are_success(streams: FakeStreams, reply: Any) -> None:
     assert handler.invocations == [s]
 
 
-# --- function errors, bisection, retries, on-failure ------------------------------------------------
+# --- function errors, bisection, retries, on-failure ---------------------------------------
 
 
-def test_function_errors_bisect_until_the_poison_record_is_alone_then_it_is_discarded(streams: FakeStreams) -> None:
+def test_function_errors_bisect_until_the_poison_record_is_alone_then_it_is_discarded(
+    streams: FakeStreams,
+) -> None:
     s = [streams.put("shard-0") for _ in range(8)]
     poison = s[5]
     handler = Recorder(lambda seqs, n: RuntimeError("boom") if poison in seqs else None)
@@ -359,22 +395,30 @@ def test_function_errors_bisect_until_the_poison_record_is_alone_then_it_is_disc
     runner.drain(5)
 
     succeeded = [b for b in handler.invocations if poison not in b]
-    assert sorted(x for b in succeeded for x in b) == sorted(set(s) - {poison}), "each good record exactly once"
+    assert sorted(x for b in succeeded for x in b) == sorted(set(s) - {poison}), (
+        "each good record exactly once"
+    )
     assert handler.invocations.count([poison]) == 3, "the first try and max_retries=2 retries"
     (dropped,) = runner.on_failure
     assert dropped.sequence_numbers == [poison]
     assert dropped.attempts == 3
     info = dropped.message["DDBStreamBatchInfo"]
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == poison
-    assert info["batchSize"] == 1 and info["streamArn"] == ARN and info["shardId"] == "shard-0"
+    assert info["batchSize"] == 1
+    assert info["streamArn"] == ARN
+    assert info["shardId"] == "shard-0"
     assert dropped.message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert dropped.message["responseContext"]["functionError"] == "Unhandled"
     stats = runner.stats
-    assert stats.records_dropped == 1 and stats.records_delivered == 7
-    assert stats.bisections == 3 and stats.function_errors == 3 + 3
+    assert stats.records_dropped == 1
+    assert stats.records_delivered == 7
+    assert stats.bisections == 3
+    assert stats.function_errors == 3 + 3
 
 
-def test_without_bisection_a_failing_batch_is_retried_then_discarded_whole(streams: FakeStreams) -> None:
+def test_without_bisection_a_failing_batch_is_retried_then_discarded_whole(
+    streams: FakeStreams,
+) -> None:
     s = [streams.put("shard-0") for _ in range(5)]
     handler = Recorder(lambda seqs, n: ValueError("bad") if s[1] in seqs else None)
     runner = runner_for(streams, handler, batch_size=3, max_retries=1, bisect_on_error=False)
@@ -383,7 +427,8 @@ def test_without_bisection_a_failing_batch_is_retried_then_discarded_whole(strea
 
     assert handler.invocations == [s[0:3], s[0:3], s[3:5]]
     (dropped,) = runner.on_failure
-    assert dropped.sequence_numbers == s[0:3] and "ValueError: bad" in dropped.reason
+    assert dropped.sequence_numbers == s[0:3]
+    assert "ValueError: bad" in dropped.reason
 
 
 def test_a_persistent_item_failure_is_discarded_with_the_rest_of_its_batch_after_max_retries(
@@ -399,7 +444,8 @@ def test_a_persistent_item_failure_is_discarded_with_the_rest_of_its_batch_after
     (dropped,) = runner.on_failure
     assert dropped.sequence_numbers == s[2:]
     assert "functionError" not in dropped.message["responseContext"]
-    assert runner.stats.records_delivered == 2 and runner.stats.records_dropped == 2
+    assert runner.stats.records_delivered == 2
+    assert runner.stats.records_dropped == 2
 
 
 def test_max_retries_zero_discards_on_first_failure(streams: FakeStreams) -> None:
@@ -442,7 +488,9 @@ def test_retries_back_off_exponentially(streams: FakeStreams) -> None:
 
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert len(gaps) == 3
-    assert gaps[0] >= 0.02 and gaps[1] >= 0.04 and gaps[2] >= 0.08
+    assert gaps[0] >= 0.02
+    assert gaps[1] >= 0.04
+    assert gaps[2] >= 0.08
 
 
 @settings(max_examples=40, deadline=None)
@@ -472,22 +520,33 @@ def test_any_failure_pattern_each_record_is_acknowledged_or_discarded_once_in_or
         acknowledged.extend(seqs)
         return None
 
-    runner = runner_for(streams, Recorder(decide), batch_size=batch_size, max_retries=max_retries, bisect_on_error=bisect)
+    runner = runner_for(
+        streams,
+        Recorder(decide),
+        batch_size=batch_size,
+        max_retries=max_retries,
+        bisect_on_error=bisect,
+    )
     runner.drain(10)
 
     dropped = [seq for batch in runner.on_failure for seq in batch.sequence_numbers]
     assert len(set(acknowledged)) == len(acknowledged), "nothing acknowledged twice"
     assert not set(acknowledged) & set(dropped)
     assert sorted(acknowledged + dropped) == written, "every record accounted for exactly once"
-    assert acknowledged == [q for q in written if q in set(acknowledged)], "acknowledged in stream order"
+    assert acknowledged == [q for q in written if q in set(acknowledged)], (
+        "acknowledged in stream order"
+    )
     stats = runner.stats
-    assert stats.records_delivered == len(acknowledged) and stats.records_dropped == len(dropped)
+    assert stats.records_delivered == len(acknowledged)
+    assert stats.records_dropped == len(dropped)
 
 
 # --- running in the background, drain(), lifecycle ------------------------------------------------
 
 
-def test_drain_in_the_background_waits_for_records_written_before_the_call(streams: FakeStreams) -> None:
+def test_drain_in_the_background_waits_for_records_written_before_the_call(
+    streams: FakeStreams,
+) -> None:
     handler = Recorder()
     with runner_for(streams, handler, batch_size=5) as runner:
         assert runner.running
@@ -511,17 +570,20 @@ def test_drain_times_out_while_the_handler_cannot_keep_up(streams: FakeStreams) 
         runner.drain(5)
 
 
-def test_a_bug_in_the_runner_surfaces_in_drain(streams: FakeStreams, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_in_the_runner_surfaces_in_drain(
+    streams: FakeStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(**kwargs: Any) -> Any:
         raise KeyError("bug")
 
     monkeypatch.setattr(streams, "describe_stream", broken)
-    with runner_for(streams, Recorder()) as runner:
-        with pytest.raises(RuntimeError, match="stopped"):
-            runner.drain(5)
+    with runner_for(streams, Recorder()) as runner, pytest.raises(RuntimeError, match="stopped"):
+        runner.drain(5)
 
 
-def test_aws_errors_are_retried_not_fatal(streams: FakeStreams, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aws_errors_are_retried_not_fatal(
+    streams: FakeStreams, monkeypatch: pytest.MonkeyPatch
+) -> None:
     written = streams.put("shard-0")
     real = streams.describe_stream
     failures = iter([True, True])
@@ -575,7 +637,8 @@ def test_a_handler_named_by_path_is_imported_and_its_environment_reset(
 
     import fake_cdc_handler  # type: ignore[import-not-found]
 
-    assert fake_cdc_handler.resets == [1] and fake_cdc_handler.calls == [1]
+    assert fake_cdc_handler.resets == [1]
+    assert fake_cdc_handler.calls == [1]
 
 
 def test_invalid_settings_are_rejected(streams: FakeStreams) -> None:
@@ -585,4 +648,3 @@ def test_invalid_settings_are_rejected(streams: FakeStreams) -> None:
         StreamRunner(streams, ARN, Recorder(), max_retries=-1)
     with pytest.raises(ValueError, match="starting_position"):
         StreamRunner(streams, ARN, Recorder(), starting_position="AT_TIMESTAMP")
-

@@ -215,23 +215,48 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
     return StackRun(stage, records, result["outputs"], result["stack"])
 
 
-def write_dummy_artifacts(root: Path) -> Path:
-    """Stand-ins for ``dist/`` so the program can run without a build."""
-    from todo_platform.artifacts import DEPLOYABLES, glue_dir, lambda_zip_path
+#: Third-party pins the dummy Glue manifests list (the builder takes them from etl/uv.lock).
+DUMMY_GLUE_PINS = ("awswrangler==3.14.0", "pydantic==2.11.7")
 
+
+def write_dummy_artifacts(root: Path) -> Path:
+    """Stand-ins for ``dist/`` (the builders' layout) so the program can run without a build."""
+    import hashlib
+
+    from todo_platform.artifacts import DEPLOYABLES, GLUE_MANIFEST, glue_dir, lambda_zip_path
+
+    empty_zip = b"PK\x05\x06" + b"\x00" * 18
     for deployable in DEPLOYABLES:
         if deployable.kind == "lambda":
             path = lambda_zip_path(root, deployable)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip
-        else:
-            directory = glue_dir(root, deployable)
-            (directory / "wheels").mkdir(parents=True, exist_ok=True)
-            module = deployable.entry
-            (directory / f"{deployable.key}_job.py").write_text(
-                f"import runpy\nrunpy.run_module({module!r}, run_name='__main__')\n"
-            )
-            dist = deployable.package.replace("-", "_")
-            for wheel in (f"{dist}-0.1.0-py3-none-any.whl", "todo_core-0.1.0-py3-none-any.whl"):
-                (directory / "wheels" / wheel).write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+            path.write_bytes(empty_zip)
+            continue
+        directory = glue_dir(root, deployable)
+        (directory / "wheels").mkdir(parents=True, exist_ok=True)
+        module = deployable.entry
+        script = directory / (module.replace(".", "_") + ".py")
+        script.write_text(f"import runpy\nrunpy.run_module({module!r}, run_name='__main__')\n")
+        dist = deployable.package.replace("-", "_")
+        wheels = [
+            f"wheels/{dist}-0.1.0-py3-none-any.whl",
+            "wheels/todo_core-0.1.0-py3-none-any.whl",
+        ]
+        for wheel in wheels:
+            (directory / wheel).write_bytes(empty_zip + wheel.encode())
+
+        def digest(path: Path) -> str:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+
+        manifest = {
+            "package": deployable.package,
+            "module": module,
+            "command": "pythonshell",
+            "python_version": "3.9",
+            "script": {"file": script.name, "sha256": digest(script)},
+            "wheels": [{"file": w, "sha256": digest(directory / w)} for w in sorted(wheels)],
+            "python_modules": list(DUMMY_GLUE_PINS),
+            "additional_python_modules_pins": ",".join(DUMMY_GLUE_PINS),
+        }
+        (directory / GLUE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return root

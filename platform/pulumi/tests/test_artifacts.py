@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import ast
-import shutil
+import json
+import re
 from pathlib import Path
 
 import pytest
-from harness import REPO_ROOT, cli_config, run_program, stack_file_config, write_dummy_artifacts
+from harness import (
+    DUMMY_GLUE_PINS,
+    REPO_ROOT,
+    cli_config,
+    run_program,
+    stack_file_config,
+    write_dummy_artifacts,
+)
 
 from todo_platform.artifacts import (
     BUILD_COMMAND,
     DEPLOYABLES,
     ETL_SILVER,
+    GLUE_MANIFEST,
     TODO_API,
     ArtifactMissing,
     glue_dir,
@@ -26,11 +35,12 @@ def test_locates_every_artifact(tmp_path: Path) -> None:
     assert set(found.lambda_zips) == {"todo-api", "todo-cdc-processor", "todo-metrics-collector"}
     assert found.lambda_zip(TODO_API) == tmp_path / "lambda" / "todo-api.zip"
     silver = found.glue_job(ETL_SILVER)
-    assert silver.script == tmp_path / "glue" / "todo-etl-silver" / "silver_job.py"
-    assert [w.name for w in silver.wheels] == [
-        "todo_core-0.1.0-py3-none-any.whl",
-        "todo_etl_silver-0.1.0-py3-none-any.whl",
+    assert silver.script == tmp_path / "glue" / "todo-etl-silver" / "todo_silver_job.py"
+    assert [silver.key(w) for w in silver.wheels] == [
+        "wheels/todo_core-0.1.0-py3-none-any.whl",
+        "wheels/todo_etl_silver-0.1.0-py3-none-any.whl",
     ]
+    assert silver.pins == DUMMY_GLUE_PINS
 
 
 def test_an_empty_directory_lists_everything_and_the_command(tmp_path: Path) -> None:
@@ -42,6 +52,7 @@ def test_an_empty_directory_lists_everything_and_the_command(tmp_path: Path) -> 
     for deployable in DEPLOYABLES:
         assert deployable.package in message
     assert str(lambda_zip_path(tmp_path, TODO_API)) in message
+    assert str(glue_dir(tmp_path, ETL_SILVER) / GLUE_MANIFEST) in message
 
 
 def test_one_missing_zip_is_named(tmp_path: Path) -> None:
@@ -52,16 +63,56 @@ def test_one_missing_zip_is_named(tmp_path: Path) -> None:
     assert "todo-cdc-processor" not in str(caught.value)
 
 
-def test_a_glue_directory_needs_one_script_and_wheels(tmp_path: Path) -> None:
+def rewrite_manifest(tmp_path: Path, **changes: object) -> None:
+    path = glue_dir(tmp_path, ETL_SILVER) / GLUE_MANIFEST
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_glue_build_must_match_its_manifest(tmp_path: Path) -> None:
     write_dummy_artifacts(tmp_path)
     directory = glue_dir(tmp_path, ETL_SILVER)
-    (directory / "second.py").write_text("")
-    with pytest.raises(ArtifactMissing, match="exactly one Glue job script"):
+    (directory / "todo_silver_job.py").write_text("# edited after the build\n")
+    with pytest.raises(ArtifactMissing, match="does not match its sha256"):
         locate(tmp_path)
-    (directory / "second.py").unlink()
-    shutil.rmtree(directory / "wheels")
-    with pytest.raises(ArtifactMissing, match=r"\*\*/\*\.whl"):
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"module": "todo_silver.other"}, "expected 'todo_silver.job'"),
+        ({"python_version": "3.12"}, "built for Python 3.12"),
+        ({"wheels": []}, "lists no wheels"),
+        ({"wheels": [{"file": "wheels/gone.whl", "sha256": "0"}]}, "gone.whl"),
+    ],
+)
+def test_a_glue_manifest_that_disagrees_is_rejected(
+    tmp_path: Path, changes: dict, message: str
+) -> None:
+    write_dummy_artifacts(tmp_path)
+    rewrite_manifest(tmp_path, **changes)
+    with pytest.raises(ArtifactMissing, match=re.escape(message)):
         locate(tmp_path)
+
+
+def test_the_manifest_contract_matches_the_glue_builder() -> None:
+    """The builder (todo_local.glue_artifact) writes what locate() reads."""
+    builder = REPO_ROOT / "platform" / "local" / "src" / "todo_local" / "glue_artifact.py"
+    if not builder.exists():
+        pytest.skip("the Glue builder is not in this checkout")
+    source = builder.read_text()
+    assert f'"{GLUE_MANIFEST}"' in source
+    for key in (
+        '"module"',
+        '"python_version"',
+        '"script"',
+        '"wheels"',
+        '"python_modules"',
+        '"sha256"',
+        '"file"',
+    ):
+        assert key in source, key
 
 
 def test_the_program_fails_before_declaring_anything(tmp_path: Path) -> None:
@@ -85,3 +136,18 @@ def test_handlers_and_modules_agree_with_noxfile() -> None:
         assert registry[deployable.package] == deployable.entry
     deployable_in_nox = {name for name, entry in registry.items() if entry}
     assert deployable_in_nox == {d.package for d in DEPLOYABLES}
+
+
+def test_the_repositorys_own_build_if_there_is_one() -> None:
+    """After `python3 noxfile.py -s build`, the real dist/ satisfies the program."""
+    from todo_platform.config import DEFAULT_ARTIFACTS_DIR
+
+    if (
+        not (DEFAULT_ARTIFACTS_DIR / "lambda").is_dir()
+        or not (DEFAULT_ARTIFACTS_DIR / "glue").is_dir()
+    ):
+        pytest.skip("no build in dist/")
+    found = locate(DEFAULT_ARTIFACTS_DIR)
+    for deployable in DEPLOYABLES:
+        if deployable.kind == "glue":
+            assert found.glue_job(deployable).pins

@@ -6,7 +6,7 @@ import json
 from typing import Dict
 
 import pytest
-from harness import ACCOUNT_ID, StackRun, stack_file_config
+from harness import ACCOUNT_ID, DUMMY_GLUE_PINS, StackRun, stack_file_config
 
 from todo_core import lake
 from todo_core.naming import METRICS_NAMESPACE, ResourceNames
@@ -285,13 +285,15 @@ def test_glue_jobs_are_python_shell_with_uploaded_code(
     assert job["timeout"] == etl["glueTimeoutMinutes"]
     script = run.named(f"{key}-script").inputs
     assert script["bucket"] == n.artifacts_bucket
-    assert script["key"] == f"glue/{package}/{key}_job.py"
+    assert script["key"] == f"glue/{package}/{module.replace('.', '_')}.py"
     assert job["command"]["scriptLocation"] == f"s3://{n.artifacts_bucket}/{script['key']}"
     wheels = [r.inputs for r in run.records if r.name.startswith(f"{key}-wheel-")]
     assert len(wheels) == 2
+    # The job's own wheels from the artifacts bucket, then the builder's exact pins.
     assert job["defaultArguments"]["--additional-python-modules"] == ",".join(
-        sorted(f"s3://{n.artifacts_bucket}/{w['key']}" for w in wheels)
+        [*sorted(f"s3://{n.artifacts_bucket}/{w['key']}" for w in wheels), *DUMMY_GLUE_PINS]
     )
+    assert all(w["key"].startswith(f"glue/{package}/wheels/") for w in wheels)
     args = job["defaultArguments"]
     assert {
         k: args[k]

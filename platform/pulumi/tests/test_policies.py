@@ -456,3 +456,17 @@ def test_taggability_comes_from_the_provider_schema() -> None:
     assert not policies.is_taggable("aws:kms/alias:Alias")
     assert not policies.is_taggable("aws:s3/bucketPolicy:BucketPolicy")
     assert not policies.is_taggable("random:index/randomPassword:RandomPassword")
+
+
+def test_every_resource_is_a_child_of_one_of_the_four_components(run: StackRun) -> None:
+    components = {
+        "todo:platform:TodoData",
+        "todo:platform:TodoApi",
+        "todo:platform:TodoEtl",
+        "todo:platform:TodoMonitoring",
+    }
+    assert {r.type for r in run.records if r.type.startswith("todo:")} == components
+    for record in run.records:
+        if record.type.startswith(("aws:", "random:")):
+            parent_type = record.urn.split("::")[2].split("$")[0]
+            assert parent_type in components, record.ref

@@ -40,6 +40,7 @@ from todo_core.models import Task
 from todo_core.repository import task_to_item
 
 BATCH = 1000
+TABLE = "todo-app-data-bench"
 GOAL_RECORDS_PER_SECOND = 50_000
 
 
@@ -49,9 +50,15 @@ class NoopFirehose:
     def __init__(self) -> None:
         self.records = 0
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: Sequence[Dict[str, bytes]]) -> Dict[str, Any]:  # noqa: N803
+    def put_record_batch(
+        self, DeliveryStreamName: str, Records: Sequence[Dict[str, bytes]]
+    ) -> Dict[str, Any]:
         self.records += len(Records)
-        return {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}] * len(Records)}
+        return {
+            "FailedPutCount": 0,
+            "Encrypted": False,
+            "RequestResponses": [{"RecordId": "r"}] * len(Records),
+        }
 
 
 class Context:
@@ -88,7 +95,7 @@ def _record(name: str, seq: int, item_keys: Dict[str, Any], new: Any, old: Any) 
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": ddb,
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/todo-app-data-bench/stream/x",
+        "eventSourceARN": f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}/stream/x",
     }
 
 
@@ -98,17 +105,26 @@ def domain_records(count: int) -> List[Dict[str, Any]]:
     seq = 0
     while len(out) < count:
         user = f"user-{seq % 50:03d}"
-        task = Task.new(user, {
-            "title": f"Prepare the quarterly report {seq}", "priority": "high",
-            "category": "work", "due_date": "2025-02-01",
-            "description": "Collect the numbers, write the summary, send it for review.",
-        })
+        task = Task.new(
+            user,
+            {
+                "title": f"Prepare the quarterly report {seq}",
+                "priority": "high",
+                "category": "work",
+                "due_date": "2025-02-01",
+                "description": "Collect the numbers, write the summary, send it for review.",
+            },
+        )
         item = task_to_item(task)
         item_keys = {keys.PK: item[keys.PK], keys.SK: item[keys.SK]}
         out.append(_record("INSERT", seq, item_keys, item, None))
         seq += 1
         previous = item
-        for change in ({"status": "in_progress"}, {"title": "Quarterly report v2"}, {"status": "completed"}):
+        for change in (
+            {"status": "in_progress"},
+            {"title": "Quarterly report v2"},
+            {"status": "completed"},
+        ):
             task = task.apply(change)
             item = task_to_item(task)
             out.append(_record("MODIFY", seq, item_keys, item, previous))
@@ -130,8 +146,14 @@ def mixed_records(count: int) -> List[Dict[str, Any]]:
         stats_key = to_item(keys.stats_key(i % keys.STATS_SHARDS))
         stats = {**stats_key, "tasks": {"N": str(1000 + i)}, "completed": {"N": str(300 + i)}}
         out.append(_record("MODIFY", seq, stats_key, stats, stats))
-        activity_key = to_item(keys.activity_key(__import__("datetime").date(2025, 1, 27), f"user-{i % 50:03d}"))
-        activity = {**activity_key, "user_id": {"S": f"user-{i % 50:03d}"}, "expires_at": {"N": "1738233045"}}
+        activity_key = to_item(
+            keys.activity_key(__import__("datetime").date(2025, 1, 27), f"user-{i % 50:03d}")
+        )
+        activity = {
+            **activity_key,
+            "user_id": {"S": f"user-{i % 50:03d}"},
+            "expires_at": {"N": "1738233045"},
+        }
         out.append(_record("MODIFY", seq + 1, activity_key, activity, activity))
         seq += 2
     return out[:count]
@@ -140,7 +162,12 @@ def mixed_records(count: int) -> List[Dict[str, Any]]:
 # --- timing helpers ------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], Any], runs: int, warmup: int = 2, clock: Callable[[], float] = time.perf_counter) -> List[float]:
+def timed(
+    fn: Callable[[], Any],
+    runs: int,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> List[float]:
     for _ in range(warmup):
         fn()
     samples = []
@@ -164,7 +191,7 @@ def interleaved(fns: Sequence[Callable[[], Any]], runs: int) -> List[List[float]
     samples: List[List[float]] = [[] for _ in fns]
     for run in range(runs):
         order = list(range(len(fns)))
-        order = order[run % len(order):] + order[: run % len(order)]
+        order = order[run % len(order) :] + order[: run % len(order)]
         for index in order:
             start = time.thread_time()
             fns[index]()
@@ -179,22 +206,34 @@ def quartiles(values: Sequence[float]) -> Tuple[float, float]:
     return q[0], q[2]
 
 
-def rate_row(what: str, records: int, samples: Sequence[float], ratio: str, goal: str, met: str) -> Dict[str, str]:
+def rate_row(
+    what: str, records: int, samples: Sequence[float], ratio: str, goal: str, met: str
+) -> Dict[str, str]:
     rates = sorted(records / s for s in samples)
     low, high = quartiles(rates)
     spread = f"IQR {low:,.0f}-{high:,.0f}" if len(rates) >= 4 else f"min-max {low:,.0f}-{high:,.0f}"
-    return {"what": what, "median": f"{statistics.median(rates):,.0f} records/s", "spread": spread,
-            "ratio": ratio, "goal": goal, "met": met}
+    return {
+        "what": what,
+        "median": f"{statistics.median(rates):,.0f} records/s",
+        "spread": spread,
+        "ratio": ratio,
+        "goal": goal,
+        "met": met,
+    }
 
 
 # --- the benchmarks ---------------------------------------------------------------------
 
 
 def bench_handler(runs: int) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
-    os.environ.update({
-        "STAGE": "bench", "FIREHOSE_STREAM_NAME": "todo-cdc-stream-bench",
-        "POWERTOOLS_SERVICE_NAME": "todo-cdc-processor", "LOG_LEVEL": "INFO",
-    })
+    os.environ.update(
+        {
+            "STAGE": "bench",
+            "FIREHOSE_STREAM_NAME": "todo-cdc-stream-bench",
+            "POWERTOOLS_SERVICE_NAME": "todo-cdc-processor",
+            "LOG_LEVEL": "INFO",
+        }
+    )
     from cdc_processor import handler
     from cdc_processor.encoding import encode_line
 
@@ -213,6 +252,7 @@ def bench_handler(runs: int) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
                 response = handler.lambda_handler(fresh, context)
             assert response == {"batchItemFailures": []}, response
             return response
+
         return run
 
     def baseline() -> None:
@@ -232,29 +272,43 @@ def bench_handler(runs: int) -> Tuple[List[Dict[str, str]], Dict[str, float]]:
     rows = [
         rate_row(
             "handler, 1,000-record batch, all domain changes (Firehose: no-op client)",
-            BATCH, handler_domain, f"{ratio:.2f}x baseline",
+            BATCH,
+            handler_domain,
+            f"{ratio:.2f}x baseline",
             f">= {GOAL_RECORDS_PER_SECOND:,} records/s per core",
             "yes" if median_rate >= GOAL_RECORDS_PER_SECOND else "no",
         ),
         rate_row(
-            "handler, 1,000-record batch, repository mix (1/3 domain, 2/3 bookkeeping skipped; no-op Firehose)",
-            BATCH, handler_mixed,
+            "handler, 1,000-record batch, repository mix (1/3 domain, 2/3 bookkeeping "
+            "skipped; no-op Firehose)",
+            BATCH,
+            handler_mixed,
             f"{statistics.median(base) / statistics.median(handler_mixed):.2f}x baseline",
             f">= {GOAL_RECORDS_PER_SECOND:,} records/s per core",
             "yes" if BATCH / statistics.median(handler_mixed) >= GOAL_RECORDS_PER_SECOND else "no",
         ),
         rate_row(
             "baseline: bare change_event_from_stream_record + to_json_line loop, same domain batch",
-            BATCH, base, "1.00x", "-", "-",
+            BATCH,
+            base,
+            "1.00x",
+            "-",
+            "-",
         ),
         rate_row(
             "reference: the handler's conversion alone (change_event_from_stream_record + orjson "
             "encode_line), no Powertools, no batching",
-            BATCH, conversion, f"{statistics.median(base) / statistics.median(conversion):.2f}x baseline",
-            "-", "-",
+            BATCH,
+            conversion,
+            f"{statistics.median(base) / statistics.median(conversion):.2f}x baseline",
+            "-",
+            "-",
         ),
     ]
-    avg_bytes = sum(len(to_json_line(change_event_from_stream_record(r))) for r in domain["Records"]) / BATCH
+    avg_bytes = (
+        sum(len(to_json_line(change_event_from_stream_record(r))) for r in domain["Records"])
+        / BATCH
+    )
     return rows, {"avg_event_bytes": avg_bytes}
 
 
@@ -288,9 +342,15 @@ def bench_end_to_end(items: int, rounds: int) -> Dict[str, str]:
             assert runner.on_failure == []
         s3 = stack.client("s3")
         lines = 0
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.names.bronze_bucket, Prefix="cdc/"):
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=stack.names.bronze_bucket, Prefix="cdc/"
+        ):
             for obj in page.get("Contents", []):
-                lines += s3.get_object(Bucket=stack.names.bronze_bucket, Key=obj["Key"])["Body"].read().count(b"\n")
+                lines += (
+                    s3.get_object(Bucket=stack.names.bronze_bucket, Key=obj["Key"])["Body"]
+                    .read()
+                    .count(b"\n")
+                )
         assert lines == written, (lines, written)
         stats = runner.stats
     share = stats.get_records_seconds / sum(samples)
@@ -300,8 +360,40 @@ def bench_end_to_end(items: int, rounds: int) -> Dict[str, str]:
         f"({items:,} task writes per round, batch size 1,000, {rounds} rounds; {share:.0%} of the "
         f"time is the emulator answering GetRecords, {handler_share:.0%} the handler incl. its "
         "PutRecordBatch calls)",
-        items, samples, "-", "none (local reference)", "-",
+        items,
+        samples,
+        "-",
+        "none (local reference)",
+        "-",
     )
+
+
+def artifact_row() -> Tuple[Dict[str, str], str]:
+    """The Lambda zip as ``nox -s build`` makes it: size, and what takes the room."""
+    import tempfile
+    import zipfile
+    from collections import Counter
+
+    from todo_local.lambda_artifact import build_lambda_zip
+
+    with tempfile.TemporaryDirectory() as out:
+        path = build_lambda_zip("todo-cdc-processor", Path(__file__).resolve().parents[1], out)
+        size = path.stat().st_size
+        by_top: Counter = Counter()
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                top = info.filename.split("/")[0].split("-")[0].removesuffix(".py")
+                by_top[top] += info.compress_size
+    largest = ", ".join(f"{name} {bytes_ / 1e6:.2f} MB" for name, bytes_ in by_top.most_common(6))
+    row = {
+        "what": "Lambda zip (the nox -s build artifact, x86_64, byte code included)",
+        "median": f"{size / 1e6:.2f} MB",
+        "spread": "-",
+        "ratio": "-",
+        "goal": "<= 3 MB, no pandas/pyarrow",
+        "met": "yes" if size <= 3_000_000 else "no (see the note below)",
+    }
+    return row, largest
 
 
 def main(argv: List[str]) -> int:
@@ -317,24 +409,36 @@ def main(argv: List[str]) -> int:
     e2e = bench_end_to_end(items=300 if args.quick else 1000, rounds=2 if args.quick else 3)
     print(e2e, flush=True)
     rows.append(e2e)
+    zip_row, largest = artifact_row()
+    print(zip_row, largest, flush=True)
+    rows.append(zip_row)
 
     lines = [
         "## todo-cdc-processor",
         "",
-        f"CDC handler throughput on {BATCH:,}-record DynamoDB stream batches (median of {runs} "
-        "invocations; records per CPU-second of the invoking thread, i.e. per core, so other load "
-        f"on a shared machine does not count; average change event {facts['avg_event_bytes']:,.0f} "
-        "bytes). The Firehose client is replaced by a no-op that accepts every record, for the handler "
-        "rows only; the end-to-end row goes through the local event source mapping and the emulator's "
-        "Firehose and S3 over HTTP. Ratios compare the same domain batch: baseline time / row time.",
+        f"CDC handler throughput on {BATCH:,}-record DynamoDB stream batches (median of "
+        f"{runs} invocations; records per CPU-second of the invoking thread, i.e. per core, so "
+        "other load on a shared machine does not count; average change event "
+        f"{facts['avg_event_bytes']:,.0f} bytes). The Firehose client is replaced by a no-op that "
+        "accepts every record, for the handler rows only; the end-to-end row goes through the "
+        "local event source mapping and the emulator's Firehose and S3 over HTTP. Ratios compare "
+        "the same domain batch: baseline time / row time.",
         "",
         "| what | median | spread | ratio vs baseline | goal | met? |",
         "| --- | --- | --- | --- | --- | --- |",
-        *(f"| {r['what']} | {r['median']} | {r['spread']} | {r['ratio']} | {r['goal']} | {r['met']} |"
-          for r in rows),
+        *(
+            f"| {r['what']} | {r['median']} | {r['spread']} | {r['ratio']} | {r['goal']} "
+            f"| {r['met']} |"
+            for r in rows
+        ),
+        "",
+        f"The zip's largest parts (compressed): {largest}. pydantic and pydantic_core come with "
+        "todo_core's contract models, botocore is trimmed to Firehose's API model; see "
+        "services/cdc-processor/README.md (Artifact) for the options that reach 3 MB.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} when the run ended.",
+        f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} when the "
+        "run ended.",
         "",
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

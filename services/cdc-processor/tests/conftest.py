@@ -41,7 +41,9 @@ class FakeFirehose:
         self.accepted: List[bytes] = []
         self.stream_names: List[str] = []
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: Sequence[Dict[str, bytes]]) -> Dict[str, Any]:  # noqa: N803
+    def put_record_batch(
+        self, DeliveryStreamName: str, Records: Sequence[Dict[str, bytes]]
+    ) -> Dict[str, Any]:
         datas = [r["Data"] for r in Records]
         assert 1 <= len(datas) <= 500, "PutRecordBatch takes 1 to 500 records"
         assert sum(len(d) for d in datas) <= 4 * 1024 * 1024, "PutRecordBatch takes at most 4 MiB"

@@ -1,8 +1,8 @@
 """Lake tables in S3 + the Glue Data Catalog, through awswrangler.
 
-Writes go through ``awswrangler.s3.to_parquet`` (Parquet, snappy, Hive-style
-partitions, table and partitions registered in the catalog, new columns
-added to the table with ``schema_evolution``). Reads list the table's files
+Writes are Parquet (snappy) in Hive-style partitions, registered in the
+catalog with awswrangler's catalog functions; a column that appears later is
+added to the table (schema evolution), the catalog keeps the type it had. Reads list the table's files
 and read them with pyarrow, unifying schemas: a file written before a column
 existed reads that column as null, as Athena does.
 
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import awswrangler as wr
 from awswrangler._data_types import pyarrow2athena
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 PARQUET_SUFFIX = ".parquet"
@@ -114,32 +115,95 @@ class LakeStore:
         filename_prefix: Optional[str] = None,
         mode: str = "append",
     ) -> List[str]:
-        """Write rows as new files and register them; returns the written S3 paths."""
+        """Write rows as new Parquet files and register them in the catalog.
+
+        ``mode``: ``append`` adds files; ``overwrite_partitions`` replaces the
+        partitions written; ``overwrite`` replaces the whole table. Old files
+        are deleted only after the new ones are written, so a crash leaves
+        extra rows rather than missing ones. Returns the written S3 paths.
+
+        Files are written with pyarrow and registered with awswrangler's
+        catalog functions (awswrangler's own ``to_parquet`` goes through
+        pandas and costs several times more on a million rows).
+        """
+        if mode not in ("append", "overwrite", "overwrite_partitions"):
+            raise ValueError(f"unknown mode {mode!r}")
+        partition_cols = list(partition_cols)
+        replaced: List[str] = []
+        if mode == "overwrite":
+            replaced = self.data_files(table_name)
         if table.num_rows == 0:
+            if replaced:
+                self.delete_keys(replaced)
             return []
-        # Arrow-backed pandas columns avoid copies, except nested ones: their
-        # dtype names would land in the pandas metadata of the files, where
-        # pandas readers cannot parse them back. The catalog types are given
-        # explicitly, so nothing is left to inference.
-        frame = table.to_pandas(
-            types_mapper=lambda t: None if pa.types.is_nested(t) else pd.ArrowDtype(t)
-        )
-        types = {f.name: pyarrow2athena(f.type) for f in table.schema}
-        result = wr.s3.to_parquet(
-            df=frame,
-            path=self.table_path(table_name),
-            dataset=True,
-            mode=mode,
-            database=self.database,
-            table=table_name,
-            partition_cols=list(partition_cols) or None,
-            schema_evolution=True,
-            compression="snappy",
-            filename_prefix=filename_prefix,
-            sanitize_columns=False,
-            dtype=types,
-        )
-        return list(result["paths"])
+        table = table.replace_schema_metadata(None)
+        prefix = filename_prefix or ""
+        token = uuid.uuid4().hex
+        pieces: List[Tuple[str, List[str], pa.Table]] = []
+        if partition_cols:
+            data = table.drop_columns(partition_cols)
+            groups = table.select(partition_cols).group_by(partition_cols, use_threads=False).aggregate([])
+            for values in groups.to_pylist():
+                mask = None
+                for col in partition_cols:
+                    test = pc.equal(table.column(col), values[col])
+                    mask = test if mask is None else pc.and_(mask, test)
+                directory = "/".join(f"{c}={values[c]}" for c in partition_cols)
+                pieces.append((directory + "/", [str(values[c]) for c in partition_cols], data.filter(mask)))
+        else:
+            pieces.append(("", [], table))
+        if mode == "overwrite_partitions":
+            for directory, _, _ in pieces:
+                replaced += self.data_files(table_name, directory.rstrip("/"))
+
+        def write(piece: Tuple[str, List[str], pa.Table]) -> str:
+            directory, _, rows = piece
+            sink = io.BytesIO()
+            pq.write_table(rows, sink, compression="snappy")
+            key = f"{table_name}/{directory}{prefix}{token}.snappy.parquet"
+            self.put_bytes(key, sink.getvalue(), "application/octet-stream")
+            return key
+
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(pieces)))) as pool:
+            written = list(pool.map(write, pieces))
+        data_schema = table.drop_columns(partition_cols).schema if partition_cols else table.schema
+        self._register(table_name, data_schema, partition_cols,
+                       {f"{self.table_path(table_name)}{d}": v for d, v, _ in pieces if d})
+        if replaced:
+            self.delete_keys(k for k in replaced if k not in set(written))
+        return [f"s3://{self.bucket}/{k}" for k in written]
+
+    def _register(self, table_name: str, schema: pa.Schema, partition_cols: Sequence[str],
+                  partitions: Dict[str, List[str]]) -> None:
+        """Create the catalog table, or add the columns it lacks; add new partitions."""
+        columns = {f.name: pyarrow2athena(f.type) for f in schema}
+        try:
+            existing = wr.catalog.get_table_types(database=self.database, table=table_name)
+        except Exception:  # noqa: BLE001 - awswrangler raises different errors per version
+            existing = None
+        if existing is None or any(name not in existing for name in columns):
+            merged = dict(existing or {})
+            for name in partition_cols:
+                merged.pop(name, None)
+            for name, kind in columns.items():
+                merged.setdefault(name, kind)  # the catalog's type stands
+            wr.catalog.create_parquet_table(
+                database=self.database,
+                table=table_name,
+                path=self.table_path(table_name),
+                columns_types=merged,
+                partitions_types={c: "string" for c in partition_cols},
+                compression="snappy",
+                mode="update" if existing is not None else "overwrite",
+            )
+        if partitions:
+            known = set(wr.catalog.get_partitions(database=self.database, table=table_name))
+            fresh = {path: values for path, values in partitions.items() if path not in known}
+            if fresh:
+                wr.catalog.add_parquet_partitions(
+                    database=self.database, table=table_name,
+                    partitions_values=fresh, compression="snappy",
+                )
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""

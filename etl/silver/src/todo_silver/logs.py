@@ -23,7 +23,7 @@ from todo_silver.parse import Rejected
 _FIELDS: Dict[str, Tuple[str, ...]] = {
     "request_id": ("request_id", "requestId", "correlation_id", "function_request_id", "aws_request_id"),
     "operation": ("operation", "route", "operation_name"),
-    "status_code": ("status", "status_code", "statusCode", "http_status"),
+    "status_code": ("http_status", "status_code", "statusCode", "status"),
     "duration_ms": ("duration_ms", "latency_ms", "durationMs", "duration"),
     "user_id": ("user_id", "userId", "sub"),
     "method": ("method", "http_method", "httpMethod"),
@@ -106,6 +106,8 @@ def parse_time(value: Any) -> Optional[dt.datetime]:
 
 
 def _int(value: Any) -> Optional[int]:
+    if value is None or isinstance(value, bool):
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -124,8 +126,13 @@ def request_row(record: Dict[str, Any], fallback_time: Optional[dt.datetime] = N
     message = record.get("message")
     if isinstance(message, dict):  # Powertools puts a dict message under "message"
         record = {**record, **message}
+    metadata = record.get("metadata")
+    if isinstance(metadata, dict):  # the API nests method and path here
+        record = {**metadata, **record}
     request_id = _first(record, _FIELDS["request_id"])
-    status = _int(_first(record, _FIELDS["status_code"]))
+    # "status" may be a word ("success"); the first field that is a number wins.
+    status = next((_int(record[n]) for n in _FIELDS["status_code"]
+                   if _int(record.get(n)) is not None), None)
     if request_id is None or status is None:
         return None
     when = parse_time(record.get("timestamp")) or fallback_time

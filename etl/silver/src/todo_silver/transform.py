@@ -142,11 +142,12 @@ def task_events_sql(table: pa.Table, source: str = "ev") -> Tuple[str, List[str]
     images = _Images(table)
     attributes, extras = _attribute_columns(images, TASK_ATTRIBUTES)
     sk_offset = len(keys.TASK_PREFIX) + 1
+    sort_key = "e." + q("keys") + "." + q(keys.SK)
     select = [
         "e.event_id",
         "e.event_name",
         "e.user_id",
-        f'{_unescape(f"substr(e.{q("keys")}.{q(keys.SK)}, {sk_offset})")} AS task_id',
+        _unescape(f"substr({sort_key}, {sk_offset})") + " AS task_id",
         _COMMON,
         "strftime(epoch_ms(e.approximate_creation_time), '%Y-%m-%d') AS event_date",
         f"{_changed_fields(images, images.attributes(TASK_ATTRIBUTES))} AS changed_fields",

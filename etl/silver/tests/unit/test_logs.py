@@ -46,3 +46,17 @@ def test_time_formats():
     assert parse_time(1735732800) == dt.datetime(2025, 1, 1, 12)
     assert parse_time("2025-01-01T12:00:00+01:00") == dt.datetime(2025, 1, 1, 11)
     assert parse_time("never") is None
+
+
+def test_the_api_log_shape():
+    """What services/todo-api's middleware logs: http_status is the code, status a word."""
+    line = json.dumps({
+        "level": "INFO", "location": "m:1", "message": "request completed",
+        "timestamp": "2025-01-01 12:00:00,250+0000", "service": "todo-api",
+        "request_id": "r9", "correlation_id": "r9", "user_id": "u1", "component": "api",
+        "operation": "create_task", "duration_ms": 4.25, "status": "success", "http_status": 201,
+        "metadata": {"method": "POST", "path": "/api/v1/tasks", "table_name": "t"},
+    })
+    [row] = parse_request_logs(line.encode()).rows
+    assert (row["status_code"], row["method"], row["path"]) == (201, "POST", "/api/v1/tasks")
+    assert row["operation"] == "create_task" and row["duration_ms"] == 4.25

@@ -33,6 +33,26 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    """Create the user in the local pool if needed, sign in, print a token."""
+    from todo_local.cognito import DEFAULT_PASSWORD, user_tokens
+    from todo_local.stack import make_client
+
+    try:
+        with open(args.outputs, encoding="utf-8") as handle:
+            outputs = json.load(handle)
+    except FileNotFoundError:
+        print(f"{args.outputs} not found: start the stack first (todo-local up)", file=sys.stderr)
+        return 1
+    cognito = make_client("cognito-idp", outputs["AwsEndpointUrl"])
+    tokens = user_tokens(
+        cognito, outputs["UserPoolId"], outputs["UserPoolClientId"], args.email,
+        args.password or DEFAULT_PASSWORD,
+    )
+    print(tokens.access_token if args.access else tokens.id_token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todo-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-stream-runner", action="store_true", help="do not run the CDC runner")
     up.add_argument("--outputs", default=OUTPUTS_PATH, help="where to write the stack outputs")
     up.set_defaults(func=_up)
+    token = commands.add_parser(
+        "token", help="create a user in the local Cognito pool and print an ID token"
+    )
+    token.add_argument("email", help="the user's e-mail (created on first use)")
+    token.add_argument("--password", default=None, help="password (default: the runbook's)")
+    token.add_argument("--access", action="store_true", help="print the access token instead")
+    token.add_argument("--outputs", default=OUTPUTS_PATH, help="the running stack's outputs file")
+    token.set_defaults(func=_token)
     return parser
 
 

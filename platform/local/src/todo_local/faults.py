@@ -57,7 +57,10 @@ class FirehoseFaults:
         call_error_code: str = "ServiceUnavailableException",
         entry_error_code: str = "ServiceUnavailableException",
     ) -> None:
-        for name, rate in (("call_failure_rate", call_failure_rate), ("entry_failure_rate", entry_failure_rate)):
+        for name, rate in (
+            ("call_failure_rate", call_failure_rate),
+            ("entry_failure_rate", entry_failure_rate),
+        ):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         self.call_failure_rate = call_failure_rate
@@ -70,12 +73,16 @@ class FirehoseFaults:
 
     # --- installation ---------------------------------------------------------
 
-    def install(self, client: Any) -> "FirehoseFaults":
+    def install(self, client: Any) -> FirehoseFaults:
         if self._client is not None:
             raise RuntimeError("already installed")
         events = client.meta.events
-        events.register(_EVENT.format("before-parameter-build"), self._draw, unique_id=self._id("draw"))
-        events.register(_EVENT.format("before-call"), self._short_circuit, unique_id=self._id("call"))
+        events.register(
+            _EVENT.format("before-parameter-build"), self._draw, unique_id=self._id("draw")
+        )
+        events.register(
+            _EVENT.format("before-call"), self._short_circuit, unique_id=self._id("call")
+        )
         events.register(_EVENT.format("after-call"), self._merge, unique_id=self._id("merge"))
         self._client = client
         return self
@@ -89,7 +96,7 @@ class FirehoseFaults:
         events.unregister(_EVENT.format("after-call"), unique_id=self._id("merge"))
         self._client = None
 
-    def __enter__(self) -> "FirehoseFaults":
+    def __enter__(self) -> FirehoseFaults:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,7 +113,9 @@ class FirehoseFaults:
         if self._random.random() < self.call_failure_rate:
             context[_STATE] = ("throttle", [], len(records))
             return
-        rejected = [i for i in range(len(records)) if self._random.random() < self.entry_failure_rate]
+        rejected = [
+            i for i in range(len(records)) if self._random.random() < self.entry_failure_rate
+        ]
         if len(rejected) == len(records):
             # A request needs at least one record: reject everything as a throttle.
             context[_STATE] = ("throttle", [], len(records))
@@ -116,7 +125,9 @@ class FirehoseFaults:
             params["Records"] = [r for i, r in enumerate(records) if i not in skip]
         context[_STATE] = ("partial", rejected, len(records))
 
-    def _short_circuit(self, context: Dict[str, Any], **_: Any) -> Optional[Tuple[Any, Dict[str, Any]]]:
+    def _short_circuit(
+        self, context: Dict[str, Any], **_: Any
+    ) -> Optional[Tuple[Any, Dict[str, Any]]]:
         state = context.get(_STATE)
         if not state or state[0] != "throttle":
             return None
@@ -126,7 +137,9 @@ class FirehoseFaults:
             "ResponseMetadata": {"HTTPStatusCode": 503},
         }
 
-    def _merge(self, parsed: Dict[str, Any], context: Dict[str, Any], http_response: Any, **_: Any) -> None:
+    def _merge(
+        self, parsed: Dict[str, Any], context: Dict[str, Any], http_response: Any, **_: Any
+    ) -> None:
         state = context.pop(_STATE, None)
         if not state or state[0] != "partial" or http_response.status_code >= 300:
             return
@@ -137,7 +150,10 @@ class FirehoseFaults:
         for index in range(total):
             if index in skip:
                 responses.append(
-                    {"ErrorCode": self.entry_error_code, "ErrorMessage": "injected by FirehoseFaults"}
+                    {
+                        "ErrorCode": self.entry_error_code,
+                        "ErrorMessage": "injected by FirehoseFaults",
+                    }
                 )
             else:
                 responses.append(next(accepted))

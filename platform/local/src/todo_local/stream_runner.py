@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from todo_core.naming import METRICS_NAMESPACE
 
@@ -56,7 +56,7 @@ class DrainTimeout(TimeoutError):
 
 def _jsonable_attribute(value: Mapping[str, Any]) -> Dict[str, Any]:
     """A boto3 attribute value as Lambda's JSON has it (binary as base64 text)."""
-    (kind, inner), = value.items()
+    ((kind, inner),) = value.items()
     if kind == "B":
         return {"B": _b64(inner)}
     if kind == "BS":
@@ -115,7 +115,9 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> Di
     return out
 
 
-def lambda_event(records: List[Mapping[str, Any]], stream_arn: str, region: str) -> Dict[str, Any]:
+def lambda_event(
+    records: Sequence[Mapping[str, Any]], stream_arn: str, region: str
+) -> Dict[str, Any]:
     """The event Lambda sends for one batch, round-tripped through JSON like the real one."""
     event = {"Records": [lambda_record(r, stream_arn, region) for r in records]}
     return json.loads(json.dumps(event))
@@ -124,7 +126,9 @@ def lambda_event(records: List[Mapping[str, Any]], stream_arn: str, region: str)
 class FakeLambdaContext:
     """The attributes of Lambda's context object that handlers and Powertools use."""
 
-    def __init__(self, function_name: str, region: str, timeout_seconds: float, memory_mb: int = 512):
+    def __init__(
+        self, function_name: str, region: str, timeout_seconds: float, memory_mb: int = 512
+    ):
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
@@ -280,7 +284,7 @@ class StreamRunner:
         stack: Any,
         handler: Union[Handler, str] = DEFAULT_HANDLER,
         **options: Any,
-    ) -> "StreamRunner":
+    ) -> StreamRunner:
         """A runner for the local stack's table stream and CDC delivery stream.
 
         The handler sees the environment Pulumi gives the real function, with
@@ -336,7 +340,7 @@ class StreamRunner:
             self._handler = getattr(module, function)
         return self._handler
 
-    def start(self) -> "StreamRunner":
+    def start(self) -> StreamRunner:
         """Poll in a background thread until stop()."""
         if self._thread is not None:
             raise RuntimeError("the runner is already running")
@@ -354,7 +358,7 @@ class StreamRunner:
             thread.join(timeout)
         self._restore_environment()
 
-    def __enter__(self) -> "StreamRunner":
+    def __enter__(self) -> StreamRunner:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -400,7 +404,7 @@ class StreamRunner:
                 self._caught_up.wait(min(left, 0.5))
 
     def _drain_inline(self, deadline: float) -> None:
-        """drain() without the thread: poll in the caller's thread, in the function's environment."""
+        """drain() without the thread: poll here, in the function's environment."""
         started = time.monotonic()
         self._apply_environment()
         try:
@@ -500,7 +504,9 @@ class StreamRunner:
     def _iterator_for(self, shard: _Shard) -> str:
         kwargs: Dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard.shard_id}
         if shard.last_fetched is not None:
-            kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_fetched)
+            kwargs.update(
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_fetched
+            )
         elif self.starting_position == "LATEST" and self._first_cycle and shard.parent_id is None:
             kwargs["ShardIteratorType"] = "LATEST"
         else:
@@ -514,7 +520,9 @@ class StreamRunner:
             shard.iterator = self._iterator_for(shard)
         started = time.monotonic()
         try:
-            page = self._streams.get_records(ShardIterator=shard.iterator, Limit=min(self.batch_size, 1000))
+            page = self._streams.get_records(
+                ShardIterator=shard.iterator, Limit=min(self.batch_size, 1000)
+            )
         except Exception as exc:
             if _error_code(exc) in ("ExpiredIteratorException", "TrimmedDataAccessException"):
                 shard.iterator = None
@@ -611,7 +619,9 @@ class StreamRunner:
             return
         self._retry_or_discard(shard, len(batch), function_error, function_error=True)
 
-    def _retry_or_discard(self, shard: _Shard, count: int, reason: str, function_error: bool) -> None:
+    def _retry_or_discard(
+        self, shard: _Shard, count: int, reason: str, function_error: bool
+    ) -> None:
         shard.attempts += 1
         if shard.attempts <= self.max_retries:
             with self._lock:
@@ -622,7 +632,10 @@ class StreamRunner:
         dropped = shard.pending[:count]
         log.error(
             "discarding %d record(s) of shard %s after %d attempts: %s",
-            count, shard.shard_id, shard.attempts, reason,
+            count,
+            shard.shard_id,
+            shard.attempts,
+            reason,
         )
         self.on_failure.append(self._dropped_batch(shard, dropped, reason, function_error))
         with self._lock:
@@ -651,12 +664,18 @@ class StreamRunner:
         def iso(epoch: Any) -> Optional[str]:
             if epoch is None:
                 return None
-            return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            return (
+                dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+                .isoformat()
+                .replace("+00:00", "Z")
+            )
 
         message = {
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
-                "functionArn": FakeLambdaContext(self.function_name, self.region, 0).invoked_function_arn,
+                "functionArn": FakeLambdaContext(
+                    self.function_name, self.region, 0
+                ).invoked_function_arn,
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": shard.attempts,
             },

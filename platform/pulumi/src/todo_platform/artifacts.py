@@ -3,9 +3,10 @@
 ``python3 noxfile.py -s build`` writes every artifact under ``dist/``:
 
 * a Lambda zip per function: ``dist/lambda/<package>.zip``;
-* a directory per Glue job: ``dist/glue/<package>/`` holding the job script
-  (the only ``*.py`` file at its top level) and the wheels it installs
-  (``*.whl``, at any depth).
+* a directory per Glue job: ``dist/glue/<package>/`` holding the job script,
+  the wheels of the job and its local libraries, and ``glue-job.json``, the
+  builder's manifest (script and wheel files with their sha256, the entry
+  module, the exact third-party pins for ``--additional-python-modules``).
 
 The program never builds anything: it checks that every artifact is there
 before it declares a single resource, and fails with one message naming every
@@ -18,11 +19,16 @@ Each deployable also names the Pulumi resources that carry its code (the
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Literal, Tuple
+from typing import Any, Dict, List, Literal, Tuple
 
 BUILD_COMMAND = "python3 noxfile.py -s build"
+#: The Glue builder's manifest (``todo_local.glue_artifact``).
+GLUE_MANIFEST = "glue-job.json"
+GLUE_PYTHON_VERSION = "3.9"
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,16 @@ class ArtifactMissing(FileNotFoundError):
 
 @dataclass(frozen=True)
 class GlueArtifact:
+    #: The built directory; ``script`` and ``wheels`` are inside it.
+    directory: Path
     script: Path
     wheels: Tuple[Path, ...]
+    #: Third-party ``name==version`` pins Glue installs from PyPI.
+    pins: Tuple[str, ...]
+
+    def key(self, path: Path) -> str:
+        """``path`` relative to the artifact directory (its S3 key suffix)."""
+        return path.relative_to(self.directory).as_posix()
 
 
 @dataclass(frozen=True)
@@ -115,19 +129,41 @@ def glue_dir(root: Path, deployable: Deployable) -> Path:
     return root / "glue" / deployable.package
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _built_file(directory: Path, entry: Dict[str, Any], problems: List[str]) -> Path:
+    path = directory / str(entry["file"])
+    if not path.is_file():
+        problems.append(f"{path} (listed in {GLUE_MANIFEST})")
+    elif _sha256(path) != entry["sha256"]:
+        problems.append(f"{path} does not match its sha256 in {GLUE_MANIFEST} (stale build)")
+    return path
+
+
 def _glue_artifact(root: Path, deployable: Deployable, problems: List[str]) -> GlueArtifact:
     directory = glue_dir(root, deployable)
-    if not directory.is_dir():
-        problems.append(f"{directory}/ (Glue job script and wheels of {deployable.package})")
-        return GlueArtifact(Path(), ())
-    scripts = sorted(p for p in directory.glob("*.py") if p.is_file())
-    wheels = tuple(sorted(p for p in directory.rglob("*.whl") if p.is_file()))
-    if len(scripts) != 1:
-        found = ", ".join(p.name for p in scripts) or "none"
-        problems.append(f"{directory}/*.py: exactly one Glue job script expected, found {found}")
+    manifest_path = directory / GLUE_MANIFEST
+    empty = GlueArtifact(directory, Path(), (), ())
+    if not manifest_path.is_file():
+        problems.append(f"{manifest_path} (Glue job artifact of {deployable.package})")
+        return empty
+    manifest = json.loads(manifest_path.read_text())
+    before = len(problems)
+    if manifest.get("module") != deployable.entry:
+        problems.append(
+            f"{manifest_path}: module {manifest.get('module')!r}, expected {deployable.entry!r}"
+        )
+    if manifest.get("python_version") != GLUE_PYTHON_VERSION:
+        problems.append(f"{manifest_path}: built for Python {manifest.get('python_version')}")
+    script = _built_file(directory, manifest["script"], problems)
+    wheels = tuple(_built_file(directory, w, problems) for w in manifest.get("wheels", []))
     if not wheels:
-        problems.append(f"{directory}/**/*.whl: the wheels of {deployable.package}")
-    return GlueArtifact(scripts[0] if scripts else Path(), wheels)
+        problems.append(f"{manifest_path}: lists no wheels")
+    if len(problems) > before:
+        return empty
+    return GlueArtifact(directory, script, wheels, tuple(manifest.get("python_modules", [])))
 
 
 def locate(root: Path) -> Artifacts:

@@ -57,6 +57,8 @@ LOG_RETENTION_DAYS = frozenset(
     }
 )
 
+#: Python-shell Glue jobs run on 1/16 or 1 DPU, nothing else.
+PYTHON_SHELL_CAPACITIES = frozenset({0.0625, 1.0})
 #: The configuration sections, as they are spelled in the stack files.
 SECTIONS = (
     "tags",
@@ -184,13 +186,19 @@ class LakeSettings(_Model):
 
 
 class EtlSettings(_Model):
-    #: Python-shell jobs accept exactly 0.0625 or 1 DPU.
-    glue_max_capacity: Literal[0.0625, 1.0]
+    glue_max_capacity: float
     glue_timeout_minutes: int = Field(ge=1, le=2880)
     glue_max_retries: int = Field(default=0, ge=0, le=10)
     schedule: str = Field(pattern=r"^cron\(.+\)$")
     schedule_enabled: bool = True
     athena_bytes_scanned_cutoff: int = Field(ge=10 * 1024 * 1024)
+
+    @field_validator("glue_max_capacity")
+    @classmethod
+    def _python_shell_capacity(cls, value: float) -> float:
+        if value not in PYTHON_SHELL_CAPACITIES:
+            raise ValueError(f"Python-shell jobs accept only {sorted(PYTHON_SHELL_CAPACITIES)} DPU")
+        return value
 
 
 class AlarmSettings(_Model):

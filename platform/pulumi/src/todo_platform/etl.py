@@ -503,7 +503,7 @@ class TodoEtl(pulumi.ComponentResource):
         script = aws.s3.BucketObjectv2(
             deployable.script_logical_name,
             bucket=bucket.id,
-            key=prefix + built.script.name,
+            key=prefix + built.key(built.script),
             source=pulumi.FileAsset(str(built.script)),
             content_type="text/x-python",
             opts=child(self),
@@ -512,7 +512,7 @@ class TodoEtl(pulumi.ComponentResource):
             aws.s3.BucketObjectv2(
                 deployable.wheel_logical_name(wheel.name),
                 bucket=bucket.id,
-                key=prefix + "wheels/" + wheel.name,
+                key=prefix + built.key(wheel),
                 source=pulumi.FileAsset(str(wheel)),
                 content_type="application/zip",
                 opts=child(self),
@@ -564,8 +564,10 @@ class TodoEtl(pulumi.ComponentResource):
             policy=iam.document(statements),
             opts=child(self),
         )
+        # Glue pip-installs the job's own wheels from S3, then the exact
+        # third-party pins of etl/uv.lock from PyPI.
         modules = pulumi.Output.all(*[s3_url(w.bucket, w.key) for w in wheels]).apply(
-            lambda urls: ",".join(urls)
+            lambda urls: ",".join([*urls, *built.pins])
         )
         arguments: Dict[str, pulumi.Input[str]] = {
             "--job-language": "python",

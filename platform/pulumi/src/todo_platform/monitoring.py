@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -32,7 +32,7 @@ class AlarmSpec:
     description: str
     namespace: str
     metric_name: str
-    dimensions: Dict[str, pulumi.Input[str]]
+    dimensions: Mapping[str, pulumi.Input[str]]
     statistic: str
     threshold: float
     comparison: str = "GreaterThanThreshold"

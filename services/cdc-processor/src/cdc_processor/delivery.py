@@ -113,7 +113,9 @@ class FirehoseDelivery:
         remaining_seconds: Optional[Callable[[], float]] = None,
     ) -> DeliveryReport:
         report = DeliveryReport()
-        for chunk in chunk_by_limits([len(p) for p in payloads], self._max_records, self._max_bytes):
+        for chunk in chunk_by_limits(
+            [len(p) for p in payloads], self._max_records, self._max_bytes
+        ):
             self._deliver_chunk(payloads, list(chunk), report, remaining_seconds)
         return report
 

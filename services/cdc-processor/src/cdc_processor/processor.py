@@ -61,7 +61,7 @@ class CdcBatchProcessor(BatchProcessor):
     def __init__(
         self,
         delivery: Callable[[], FirehoseDelivery],
-        logger: Optional[logging.Logger] = None,
+        logger: Any = None,  # a logging.Logger or a Powertools Logger
     ) -> None:
         # Failures are always reported item by item (never as a raised
         # BatchProcessingError), so the event source mapping checkpoints at

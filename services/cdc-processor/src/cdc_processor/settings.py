@@ -39,9 +39,8 @@ class Settings(BaseModel):
     #: handler always returns its partial-batch response before the timeout.
     firehose_deadline_margin_ms: int = Field(default=3_000, ge=0, le=600_000)
 
-
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:
         """Validate the environment (plain pydantic: no settings library in the zip)."""
         env = os.environ if environ is None else environ
         values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}

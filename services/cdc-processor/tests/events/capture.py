@@ -45,8 +45,13 @@ def main() -> None:
         task = repo.create_task(
             Task.new(
                 "user-alice",
-                {"title": "Write the runbook", "priority": "high", "category": "docs",
-                 "due_date": "2025-02-01", "description": "Bronze layout section"},
+                {
+                    "title": "Write the runbook",
+                    "priority": "high",
+                    "category": "docs",
+                    "due_date": "2025-02-01",
+                    "description": "Bronze layout section",
+                },
                 now=CLOCK,
                 task_id="01949f6b-0f3a-7c1e-9a55-3b6f1c2d4e5f",
             )
@@ -56,21 +61,35 @@ def main() -> None:
         repo.delete_task("user-alice", task.task_id)
         ddb.put_item(
             TableName=stack.names.table,
-            Item=to_item({**keys.idempotency_key("user-alice#3f2a"), "status": "COMPLETED",
-                          keys.TTL_ATTRIBUTE: 1737975045}),
+            Item=to_item(
+                {
+                    **keys.idempotency_key("user-alice#3f2a"),
+                    "status": "COMPLETED",
+                    keys.TTL_ATTRIBUTE: 1737975045,
+                }
+            ),
         )
         # A task item holding every attribute type the codec must carry.
         ddb.put_item(
             TableName=stack.names.table,
-            Item=to_item({
-                **keys.task_key("user-bob", "01949f6b-0f3a-7c1e-9a55-000000000002"),
-                "task_id": "01949f6b-0f3a-7c1e-9a55-000000000002", "user_id": "user-bob",
-                "title": "Types", "version": 1, "ratio": Decimal("0.125"),
-                "huge": Decimal("1E+125"), "flag": True, "nothing": None,
-                "blob": b"\x00\x01binary\xff", "blobs": {b"a", b"b"},
-                "tags": {"red", "blue"}, "scores": {3, 1, 2},
-                "nested": {"list": [1, "two", {"three": Decimal("3.5")}], "empty": {}},
-            }),
+            Item=to_item(
+                {
+                    **keys.task_key("user-bob", "01949f6b-0f3a-7c1e-9a55-000000000002"),
+                    "task_id": "01949f6b-0f3a-7c1e-9a55-000000000002",
+                    "user_id": "user-bob",
+                    "title": "Types",
+                    "version": 1,
+                    "ratio": Decimal("0.125"),
+                    "huge": Decimal("1E+125"),
+                    "flag": True,
+                    "nothing": None,
+                    "blob": b"\x00\x01binary\xff",
+                    "blobs": {b"a", b"b"},
+                    "tags": {"red", "blue"},
+                    "scores": {3, 1, 2},
+                    "nested": {"list": [1, "two", {"three": Decimal("3.5")}], "empty": {}},
+                }
+            ),
         )
 
         captured: List[Dict[str, Any]] = []
@@ -87,8 +106,10 @@ def main() -> None:
     lifecycle = [r for r in lifecycle if not _keys(r)["PK"].startswith(keys.IDEMPOTENCY_PREFIX)]
     _write("task_lifecycle.json", lifecycle)
     _write("bookkeeping_only.json", bookkeeping)
-    _write("all_attribute_types.json",
-           [r for r in domain if _keys(r)["PK"].startswith("TASK#user-bob")])
+    _write(
+        "all_attribute_types.json",
+        [r for r in domain if _keys(r)["PK"].startswith("TASK#user-bob")],
+    )
 
     # A poison record between two good ones: an attribute type DynamoDB does not have.
     batch = copy.deepcopy(domain[:4])  # user INSERT, task INSERT, task MODIFY x2

@@ -46,10 +46,17 @@ def test_every_change_reaches_bronze_under_firehose_faults(
 ) -> None:
     environment = {"FIREHOSE_MAX_ATTEMPTS": attempts, "FIREHOSE_BACKOFF_BASE_MS": "2"}
     with StreamRunner.for_stack(
-        fresh_stack, batch_size=20, max_retries=40, retry_backoff=0.005, max_retry_backoff=0.02,
-        poll_interval=0.05, environment=environment,
+        fresh_stack,
+        batch_size=20,
+        max_retries=40,
+        retry_backoff=0.005,
+        max_retry_backoff=0.02,
+        poll_interval=0.05,
+        environment=environment,
     ) as runner:
-        faults = FirehoseFaults(call_failure_rate=call_rate, entry_failure_rate=entry_rate, seed=seed)
+        faults = FirehoseFaults(
+            call_failure_rate=call_rate, entry_failure_rate=entry_rate, seed=seed
+        )
         faults.install(handler.firehose_client())
         try:
             expected = run_workload(fresh_stack, users=3, tasks_per_user=4, seed=seed)
@@ -59,7 +66,8 @@ def test_every_change_reaches_bronze_under_firehose_faults(
 
     lines_by_key = _assert_complete_and_exact(fresh_stack)
     assert len(lines_by_key) == expected.total
-    assert faults.counts.throttled_calls > 0 and faults.counts.rejected_entries > 0
+    assert faults.counts.throttled_calls > 0
+    assert faults.counts.rejected_entries > 0
     assert runner.on_failure == [], "no record was given up on"
     if attempts == "1":
         assert runner.stats.partial_failures > 0, "the mapping had to re-deliver"

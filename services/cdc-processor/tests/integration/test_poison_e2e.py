@@ -22,18 +22,24 @@ pytestmark = pytest.mark.integration
 BLOB = b"\xfe" * (395 * 1024)
 
 
-def test_an_oversize_change_is_discarded_after_retries_and_the_rest_delivered(fresh_stack: LocalStack) -> None:
+def test_an_oversize_change_is_discarded_after_retries_and_the_rest_delivered(
+    fresh_stack: LocalStack,
+) -> None:
     repo = repository(fresh_stack)
     ddb = fresh_stack.client("dynamodb")
     before = repo.create_task(Task.new("user-p", {"title": "before"}))
     big_key = keys.task_key("user-p", "big")
     ddb.put_item(
         TableName=fresh_stack.names.table,
-        Item=to_item({**big_key, "task_id": "big", "user_id": "user-p", "blob": BLOB, "version": 1}),
+        Item=to_item(
+            {**big_key, "task_id": "big", "user_id": "user-p", "blob": BLOB, "version": 1}
+        ),
     )
     ddb.update_item(
-        TableName=fresh_stack.names.table, Key=to_item(big_key),
-        UpdateExpression="SET version = :v", ExpressionAttributeValues={":v": {"N": "2"}},
+        TableName=fresh_stack.names.table,
+        Key=to_item(big_key),
+        UpdateExpression="SET version = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
     )
     after = repo.create_task(Task.new("user-p", {"title": "after"}))
     repo.update_task("user-p", after.task_id, {"status": "completed"})
@@ -43,14 +49,19 @@ def test_an_oversize_change_is_discarded_after_retries_and_the_rest_delivered(fr
 
     changes = stream_domain_changes(fresh_stack)
     poison = next(
-        key for key, record in changes.items()
-        if record["eventName"] == "MODIFY" and record["dynamodb"]["Keys"]["SK"]["S"] == big_key["SK"]
+        key
+        for key, record in changes.items()
+        if record["eventName"] == "MODIFY"
+        and record["dynamodb"]["Keys"]["SK"]["S"] == big_key["SK"]
     )
     delivered = {parse_json_line(line).dedup_key for line in bronze_lines(fresh_stack)}
     assert delivered == set(changes) - {poison}
     (dropped,) = runner.on_failure
     assert dropped.sequence_numbers[0] == poison.rsplit("|", 1)[1]
     assert dropped.attempts == 3
-    titles = {parse_json_line(line).new_image.get("title") for line in bronze_lines(fresh_stack)
-              if parse_json_line(line).new_image}
+    titles = {
+        parse_json_line(line).new_image.get("title")
+        for line in bronze_lines(fresh_stack)
+        if parse_json_line(line).new_image
+    }
     assert {before.title, after.title} <= titles

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from todo_core import keys, lake
 from todo_core.cursor import CursorCodec
@@ -46,7 +46,9 @@ def repository(stack: LocalStack) -> TodoRepository:
     return TodoRepository(stack.client("dynamodb"), stack.names.table, CursorCodec(b"w" * 32))
 
 
-def run_workload(stack: LocalStack, users: int = 4, tasks_per_user: int = 5, seed: int = 1) -> Expected:
+def run_workload(
+    stack: LocalStack, users: int = 4, tasks_per_user: int = 5, seed: int = 1
+) -> Expected:
     """Creates, updates, status changes and deletes for several users."""
     rng = random.Random(seed)
     repo = repository(stack)
@@ -57,18 +59,26 @@ def run_workload(stack: LocalStack, users: int = 4, tasks_per_user: int = 5, see
         expected.add(keys.user_key(user_id), "user", "INSERT")
         for t in range(tasks_per_user):
             task = repo.create_task(
-                Task.new(user_id, {
-                    "title": f"task {t} of {user_id}",
-                    "priority": rng.choice(["low", "medium", "high"]),
-                    "category": rng.choice([None, "work", "home"]),
-                })
+                Task.new(
+                    user_id,
+                    {
+                        "title": f"task {t} of {user_id}",
+                        "priority": rng.choice(["low", "medium", "high"]),
+                        "category": rng.choice([None, "work", "home"]),
+                    },
+                )
             )
             key = keys.task_key(user_id, task.task_id)
             expected.add(key, "task", "INSERT", 1)
             version = 1
             for change in rng.sample(
-                [{"title": f"renamed {t}"}, {"status": "in_progress"}, {"status": "completed"},
-                 {"priority": "high"}, {"description": "details"}],
+                [
+                    {"title": f"renamed {t}"},
+                    {"status": "in_progress"},
+                    {"status": "completed"},
+                    {"priority": "high"},
+                    {"description": "details"},
+                ],
                 k=rng.randint(1, 4),
             ):
                 version = repo.update_task(user_id, task.task_id, change).version
@@ -108,7 +118,9 @@ def stream_domain_changes(stack: LocalStack) -> Dict[str, Dict[str, Any]]:
         for record in event["Records"]:
             item_keys = {k: v["S"] for k, v in record["dynamodb"]["Keys"].items()}
             if keys.entity_of(item_keys) is not None:
-                dedup = f"{item_keys['PK']}|{item_keys['SK']}|{record['dynamodb']['SequenceNumber']}"
+                dedup = (
+                    f"{item_keys['PK']}|{item_keys['SK']}|{record['dynamodb']['SequenceNumber']}"
+                )
                 seen[dedup] = record
 
     StreamRunner.for_stack(stack, collect, batch_size=1000).drain(60)
@@ -127,26 +139,34 @@ class ApiUser:
         self.base_url = base_url
         self.token = stack_user_tokens(stack, email).id_token
 
-    def call(self, method: str, path: str, body: Any = None, headers: Dict[str, str] = None) -> Tuple[int, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, headers: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, Any]:
         import json
         import urllib.error
         import urllib.request
 
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - the local API on 127.0.0.1
             self.base_url + path,
             data=json.dumps(body).encode() if body is not None else None,
             method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", **(headers or {})},
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310  # noqa: S310 - 127.0.0.1
                 text = response.read()
                 return response.status, json.loads(text) if text else None
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def run_api_workload(base_url: str, stack: LocalStack, users: int = 3, tasks_per_user: int = 3, seed: int = 1) -> Expected:
+def run_api_workload(
+    base_url: str, stack: LocalStack, users: int = 3, tasks_per_user: int = 3, seed: int = 1
+) -> Expected:
     """Creates, updates, status changes and deletes through the API; versions from its answers."""
     import uuid
 
@@ -164,12 +184,18 @@ def run_api_workload(base_url: str, stack: LocalStack, users: int = 3, tasks_per
             assert status == 201, task
             # A client retry with the same key: the stored answer, not a second write.
             status, replay = user.call("POST", "/api/v1/tasks", body, idempotency)
-            assert status == 201 and replay == task, replay
+            assert status == 201, replay
+            assert replay == task, replay
             key = keys.task_key(me["user_id"], task["task_id"])
             expected.add(key, "task", "INSERT", 1)
             for change in rng.sample(
-                [{"title": f"renamed {t}"}, {"status": "in_progress"}, {"status": "completed"},
-                 {"priority": "high"}, {"description": "details"}],
+                [
+                    {"title": f"renamed {t}"},
+                    {"status": "in_progress"},
+                    {"status": "completed"},
+                    {"priority": "high"},
+                    {"description": "details"},
+                ],
                 k=rng.randint(1, 4),
             ):
                 status, updated = user.call("PATCH", f"/api/v1/tasks/{task['task_id']}", change)

@@ -19,14 +19,18 @@ def _payloads(n: int) -> List[bytes]:
 
 
 def _delivery(fake: FakeFirehose, sleeps: List[float], **policy: Any) -> FirehoseDelivery:
-    return FirehoseDelivery(fake, "stream", RetryPolicy(**policy), sleep=sleeps.append, rand=lambda: 1.0)
+    return FirehoseDelivery(
+        fake, "stream", RetryPolicy(**policy), sleep=sleeps.append, rand=lambda: 1.0
+    )
 
 
 def test_backoff_doubles_up_to_the_cap_and_sleeps_before_each_retry_only() -> None:
     fake = FakeFirehose(lambda n, datas: client_error("ThrottlingException"))
     sleeps: List[float] = []
 
-    report = _delivery(fake, sleeps, max_attempts=6, base_seconds=0.1, cap_seconds=0.5).deliver(_payloads(3))
+    report = _delivery(fake, sleeps, max_attempts=6, base_seconds=0.1, cap_seconds=0.5).deliver(
+        _payloads(3)
+    )
 
     assert sleeps == pytest.approx([0.1, 0.2, 0.4, 0.5, 0.5])
     assert report.calls == 6
@@ -56,8 +60,11 @@ def test_full_jitter_stays_between_zero_and_the_capped_exponential(
 def test_any_failure_pattern_every_entry_is_accepted_once_or_reported(
     data: st.DataObject, count: int, attempts: int
 ) -> None:
-    """Whatever Firehose rejects, call after call: accepted once, or in ``failed``; never both, never neither."""
-    codes = st.one_of(st.none(), st.sampled_from(["ServiceUnavailableException", "InternalFailure"]))
+    """Whatever Firehose rejects, call after call: each entry is accepted once or is in
+    ``failed``; never both, never neither."""
+    codes = st.one_of(
+        st.none(), st.sampled_from(["ServiceUnavailableException", "InternalFailure"])
+    )
 
     def plan(n: int, datas: List[bytes]) -> Any:
         if data.draw(st.booleans(), label="whole call fails"):
@@ -65,9 +72,9 @@ def test_any_failure_pattern_every_entry_is_accepted_once_or_reported(
         return [data.draw(codes, label="entry code") for _ in datas]
 
     fake = FakeFirehose(plan)
-    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=attempts), sleep=lambda s: None).deliver(
-        _payloads(count)
-    )
+    report = FirehoseDelivery(
+        fake, "s", RetryPolicy(max_attempts=attempts), sleep=lambda s: None
+    ).deliver(_payloads(count))
 
     accepted = [int(d[5:-2]) for d in fake.accepted]
     assert len(accepted) == len(set(accepted)), "an accepted entry is never sent again"
@@ -78,11 +85,15 @@ def test_any_failure_pattern_every_entry_is_accepted_once_or_reported(
 
 
 def test_read_timeouts_are_retried() -> None:
-    fake = FakeFirehose(lambda n, datas: ReadTimeoutError(endpoint_url="http://x") if n == 0 else None)
+    fake = FakeFirehose(
+        lambda n, datas: ReadTimeoutError(endpoint_url="http://x") if n == 0 else None
+    )
 
     report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(4))
 
-    assert report.failed == {} and report.retried == 4 and len(fake.accepted) == 4
+    assert report.failed == {}
+    assert report.retried == 4
+    assert len(fake.accepted) == 4
 
 
 def test_a_malformed_answer_resends_the_whole_chunk() -> None:
@@ -104,22 +115,30 @@ def test_deadline_stops_retrying_and_reports_why() -> None:
     fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas))
     clock = iter([10.0, 10.0, 2.5])
     delivery = FirehoseDelivery(
-        fake, "s", RetryPolicy(max_attempts=10, deadline_margin_seconds=3.0), sleep=lambda s: None,
+        fake,
+        "s",
+        RetryPolicy(max_attempts=10, deadline_margin_seconds=3.0),
+        sleep=lambda s: None,
         rand=random.Random(1).random,
     )
 
     report = delivery.deliver(_payloads(2), remaining_seconds=lambda: next(clock))
 
     assert report.calls == 3
-    assert report.failed == {0: "InternalFailure (deadline reached)", 1: "InternalFailure (deadline reached)"}
+    assert report.failed == {
+        0: "InternalFailure (deadline reached)",
+        1: "InternalFailure (deadline reached)",
+    }
 
 
 def test_chunks_are_delivered_independently() -> None:
-    fake = FakeFirehose(lambda n, datas: client_error("ServiceUnavailableException", 503) if n == 0 else None)
-
-    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=1), sleep=lambda s: None, max_records=2).deliver(
-        _payloads(5)
+    fake = FakeFirehose(
+        lambda n, datas: client_error("ServiceUnavailableException", 503) if n == 0 else None
     )
+
+    report = FirehoseDelivery(
+        fake, "s", RetryPolicy(max_attempts=1), sleep=lambda s: None, max_records=2
+    ).deliver(_payloads(5))
 
     assert sorted(report.failed) == [0, 1], "only the first chunk's call failed"
     assert [len(c) for c in fake.calls] == [2, 2, 1]

@@ -52,11 +52,16 @@ def test_task_lifecycle_reaches_firehose_in_order_and_bookkeeping_is_skipped(
     assert all(d.endswith(b"\n") and d.count(b"\n") == 1 for d in firehose.accepted)
     insert, started, completed, removed = lines[1:]
     assert insert.user_id == "user-alice"
-    assert insert.new_image is not None and insert.new_image["title"] == "Write the runbook"
-    assert insert.new_image["version"] == 1 and insert.old_image is None
-    assert started.old_image["status"] == "pending" and started.new_image["status"] == "in_progress"
-    assert completed.new_image["status"] == "completed" and completed.new_image["completed_at"]
-    assert removed.new_image is None and removed.old_image["version"] == 3
+    assert insert.new_image is not None
+    assert insert.new_image["title"] == "Write the runbook"
+    assert insert.new_image["version"] == 1
+    assert insert.old_image is None
+    assert started.old_image["status"] == "pending"
+    assert started.new_image["status"] == "in_progress"
+    assert completed.new_image["status"] == "completed"
+    assert completed.new_image["completed_at"]
+    assert removed.new_image is None
+    assert removed.old_image["version"] == 3
     assert lines[0].new_image["email"] == "alice@example.com"
 
     skipped = len(event["Records"]) - len(lines)
@@ -83,20 +88,26 @@ def test_bookkeeping_only_batch_needs_no_firehose_client(
     assert metrics["RecordsProcessed"] == 0
 
 
-def test_every_attribute_type_is_carried_exactly(firehose: FakeFirehose, context: FakeContext) -> None:
+def test_every_attribute_type_is_carried_exactly(
+    firehose: FakeFirehose, context: FakeContext
+) -> None:
     handler.lambda_handler(load_event("all_attribute_types.json"), context)
 
     (line,) = firehose.accepted
     text = line.decode("utf-8")
-    assert '"ratio":0.125' in text and '"huge":1E+125' in text, "numbers are written digit for digit"
+    # Numbers are written digit for digit.
+    assert '"ratio":0.125' in text
+    assert '"huge":1E+125' in text
     image = parse_json_line(text).new_image
     assert image is not None
     assert image["blob"] == "AAFiaW5hcnn/"
     assert image["blobs"] == ["YQ==", "Yg=="], "binary sets become sorted base64 lists"
     assert image["tags"] == ["blue", "red"]
     assert image["scores"] == [1, 2, 3]
-    assert image["flag"] is True and image["nothing"] is None
-    assert image["nested"]["list"][0] == 1 and image["nested"]["list"][1] == "two"
+    assert image["flag"] is True
+    assert image["nothing"] is None
+    assert image["nested"]["list"][0] == 1
+    assert image["nested"]["list"][1] == "two"
     assert str(image["nested"]["list"][2]["three"]) == "3.5"
 
 
@@ -122,7 +133,9 @@ def test_poison_record_is_reported_and_the_rest_delivered(
     assert emf_metrics(capsys.readouterr().out)["RecordsFailed"] == 1
 
 
-def test_unknown_event_name_is_a_reported_failure(firehose: FakeFirehose, context: FakeContext) -> None:
+def test_unknown_event_name_is_a_reported_failure(
+    firehose: FakeFirehose, context: FakeContext
+) -> None:
     event = load_event("poison_record.json")
     event["Records"][2]["dynamodb"]["NewImage"]["title"] = {"S": "fine"}
     event["Records"][0]["eventName"] = "UPSERT"
@@ -154,14 +167,18 @@ def test_partial_put_failure_retries_exactly_the_failed_entries(
 ) -> None:
     event = load_event("task_lifecycle.json")
     firehose.plan = lambda n, datas: (
-        ["ServiceUnavailableException" if i % 2 else None for i in range(len(datas))] if n == 0 else None
+        ["ServiceUnavailableException" if i % 2 else None for i in range(len(datas))]
+        if n == 0
+        else None
     )
 
     response = handler.lambda_handler(event, context)
 
     assert response == {"batchItemFailures": []}
     first, second = firehose.calls
-    assert second == [d for i, d in enumerate(first) if i % 2], "only the rejected entries are re-sent"
+    assert second == [d for i, d in enumerate(first) if i % 2], (
+        "only the rejected entries are re-sent"
+    )
     assert sorted(firehose.accepted) == sorted(first), "each event accepted exactly once"
     assert emf_metrics(capsys.readouterr().out)["RecordsRetried"] == len(second)
 
@@ -237,7 +254,9 @@ def test_configuration_errors_are_not_retried(firehose: FakeFirehose, context: F
     assert len(firehose.calls) == 1
 
 
-def test_retries_stop_before_the_invocation_deadline(firehose: FakeFirehose, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retries_stop_before_the_invocation_deadline(
+    firehose: FakeFirehose, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FIREHOSE_DEADLINE_MARGIN_MS", "3000")
     handler.reset_execution_environment()
     monkeypatch.setattr(handler, "_firehose", firehose)
@@ -252,7 +271,11 @@ def test_retries_stop_before_the_invocation_deadline(firehose: FakeFirehose, mon
 
 def _synthetic_batch(count: int, title_bytes: int = 10) -> Dict[str, Any]:
     template = load_event("task_lifecycle.json")["Records"]
-    insert = next(r for r in template if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["PK"]["S"].startswith("TASK#"))
+    insert = next(
+        r
+        for r in template
+        if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["PK"]["S"].startswith("TASK#")
+    )
     records = []
     for i in range(count):
         record = copy.deepcopy(insert)
@@ -263,7 +286,9 @@ def _synthetic_batch(count: int, title_bytes: int = 10) -> Dict[str, Any]:
     return {"Records": records}
 
 
-def test_a_1200_record_batch_takes_three_calls_in_order(firehose: FakeFirehose, context: FakeContext) -> None:
+def test_a_1200_record_batch_takes_three_calls_in_order(
+    firehose: FakeFirehose, context: FakeContext
+) -> None:
     event = _synthetic_batch(1200)
 
     assert handler.lambda_handler(event, context) == {"batchItemFailures": []}
@@ -272,7 +297,9 @@ def test_a_1200_record_batch_takes_three_calls_in_order(firehose: FakeFirehose, 
     assert [e["sequence_number"] for e in firehose.accepted_events()] == _sequence_numbers(event)
 
 
-def test_large_records_are_split_by_the_4_mib_call_limit(firehose: FakeFirehose, context: FakeContext) -> None:
+def test_large_records_are_split_by_the_4_mib_call_limit(
+    firehose: FakeFirehose, context: FakeContext
+) -> None:
     event = _synthetic_batch(10, title_bytes=600 * 1024)
 
     assert handler.lambda_handler(event, context) == {"batchItemFailures": []}
@@ -282,7 +309,9 @@ def test_large_records_are_split_by_the_4_mib_call_limit(firehose: FakeFirehose,
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_missing_configuration_fails_the_invocation(lambda_env: None, monkeypatch: pytest.MonkeyPatch, context: FakeContext) -> None:
+def test_missing_configuration_fails_the_invocation(
+    lambda_env: None, monkeypatch: pytest.MonkeyPatch, context: FakeContext
+) -> None:
     monkeypatch.delenv("FIREHOSE_STREAM_NAME")
     handler.reset_execution_environment()
 

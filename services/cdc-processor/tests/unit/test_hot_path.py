@@ -29,11 +29,11 @@ SCALARS = st.one_of(st.none(), st.booleans(), TEXT, NUMBERS)
 DOCUMENTS = st.recursive(
     SCALARS,
     lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(TEXT, inner, max_size=5)),
-    max_leaves=30,
+    max_leaves=20,
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.dictionaries(TEXT, DOCUMENTS, max_size=8))
 def test_encode_line_is_to_json_line_byte_for_byte(document: Dict[str, Any]) -> None:
     assert encode_line(document) == to_json_line(document).encode("utf-8")
@@ -50,7 +50,10 @@ def test_escapes_match(text: str) -> None:
 
 def test_documents_orjson_refuses_take_the_exact_writer() -> None:
     document = {"big": 2**70, "decimal": Decimal("0.1"), "neg": -(2**64)}
-    assert encode_line(document) == b'{"big":1180591620717411303424,"decimal":0.1,"neg":-18446744073709551616}\n'
+    assert (
+        encode_line(document)
+        == b'{"big":1180591620717411303424,"decimal":0.1,"neg":-18446744073709551616}\n'
+    )
 
 
 def test_a_lone_surrogate_fails_either_way() -> None:
@@ -92,7 +95,7 @@ ATTRIBUTE = st.recursive(
 )
 
 
-@settings(max_examples=150)
+@settings(max_examples=80)
 @given(st.dictionaries(TEXT, ATTRIBUTE, max_size=10))
 def test_plain_image_equals_the_general_conversion(image: Dict[str, Any]) -> None:
     general = {name: attributes.plain_from_attribute(av) for name, av in image.items()}

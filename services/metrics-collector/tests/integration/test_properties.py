@@ -117,16 +117,22 @@ def test_random_workloads_publish_their_ground_truth(
 def test_activity_days_are_utc_days_whatever_the_clocks_zone(
     repo_factory: Any, table: str
 ) -> None:
-    # 21:00 UTC on Jan 1st is already Jan 2nd at UTC+05:00; the writer's clock
-    # and the reader's "now" are in different zones.
     plus5 = dt.timezone(dt.timedelta(hours=5))
-    written_at = dt.datetime(2030, 1, 2, 2, 0, tzinfo=plus5)
-    w = Workload(repo_factory, run_at=written_at)
-    w.create("far-east", "t1")
-    w.delete("t1")
-
-    read_at = dt.datetime(2030, 1, 1, 22, 0, tzinfo=dt.timezone.utc)
-    assert w.repo.read_kpis(read_at).active_users == 1
-    assert w.repo.read_kpis(read_at.astimezone(plus5)).active_users == 1
     minus8 = dt.timezone(dt.timedelta(hours=-8))
-    assert w.repo.read_kpis(read_at.astimezone(minus8)).active_users == 1
+    # A writer whose clock is in UTC+05:00 deletes at its 02:00 on Jan 2nd,
+    # which is 21:00 UTC on Jan 1st; the task was created 30 hours earlier, so
+    # the delete is its only recent write.
+    w = Workload(repo_factory, run_at=dt.datetime(2030, 1, 2, 2, 0, tzinfo=plus5))
+    w.create("far-east", "t1", hours_ago=30)
+    w.delete("t1")
+    an_hour_later = dt.datetime(2030, 1, 1, 22, 0, tzinfo=dt.timezone.utc)
+    assert w.repo.read_kpis(an_hour_later).active_users == 1
+
+    # A reader whose "now" is in UTC-08:00 (17:00 on Jan 1st) at 01:00 UTC on
+    # Jan 2nd, after a write at 00:30 UTC on Jan 2nd.
+    w.clock.now = dt.datetime(2030, 1, 2, 0, 30, tzinfo=dt.timezone.utc)
+    w.create("utc-writer", "t2")
+    read_at = dt.datetime(2030, 1, 2, 1, 0, tzinfo=dt.timezone.utc)
+    for zone in (dt.timezone.utc, plus5, minus8):
+        assert w.repo.read_kpis(read_at.astimezone(zone)).active_users == 2, zone
+    assert w.truth.expected(read_at)["ActiveUsers"] == 2

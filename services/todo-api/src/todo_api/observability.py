@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 from typing import Any, Mapping, Optional
 
@@ -20,10 +21,21 @@ COMPONENT = "lambda-sync"
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 logger = Logger(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api"),
     use_rfc3339=True,
     utc=True,
+    stream=_CurrentStdout(),  # type: ignore[arg-type]
 )
 
 

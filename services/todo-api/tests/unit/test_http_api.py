@@ -362,8 +362,8 @@ def test_keys_are_scoped_to_the_caller(unit_client: TestClient, alice: str, bob:
     assert "idempotent-replayed" not in b.headers
 
 
-@pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve", "a b", '"unterminated', "tab\there"])
-def test_malformed_keys_are_400(unit_client: TestClient, alice: str, key: str) -> None:
+@pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve".encode(), "a b", '"unterminated', "tab\there"])
+def test_malformed_keys_are_400(unit_client: TestClient, alice: str, key: Any) -> None:
     response = unit_client.post(TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key}))
     assert_problem(response, 400, problems.MALFORMED_IDEMPOTENCY_KEY)
 

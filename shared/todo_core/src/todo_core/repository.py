@@ -251,6 +251,9 @@ class TodoRepository:
         }
 
     def _activity_put(self, user_id: str, now: dt.datetime) -> Dict[str, Any]:
+        # Activity partitions are UTC days (read_kpis reads them so), whatever
+        # zone the clock's datetimes are in.
+        now = now.astimezone(dt.timezone.utc)
         item = {
             **keys.activity_key(now.date(), user_id),
             "user_id": user_id,
@@ -599,7 +602,8 @@ class TodoRepository:
         Reads the counter shards (one BatchGetItem) and the activity markers of
         the last two days (cost grows with active users only).
         """
-        now = now or self._clock()
+        # UTC, as the activity partitions' days are (see _activity_put).
+        now = (now or self._clock()).astimezone(dt.timezone.utc)
         shard_keys = [to_item(keys.stats_key(s)) for s in range(keys.STATS_SHARDS)]
         totals = {"users": 0, "tasks": 0, "completed": 0}
         pending: Dict[str, Any] = {self._table: {"Keys": shard_keys, "ConsistentRead": True}}

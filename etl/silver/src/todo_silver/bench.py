@@ -1,5 +1,5 @@
-"""Shared benchmark plumbing: generated bronze on local disk, child processes
-measured with os.wait4 (wall time and the child's own peak RSS), and the
+"""Benchmark plumbing shared by the silver and gold benchmarks: generated
+bronze on local disk, child processes measured with os.wait4 (wall time and the child's own peak RSS), and the
 markdown fragment ``nox -s bench`` collects."""
 
 from __future__ import annotations

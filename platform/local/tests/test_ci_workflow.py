@@ -1,0 +1,134 @@
+"""The CI workflow stays in step with noxfile.py's PACKAGES and the packages'
+dependencies: every package has a job, on its Pythons, running its nox
+session, triggered by changes to anything it depends on."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Set, Tuple
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+SHARED = ["shared/todo_core/**", "platform/local/**", "uv.lock", "pyproject.toml", "noxfile.py"]
+
+pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject with tomllib")
+
+
+def packages() -> Dict[str, Tuple[str, Tuple[str, ...], str]]:
+    """name -> (path, pythons, workspace), read from noxfile.py without importing nox."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    constants: Dict[str, Any] = {}
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+        ):
+            constants[node.targets[0].id] = node.value.value
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Package":
+            name, path = (a.value for a in node.args[:2])  # type: ignore[attr-defined]
+            pythons = tuple(
+                constants[e.id] if isinstance(e, ast.Name) else e.value  # type: ignore[attr-defined]
+                for e in node.args[2].elts  # type: ignore[attr-defined]
+            )
+            workspace = node.args[3].value  # type: ignore[attr-defined]
+            found[name] = (path, pythons, workspace)
+    return found
+
+
+def dependencies(path: str, with_groups: bool) -> Set[str]:
+    """Requirement names of a package; dependency groups only for the package
+    under test itself (uv installs groups of the target package, not of its
+    dependencies)."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / path / "pyproject.toml").read_text(encoding="utf-8"))
+    names = list(data["project"].get("dependencies", []))
+    if with_groups:
+        for group in data.get("dependency-groups", {}).values():
+            names += [n for n in group if isinstance(n, str)]
+    return {n.split("[")[0].split(">")[0].split("=")[0].strip() for n in names}
+
+
+@pytest.fixture(scope="module")
+def workflow() -> Dict[str, Any]:
+    data: Dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return data
+
+
+def filters(workflow: Dict[str, Any]) -> Dict[str, List[str]]:
+    (step,) = [s for s in workflow["jobs"]["changes"]["steps"] if s.get("id") == "filter"]
+    raw = yaml.safe_load(step["with"]["filters"])
+
+    def flat(items: Any) -> List[str]:
+        out: List[str] = []
+        for item in items:
+            out += flat(item) if isinstance(item, list) else [item]
+        return out
+
+    return {name: flat(globs) for name, globs in raw.items()}
+
+
+def triggered(globs: List[str], path: str) -> bool:
+    return any(fnmatch.fnmatch(path, g) for g in globs)
+
+
+def test_every_package_has_a_job_running_its_nox_sessions(workflow: Dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    for name, (_, pythons, _) in packages().items():
+        assert name in jobs, f"no CI job for {name}"
+        job = jobs[name]
+        assert job["needs"] == "changes"
+        assert f"needs.changes.outputs.{name} == 'true'" in job["if"]
+        assert [str(p) for p in job["strategy"]["matrix"]["python"]] == list(pythons)
+        runs = [s["run"] for s in job["steps"] if "run" in s]
+        assert f"python3 noxfile.py -s tests-{name}-${{{{ matrix.python }}}}" in runs
+        assert workflow["jobs"]["changes"]["outputs"][name] == (
+            f"${{{{ steps.filter.outputs.{name} }}}}"
+        )
+    assert set(jobs["ci-ok"]["needs"]) == set(packages()) | {"lint", "typecheck"}
+    for gate in ("lint", "typecheck"):
+        assert jobs[gate]["steps"][-1]["run"] == f"python3 noxfile.py -s {gate}"
+
+
+def test_a_change_to_anything_a_package_depends_on_triggers_it(
+    workflow: Dict[str, Any],
+) -> None:
+    all_packages = packages()
+    by_filter = filters(workflow)
+    paths = {name: path for name, (path, _, _) in all_packages.items()}
+    for name, (path, _, workspace) in all_packages.items():
+        globs = by_filter[name]
+        for shared in SHARED:
+            assert shared in globs, (name, shared)
+        assert triggered(globs, f"{path}/src/x.py"), name
+        if workspace == "etl" or name == "todo-core":  # tested against etl/uv.lock
+            assert "etl/uv.lock" in globs, name
+        # Transitively, every workspace package its test environment installs.
+        seen: Set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            for dep in dependencies(paths[current], current == name) & set(paths):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        for dep in seen:
+            assert triggered(globs, f"{paths[dep]}/pyproject.toml"), (name, dep)
+
+
+def test_a_lone_docs_change_elsewhere_does_not_trigger_unrelated_packages(
+    workflow: Dict[str, Any],
+) -> None:
+    by_filter = filters(workflow)
+    assert not triggered(by_filter["todo-api"], "etl/gold/README.md")
+    assert not triggered(by_filter["todo-etl-gold"], "services/todo-api/README.md")
