@@ -205,6 +205,51 @@ def dev(session: nox.Session) -> None:
     session.run("todo-local", "up", *session.posargs)
 
 
+def _sync_root(session: nox.Session) -> None:
+    session.run_install(
+        "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),
+        "--python", session.virtualenv.location,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+
+
+def _sync_etl(session: nox.Session) -> str:
+    """The Glue jobs' workspace (etl/) in its own venv next to the session's; its python."""
+    location = ROOT / ".nox" / f"{session.name}-etl"
+    session.run_install(
+        "uv", "sync", "--frozen", "--all-packages", "--all-extras", "--project", str(ROOT / "etl"),
+        "--python", LAMBDA_PYTHON,
+        env={"UV_PROJECT_ENVIRONMENT": str(location)},
+        silent=True,
+    )
+    return str(location / "bin" / "python")
+
+
+def _run_demo(session: nox.Session, sizes: dict) -> None:
+    _sync_root(session)
+    etl_python = _sync_etl(session)
+    session.run("python", "-m", "todo_local.demo", "--etl-python", etl_python, *session.posargs, env=sizes)
+
+
+@nox.session(python=LAMBDA_PYTHON)
+def demo(session: nox.Session) -> None:
+    """The whole system end to end, verified: users, API traffic, CDC, silver, gold, insights.
+
+    Sizes: NUM_USERS (3), TASKS_PER_USER (5), UPDATES_PER_TASK (3); report in .local/report.html.
+    """
+    _run_demo(session, {
+        name: os.environ.get(name, default)
+        for name, default in (("NUM_USERS", "3"), ("TASKS_PER_USER", "5"), ("UPDATES_PER_TASK", "3"))
+    })
+
+
+@nox.session(name="demo-small", python=LAMBDA_PYTHON, tags=["tests"])
+def demo_small(session: nox.Session) -> None:
+    """The demo at CI size (2 users x 3 tasks x 2 updates); fails unless gold matches the API."""
+    _run_demo(session, {"NUM_USERS": "2", "TASKS_PER_USER": "3", "UPDATES_PER_TASK": "2"})
+
+
 BENCHMARKS_HEADER = """\
 # Benchmarks
 

@@ -11,12 +11,19 @@ results are unchanged: moto's own code still does the rest). ``run.py``
 also measures the collector on stock moto, for comparison.
 
 Run as ``python benchmarks/partition_query_server.py -H 127.0.0.1 -p PORT``.
+``POST /_bench/reads?mode=stock`` (or ``mode=dynamodb``, the default) switches
+between the two behaviours, so one seeded table serves both measurements.
 """
 
 from __future__ import annotations
 
 import sys
 from typing import Any, Dict, Iterator, List, Optional
+from urllib.parse import parse_qs
+
+CONTROL_PATH = "/_bench/reads"
+#: True: DynamoDB's read paths; False: moto's own.
+FAITHFUL = {"on": True}
 
 
 def _items_after(table: Any, start: Optional[Dict[str, Any]]) -> Iterator[Any]:
@@ -42,7 +49,12 @@ def patch_reads() -> None:
     # Requests are serialized by the launcher (todo_local.moto_server), so a
     # per-call override of all_items cannot leak into another request.
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") is not None or hash_key is None or not self.range_key_attr:
+        if (
+            not FAITHFUL["on"]
+            or kwargs.get("index_name") is not None
+            or hash_key is None
+            or not self.range_key_attr
+        ):
             return original_query(self, hash_key, *args, **kwargs)
         partition: List[Any] = list(self.items.get(hash_key, {}).values())
         self.all_items = lambda: partition
@@ -55,8 +67,11 @@ def patch_reads() -> None:
         self: Any, filters: Any, limit: Any, exclusive_start_key: Any,
         filter_expression: Any = None, index_name: Any = None, *args: Any, **kwargs: Any,
     ) -> Any:
-        if index_name is None and self.range_key_attr and kwargs.get("segments") in (
-            None, (None, None),
+        if (
+            FAITHFUL["on"]
+            and index_name is None
+            and self.range_key_attr
+            and kwargs.get("segments") in (None, (None, None))
         ):
             self.all_items = lambda: _items_after(self, exclusive_start_key)
         try:
@@ -70,8 +85,25 @@ def patch_reads() -> None:
     Table.query, Table.scan = query, scan
 
 
-if __name__ == "__main__":
+def serve(argv: List[str]) -> None:
     from todo_local import moto_server
 
+    class ControlledApp(moto_server.SerializedApp):
+        """The launcher's serialized app, plus the switch at CONTROL_PATH."""
+
+        def __call__(self, environ: Any, start_response: Any) -> List[bytes]:
+            if environ.get("PATH_INFO") != CONTROL_PATH:
+                return super().__call__(environ, start_response)
+            mode = parse_qs(environ.get("QUERY_STRING", "")).get("mode", ["dynamodb"])[0]
+            with self._lock:
+                FAITHFUL["on"] = mode != "stock"
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [mode.encode()]
+
     patch_reads()
-    moto_server.main(sys.argv[1:])
+    moto_server.SerializedApp = ControlledApp  # type: ignore[misc]
+    moto_server.main(argv)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])

@@ -108,16 +108,21 @@ def scan_count(ddb: Any, table: str) -> int:
     return count
 
 
-def timed(function: Callable[[], Any], runs: int, warmup: int = 1) -> Tuple[List[float], Any]:
-    result = None
+def interleaved(
+    functions: Dict[int, Callable[[], Any]], runs: int, warmup: int = 1
+) -> Dict[int, List[float]]:
+    """Time each size's function ``runs`` times, alternating sizes run by run, so
+    that load changes on a shared machine hit every size alike."""
     for _ in range(warmup):
-        result = function()
-    samples = []
+        for function in functions.values():
+            function()
+    samples: Dict[int, List[float]] = {size: [] for size in functions}
     for _ in range(runs):
-        start = time.perf_counter()
-        result = function()
-        samples.append(time.perf_counter() - start)
-    return samples, result
+        for size, function in functions.items():
+            start = time.perf_counter()
+            function()
+            samples[size].append(time.perf_counter() - start)
+    return samples
 
 
 def spread(samples: Sequence[float]) -> str:
@@ -132,12 +137,12 @@ def fmt(seconds: float) -> str:
 
 
 @contextmanager
-def emulator(command: List[str]) -> Iterator[str]:
-    """A moto server from ``command`` (+ host and port); yields its endpoint."""
+def emulator() -> Iterator[str]:
+    """The benchmark's emulator (partition_query_server.py); yields its endpoint."""
     port = free_port()
     env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_PORT": str(port)}
     process = subprocess.Popen(
-        [*command, "-H", HOST, "-p", str(port)],
+        [sys.executable, str(HERE / "partition_query_server.py"), "-H", HOST, "-p", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env,
     )
     endpoint = f"http://{HOST}:{port}"
@@ -149,47 +154,74 @@ def emulator(command: List[str]) -> Iterator[str]:
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command} did not start") from None
+                    raise RuntimeError("the benchmark emulator did not start") from None
                 time.sleep(0.2)
         yield endpoint
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
-def measure(
-    endpoint: str, sizes: Sequence[int], collector_runs: int, with_scan: bool
-) -> Dict[int, Dict[str, Any]]:
+def read_mode(endpoint: str, mode: str) -> None:
+    """Switch the emulator between DynamoDB's read paths and stock moto's."""
+    request = urllib.request.Request(f"{endpoint}/_bench/reads?mode={mode}", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - our own http URL
+        pass
+
+
+def measure(endpoint: str, sizes: Sequence[int]) -> Dict[str, Dict[int, Any]]:
     os.environ.update(client_environment(endpoint))
     ddb = make_client("dynamodb", endpoint)
     cloudwatch = make_client("cloudwatch", endpoint)
-    results: Dict[int, Dict[str, Any]] = {}
+    truth: Dict[int, Tuple[int, int]] = {}
     for size in sizes:
-        table = f"todo-app-data-bench{size}"
         started = time.perf_counter()
-        total, completed = seed(ddb, table, size)
+        truth[size] = seed(ddb, f"todo-app-data-bench{size}", size)
         print(f"seeded {size} tasks in {time.perf_counter() - started:.1f} s", flush=True)
-        settings = Settings(stage="bench", table_name=table)
-        reads = ReadCounter(ddb)
-        samples, kpis = timed(lambda s=settings: collector.run(s, ddb, cloudwatch), collector_runs)
-        entry: Dict[str, Any] = {
-            "collector": samples, "collector_items": reads.items // (collector_runs + 1),
-        }
-        # The collector's numbers are the seeded truth (else the timing means nothing).
-        assert (kpis.total_tasks, kpis.completed_tasks) == (total, completed), kpis
-        assert (kpis.total_users, kpis.active_users) == (USERS, ACTIVE_USERS), kpis
-        if with_scan:
-            reads.items = 0
-            scan_samples, counted = timed(lambda t=table: scan_count(ddb, t), SCAN_RUNS, warmup=0)
+
+    def run_collector(size: int) -> Callable[[], Any]:
+        settings = Settings(stage="bench", table_name=f"todo-app-data-bench{size}")
+
+        def run() -> None:
+            kpis = collector.run(settings, ddb, cloudwatch)
+            # The collector's numbers are the seeded truth (else the timing means nothing).
+            assert (kpis.total_tasks, kpis.completed_tasks) == truth[size], kpis
+            assert (kpis.total_users, kpis.active_users) == (USERS, ACTIVE_USERS), kpis
+
+        return run
+
+    def run_scan(size: int) -> Callable[[], Any]:
+        def run() -> None:
+            counted = scan_count(ddb, f"todo-app-data-bench{size}")
             # + profiles, activity markers and up to 8 counter shards
-            assert total + USERS + ACTIVE_USERS < counted <= total + USERS + ACTIVE_USERS + 8
-            entry.update(scan=scan_samples, scan_items=reads.items // SCAN_RUNS)
-        results[size] = entry
-        ddb.delete_table(TableName=table)
-        print(f"{size}: " + ", ".join(
-            f"{k} {fmt(statistics.median(v))}" for k, v in entry.items() if isinstance(v, list)
-        ), flush=True)
-    return results
+            base = truth[size][0] + USERS + ACTIVE_USERS
+            assert base < counted <= base + 8, counted
+
+        return run
+
+    def items_read(function: Callable[[], Any]) -> int:
+        reads = ReadCounter(ddb)
+        function()
+        ddb.meta.events.unregister("after-call.dynamodb", reads._count)
+        return reads.items
+
+    out: Dict[str, Dict[int, Any]] = {}
+    read_mode(endpoint, "dynamodb")
+    out["collector"] = interleaved({n: run_collector(n) for n in sizes}, COLLECTOR_RUNS)
+    out["collector_items"] = {n: items_read(run_collector(n)) for n in sizes}
+    out["scan"] = interleaved({n: run_scan(n) for n in sizes}, SCAN_RUNS, warmup=0)
+    out["scan_items"] = {n: items_read(run_scan(n)) for n in sizes}
+    read_mode(endpoint, "stock")
+    out["stock"] = interleaved({n: run_collector(n) for n in sizes}, STOCK_COLLECTOR_RUNS)
+    out["stock_items"] = out["collector_items"]
+    read_mode(endpoint, "dynamodb")
+    for what in ("collector", "scan", "stock"):
+        print(what, {n: fmt(statistics.median(v)) for n, v in out[what].items()}, flush=True)
+    return out
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -201,40 +233,32 @@ def main(argv: Sequence[str] = ()) -> int:
 
     logger.setLevel("WARNING")  # quiet: the collector logs one INFO record per run
     rows: List[Dict[str, Any]] = []
-    with emulator([sys.executable, str(HERE / "partition_query_server.py")]) as endpoint:
-        results = measure(endpoint, (small, large), COLLECTOR_RUNS, with_scan=True)
-    with emulator([sys.executable, "-m", "todo_local.moto_server"]) as endpoint:
-        stock = measure(endpoint, (small, large), STOCK_COLLECTOR_RUNS, with_scan=False)
+    with emulator() as endpoint:
+        results = measure(endpoint, (small, large))
 
-    def median(size: int, what: str) -> float:
-        return statistics.median(results[size][what])
+    def median(what: str, size: int) -> float:
+        return statistics.median(results[what][size])
 
-    def stock_median(size: int) -> float:
-        return statistics.median(stock[size]["collector"])
-
-    collector_ratio = median(large, "collector") / median(small, "collector")
-    scan_ratio = median(large, "scan") / median(small, "scan")
-    stock_ratio = stock_median(large) / stock_median(small)
     growth = f"{large // small}x tasks"
-    for data, what, label, ratio, goal in (
-        (results, "collector", "collector run (read_kpis + PutMetricData)", collector_ratio, True),
-        (results, "scan", "baseline: full-table Scan (Select=COUNT)", scan_ratio, False),
-        (stock, "collector", "collector run on stock moto (Query walks the table)", stock_ratio,
-         False),
+    for what, label, goal in (
+        ("collector", "collector run (read_kpis + PutMetricData)", True),
+        ("scan", "baseline: full-table Scan (Select=COUNT)", False),
+        ("stock", "collector run on stock moto (its Query walks the table)", False),
     ):
+        ratio = median(what, large) / median(what, small)
         for size in (small, large):
             is_large = size == large
             rows.append({
                 "what": f"{label}, {size:,} tasks",
-                "median": fmt(statistics.median(data[size][what])),
-                "spread": spread(data[size][what]),
-                "items": f"{data[size][f'{what}_items']:,}",
+                "median": fmt(median(what, size)),
+                "spread": spread(results[what][size]),
+                "items": f"{results[what + '_items'][size]:,}",
                 "ratio": f"{ratio:.2f}x ({growth})" if is_large else "1.00x",
                 "goal": (f"<= {FLAT_GOAL:.1f}x: flat" if goal else "none (reference)")
                 if is_large else "-",
                 "met": ("yes" if ratio <= FLAT_GOAL else "no") if (is_large and goal) else "-",
             })
-    at_large = median(large, "scan") / median(large, "collector")
+    at_large = median("scan", large) / median("collector", large)
 
     lines = [
         "## todo-metrics-collector",
@@ -242,7 +266,8 @@ def main(argv: Sequence[str] = ()) -> int:
         "One collector run (exact KPI counters: 1 BatchGetItem of 8 shards + 16 activity "
         "Queries, then 1 PutMetricData) versus a full-table Scan count, with "
         f"{small:,} and {large:,} tasks in the table ({USERS} users, {ACTIVE_USERS} active in "
-        f"both). Median of {COLLECTOR_RUNS} collector runs and {SCAN_RUNS} scans against the "
+        f"both). Median of {COLLECTOR_RUNS} collector runs and {SCAN_RUNS} scans per size, "
+        "sizes alternating run by run (the machine is shared), against the "
         "local emulator with DynamoDB's read costs (a Query reads only its partition, a Scan page "
         "starts where the last stopped: `benchmarks/partition_query_server.py`), and of "
         f"{STOCK_COLLECTOR_RUNS} runs on stock moto, whose every Query lists and sorts the "

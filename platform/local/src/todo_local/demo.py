@@ -1,0 +1,395 @@
+"""The whole product on the local stack, end to end, verified.
+
+    python3 noxfile.py -s demo          (NUM_USERS, TASKS_PER_USER, UPDATES_PER_TASK)
+
+1. start the local stack (emulator, API, CDC stream runner);
+2. create NUM_USERS users in the emulator's Cognito and sign them in;
+3. drive the API over HTTP: TASKS_PER_USER tasks per user, UPDATES_PER_TASK
+   updates per task (as the operations runbook's ETL test script does);
+4. wait until the CDC stream has drained into the bronze bucket;
+5. run the silver job, then the gold job, each as its own process in the ETL
+   environment, as Glue would (``python -m todo_silver.job --BRONZE_BUCKET ...``);
+6. run the metrics collector, if it is installed;
+7. print the KPIs and insights, write ``.local/report.html``;
+8. verify: gold's totals equal what the API accepted (and the API's own KPI
+   counters); exit non-zero otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from todo_local.emulator import client_environment
+
+STATUS_CYCLE = ("in_progress", "completed", "pending", "completed", "cancelled")
+CATEGORIES = ("work", "home", "errands", "health", None)
+PRIORITIES = ("low", "medium", "high", "urgent")
+DEFAULT_REPORT = os.path.join(".local", "report.html")
+
+
+class DemoFailed(RuntimeError):
+    pass
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+@dataclass
+class Accepted:
+    """What the API said yes to: the demo's ground truth."""
+
+    users: int = 0
+    creates: int = 0
+    updates: int = 0
+    rejected: int = 0
+    #: Final status of every task, by (user email, task id).
+    status: Dict[Tuple[str, str], str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for s in self.status.values() if s == "completed")
+
+
+class Progress:
+    """A one-line progress counter for long steps."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, max(1, total), 0
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._last = 0.0
+
+    def step(self, n: int = 1) -> None:
+        with self._lock:
+            self.done += n
+            now = time.monotonic()
+            if now - self._last >= 1.0 or self.done >= self.total:
+                self._last = now
+                rate = self.done / max(1e-9, now - self.started)
+                print(f"  {self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%, "
+                      f"{rate:,.0f}/s)", flush=True)
+
+
+def _request(method: str, url: str, token: str, body: Optional[Dict[str, Any]] = None,
+             headers: Optional[Dict[str, str]] = None, attempts: int = 5) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+    data = None if body is None else json.dumps(body).encode()
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {token}")
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1 only
+                payload = response.read()
+                return response.status, (json.loads(payload) if payload else {}), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            payload = exc.read()
+            if exc.code in (429, 503) and attempt + 1 < attempts:
+                time.sleep(float(exc.headers.get("Retry-After") or 0.5))
+                continue  # same Idempotency-Key: a retry cannot apply twice
+            try:
+                return exc.code, json.loads(payload or b"{}"), dict(exc.headers)
+            except ValueError:
+                return exc.code, {"detail": payload.decode(errors="replace")}, dict(exc.headers)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            if attempt + 1 == attempts:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise DemoFailed(f"{method} {url}: no answer")
+
+
+def drive_api(api: str, tokens: Dict[str, str], tasks_per_user: int, updates_per_task: int,
+              workers: int, accepted: Accepted) -> None:
+    """Each (user, task) is one job: create it, then update it in order."""
+    total = len(tokens) * tasks_per_user * (1 + updates_per_task)
+    progress = Progress("API calls", total)
+
+    def one_task(email: str, index: int) -> None:
+        token = tokens[email]
+        body = {"title": f"Task {index + 1} of {email}", "priority": PRIORITIES[index % len(PRIORITIES)],
+                "description": "created by the demo"}
+        category = CATEGORIES[index % len(CATEGORIES)]
+        if category:
+            body["category"] = category
+        code, task, _ = _request("POST", f"{api}/api/v1/tasks", token, body,
+                                 {"Idempotency-Key": uuid.uuid4().hex})
+        progress.step()
+        if code != 201:
+            with accepted.lock:
+                accepted.rejected += 1 + updates_per_task
+            progress.step(updates_per_task)
+            return
+        task_id, status = task["task_id"], task.get("status", "pending")
+        with accepted.lock:
+            accepted.creates += 1
+            accepted.status[(email, task_id)] = status
+        for k in range(updates_per_task):
+            change: Dict[str, Any] = {"status": STATUS_CYCLE[(index + k) % len(STATUS_CYCLE)]}
+            if k % 2:
+                change["title"] = f"Task {index + 1} of {email} (edit {k + 1})"
+            code, updated, _ = _request("PATCH", f"{api}/api/v1/tasks/{task_id}", token, change,
+                                        {"Idempotency-Key": uuid.uuid4().hex})
+            progress.step()
+            with accepted.lock:
+                if code == 200:
+                    accepted.updates += 1
+                    accepted.status[(email, task_id)] = updated.get("status", change["status"])
+                else:
+                    accepted.rejected += 1
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(one_task, email, i) for email in tokens for i in range(tasks_per_user)]
+        for future in as_completed(futures):
+            future.result()
+
+
+def sign_up(stack: Any, num_users: int, workers: int) -> Dict[str, str]:
+    from todo_local.cognito import stack_user_tokens
+
+    progress = Progress("users signed up", num_users)
+
+    def one(i: int) -> Tuple[str, str]:
+        email = f"demo-user-{i:04d}@example.com"
+        tokens = stack_user_tokens(stack, email, given_name="Demo", family_name=f"User {i}")
+        progress.step()
+        return email, tokens.id_token
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(one, range(num_users)))
+
+
+def run_etl(etl_python: str, args: Sequence[str], env: Dict[str, str], label: str) -> List[Dict[str, Any]]:
+    """Run an ETL module like Glue would; echo its progress; return its JSON log lines."""
+    print(f"$ python {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    proc = subprocess.Popen([etl_python, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, **env}, text=True)
+    records: List[Dict[str, Any]] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        try:
+            record = json.loads(line)
+        except ValueError:
+            print(f"  {line}", flush=True)
+            continue
+        records.append(record)
+        message = record.get("message", "")
+        if "chunk" in message or "complete" in message or record.get("level") in ("WARNING", "ERROR"):
+            shown = {k: v for k, v in record.items() if k not in ("timestamp", "level")}
+            print(f"  [{label}] {json.dumps(shown, default=str)[:400]}", flush=True)
+    if proc.wait() != 0:
+        raise DemoFailed(f"{label} failed with exit code {proc.returncode}")
+    print(f"  [{label}] done in {time.monotonic() - started:.1f}s", flush=True)
+    return records
+
+
+GOLD_TOTALS = r"""
+import json, sys
+from todo_silver.lakeio import LakeStore
+gold = LakeStore(sys.argv[1], sys.argv[2])
+users = gold.read_table("user_analytics").to_pylist()
+daily = gold.read_table("daily_task_metrics").to_pylist()
+kpis = gold.read_table("kpi_snapshot").to_pylist()
+kpi = max(kpis, key=lambda r: r["as_of"])
+print(json.dumps({
+    "users": len(users),
+    "tasks_created": sum(u["tasks_created"] for u in users),
+    "task_events": sum(u["total_events"] for u in users),
+    "daily_created": sum(d["tasks_created"] for d in daily),
+    "kpi": {k: v for k, v in kpi.items() if k != "as_of"},
+}, default=str))
+"""
+
+
+def verify(expected: Dict[str, int], gold: Dict[str, Any], counters: Optional[Dict[str, int]]) -> List[str]:
+    kpi = gold["kpi"]
+    checks = [
+        ("gold kpi_snapshot TotalUsers", kpi["total_users"], expected["users"]),
+        ("gold kpi_snapshot TotalTasks", kpi["total_tasks"], expected["tasks"]),
+        ("gold kpi_snapshot CompletedTasks", kpi["completed_tasks"], expected["completed"]),
+        ("gold kpi_snapshot ActiveUsers", kpi["active_users"], expected["active_users"]),
+        ("gold user_analytics users", gold["users"], expected["users"]),
+        ("gold user_analytics sum(tasks_created)", gold["tasks_created"], expected["creates"]),
+        ("gold user_analytics sum(total_events)", gold["task_events"], expected["creates"] + expected["updates"]),
+        ("gold daily_task_metrics sum(tasks_created)", gold["daily_created"], expected["creates"]),
+    ]
+    if counters is not None:
+        checks += [
+            ("API KPI counters TotalTasks", counters["total_tasks"], expected["tasks"]),
+            ("API KPI counters CompletedTasks", counters["completed_tasks"], expected["completed"]),
+            ("API KPI counters TotalUsers", counters["total_users"], expected["users"]),
+        ]
+    failures = []
+    for what, got, want in checks:
+        ok = got == want
+        print(f"  {'ok ' if ok else 'FAIL'} {what}: {got} (expected {want})", flush=True)
+        if not ok:
+            failures.append(f"{what}: {got} != {want}")
+    return failures
+
+
+def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
+    try:
+        from metrics_collector.handler import lambda_handler
+    except ImportError:
+        print("  the metrics collector is not installed here; skipped", flush=True)
+        return None
+    env = {**client_environment(stack.endpoint_url), "STAGE": stack.names.stage,
+           "TABLE_NAME": stack.names.table, "METRICS_NAMESPACE": "TodoApi/CustomMetrics",
+           "POWERTOOLS_SERVICE_NAME": "todo-metrics-collector", "POWERTOOLS_METRICS_NAMESPACE": "TodoApi/CustomMetrics"}
+    previous = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return dict(lambda_handler({}, None))
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def read_counters(stack: Any) -> Dict[str, int]:
+    """The API's own exact KPI counters (what the metrics collector publishes)."""
+    import secrets
+
+    from todo_core.cursor import CursorCodec
+    from todo_core.repository import TodoRepository
+
+    repo = TodoRepository(stack.client("dynamodb"), stack.names.table, CursorCodec(secrets.token_bytes(32)))
+    counts = repo.read_kpis()
+    return {"total_users": counts.total_users, "active_users": counts.active_users,
+            "total_tasks": counts.total_tasks, "completed_tasks": counts.completed_tasks}
+
+
+def _stream_runner(dev: Any) -> Any:
+    for component in dev.components:
+        if hasattr(component, "drain"):
+            return component
+    return None
+
+
+def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_python: str,
+             report: str = DEFAULT_REPORT, workers: int = 8, drain_timeout: float = 600.0,
+             log_dir: str = ".local", stack_factory: Optional[Callable[[], Any]] = None) -> int:
+    from todo_local.devstack import DevStack
+
+    t0 = time.monotonic()
+    print(f"demo: {num_users} users x {tasks_per_user} tasks x {updates_per_task} updates", flush=True)
+    dev = stack_factory() if stack_factory else DevStack(log_dir=log_dir)
+    with dev:
+        stack = dev.stack
+        outputs = stack.outputs()
+        api = outputs.get("ApiEndpoint")
+        runner = _stream_runner(dev)
+        missing = [m for m, present in (("todo_local.api_process", api), ("todo_local.stream_runner", runner))
+                   if not present]
+        if missing:
+            raise DemoFailed(f"the local stack lacks {', '.join(missing)}: cannot run the demo")
+        print(f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: API {api}", flush=True)
+
+        print("[2/7] creating users in Cognito", flush=True)
+        tokens = sign_up(stack, num_users, min(workers, 8))
+        accepted = Accepted(users=num_users)
+
+        print("[3/7] driving the API", flush=True)
+        drive_api(api, tokens, tasks_per_user, updates_per_task, workers, accepted)
+        print(f"  accepted: {accepted.creates} creates, {accepted.updates} updates; "
+              f"rejected: {accepted.rejected}", flush=True)
+
+        print("[4/7] waiting for the CDC stream to drain into bronze", flush=True)
+        started = time.monotonic()
+        runner.drain(timeout=drain_timeout)
+        time.sleep(1.5)  # the API's log forwarder flushes every second
+        print(f"  drained in {time.monotonic() - started:.1f}s", flush=True)
+
+        names = stack.names
+        env = {**client_environment(stack.endpoint_url)}
+        print("[5/7] silver, then gold (separate processes, as in Glue)", flush=True)
+        run_etl(etl_python, ["-m", "todo_silver.job", "--BRONZE_BUCKET", names.bronze_bucket,
+                             "--SILVER_BUCKET", names.silver_bucket, "--DATABASE_NAME", names.glue_database,
+                             "--STAGE", names.stage], env, "silver")
+        as_of = dt.datetime.now(dt.timezone.utc).isoformat()
+        run_etl(etl_python, ["-m", "todo_gold.job", "--SILVER_BUCKET", names.silver_bucket,
+                             "--GOLD_BUCKET", names.gold_bucket, "--DATABASE_NAME", names.glue_database,
+                             "--STAGE", names.stage, "--AS_OF", as_of], env, "gold")
+
+        print("[6/7] metrics collector", flush=True)
+        published = run_metrics_collector(stack)
+        if published is not None:
+            print(f"  published to CloudWatch: {json.dumps(published)}", flush=True)
+
+        print("[7/7] insights", flush=True)
+        outputs_path = os.path.join(log_dir, "outputs-demo.json")
+        stack.write_outputs(outputs_path)
+        insights_env = {**env}
+        subprocess.run([etl_python, "-m", "todo_gold.insights.cli", "all", "--outputs", outputs_path],
+                       env={**os.environ, **insights_env}, check=True)
+        subprocess.run([etl_python, "-m", "todo_gold.insights.cli", "report", "--outputs", outputs_path,
+                        "--out", report], env={**os.environ, **insights_env}, check=True)
+
+        gold_totals = json.loads(subprocess.run(
+            [etl_python, "-c", GOLD_TOTALS, names.gold_bucket, names.glue_database],
+            env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout)
+        counters = read_counters(stack)
+
+    expected = {
+        "users": num_users,
+        "creates": accepted.creates,
+        "updates": accepted.updates,
+        "tasks": accepted.creates,  # the demo deletes nothing
+        "completed": accepted.completed,
+        # Every user changed a task within the last 24 hours.
+        "active_users": len({email for email, _ in accepted.status}),
+    }
+    print("verification: gold against what the API accepted", flush=True)
+    failures = verify(expected, gold_totals, counters)
+    elapsed = time.monotonic() - t0
+    if failures:
+        print(f"demo FAILED after {elapsed:.0f}s: " + "; ".join(failures), flush=True)
+        return 1
+    print(f"demo OK in {elapsed:.0f}s: report at {report}", flush=True)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m todo_local.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--etl-python", default=os.environ.get("TODO_ETL_PYTHON"),
+                        help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs")
+    parser.add_argument("--report", default=DEFAULT_REPORT)
+    parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 8))
+    parser.add_argument("--log-dir", default=".local")
+    args = parser.parse_args(argv)
+    if not args.etl_python:
+        parser.error("--etl-python (or TODO_ETL_PYTHON) is required: `nox -s demo` sets it")
+    try:
+        return run_demo(
+            _int_env("NUM_USERS", 3), _int_env("TASKS_PER_USER", 5), _int_env("UPDATES_PER_TASK", 3),
+            args.etl_python, report=args.report, workers=args.workers, log_dir=args.log_dir,
+        )
+    except DemoFailed as exc:
+        print(f"demo FAILED: {exc}", file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
