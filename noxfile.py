@@ -74,6 +74,8 @@ _expose_pyenv_interpreters()
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
+# A missing 3.9 or 3.12 must fail the run, not silently skip those tests.
+nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["lint", "typecheck"]
 nox.needs_version = ">=2024.10.9"
 
@@ -229,7 +231,9 @@ def _sync_etl(session: nox.Session) -> str:
 def _run_demo(session: nox.Session, sizes: dict) -> None:
     _sync_root(session)
     etl_python = _sync_etl(session)
-    session.run("python", "-m", "todo_local.demo", "--etl-python", etl_python, *session.posargs, env=sizes)
+    session.run(
+        "python", "-m", "todo_local.demo", "--etl-python", etl_python, *session.posargs, env=sizes
+    )
 
 
 @nox.session(python=LAMBDA_PYTHON)
@@ -238,10 +242,8 @@ def demo(session: nox.Session) -> None:
 
     Sizes: NUM_USERS (3), TASKS_PER_USER (5), UPDATES_PER_TASK (3); report in .local/report.html.
     """
-    _run_demo(session, {
-        name: os.environ.get(name, default)
-        for name, default in (("NUM_USERS", "3"), ("TASKS_PER_USER", "5"), ("UPDATES_PER_TASK", "3"))
-    })
+    defaults = (("NUM_USERS", "3"), ("TASKS_PER_USER", "5"), ("UPDATES_PER_TASK", "3"))
+    _run_demo(session, {name: os.environ.get(name, default) for name, default in defaults})
 
 
 @nox.session(name="demo-small", python=LAMBDA_PYTHON, tags=["tests"])

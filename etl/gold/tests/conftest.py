@@ -33,10 +33,21 @@ def fixed_workload() -> List[Dict[str, Any]]:
     """Alice and Bob. See the expectations in the gold tests."""
     rng = random.Random(11)
     f = synthetic.EventFactory(rng=rng)
-    alice = {"user_id": "u-alice", "email": "Alice@Example.com", "given_name": "Alice",
-             "family_name": "A", "created_at": synthetic.iso(at(1, 9)), "last_seen_at": synthetic.iso(at(1, 9))}
-    bob = {"user_id": "u-bob", "email": "bob@example.com", "given_name": "Bob",
-           "created_at": synthetic.iso(at(2, 7)), "last_seen_at": synthetic.iso(at(2, 7))}
+    alice = {
+        "user_id": "u-alice",
+        "email": "Alice@Example.com",
+        "given_name": "Alice",
+        "family_name": "A",
+        "created_at": synthetic.iso(at(1, 9)),
+        "last_seen_at": synthetic.iso(at(1, 9)),
+    }
+    bob = {
+        "user_id": "u-bob",
+        "email": "bob@example.com",
+        "given_name": "Bob",
+        "created_at": synthetic.iso(at(2, 7)),
+        "last_seen_at": synthetic.iso(at(2, 7)),
+    }
     out = [f.user_insert(alice, at(1, 9)), f.user_insert(bob, at(2, 7))]
     a1 = synthetic.new_task("u-alice", "a1", at(1, 10), rng, category="work")
     a1_done = synthetic.updated(a1, {"status": "completed"}, at(1, 12))
@@ -76,17 +87,28 @@ class Pipeline:
         self.names = stack.names
 
     def put(self, events: List[Dict[str, Any]], number: int = 0) -> None:
-        synthetic.put_objects(boto3.client("s3"), self.names.bronze_bucket, [events], start_number=number)
+        synthetic.put_objects(
+            boto3.client("s3"), self.names.bronze_bucket, [events], start_number=number
+        )
 
     def silver(self) -> Any:
-        return SilverJob(SilverSettings(
-            bronze_bucket=self.names.bronze_bucket, silver_bucket=self.names.silver_bucket,
-            database_name=self.names.glue_database, publish_metrics=False)).run()
+        return SilverJob(
+            SilverSettings(
+                bronze_bucket=self.names.bronze_bucket,
+                silver_bucket=self.names.silver_bucket,
+                database_name=self.names.glue_database,
+                publish_metrics=False,
+            )
+        ).run()
 
     def gold_settings(self, **overrides: Any) -> GoldSettings:
-        values: Dict[str, Any] = dict(
-            silver_bucket=self.names.silver_bucket, gold_bucket=self.names.gold_bucket,
-            database_name=self.names.glue_database, as_of=AS_OF, publish_metrics=False)
+        values: Dict[str, Any] = {
+            "silver_bucket": self.names.silver_bucket,
+            "gold_bucket": self.names.gold_bucket,
+            "database_name": self.names.glue_database,
+            "as_of": AS_OF,
+            "publish_metrics": False,
+        }
         values.update(overrides)
         return GoldSettings(**values)
 

@@ -9,6 +9,7 @@ silver is written to the local emulator's S3 and Glue catalog. Every
 measurement is a child process: wall time and that process's own peak RSS.
 """
 
+# ruff: noqa: E501 - the baselines are scripts in strings; long SQL lines stay readable
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,9 @@ import os
 import sys
 import tempfile
 
-from todo_silver.bench import Row, fragment, generate_bronze, run_child
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import provision
+from todo_silver.bench import Row, fragment, generate_bronze, run_child
 
 PANDAS_NAIVE = r"""
 import glob, sys, time
@@ -65,8 +66,12 @@ def main() -> int:
     parser.add_argument("--out", default="benchmarks/RESULTS.md")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--pandas-objects", type=int, default=40,
-                        help="bronze objects the naive pandas baseline reads (it is slow)")
+    parser.add_argument(
+        "--pandas-objects",
+        type=int,
+        default=40,
+        help="bronze objects the naive pandas baseline reads (it is slow)",
+    )
     parser.add_argument("--data-dir", help="reuse generated bronze here (default: a temporary dir)")
     args = parser.parse_args()
 
@@ -82,18 +87,35 @@ def main() -> int:
         env = client_environment(emulator.endpoint_url)
         os.environ.update(env)
         names = provision(emulator.endpoint_url).names
-        job = [sys.executable, "-m", "todo_silver.job", "--BRONZE_BUCKET", f"file://{data}",
-               "--SILVER_BUCKET", names.silver_bucket, "--DATABASE_NAME", names.glue_database,
-               "--PUBLISH_METRICS", "false", "--FULL_REFRESH", "true"]
+        job = [
+            sys.executable,
+            "-m",
+            "todo_silver.job",
+            "--BRONZE_BUCKET",
+            f"file://{data}",
+            "--SILVER_BUCKET",
+            names.silver_bucket,
+            "--DATABASE_NAME",
+            names.glue_database,
+            "--PUBLISH_METRICS",
+            "false",
+            "--FULL_REFRESH",
+            "true",
+        ]
         rates, rss = [], []
         for attempt in range(args.repeat):
             measured = run_child(job, env=env)
-            summary = [json.loads(l) for l in measured.stdout.splitlines() if '"silver run complete"' in l][0]
+            summary = next(
+                json.loads(line) for line in measured.stdout.splitlines() if '"silver run complete"' in line
+            )
             read = summary["counts"]["events_read"]
             rates.append(read / summary["seconds"])
             rss.append(measured.peak_rss_mib)
-            print(f"silver job run {attempt + 1}: {read:,} events in {summary['seconds']:.1f}s "
-                  f"({rates[-1]:,.0f}/s), peak RSS {measured.peak_rss_mib:,.0f} MiB", flush=True)
+            print(
+                f"silver job run {attempt + 1}: {read:,} events in {summary['seconds']:.1f}s "
+                f"({rates[-1]:,.0f}/s), peak RSS {measured.peak_rss_mib:,.0f} MiB",
+                flush=True,
+            )
 
     pandas_rates, pandas_rss = [], []
     duck_rates, duck_rss = [], []
@@ -110,12 +132,25 @@ def main() -> int:
 
     baseline = sorted(pandas_rates)[len(pandas_rates) // 2]
     rows = [
-        Row("silver job: events/s (parse, validate, dedup, state merge, write)", rates, "ev/s",
-            baseline, ">= 500,000 ev/s", sorted(rates)[len(rates) // 2] >= 500_000),
+        Row(
+            "silver job: events/s (parse, validate, dedup, state merge, write)",
+            rates,
+            "ev/s",
+            baseline,
+            ">= 500,000 ev/s",
+            sorted(rates)[len(rates) // 2] >= 500_000,
+        ),
         Row("silver job: peak RSS", rss, "MiB", None, "<= 1,024 MiB", max(rss) <= 1024),
-        Row("baseline: naive pandas (read_json + groupby), events/s", pandas_rates, "ev/s", baseline),
+        Row(
+            "baseline: naive pandas (read_json + groupby), events/s", pandas_rates, "ev/s", baseline
+        ),
         Row("baseline: naive pandas, peak RSS", pandas_rss, "MiB"),
-        Row("reference: hand-written DuckDB query (read_json + QUALIFY), events/s", duck_rates, "ev/s", baseline),
+        Row(
+            "reference: hand-written DuckDB query (read_json + QUALIFY), events/s",
+            duck_rates,
+            "ev/s",
+            baseline,
+        ),
         Row("reference: hand-written DuckDB query, peak RSS", duck_rss, "MiB"),
     ]
     notes = [

@@ -41,18 +41,22 @@ class Lake:
         return LakeStore(self.stack.names.silver_bucket, self.database)
 
     def settings(self, **overrides: Any) -> SilverSettings:
-        values: Dict[str, Any] = dict(
-            bronze_bucket=self.bronze,
-            silver_bucket=self.stack.names.silver_bucket,
-            database_name=self.database,
-            stage="local",
-            publish_metrics=False,
-        )
+        values: Dict[str, Any] = {
+            "bronze_bucket": self.bronze,
+            "silver_bucket": self.stack.names.silver_bucket,
+            "database_name": self.database,
+            "stage": "local",
+            "publish_metrics": False,
+        }
         values.update(overrides)
         return SilverSettings(**values)
 
-    def put_events(self, groups: Sequence[Sequence[Dict[str, Any]]], layout: str = "emulator",
-                   start_number: int = 0) -> List[str]:
+    def put_events(
+        self,
+        groups: Sequence[Sequence[Dict[str, Any]]],
+        layout: str = "emulator",
+        start_number: int = 0,
+    ) -> List[str]:
         return synthetic.put_objects(self.s3, self.bronze, groups, layout, start_number)
 
     def put_raw(self, key: str, body: bytes) -> None:

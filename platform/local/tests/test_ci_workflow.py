@@ -95,7 +95,11 @@ def test_every_package_has_a_job_running_its_nox_sessions(workflow: Dict[str, An
         assert workflow["jobs"]["changes"]["outputs"][name] == (
             f"${{{{ steps.filter.outputs.{name} }}}}"
         )
-    assert set(jobs["ci-ok"]["needs"]) == set(packages()) | {"lint", "typecheck"}
+    # The single required check waits for every other job.
+    assert set(jobs["ci-ok"]["needs"]) == set(jobs) - {"changes", "ci-ok"}
+    assert set(packages()) | {"lint", "typecheck", "demo"} <= set(jobs)
+    demo_runs = [s["run"] for s in jobs["demo"]["steps"] if "run" in s]
+    assert demo_runs == ["python3 noxfile.py -s demo-small"]
     for gate in ("lint", "typecheck"):
         assert jobs[gate]["steps"][-1]["run"] == f"python3 noxfile.py -s {gate}"
 

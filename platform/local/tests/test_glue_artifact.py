@@ -18,21 +18,27 @@ ETL = ROOT / "etl"
 def _digests(directory: Path) -> dict:
     return {
         str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(directory.rglob("*")) if p.is_file()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
     }
 
 
 def test_pins_keep_only_what_applies_to_the_glue_python():
-    export = "\n".join([
-        "-e ../shared/todo_core",
-        "-e ./silver",
-        "numpy==2.0.2 ; python_full_version < '3.10'",
-        "numpy==2.5.5 ; python_full_version >= '3.12'",
-        "colorama==0.4.6 ; sys_platform == 'win32'",
-        "pandas==2.3.3",
-    ])
+    export = "\n".join(
+        [
+            "-e ../shared/todo_core",
+            "-e ./silver",
+            "numpy==2.0.2 ; python_full_version < '3.10'",
+            "numpy==2.5.5 ; python_full_version >= '3.12'",
+            "colorama==0.4.6 ; sys_platform == 'win32'",
+            "pandas==2.3.3",
+        ]
+    )
     assert glue_artifact.glue_pins(export) == ["numpy==2.0.2", "pandas==2.3.3"]
-    assert [p.name for p in glue_artifact.local_requirements(export, ETL)] == ["silver", "todo_core"]
+    assert [p.name for p in glue_artifact.local_requirements(export, ETL)] == [
+        "silver",
+        "todo_core",
+    ]
 
 
 @pytest.mark.skipif(not (ETL / "uv.lock").exists(), reason="needs the ETL workspace")
@@ -42,11 +48,13 @@ def test_gold_artifact_is_complete_and_reproducible(tmp_path):
     assert _digests(first) == _digests(second)
 
     manifest = json.loads((first / "glue-job.json").read_text())
-    assert manifest["module"] == "todo_gold.job" and manifest["python_version"] == "3.9"
+    assert manifest["module"] == "todo_gold.job"
+    assert manifest["python_version"] == "3.9"
     wheels = sorted(Path(w["file"]).name.split("-")[0] for w in manifest["wheels"])
     assert wheels == ["todo_core", "todo_etl_gold", "todo_etl_silver"]
     pins = manifest["python_modules"]
-    assert "awswrangler==3.14.0" in pins and any(p.startswith("duckdb==") for p in pins)
+    assert "awswrangler==3.14.0" in pins
+    assert any(p.startswith("duckdb==") for p in pins)
     assert not any(p.startswith(("pytest", "moto", "hypothesis", "plotly")) for p in pins)
     assert manifest["additional_python_modules_pins"] == ",".join(pins)
 
@@ -55,12 +63,24 @@ def test_gold_artifact_is_complete_and_reproducible(tmp_path):
     compile(script, "script", "exec")
     gold_wheel = next((first / "wheels").glob("todo_etl_gold-*.whl"))
     names = zipfile.ZipFile(gold_wheel).namelist()
-    assert "todo_gold/job.py" in names and "todo_gold/sql/tables/kpi_snapshot.sql" in names
+    assert "todo_gold/job.py" in names
+    assert "todo_gold/sql/tables/kpi_snapshot.sql" in names
     assert (first / "requirements.txt").read_text().splitlines() == pins
 
 
 def test_command_line_builds_into_dist_glue_package(tmp_path, capsys):
-    assert glue_artifact.main(["--package", "todo-etl-silver", "--path", str(ETL / "silver"),
-                               "--out-dir", str(tmp_path)]) == 0
+    assert (
+        glue_artifact.main(
+            [
+                "--package",
+                "todo-etl-silver",
+                "--path",
+                str(ETL / "silver"),
+                "--out-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "todo-etl-silver" / "todo_silver_job.py").is_file()
     assert "todo-etl-silver" in capsys.readouterr().out

@@ -280,11 +280,10 @@ def main(argv: Sequence[str] = ()) -> int:
         *(f"| {r['what']} | {r['median']} | {r['spread']} | {r['items']} | {r['ratio']} | "
           f"{r['goal']} | {r['met']} |" for r in rows),
         "",
-        f"At {large:,} tasks the Scan takes {at_large:,.0f}x the collector's time. The "
-        "emulator pages a Scan by re-walking the table from the start, so its Scan time grows "
-        "faster than linearly; DynamoDB's grows linearly, as the items read do. The stock-moto "
-        "rows grow with the table for the same kind of reason (its Query), while the items "
-        "the collector reads do not change.",
+        f"At {large:,} tasks the Scan takes {at_large:,.0f}x the collector's time: its time "
+        "and the items it reads grow with the table, the collector's do not. On stock moto "
+        "the collector's time grows too, because moto lists and sorts the whole table for "
+        "every Query; the items it reads (and so its DynamoDB cost) stay the same.",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}.",

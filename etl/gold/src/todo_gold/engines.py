@@ -21,21 +21,40 @@ from todo_silver.lakeio import LakeStore
 #: when a table does not exist yet.
 SILVER_COLUMNS: Dict[str, Dict[str, pa.DataType]] = {
     "tasks": {
-        "user_id": pa.string(), "task_id": pa.string(), "sequence_number": pa.string(),
-        "is_deleted": pa.bool_(), "status": pa.string(), "category": pa.string(),
-        "created_at": pa.timestamp("us"), "completed_at": pa.timestamp("us"),
+        "user_id": pa.string(),
+        "task_id": pa.string(),
+        "sequence_number": pa.string(),
+        "is_deleted": pa.bool_(),
+        "status": pa.string(),
+        "category": pa.string(),
+        "created_at": pa.timestamp("us"),
+        "completed_at": pa.timestamp("us"),
     },
     "users": {
-        "user_id": pa.string(), "sequence_number": pa.string(), "is_deleted": pa.bool_(),
-        "email": pa.string(), "given_name": pa.string(), "family_name": pa.string(),
-        "created_at": pa.timestamp("us"), "last_event_time": pa.timestamp("us"),
+        "user_id": pa.string(),
+        "sequence_number": pa.string(),
+        "is_deleted": pa.bool_(),
+        "email": pa.string(),
+        "given_name": pa.string(),
+        "family_name": pa.string(),
+        "created_at": pa.timestamp("us"),
+        "last_event_time": pa.timestamp("us"),
     },
     "task_events": {
-        "user_id": pa.string(), "event_name": pa.string(), "event_time": pa.timestamp("us"),
-        "status_changed": pa.bool_(), "status_to": pa.string(), "event_date": pa.string(),
+        "user_id": pa.string(),
+        "event_name": pa.string(),
+        "event_time": pa.timestamp("us"),
+        "status_changed": pa.bool_(),
+        "status_to": pa.string(),
+        "event_date": pa.string(),
     },
 }
-GOLD_SCHEMAS_NEEDED_BY_INSIGHTS = ("kpi_snapshot", "daily_task_metrics", "category_analytics", "user_analytics")
+GOLD_SCHEMAS_NEEDED_BY_INSIGHTS = (
+    "kpi_snapshot",
+    "daily_task_metrics",
+    "category_analytics",
+    "user_analytics",
+)
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
@@ -80,7 +99,9 @@ class DuckDBEngine:
 
     def create_views(self, params: Dict[str, str]) -> None:
         for view in Q.VIEWS:
-            self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {Q.render(Q.load('views', view), params)}")
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {view} AS {Q.render(Q.load('views', view), params)}"
+            )
 
     def query(self, sql: str) -> pa.Table:
         return fetch(self.con, sql)
@@ -95,8 +116,12 @@ class AthenaEngine:
     name = "athena"
     dialect = Q.ATHENA_DIALECT
 
-    def __init__(self, database: str, workgroup: Optional[str] = None,
-                 execute: Optional[Callable[[str, bool], Any]] = None) -> None:
+    def __init__(
+        self,
+        database: str,
+        workgroup: Optional[str] = None,
+        execute: Optional[Callable[[str, bool], Any]] = None,
+    ) -> None:
         self.database = database
         self.workgroup = workgroup
         self._execute = execute or self._wrangler
@@ -108,11 +133,16 @@ class AthenaEngine:
 
         if returns_rows:
             frame = wr.athena.read_sql_query(
-                sql, database=self.database, workgroup=self.workgroup, ctas_approach=False,
+                sql,
+                database=self.database,
+                workgroup=self.workgroup,
+                ctas_approach=False,
                 dtype_backend="pyarrow",
             )
             return pa.Table.from_pandas(frame, preserve_index=False)
-        query_id = wr.athena.start_query_execution(sql, database=self.database, workgroup=self.workgroup)
+        query_id = wr.athena.start_query_execution(
+            sql, database=self.database, workgroup=self.workgroup
+        )
         wr.athena.wait_query(query_id)
         return None
 

@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, Tuple, Union
 
-import pyarrow as pa
-
 from todo_core import lake
 from todo_gold import queries as Q
 from todo_gold.engines import AthenaEngine, DuckDBEngine
@@ -51,7 +49,9 @@ def make_engine(settings: GoldSettings) -> Union[DuckDBEngine, AthenaEngine]:
 
 
 class GoldJob:
-    def __init__(self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None) -> None:
+    def __init__(
+        self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None
+    ) -> None:
         self.settings = settings
         self.silver = LakeStore(settings.silver_bucket, settings.database_name)
         self.gold = LakeStore(settings.gold_bucket, settings.database_name)
@@ -85,15 +85,29 @@ class GoldJob:
         finally:
             self.engine.close()
         result.seconds = time.monotonic() - started
-        log("INFO", "gold run complete", engine=self.engine.name, as_of=as_of.isoformat(),
-            input_rows=result.input_rows, rows_written=result.rows_written,
-            seconds=round(result.seconds, 3), kpis=result.kpis)
+        log(
+            "INFO",
+            "gold run complete",
+            engine=self.engine.name,
+            as_of=as_of.isoformat(),
+            input_rows=result.input_rows,
+            rows_written=result.rows_written,
+            seconds=round(result.seconds, 3),
+            kpis=result.kpis,
+        )
         if self.settings.publish_metrics:
-            values = {"GoldInputRows": float(result.input_rows),
-                      "GoldRowsWritten": float(sum(result.rows_written.values())),
-                      "GoldRunSeconds": result.seconds}
-            publish_metrics("gold", values, self.settings.stage, self.settings.metrics_namespace,
-                            units={"GoldRunSeconds": "Seconds"})
+            values = {
+                "GoldInputRows": float(result.input_rows),
+                "GoldRowsWritten": float(sum(result.rows_written.values())),
+                "GoldRunSeconds": result.seconds,
+            }
+            publish_metrics(
+                "gold",
+                values,
+                self.settings.stage,
+                self.settings.metrics_namespace,
+                units={"GoldRunSeconds": "Seconds"},
+            )
         return result
 
 

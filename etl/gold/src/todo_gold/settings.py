@@ -54,7 +54,7 @@ class GoldSettings(BaseModel):
         return value
 
     @classmethod
-    def from_argv(cls, argv: Sequence[str]) -> "GoldSettings":
+    def from_argv(cls, argv: Sequence[str]) -> GoldSettings:
         args: Dict[str, str] = parse_glue_args(argv)
         missing = [n for n in ("SILVER_BUCKET", "GOLD_BUCKET", "DATABASE_NAME") if n not in args]
         if missing:

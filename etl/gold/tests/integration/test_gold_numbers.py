@@ -35,8 +35,10 @@ def test_kpi_snapshot(built):
     [kpi] = built.table("kpi_snapshot", "snapshot_date")
     # Tasks a1, a2, b1 exist (a3 was deleted); a1 and b1 are completed; only
     # Bob changed a task in the 24 hours before as_of (day 3, 09:00).
-    assert kpi["total_users"] == 2 and kpi["active_users"] == 1
-    assert kpi["total_tasks"] == 3 and kpi["completed_tasks"] == 2
+    assert kpi["total_users"] == 2
+    assert kpi["active_users"] == 1
+    assert kpi["total_tasks"] == 3
+    assert kpi["completed_tasks"] == 2
     assert kpi["completion_rate"] == pytest.approx(2 / 3)
     assert kpi["avg_tasks_per_user"] == pytest.approx(1.5)
     assert kpi["snapshot_date"] == "2025-03-03"
@@ -47,10 +49,24 @@ def test_daily_task_metrics(built):
     rows = {r["metric_date"]: r for r in built.table("daily_task_metrics", "metric_date")}
     assert set(rows) == {"2025-03-01", "2025-03-02", "2025-03-03"}
     one, two, three = rows["2025-03-01"], rows["2025-03-02"], rows["2025-03-03"]
-    assert (one["tasks_created"], one["tasks_completed"], one["tasks_deleted"], one["task_updates"]) == (2, 1, 0, 1)
-    assert one["active_users"] == 1 and one["events"] == 3 and one["completion_rate"] == 0.5
-    assert (two["tasks_created"], two["tasks_completed"], two["tasks_deleted"], two["task_updates"]) == (2, 0, 1, 1)
-    assert two["active_users"] == 2 and two["events"] == 4 and two["completion_rate"] == 0.0
+    assert (
+        one["tasks_created"],
+        one["tasks_completed"],
+        one["tasks_deleted"],
+        one["task_updates"],
+    ) == (2, 1, 0, 1)
+    assert one["active_users"] == 1
+    assert one["events"] == 3
+    assert one["completion_rate"] == 0.5
+    assert (
+        two["tasks_created"],
+        two["tasks_completed"],
+        two["tasks_deleted"],
+        two["task_updates"],
+    ) == (2, 0, 1, 1)
+    assert two["active_users"] == 2
+    assert two["events"] == 4
+    assert two["completion_rate"] == 0.0
     assert (three["tasks_created"], three["tasks_completed"], three["events"]) == (0, 1, 1)
     assert three["completion_rate"] is None
 
@@ -60,21 +76,30 @@ def test_category_analytics(built):
     assert set(rows) == {"work", "home", "uncategorized"}
     assert (rows["work"]["total_tasks"], rows["work"]["completed_tasks"]) == (1, 1)
     assert rows["work"]["avg_hours_to_complete"] == pytest.approx(2.0)
-    assert rows["home"]["completion_rate"] == 0.0 and rows["home"]["avg_hours_to_complete"] is None
+    assert rows["home"]["completion_rate"] == 0.0
+    assert rows["home"]["avg_hours_to_complete"] is None
     assert rows["uncategorized"]["avg_hours_to_complete"] == pytest.approx(25.0)
 
 
 def test_user_analytics_with_hashed_email(built):
     alice, bob = built.table("user_analytics", "user_id")
-    assert alice["user_id"] == "u-alice" and alice["name"] == "Alice A"
+    assert alice["user_id"] == "u-alice"
+    assert alice["name"] == "Alice A"
     assert alice["email"] == hashlib.sha256(b"alice@example.com").hexdigest()
     assert (alice["total_events"], alice["max_event_types"], alice["tasks_created"]) == (5, 3, 3)
-    assert (alice["current_tasks"], alice["tasks_completed"], alice["completion_rate"]) == (2, 1, 0.5)
-    assert alice["first_seen"] == at(1, 9) and alice["last_updated"] == at(2, 10)
-    assert bob["name"] == "Bob" and bob["first_seen"] == at(2, 7)
+    assert (alice["current_tasks"], alice["tasks_completed"], alice["completion_rate"]) == (
+        2,
+        1,
+        0.5,
+    )
+    assert alice["first_seen"] == at(1, 9)
+    assert alice["last_updated"] == at(2, 10)
+    assert bob["name"] == "Bob"
+    assert bob["first_seen"] == at(2, 7)
     assert (bob["total_events"], bob["max_event_types"], bob["tasks_completed"]) == (3, 2, 1)
     types = wr.catalog.get_table_types(database=built.names.glue_database, table="user_analytics")
-    assert types["first_seen"] == "bigint" and types["last_updated"] == "bigint"
+    assert types["first_seen"] == "bigint"
+    assert types["last_updated"] == "bigint"
 
 
 def test_email_in_clear_only_by_explicit_configuration(gold):
@@ -86,13 +111,18 @@ def test_email_in_clear_only_by_explicit_configuration(gold):
 
 def test_rerun_changes_nothing_and_new_data_only_adds(gold):
     tables = ("user_analytics", "daily_task_metrics", "category_analytics", "kpi_snapshot")
-    keys = {"user_analytics": "user_id", "daily_task_metrics": "metric_date",
-            "category_analytics": "category", "kpi_snapshot": "snapshot_date"}
+    keys = {
+        "user_analytics": "user_id",
+        "daily_task_metrics": "metric_date",
+        "category_analytics": "category",
+        "kpi_snapshot": "snapshot_date",
+    }
     before = {t: gold.table(t, keys[t]) for t in tables}
     gold.gold()
     assert {t: gold.table(t, keys[t]) for t in tables} == before
 
     import random
+
     from todo_silver import synthetic
 
     f = synthetic.EventFactory(first_sequence=10**30, rng=random.Random(3))
@@ -115,11 +145,26 @@ def test_the_module_runs_like_glue_runs_it(gold):
 
     names = gold.names
     result = subprocess.run(
-        [sys.executable, "-m", "todo_gold.job", "--SILVER_BUCKET", names.silver_bucket,
-         "--GOLD_BUCKET", names.gold_bucket, "--DATABASE_NAME", names.glue_database,
-         "--AS_OF", "2025-03-03T12:00:00Z", "--STAGE", "local"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "todo_gold.job",
+            "--SILVER_BUCKET",
+            names.silver_bucket,
+            "--GOLD_BUCKET",
+            names.gold_bucket,
+            "--DATABASE_NAME",
+            names.glue_database,
+            "--AS_OF",
+            "2025-03-03T12:00:00Z",
+            "--STAGE",
+            "local",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    [summary] = [json.loads(l) for l in result.stdout.splitlines() if "gold run complete" in l]
+    [summary] = [json.loads(line) for line in result.stdout.splitlines() if "gold run complete" in line]  # noqa: E501
     assert summary["kpis"]["total_tasks"] == 3

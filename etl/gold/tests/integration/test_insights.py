@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from todo_gold.insights import cli
 from tests.conftest import fixed_workload
+from todo_gold.insights import cli
 
 pytestmark = pytest.mark.integration
 
@@ -16,19 +16,33 @@ def test_named_queries_and_report(pipeline, tmp_path, capsys):
     pipeline.silver()
     pipeline.gold()
     outputs = tmp_path / "outputs.json"
-    outputs.write_text(json.dumps({"GoldBucketName": pipeline.names.gold_bucket,
-                                   "GlueDatabaseName": pipeline.names.glue_database}))
+    outputs.write_text(
+        json.dumps(
+            {
+                "GoldBucketName": pipeline.names.gold_bucket,
+                "GlueDatabaseName": pipeline.names.glue_database,
+            }
+        )
+    )
     assert cli.main(["all", "--outputs", str(outputs)]) == 0
     text = capsys.readouterr().out
-    for name in ("== kpis ==", "== completion-trend ==", "== top-categories ==", "== user-engagement =="):
+    for name in (
+        "== kpis ==",
+        "== completion-trend ==",
+        "== top-categories ==",
+        "== user-engagement ==",
+    ):
         assert name in text
     assert cli.main(["kpis", "--json", "--outputs", str(outputs)]) == 0
     [kpis] = json.loads(capsys.readouterr().out)["kpis"]
-    assert kpis["total_tasks"] == 3 and kpis["completed_tasks"] == 2
+    assert kpis["total_tasks"] == 3
+    assert kpis["completed_tasks"] == 2
     report = tmp_path / "report.html"
     assert cli.main(["report", "--outputs", str(outputs), "--out", str(report)]) == 0
     page = report.read_text()
-    assert "TotalTasks" in page and "Completion trend" in page and os.path.getsize(report) > 1_000_000
+    assert "TotalTasks" in page
+    assert "Completion trend" in page
+    assert os.path.getsize(report) > 1_000_000
 
 
 def test_missing_location_is_explained(tmp_path):

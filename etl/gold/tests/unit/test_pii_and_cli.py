@@ -14,38 +14,80 @@ def test_emails_are_hashed_by_default_and_masked_or_clear_on_request():
     table = pa.table({"email": [" Bob@Example.com", None, "no-at-sign"]})
     assert GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d").email_mode == "hash"
     hashed = protect(table, "email", "hash").column("email").to_pylist()
-    assert hashed[0] == hashlib.sha256(b"bob@example.com").hexdigest() and hashed[1] is None
-    assert protect(table, "email", "mask").column("email").to_pylist() == ["B***@Example.com", None, "***"]
+    assert hashed[0] == hashlib.sha256(b"bob@example.com").hexdigest()
+    assert hashed[1] is None
+    assert protect(table, "email", "mask").column("email").to_pylist() == [
+        "B***@Example.com",
+        None,
+        "***",
+    ]
     assert protect(table, "email", "clear") is table
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="email mode"):
         protect(table, "email", "rot13")
 
 
 def test_gold_arguments():
-    s = GoldSettings.from_argv(["--SILVER_BUCKET", "s", "--GOLD_BUCKET", "g", "--DATABASE_NAME", "d",
-                                "--ENGINE", "ATHENA", "--AS_OF", "2025-01-01T00:00:00Z", "--EMAIL_MODE", "mask"])
-    assert s.engine == "athena" and s.email_mode == "mask"
+    s = GoldSettings.from_argv(
+        [
+            "--SILVER_BUCKET",
+            "s",
+            "--GOLD_BUCKET",
+            "g",
+            "--DATABASE_NAME",
+            "d",
+            "--ENGINE",
+            "ATHENA",
+            "--AS_OF",
+            "2025-01-01T00:00:00Z",
+            "--EMAIL_MODE",
+            "mask",
+        ]
+    )
+    assert s.engine == "athena"
+    assert s.email_mode == "mask"
     assert s.as_of == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="engine"):
         GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="spark")
 
 
 def test_tables_print_aligned():
-    text = render_table(pa.table({"category": ["work", "home"], "total_tasks": [1200, 3],
-                                  "completion_rate": [0.5, None]}), title="== top ==")
+    text = render_table(
+        pa.table(
+            {"category": ["work", "home"], "total_tasks": [1200, 3], "completion_rate": [0.5, None]}
+        ),
+        title="== top ==",
+    )
     lines = text.splitlines()
-    assert lines[0] == "== top ==" and "1,200" in text and lines[3].endswith("0.5")
+    assert lines[0] == "== top =="
+    assert "1,200" in text
+    assert lines[3].endswith("0.5")
     assert format_value(dt.datetime(2025, 1, 1, 12)) == "2025-01-01 12:00:00"
 
 
 def test_report_is_self_contained_html():
     page = build_html(
-        {"as_of": dt.datetime(2025, 1, 1), "total_users": 2, "active_users": 1, "total_tasks": 3,
-         "completed_tasks": 2, "completion_rate": 2 / 3, "avg_tasks_per_user": 1.5},
-        [{"metric_date": "2025-01-01", "tasks_created": 2, "tasks_completed": 1, "completion_rate": 0.5}],
+        {
+            "as_of": dt.datetime(2025, 1, 1),
+            "total_users": 2,
+            "active_users": 1,
+            "total_tasks": 3,
+            "completed_tasks": 2,
+            "completion_rate": 2 / 3,
+            "avg_tasks_per_user": 1.5,
+        },
+        [
+            {
+                "metric_date": "2025-01-01",
+                "tasks_created": 2,
+                "tasks_completed": 1,
+                "completion_rate": 0.5,
+            }
+        ],
         [{"category": "work", "total_tasks": 2, "completed_tasks": 1}],
         [{"engagement": "1-9 changes", "users": 2}],
     )
-    assert "66.7%" in page and "CompletionRate" in page
-    assert "<script src=\"http" not in page and "plotly" in page.lower()
+    assert "66.7%" in page
+    assert "CompletionRate" in page
+    assert '<script src="http' not in page
+    assert "plotly" in page.lower()
     assert len(page) > 1_000_000  # plotly.js is inlined: the file works offline

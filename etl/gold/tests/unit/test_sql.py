@@ -7,7 +7,7 @@ import pytest
 import sqlglot
 
 from todo_gold import queries as Q
-from todo_gold.engines import AthenaEngine, DuckDBEngine, SILVER_COLUMNS, conform
+from todo_gold.engines import SILVER_COLUMNS, AthenaEngine, DuckDBEngine, conform
 
 PARAMS = Q.parameters(dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1))
 ALL = [(kind, name) for kind in ("views", "tables", "insights") for name in Q.names(kind)]
@@ -19,7 +19,7 @@ def test_every_query_is_known_and_present():
     assert set(Q.names("insights")) == set(Q.INSIGHTS)
 
 
-@pytest.mark.parametrize("kind,name", ALL)
+@pytest.mark.parametrize(("kind", "name"), ALL)
 def test_every_query_transpiles_to_trino_that_parses(kind, name):
     sql = Q.render(Q.load(kind, name), PARAMS)
     assert "{" not in sql, "unrendered parameter"
@@ -31,21 +31,40 @@ def test_every_query_transpiles_to_trino_that_parses(kind, name):
 def _silver_sample():
     t = dt.datetime(2025, 3, 3, 9)
     return {
-        "tasks": pa.table({
-            "user_id": ["u1", "u1", "u2", "u2"], "task_id": ["t1", "t2", "t3", "t3"],
-            "sequence_number": ["01", "02", "03", "04"], "is_deleted": [False, False, False, True],
-            "status": ["completed", "pending", "completed", "completed"],
-            "category": ["work", None, "work", "work"],
-            "created_at": [t - dt.timedelta(hours=5)] * 4, "completed_at": [t, None, t, t],
-        }),
-        "users": pa.table({"user_id": ["u1", "u2"], "sequence_number": ["01", "02"],
-                           "is_deleted": [False, False], "email": ["a@x.io", None],
-                           "given_name": ["A", None], "family_name": [None, None],
-                           "created_at": [t, t], "last_event_time": [t, t]}),
-        "task_events": pa.table({"user_id": ["u1", "u2", "u2"], "event_name": ["INSERT", "INSERT", "REMOVE"],
-                                 "event_time": [t, t, t], "status_changed": [True, True, False],
-                                 "status_to": ["completed", "completed", None],
-                                 "event_date": ["2025-03-03"] * 3}),
+        "tasks": pa.table(
+            {
+                "user_id": ["u1", "u1", "u2", "u2"],
+                "task_id": ["t1", "t2", "t3", "t3"],
+                "sequence_number": ["01", "02", "03", "04"],
+                "is_deleted": [False, False, False, True],
+                "status": ["completed", "pending", "completed", "completed"],
+                "category": ["work", None, "work", "work"],
+                "created_at": [t - dt.timedelta(hours=5)] * 4,
+                "completed_at": [t, None, t, t],
+            }
+        ),
+        "users": pa.table(
+            {
+                "user_id": ["u1", "u2"],
+                "sequence_number": ["01", "02"],
+                "is_deleted": [False, False],
+                "email": ["a@x.io", None],
+                "given_name": ["A", None],
+                "family_name": [None, None],
+                "created_at": [t, t],
+                "last_event_time": [t, t],
+            }
+        ),
+        "task_events": pa.table(
+            {
+                "user_id": ["u1", "u2", "u2"],
+                "event_name": ["INSERT", "INSERT", "REMOVE"],
+                "event_time": [t, t, t],
+                "status_changed": [True, True, False],
+                "status_to": ["completed", "completed", None],
+                "event_date": ["2025-03-03"] * 3,
+            }
+        ),
     }
 
 
@@ -73,7 +92,10 @@ def test_the_athena_sql_means_what_the_duckdb_sql_means(table):
     athena.create_views(PARAMS)
     got = athena.query(Q.render(Q.load("tables", table), PARAMS)).to_pylist()
     assert got == expected
-    assert all("CREATE OR REPLACE VIEW" in s or s.startswith(("SELECT", "WITH", "/*")) for s in athena.statements)
+    assert all(
+        "CREATE OR REPLACE VIEW" in s or s.startswith(("SELECT", "WITH", "/*"))
+        for s in athena.statements
+    )
 
 
 def test_unknown_sql_fails_loudly():

@@ -1,6 +1,6 @@
 """Benchmark plumbing shared by the silver and gold benchmarks: generated
-bronze on local disk, child processes measured with os.wait4 (wall time and the child's own peak RSS), and the
-markdown fragment ``nox -s bench`` collects."""
+bronze on local disk, child processes measured with os.wait4 (wall time and the
+child's own peak RSS), and the markdown fragment ``nox -s bench`` collects."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def generate_bronze(root: str, total_events: int, per_object: int = 5000) -> int
             handle.write("".join(batch))
         batch, number = [], number + 1
 
-    for event in synthetic.workload(users, tasks_per_user, updates, START_MS,
-                                    span_ms=30 * 86_400_000, delete_every=20):
+    for event in synthetic.workload(
+        users, tasks_per_user, updates, START_MS, span_ms=30 * 86_400_000, delete_every=20
+    ):
         batch.append(contract.to_json_line(event))
         written += 1
         if len(batch) >= per_object:
@@ -58,11 +59,18 @@ class Measured:
     stdout: str
 
 
-def run_child(args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None) -> Measured:
+def run_child(
+    args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
+) -> Measured:
     """Run a child process; its wall time and its own peak RSS (not the emulator's)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
+    proc = subprocess.Popen(
+        list(args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
     out_chunks: List[bytes] = []
     err_chunks: List[bytes] = []
     import threading
@@ -71,15 +79,19 @@ def run_child(args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Op
         for chunk in iter(lambda: stream.read(65536), b""):
             sink.append(chunk)
 
-    readers = [threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
-               threading.Thread(target=drain, args=(proc.stderr, err_chunks))]
+    readers = [
+        threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
+        threading.Thread(target=drain, args=(proc.stderr, err_chunks)),
+    ]
     for r in readers:
         r.start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     for r in readers:
         r.join()
-    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    proc.returncode = (
+        os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{b''.join(err_chunks).decode()[-3000:]}")
     return Measured(elapsed, usage.ru_maxrss / 1024, b"".join(out_chunks).decode())
@@ -108,14 +120,19 @@ def fmt(value: float, unit: str) -> str:
 
 
 def fragment(package: str, rows: Sequence[Row], notes: Sequence[str]) -> str:
-    lines = [f"## {package}", "",
-             "| what | median | spread (min-max) | ratio vs baseline | goal | met? |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"## {package}",
+        "",
+        "| what | median | spread (min-max) | ratio vs baseline | goal | met? |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in rows:
         spread = f"{fmt(min(r.values), r.unit)} - {fmt(max(r.values), r.unit)}"
         ratio = "-" if not r.baseline else f"{r.median / r.baseline:.2f}x"
         met = "-" if r.met is None else ("yes" if r.met else "**no**")
-        lines.append(f"| {r.what} | {fmt(r.median, r.unit)} | {spread} | {ratio} | {r.goal or '-'} | {met} |")
+        lines.append(
+            f"| {r.what} | {fmt(r.median, r.unit)} | {spread} | {ratio} | {r.goal or '-'} | {met} |"
+        )
     lines.append("")
     lines.extend(notes)
     lines.append("")

@@ -47,12 +47,26 @@ ALWAYS_CHANGING: FrozenSet[str] = frozenset({"updated_at", "version", "last_seen
 #: Columns silver computes itself; an item attribute with one of these names
 #: is renamed ``attr_<name>`` so it cannot shadow them.
 TASK_EVENT_COLUMNS = (
-    "event_id", "event_name", "user_id", "task_id", "sequence_number", "event_time",
-    "event_date", "changed_fields", "status_from", "status_to", "status_changed",
+    "event_id",
+    "event_name",
+    "user_id",
+    "task_id",
+    "sequence_number",
+    "event_time",
+    "event_date",
+    "changed_fields",
+    "status_from",
+    "status_to",
+    "status_changed",
     "is_deleted",
 )
 STATE_COLUMNS = (
-    "user_id", "task_id", "sequence_number", "last_event_time", "is_deleted", "deleted_at",
+    "user_id",
+    "task_id",
+    "sequence_number",
+    "last_event_time",
+    "is_deleted",
+    "deleted_at",
     "created_date",
 )
 RESERVED: FrozenSet[str] = frozenset(TASK_EVENT_COLUMNS) | frozenset(STATE_COLUMNS)

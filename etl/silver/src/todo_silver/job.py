@@ -14,14 +14,14 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
 
 from todo_core import lake
 from todo_silver import columns as C
 from todo_silver.bronze import BronzeObject, BronzeSource, chunked, open_source
-from todo_silver.lakeio import LakeStore, key_of
+from todo_silver.lakeio import LakeStore
 from todo_silver.logs import KEY as REQUEST_KEY
 from todo_silver.logs import parse_request_logs
 from todo_silver.manifest import Manifest
@@ -84,8 +84,15 @@ class _Dedup:
     table (which spills to disk past its memory limit) and kept current.
     """
 
-    def __init__(self, ws: Workspace, store: LakeStore, table: str, partition: str,
-                 key: Tuple[str, ...], key_types: Dict[str, str]) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        store: LakeStore,
+        table: str,
+        partition: str,
+        key: Tuple[str, ...],
+        key_types: Dict[str, str],
+    ) -> None:
         self.ws, self.store, self.table, self.partition, self.key = ws, store, table, partition, key
         self.seen = f"seen_{table}"
         self.loaded: set = set()
@@ -104,7 +111,7 @@ class _Dedup:
     def _insert(self, rows: pa.Table) -> None:
         cols = ", ".join(q(c) for c in (self.partition, *self.key))
         self.ws.register("dedup_rows", rows.select([self.partition, *self.key]))
-        self.ws.execute(f"INSERT INTO {self.seen} SELECT {cols} FROM dedup_rows")
+        self.ws.execute(f"INSERT INTO {self.seen} SELECT {cols} FROM dedup_rows")  # noqa: S608
         self.ws.unregister("dedup_rows")
 
     def new_rows(self, rows: pa.Table) -> pa.Table:
@@ -112,8 +119,10 @@ class _Dedup:
         if touched:
             self._load(touched)
         self.ws.register("incoming", rows)
-        on = " AND ".join(f"i.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in (self.partition, *self.key))
-        fresh = self.ws.query(f"SELECT i.* FROM incoming i ANTI JOIN {self.seen} s ON {on}")
+        on = " AND ".join(
+            f"i.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in (self.partition, *self.key)
+        )
+        fresh = self.ws.query(f"SELECT i.* FROM incoming i ANTI JOIN {self.seen} s ON {on}")  # noqa: S608
         self.ws.unregister("incoming")
         return fresh
 
@@ -156,31 +165,65 @@ class SilverJob:
         done = self.manifest.processed()
         todo = [o for o in self.source.list() if o.key not in done]
         self.counts.bronze_objects = len(todo)
-        log("INFO", "silver run started", run_id=self.run_id, new_objects=len(todo),
-            already_processed=len(done), bronze=self.source.location)
+        log(
+            "INFO",
+            "silver run started",
+            run_id=self.run_id,
+            new_objects=len(todo),
+            already_processed=len(done),
+            bronze=self.source.location,
+        )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
-            events = _Dedup(ws, self.silver, lake.SILVER_TASK_EVENTS, C.TASK_EVENTS_PARTITION,
-                            ("user_id", "task_id", "sequence_number"), {})
-            requests = _Dedup(ws, self.silver, lake.SILVER_API_REQUESTS, C.API_REQUESTS_PARTITION,
-                              REQUEST_KEY, {"status_code": "BIGINT"})
+            events = _Dedup(
+                ws,
+                self.silver,
+                lake.SILVER_TASK_EVENTS,
+                C.TASK_EVENTS_PARTITION,
+                ("user_id", "task_id", "sequence_number"),
+                {},
+            )
+            requests = _Dedup(
+                ws,
+                self.silver,
+                lake.SILVER_API_REQUESTS,
+                C.API_REQUESTS_PARTITION,
+                REQUEST_KEY,
+                {"status_code": "BIGINT"},
+            )
             tasks, users = _Latest(ws, TASK_KEY), _Latest(ws, USER_KEY)
             for number, chunk in enumerate(chunked(todo, self.settings.chunk_bytes), 1):
                 self._chunk(ws, chunk, events, requests, tasks, users)
-                log("INFO", "silver chunk done", run_id=self.run_id, chunk=number,
-                    objects=len(chunk), **asdict(self.counts))
+                log(
+                    "INFO",
+                    "silver chunk done",
+                    run_id=self.run_id,
+                    chunk=number,
+                    objects=len(chunk),
+                    **asdict(self.counts),
+                )
             self.counts.tasks_written = self._merge_state(ws, lake.SILVER_TASKS, tasks, TASK_KEY)
             self.counts.users_written = self._merge_state(ws, lake.SILVER_USERS, users, USER_KEY)
         self._before_commit()
         self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
         self.manifest.compact(self.run_id)
         elapsed = time.monotonic() - started
-        log("INFO", "silver run complete", run_id=self.run_id, seconds=round(elapsed, 3),
-            counts=asdict(self.counts))
+        log(
+            "INFO",
+            "silver run complete",
+            run_id=self.run_id,
+            seconds=round(elapsed, 3),
+            counts=asdict(self.counts),
+        )
         if self.settings.publish_metrics:
             values = {m: float(getattr(self.counts, f)) for f, m in METRIC_NAMES.items()}
             values["SilverRunSeconds"] = elapsed
-            publish_metrics("silver", values, self.settings.stage, self.settings.metrics_namespace,
-                            units={"SilverRunSeconds": "Seconds"})
+            publish_metrics(
+                "silver",
+                values,
+                self.settings.stage,
+                self.settings.metrics_namespace,
+                units={"SilverRunSeconds": "Seconds"},
+            )
         return self.counts
 
     def _before_commit(self) -> None:
@@ -194,8 +237,15 @@ class SilverJob:
         self.manifest.reset()
 
     # --- one chunk of bronze --------------------------------------------------------
-    def _chunk(self, ws: Workspace, chunk: List[BronzeObject], events: _Dedup,
-               requests: _Dedup, tasks: _Latest, users: _Latest) -> None:
+    def _chunk(
+        self,
+        ws: Workspace,
+        chunk: List[BronzeObject],
+        events: _Dedup,
+        requests: _Dedup,
+        tasks: _Latest,
+        users: _Latest,
+    ) -> None:
         parsed: List[pa.Table] = []
         request_tables: List[Optional[pa.Table]] = []
         for obj, data in self.source.read_many(chunk):
@@ -231,8 +281,9 @@ class SilverJob:
         ws.unregister("ev")
         return rows, user_rows
 
-    def _events(self, ws: Workspace, parsed: List[pa.Table], events: _Dedup,
-                tasks: _Latest, users: _Latest) -> None:
+    def _events(
+        self, ws: Workspace, parsed: List[pa.Table], events: _Dedup, tasks: _Latest, users: _Latest
+    ) -> None:
         try:
             groups = [pa.concat_tables(parsed, promote_options="permissive")]
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -254,8 +305,12 @@ class SilverJob:
         self.counts.duplicates_dropped += task_changes - rows.num_rows
         fresh = events.new_rows(rows)
         self.counts.duplicates_dropped += rows.num_rows - fresh.num_rows
-        self.silver.append(lake.SILVER_TASK_EVENTS, fresh, [C.TASK_EVENTS_PARTITION],
-                           filename_prefix=f"{self.run_id}_")
+        self.silver.append(
+            lake.SILVER_TASK_EVENTS,
+            fresh,
+            [C.TASK_EVENTS_PARTITION],
+            filename_prefix=f"{self.run_id}_",
+        )
         events.remember(fresh)
         self.counts.events_written += fresh.num_rows
         # Current state takes every event of the run, not only the fresh ones:
@@ -269,19 +324,26 @@ class SilverJob:
     def _user_event_count(parsed: List[pa.Table]) -> int:
         import pyarrow.compute as pc
 
-        return sum(int(pc.sum(pc.equal(t.column("entity_type"), "user").cast(pa.int64())).as_py() or 0)
-                   for t in parsed)
+        return sum(
+            int(pc.sum(pc.equal(t.column("entity_type"), "user").cast(pa.int64())).as_py() or 0)
+            for t in parsed
+        )
 
     def _requests(self, ws: Workspace, rows: pa.Table, requests: _Dedup) -> None:
         ws.register("req", rows)
         key = ", ".join(q(c) for c in REQUEST_KEY)
         distinct = ws.query(
-            f"SELECT * FROM req QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY request_time) = 1"
+            f"SELECT * FROM req QUALIFY row_number() OVER "  # noqa: S608
+            f"(PARTITION BY {key} ORDER BY request_time) = 1"
         )
         ws.unregister("req")
         fresh = requests.new_rows(distinct)
-        self.silver.append(lake.SILVER_API_REQUESTS, fresh, [C.API_REQUESTS_PARTITION],
-                           filename_prefix=f"{self.run_id}_")
+        self.silver.append(
+            lake.SILVER_API_REQUESTS,
+            fresh,
+            [C.API_REQUESTS_PARTITION],
+            filename_prefix=f"{self.run_id}_",
+        )
         requests.remember(fresh)
         self.counts.requests_written += fresh.num_rows
 
@@ -290,14 +352,31 @@ class SilverJob:
             return
         # Named after the bronze object, so a re-run overwrites rather than adds.
         body = "".join(
-            json.dumps({"bronze_key": obj.key, "line_number": r.line_number,
-                        "reason": r.reason, "record": r.record}, ensure_ascii=False) + "\n"
+            json.dumps(
+                {
+                    "bronze_key": obj.key,
+                    "line_number": r.line_number,
+                    "reason": r.reason,
+                    "record": r.record,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
             for r in rejected
         )
-        self.silver.put_bytes(f"{lake.QUARANTINE_PREFIX}{obj.key}.rejected.jsonl", body.encode(),
-                              "application/x-ndjson")
-        log("WARNING", "records quarantined", run_id=self.run_id, bronze_key=obj.key,
-            count=len(rejected), first_reason=rejected[0].reason)
+        self.silver.put_bytes(
+            f"{lake.QUARANTINE_PREFIX}{obj.key}.rejected.jsonl",
+            body.encode(),
+            "application/x-ndjson",
+        )
+        log(
+            "WARNING",
+            "records quarantined",
+            run_id=self.run_id,
+            bronze_key=obj.key,
+            count=len(rejected),
+            first_reason=rejected[0].reason,
+        )
 
     # --- current state ------------------------------------------------------------
     def _merge_state(self, ws: Workspace, table: str, latest: _Latest, key: Tuple[str, ...]) -> int:
@@ -320,14 +399,16 @@ class SilverJob:
             existing = self.silver.read_files(old_files)
             ws.register("run_latest", latest.rows)
             values = ", ".join("'" + v.replace("'", "''") + "'" for v in group)
-            incoming = ws.query(f"SELECT * FROM run_latest WHERE {C.STATE_PARTITION} IN ({values})")
+            incoming = ws.query(f"SELECT * FROM run_latest WHERE {C.STATE_PARTITION} IN ({values})")  # noqa: S608
             ws.unregister("run_latest")
             merged = unify([existing, incoming])
             assert merged is not None
             ws.register("merge_rows", merged)
             result = ws.query(latest_sql("merge_rows", key))
             ws.unregister("merge_rows")
-            self.silver.append(table, result, [C.STATE_PARTITION], filename_prefix=f"{self.run_id}_")
+            self.silver.append(
+                table, result, [C.STATE_PARTITION], filename_prefix=f"{self.run_id}_"
+            )
             self.silver.delete_keys(old_files)
             written += incoming.num_rows
         return written

@@ -2,7 +2,8 @@
 
 Writes are Parquet (snappy) in Hive-style partitions, registered in the
 catalog with awswrangler's catalog functions; a column that appears later is
-added to the table (schema evolution), the catalog keeps the type it had. Reads list the table's files
+added to the table (schema evolution), the catalog keeps the type it had.
+Reads list the table's files
 and read them with pyarrow, unifying schemas: a file written before a column
 existed reads that column as null, as Athena does.
 
@@ -19,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import awswrangler as wr
-from awswrangler._data_types import pyarrow2athena
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from awswrangler._data_types import pyarrow2athena
 
 PARQUET_SUFFIX = ".parquet"
 
@@ -40,6 +41,10 @@ class LakeStore:
         self.bucket = bucket.replace("s3://", "").strip("/")
         self.database = database
         self.s3 = s3_client or _s3()
+        # What this process knows the catalog holds (a job is the only writer
+        # of its tables while it runs): saves two Glue calls per write.
+        self._types: Dict[str, Dict[str, str]] = {}
+        self._partitions: Dict[str, set] = {}
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
@@ -97,7 +102,9 @@ class LakeStore:
             for part in key.split("/")[1:-1]:
                 name, sep, value = part.partition("=")
                 if sep and name not in table.column_names and (columns is None or name in columns):
-                    table = table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
+                    table = table.append_column(
+                        name, pa.array([value] * table.num_rows, pa.string())
+                    )
             return table
 
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(keys)))) as pool:
@@ -142,14 +149,20 @@ class LakeStore:
         pieces: List[Tuple[str, List[str], pa.Table]] = []
         if partition_cols:
             data = table.drop_columns(partition_cols)
-            groups = table.select(partition_cols).group_by(partition_cols, use_threads=False).aggregate([])
+            groups = (
+                table.select(partition_cols)
+                .group_by(partition_cols, use_threads=False)
+                .aggregate([])
+            )
             for values in groups.to_pylist():
                 mask = None
                 for col in partition_cols:
                     test = pc.equal(table.column(col), values[col])
                     mask = test if mask is None else pc.and_(mask, test)
                 directory = "/".join(f"{c}={values[c]}" for c in partition_cols)
-                pieces.append((directory + "/", [str(values[c]) for c in partition_cols], data.filter(mask)))
+                pieces.append(
+                    (directory + "/", [str(values[c]) for c in partition_cols], data.filter(mask))
+                )
         else:
             pieces.append(("", [], table))
         if mode == "overwrite_partitions":
@@ -167,20 +180,31 @@ class LakeStore:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(pieces)))) as pool:
             written = list(pool.map(write, pieces))
         data_schema = table.drop_columns(partition_cols).schema if partition_cols else table.schema
-        self._register(table_name, data_schema, partition_cols,
-                       {f"{self.table_path(table_name)}{d}": v for d, v, _ in pieces if d})
+        self._register(
+            table_name,
+            data_schema,
+            partition_cols,
+            {f"{self.table_path(table_name)}{d}": v for d, v, _ in pieces if d},
+        )
         if replaced:
             self.delete_keys(k for k in replaced if k not in set(written))
         return [f"s3://{self.bucket}/{k}" for k in written]
 
-    def _register(self, table_name: str, schema: pa.Schema, partition_cols: Sequence[str],
-                  partitions: Dict[str, List[str]]) -> None:
+    def _register(
+        self,
+        table_name: str,
+        schema: pa.Schema,
+        partition_cols: Sequence[str],
+        partitions: Dict[str, List[str]],
+    ) -> None:
         """Create the catalog table, or add the columns it lacks; add new partitions."""
         columns = {f.name: pyarrow2athena(f.type) for f in schema}
-        try:
-            existing = wr.catalog.get_table_types(database=self.database, table=table_name)
-        except Exception:  # noqa: BLE001 - awswrangler raises different errors per version
-            existing = None
+        existing = self._types.get(table_name)
+        if existing is None:
+            try:
+                existing = wr.catalog.get_table_types(database=self.database, table=table_name)
+            except Exception:
+                existing = None
         if existing is None or any(name not in existing for name in columns):
             merged = dict(existing or {})
             for name in partition_cols:
@@ -192,23 +216,33 @@ class LakeStore:
                 table=table_name,
                 path=self.table_path(table_name),
                 columns_types=merged,
-                partitions_types={c: "string" for c in partition_cols},
+                partitions_types=dict.fromkeys(partition_cols, "string"),
                 compression="snappy",
                 mode="update" if existing is not None else "overwrite",
             )
+            existing = {**merged, **dict.fromkeys(partition_cols, "string")}
+        self._types[table_name] = existing
         if partitions:
-            known = set(wr.catalog.get_partitions(database=self.database, table=table_name))
+            known = self._partitions.get(table_name)
+            if known is None:
+                known = set(wr.catalog.get_partitions(database=self.database, table=table_name))
+                self._partitions[table_name] = known
             fresh = {path: values for path, values in partitions.items() if path not in known}
             if fresh:
                 wr.catalog.add_parquet_partitions(
-                    database=self.database, table=table_name,
-                    partitions_values=fresh, compression="snappy",
+                    database=self.database,
+                    table=table_name,
+                    partitions_values=fresh,
+                    compression="snappy",
                 )
+                known.update(fresh)
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""
         self.delete_keys(self.list_keys(f"{table_name}/"))
         wr.catalog.delete_table_if_exists(database=self.database, table=table_name)
+        self._types.pop(table_name, None)
+        self._partitions.pop(table_name, None)
 
 
 def key_of(path: str) -> str:

@@ -21,7 +21,13 @@ import pyarrow as pa
 from todo_silver.parse import Rejected
 
 _FIELDS: Dict[str, Tuple[str, ...]] = {
-    "request_id": ("request_id", "requestId", "correlation_id", "function_request_id", "aws_request_id"),
+    "request_id": (
+        "request_id",
+        "requestId",
+        "correlation_id",
+        "function_request_id",
+        "aws_request_id",
+    ),
     "operation": ("operation", "route", "operation_name"),
     "status_code": ("http_status", "status_code", "statusCode", "status"),
     "duration_ms": ("duration_ms", "latency_ms", "durationMs", "duration"),
@@ -84,7 +90,7 @@ _FORMATS = ("%Y-%m-%d %H:%M:%S,%f%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:
 
 
 def parse_time(value: Any) -> Optional[dt.datetime]:
-    """Powertools' ``2025-01-01 12:00:00,123+0000``, ISO-8601, or epoch seconds/millis; naive UTC."""
+    """Powertools' ``2025-01-01 12:00:00,123+0000``, ISO-8601 or epoch s/ms, as naive UTC."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -121,7 +127,9 @@ def _float(value: Any) -> Optional[float]:
         return None
 
 
-def request_row(record: Dict[str, Any], fallback_time: Optional[dt.datetime] = None) -> Optional[Dict[str, Any]]:
+def request_row(
+    record: Dict[str, Any], fallback_time: Optional[dt.datetime] = None
+) -> Optional[Dict[str, Any]]:
     """The api_requests row of a log record, or None when it is not a request record."""
     message = record.get("message")
     if isinstance(message, dict):  # Powertools puts a dict message under "message"
@@ -131,8 +139,9 @@ def request_row(record: Dict[str, Any], fallback_time: Optional[dt.datetime] = N
         record = {**metadata, **record}
     request_id = _first(record, _FIELDS["request_id"])
     # "status" may be a word ("success"); the first field that is a number wins.
-    status = next((_int(record[n]) for n in _FIELDS["status_code"]
-                   if _int(record.get(n)) is not None), None)
+    status = next(
+        (_int(record[n]) for n in _FIELDS["status_code"] if _int(record.get(n)) is not None), None
+    )
     if request_id is None or status is None:
         return None
     when = parse_time(record.get("timestamp")) or fallback_time

@@ -57,7 +57,12 @@ class Manifest:
         everything = self.processed()
         self.store.put_json(
             f"{MANIFEST_PREFIX}run-{run_id}-compacted.json",
-            {"run_id": run_id, "objects": sorted(everything), "counts": {}, "compacted": len(files)},
+            {
+                "run_id": run_id,
+                "objects": sorted(everything),
+                "counts": {},
+                "compacted": len(files),
+            },
         )
         self.store.delete_keys(files)
 

@@ -58,7 +58,7 @@ def publish_metrics(
         for start in range(0, len(data), 500):
             client.put_metric_data(Namespace=namespace, MetricData=data[start : start + 500])
         return True
-    except Exception as exc:  # noqa: BLE001 - best effort by design
+    except Exception as exc:
         log("WARNING", "could not publish run metrics", job=job, error=repr(exc))
         return False
 

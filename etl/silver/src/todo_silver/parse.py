@@ -212,8 +212,10 @@ def _parse_slowly(data: bytes) -> ParsedEvents:
     for number, raw, canonical in good:
         try:
             one = _read(canonical)
-            table = one if table is None else pa.concat_tables(
-                [table, one], promote_options="permissive"
+            table = (
+                one
+                if table is None
+                else pa.concat_tables([table, one], promote_options="permissive")
             )
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
             rejected.append(

@@ -32,7 +32,7 @@ class SilverSettings(BaseModel):
         return self.chunk_mb << 20
 
     @classmethod
-    def from_argv(cls, argv: Sequence[str]) -> "SilverSettings":
+    def from_argv(cls, argv: Sequence[str]) -> SilverSettings:
         args: Dict[str, str] = parse_glue_args(argv)
         missing = [n for n in ("BRONZE_BUCKET", "SILVER_BUCKET", "DATABASE_NAME") if n not in args]
         if missing:

@@ -33,8 +33,12 @@ def task_image(task: Dict[str, Any]) -> Dict[str, Any]:
     image: Dict[str, Any] = {
         **keys.task_key(task["user_id"], task["task_id"]),
         **keys.task_index_attributes(
-            task["user_id"], task["task_id"], task["status"], task["priority"],
-            task.get("category"), due,
+            task["user_id"],
+            task["task_id"],
+            task["status"],
+            task["priority"],
+            task.get("category"),
+            due,
         ),
         "entity_type": "task",
         "task_id": task["task_id"],
@@ -69,8 +73,16 @@ class EventFactory:
         self._sequence = first_sequence
         self._rng = rng or random.Random(0)
 
-    def _event(self, name: str, entity: str, user_id: str, item_keys: Dict[str, str],
-               new: Optional[Dict[str, Any]], old: Optional[Dict[str, Any]], at_ms: int) -> Dict[str, Any]:
+    def _event(
+        self,
+        name: str,
+        entity: str,
+        user_id: str,
+        item_keys: Dict[str, str],
+        new: Optional[Dict[str, Any]],
+        old: Optional[Dict[str, Any]],
+        at_ms: int,
+    ) -> Dict[str, Any]:
         self._sequence += self._rng.randint(1, 1000)
         return {
             "schema_version": events.SCHEMA_VERSION,
@@ -86,29 +98,68 @@ class EventFactory:
         }
 
     def user_insert(self, user: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
-        return self._event("INSERT", "user", user["user_id"], keys.user_key(user["user_id"]),
-                           user_image(user), None, at_ms)
+        return self._event(
+            "INSERT",
+            "user",
+            user["user_id"],
+            keys.user_key(user["user_id"]),
+            user_image(user),
+            None,
+            at_ms,
+        )
 
-    def user_modify(self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
-        return self._event("MODIFY", "user", after["user_id"], keys.user_key(after["user_id"]),
-                           user_image(after), user_image(before), at_ms)
+    def user_modify(
+        self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int
+    ) -> Dict[str, Any]:
+        return self._event(
+            "MODIFY",
+            "user",
+            after["user_id"],
+            keys.user_key(after["user_id"]),
+            user_image(after),
+            user_image(before),
+            at_ms,
+        )
 
     def task_insert(self, task: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
-        return self._event("INSERT", "task", task["user_id"],
-                           keys.task_key(task["user_id"], task["task_id"]), task_image(task), None, at_ms)
+        return self._event(
+            "INSERT",
+            "task",
+            task["user_id"],
+            keys.task_key(task["user_id"], task["task_id"]),
+            task_image(task),
+            None,
+            at_ms,
+        )
 
-    def task_modify(self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
-        return self._event("MODIFY", "task", after["user_id"],
-                           keys.task_key(after["user_id"], after["task_id"]),
-                           task_image(after), task_image(before), at_ms)
+    def task_modify(
+        self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int
+    ) -> Dict[str, Any]:
+        return self._event(
+            "MODIFY",
+            "task",
+            after["user_id"],
+            keys.task_key(after["user_id"], after["task_id"]),
+            task_image(after),
+            task_image(before),
+            at_ms,
+        )
 
     def task_remove(self, before: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
-        return self._event("REMOVE", "task", before["user_id"],
-                           keys.task_key(before["user_id"], before["task_id"]),
-                           None, task_image(before), at_ms)
+        return self._event(
+            "REMOVE",
+            "task",
+            before["user_id"],
+            keys.task_key(before["user_id"], before["task_id"]),
+            None,
+            task_image(before),
+            at_ms,
+        )
 
 
-def new_task(user_id: str, task_id: str, at_ms: int, rng: random.Random, **fields: Any) -> Dict[str, Any]:
+def new_task(
+    user_id: str, task_id: str, at_ms: int, rng: random.Random, **fields: Any
+) -> Dict[str, Any]:
     task = {
         "task_id": task_id,
         "user_id": user_id,
@@ -149,12 +200,20 @@ def workload(
     (status moves forward), and every ``delete_every``-th task is deleted."""
     rng = random.Random(seed)
     factory = EventFactory(rng=random.Random(seed + 1))
-    step = max(1, span_ms // max(1, num_users * tasks_per_user * (updates_per_task + 1) + num_users))
+    step = max(
+        1, span_ms // max(1, num_users * tasks_per_user * (updates_per_task + 1) + num_users)
+    )
     clock = start_ms
     for u in range(num_users):
         user_id = f"user-{u:06d}"
-        user = {"user_id": user_id, "email": f"{user_id}@example.com", "given_name": "User",
-                "family_name": f"{u}", "created_at": iso(clock), "last_seen_at": iso(clock)}
+        user = {
+            "user_id": user_id,
+            "email": f"{user_id}@example.com",
+            "given_name": "User",
+            "family_name": f"{u}",
+            "created_at": iso(clock),
+            "last_seen_at": iso(clock),
+        }
         yield factory.user_insert(user, clock)
         clock += step
         for t in range(tasks_per_user):
@@ -177,7 +236,9 @@ def object_key(at_ms: int, number: int, layout: str = "emulator", prefix: str = 
     moment = dt.datetime.fromtimestamp(at_ms / 1000, dt.timezone.utc)
     name = f"todo-cdc-stream-1-{moment:%Y-%m-%d-%H-%M-%S}-{number:08d}"
     if layout == "aws":
-        return f"{prefix}year={moment:%Y}/month={moment:%m}/day={moment:%d}/hour={moment:%H}/{name}.gz"
+        return (
+            f"{prefix}year={moment:%Y}/month={moment:%m}/day={moment:%d}/hour={moment:%H}/{name}.gz"
+        )
     return f"{prefix}{moment:%Y/%m/%d/%H}/{name}"
 
 
@@ -190,8 +251,13 @@ def split(events_: Sequence[Dict[str, Any]], per_object: int) -> List[List[Dict[
     return [list(events_[i : i + per_object]) for i in range(0, len(events_), per_object)]
 
 
-def put_objects(s3: Any, bucket: str, groups: Sequence[Sequence[Dict[str, Any]]],
-                layout: str = "emulator", start_number: int = 0) -> List[str]:
+def put_objects(
+    s3: Any,
+    bucket: str,
+    groups: Sequence[Sequence[Dict[str, Any]]],
+    layout: str = "emulator",
+    start_number: int = 0,
+) -> List[str]:
     """Write each group of events as one bronze object; returns the keys."""
     written = []
     for i, group in enumerate(groups):

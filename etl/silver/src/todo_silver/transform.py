@@ -92,12 +92,12 @@ class _Images:
 
 
 def _changed_fields(images: _Images, attributes: List[str]) -> str:
-    tracked = [a for a in attributes if a not in ALWAYS_CHANGING and (a in images.new or a in images.old)]
+    tracked = [
+        a for a in attributes if a not in ALWAYS_CHANGING and (a in images.new or a in images.old)
+    ]
     if not tracked:
         return "[]::VARCHAR[]"
-    inserted = ", ".join(
-        f"CASE WHEN {images.n(a)} IS NOT NULL THEN {lit(a)} END" for a in tracked
-    )
+    inserted = ", ".join(f"CASE WHEN {images.n(a)} IS NOT NULL THEN {lit(a)} END" for a in tracked)
     modified = ", ".join(f"CASE WHEN {images.changed(a)} THEN {lit(a)} END" for a in tracked)
     return (
         "CASE e.event_name "
@@ -118,8 +118,10 @@ def _attribute_columns(images: _Images, known: Dict[str, str]) -> Tuple[List[str
             continue  # two attributes that fold to one name: the first wins
         used.add(name)
         if attr not in known:
-            if attr in images.new and pa.types.is_null(images.new[attr]) and (
-                attr not in images.old or pa.types.is_null(images.old[attr])
+            if (
+                attr in images.new
+                and pa.types.is_null(images.new[attr])
+                and (attr not in images.old or pa.types.is_null(images.old[attr]))
             ):
                 continue  # no values, no type: nothing to add yet
             extras.append(name)
@@ -158,10 +160,10 @@ def task_events_sql(table: pa.Table, source: str = "ev") -> Tuple[str, List[str]
         "e.event_name = 'REMOVE' AS is_deleted",
         *attributes,
     ]
-    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'task'"
+    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'task'"  # noqa: S608
     # A transition is explicit: from -> to, on creation (none -> status) too.
     sql = (
-        "SELECT *, event_name <> 'REMOVE' AND status_from IS DISTINCT FROM status_to "
+        "SELECT *, event_name <> 'REMOVE' AND status_from IS DISTINCT FROM status_to "  # noqa: S608
         f"AS status_changed FROM ({sql})"
     )
     return sql, extras
@@ -177,14 +179,14 @@ def users_sql(table: pa.Table, source: str = "ev") -> Tuple[str, List[str]]:
         "e.event_name = 'REMOVE' AS is_deleted",
         *attributes,
     ]
-    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'user'"
+    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'user'"  # noqa: S608
     return state_sql(f"({sql})", ("user_id",)), extras
 
 
 def state_sql(source: str, key: Tuple[str, ...]) -> str:
     """Current-state rows from event rows: bookkeeping columns + the creation-date partition."""
     return (
-        "SELECT * EXCLUDE (event_time), event_time AS last_event_time, "
+        "SELECT * EXCLUDE (event_time), event_time AS last_event_time, "  # noqa: S608
         "CASE WHEN is_deleted THEN event_time END AS deleted_at, "
         "coalesce(strftime(created_at, '%Y-%m-%d'), '1970-01-01') AS created_date "
         f"FROM {source}"
@@ -194,7 +196,7 @@ def state_sql(source: str, key: Tuple[str, ...]) -> str:
 def task_state_sql(source: str) -> str:
     """Task state rows from task_events rows (event-only columns dropped)."""
     inner = (
-        f"SELECT * EXCLUDE (event_id, event_name, event_date, changed_fields, status_from, "
+        f"SELECT * EXCLUDE (event_id, event_name, event_date, changed_fields, status_from, "  # noqa: S608
         f"status_to, status_changed) FROM {source}"
     )
     return state_sql(f"({inner})", ("user_id", "task_id"))
@@ -203,7 +205,7 @@ def task_state_sql(source: str) -> str:
 def latest_sql(source: str, key: Tuple[str, ...]) -> str:
     """One row per key: the highest sequence number wins (deletes included, as tombstones)."""
     return (
-        f"SELECT * FROM {source} QUALIFY row_number() OVER ("
+        f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
         f"PARTITION BY {', '.join(q(k) for k in key)} "
         "ORDER BY sequence_number DESC, is_deleted DESC) = 1"
     )
@@ -212,7 +214,7 @@ def latest_sql(source: str, key: Tuple[str, ...]) -> str:
 def distinct_events_sql(source: str) -> str:
     """task_events rows deduplicated by (item key, sequence number)."""
     return (
-        f"SELECT * FROM {source} QUALIFY row_number() OVER ("
+        f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
         "PARTITION BY user_id, task_id, sequence_number ORDER BY event_id) = 1"
     )
 
@@ -220,9 +222,13 @@ def distinct_events_sql(source: str) -> str:
 def drop_empty_columns(table: pa.Table, candidates: List[str]) -> pa.Table:
     """Drop extra columns with no values (their type is unknown; a later run adds them)."""
     empty = [
-        c for c in candidates
+        c
+        for c in candidates
         if c in table.column_names
-        and (pa.types.is_null(table.schema.field(c).type) or table.column(c).null_count == table.num_rows)
+        and (
+            pa.types.is_null(table.schema.field(c).type)
+            or table.column(c).null_count == table.num_rows
+        )
     ]
     return table.drop_columns(empty) if empty else table
 

@@ -38,9 +38,13 @@ def unify(tables: Sequence[Optional[pa.Table]]) -> Optional[pa.Table]:
     fixed = []
     for table in present:
         for name in conflicting & set(table.column_names):
-            values = [None if v is None else json.dumps(v, default=str) if not isinstance(v, str) else v
-                      for v in table.column(name).to_pylist()]
-            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.string()))
+            values = [
+                None if v is None else json.dumps(v, default=str) if not isinstance(v, str) else v
+                for v in table.column(name).to_pylist()
+            ]
+            table = table.set_column(
+                table.column_names.index(name), name, pa.array(values, pa.string())
+            )
         fixed.append(table)
     return pa.concat_tables(fixed, promote_options="permissive")
 
@@ -48,12 +52,14 @@ def unify(tables: Sequence[Optional[pa.Table]]) -> Optional[pa.Table]:
 class Workspace:
     def __init__(self, memory_mb: int, threads: int = 2) -> None:
         self.directory = tempfile.mkdtemp(prefix="todo-silver-")
-        self.con = duckdb.connect(config={
-            "memory_limit": f"{memory_mb}MB",
-            "threads": threads,
-            "temp_directory": self.directory,
-            "preserve_insertion_order": False,
-        })
+        self.con = duckdb.connect(
+            config={
+                "memory_limit": f"{memory_mb}MB",
+                "threads": threads,
+                "temp_directory": self.directory,
+                "preserve_insertion_order": False,
+            }
+        )
         self._names: List[str] = []
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -73,7 +79,7 @@ class Workspace:
         self.con.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,9 +3,9 @@ doubles nothing: the re-run ends exactly where an uninterrupted run ends."""
 
 import pytest
 
+from tests.conftest import START_MS
 from todo_silver import synthetic
 from todo_silver.job import SilverJob, SimulatedCrash
-from tests.conftest import START_MS
 
 pytestmark = pytest.mark.integration
 

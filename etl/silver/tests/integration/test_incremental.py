@@ -2,8 +2,8 @@
 
 import pytest
 
-from todo_silver import synthetic
 from tests.conftest import START_MS
+from todo_silver import synthetic
 
 pytestmark = pytest.mark.integration
 
@@ -21,30 +21,36 @@ def test_rerun_changes_nothing_and_new_bronze_only_adds(lake):
     first, later = history[:30], history[30:]
     lake.put_events(synthetic.split(first, 7))
     counts = lake.run()
-    assert counts.events_read == 30 and counts.events_quarantined == 0
+    assert counts.events_read == 30
+    assert counts.events_quarantined == 0
     tasks_events = sum(1 for e in first if e["entity_type"] == "task")
     assert counts.events_written == tasks_events
     before = _snapshot(lake)
 
     again = lake.run()
-    assert again.bronze_objects == 0 and again.events_written == 0
+    assert again.bronze_objects == 0
+    assert again.events_written == 0
     assert _snapshot(lake) == before
 
     lake.put_events(synthetic.split(later, 7), start_number=100)
     more = lake.run()
     assert more.events_written == sum(1 for e in later if e["entity_type"] == "task")
     after = _snapshot(lake)
-    assert after["task_events"][: 0] == []
+    assert after["task_events"][:0] == []
     old_keys = {(r["user_id"], r["task_id"], r["sequence_number"]) for r in before["task_events"]}
     new_keys = {(r["user_id"], r["task_id"], r["sequence_number"]) for r in after["task_events"]}
-    assert old_keys < new_keys and len(new_keys) == sum(1 for e in history if e["entity_type"] == "task")
+    assert old_keys < new_keys
+    assert len(new_keys) == sum(1 for e in history if e["entity_type"] == "task")
 
     # Current state: every task once, deletes as tombstones, latest version wins.
     expected = {}
     for event in history:
         if event["entity_type"] == "task":
             image = event["new_image"] or event["old_image"]
-            expected[(image["user_id"], image["task_id"])] = (image["version"], event["event_name"] == "REMOVE")
+            expected[(image["user_id"], image["task_id"])] = (
+                image["version"],
+                event["event_name"] == "REMOVE",
+            )
     got = {(r["user_id"], r["task_id"]): (r["version"], r["is_deleted"]) for r in after["tasks"]}
     assert got == expected
     assert {r["user_id"] for r in after["users"]} == {"user-000000", "user-000001", "user-000002"}
@@ -66,14 +72,16 @@ def test_a_redelivery_in_a_later_run_is_a_duplicate(lake):
     lake.run()
     lake.put_events([history[-2:]], start_number=50)
     counts = lake.run()
-    assert counts.events_written == 0 and counts.duplicates_dropped == 2
+    assert counts.events_written == 0
+    assert counts.duplicates_dropped == 2
 
 
 def test_aws_layout_and_gzip_are_read_like_the_emulator_layout(lake):
     history = list(synthetic.workload(1, 2, 1, START_MS))
     lake.put_events(synthetic.split(history, 3), layout="aws")
     counts = lake.run()
-    assert counts.events_read == len(history) and counts.events_quarantined == 0
+    assert counts.events_read == len(history)
+    assert counts.events_quarantined == 0
 
 
 def test_full_refresh_rebuilds_the_same_tables(lake):
@@ -91,10 +99,12 @@ def test_small_chunks_give_the_same_result(lake):
     lake.run(chunk_mb=1)
     one_chunk = _snapshot(lake)
     from todo_silver import bronze
+
     original = bronze.chunked
     try:
         # Force one object per chunk.
         import todo_silver.job as job
+
         job.chunked = lambda objects, size: ([o] for o in objects)
         lake.run(full_refresh=True)
     finally:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from todo_silver import synthetic
 from tests.conftest import START_MS, Lake, empty_lake
+from todo_silver import synthetic
 
 pytestmark = pytest.mark.integration
 
@@ -21,8 +21,13 @@ def bronze_arrangements(draw):
     tasks = {}
     log = []
     clock = START_MS
-    for step in draw(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(["modify", "remove"])),
-                              min_size=1, max_size=10)):
+    for step in draw(
+        st.lists(
+            st.tuples(st.integers(0, 2), st.sampled_from(["modify", "remove"])),
+            min_size=1,
+            max_size=10,
+        )
+    ):
         index, action = step
         clock += draw(st.integers(1, 3_600_000))
         task = tasks.get(index)
@@ -31,8 +36,11 @@ def bronze_arrangements(draw):
             log.append(factory.task_insert(task, clock))
             tasks[index] = task
         elif action == "modify":
-            after = synthetic.updated(task, {"status": rng.choice(synthetic.TASK_STATUSES),
-                                             "title": f"v{task['version'] + 1}"}, clock)
+            after = synthetic.updated(
+                task,
+                {"status": rng.choice(synthetic.TASK_STATUSES), "title": f"v{task['version'] + 1}"},
+                clock,
+            )
             log.append(factory.task_modify(task, after, clock))
             tasks[index] = after
         else:
@@ -40,9 +48,11 @@ def bronze_arrangements(draw):
             del tasks[index]
     copies = draw(st.lists(st.sampled_from(range(len(log))), max_size=len(log)))
     delivered = draw(st.permutations(log + [log[i] for i in copies]))
-    cuts = sorted(draw(st.lists(st.integers(1, max(1, len(delivered) - 1)), max_size=3, unique=True)))
+    cuts = sorted(
+        draw(st.lists(st.integers(1, max(1, len(delivered) - 1)), max_size=3, unique=True))
+    )
     objects, start = [], 0
-    for cut in cuts + [len(delivered)]:
+    for cut in [*cuts, len(delivered)]:
         if cut > start:
             objects.append(delivered[start:cut])
             start = cut

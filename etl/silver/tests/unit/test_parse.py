@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from todo_core import events
+from todo_silver import synthetic
 from todo_silver.bronze import decompress
 from todo_silver.parse import parse_change_events
-from todo_silver import synthetic
 
 VALID = list(synthetic.workload(2, 2, 2, 1735689600000, delete_every=2))
 
@@ -54,8 +54,15 @@ def _model_accepts(line):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, len(MUTATIONS) - 1),
-                          st.booleans()), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(VALID) - 1), st.integers(0, len(MUTATIONS) - 1), st.booleans()
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_bulk_validation_agrees_with_the_model(picks):
     lines = []
     for index, mutation, garbage in picks:
@@ -63,7 +70,7 @@ def test_bulk_validation_agrees_with_the_model(picks):
         lines.append("{not json" if garbage and mutation % 5 == 0 else line)
     data = ("\n".join(lines) + "\n").encode()
     result = parse_change_events(data)
-    accepted = [json.loads(l)["event_id"] for l in lines if _model_accepts(l)]
+    accepted = [json.loads(line)["event_id"] for line in lines if _model_accepts(line)]
     kept = [] if result.table is None else result.table.column("event_id").to_pylist()
     assert sorted(kept) == sorted(accepted)
     assert len(kept) + len(result.rejected) == len(lines)
@@ -76,8 +83,10 @@ def test_rejected_records_keep_their_line_number_and_text():
     result = parse_change_events(data)
     assert result.table.num_rows == 2
     [bad] = result.rejected
-    assert bad.line_number == 3 and bad.record == '{"event_id": "x"}'
-    assert bad.reason.startswith("contract:") and "event_name" in bad.reason
+    assert bad.line_number == 3
+    assert bad.record == '{"event_id": "x"}'
+    assert bad.reason.startswith("contract:")
+    assert "event_name" in bad.reason
 
 
 def test_invalid_json_is_quarantined_not_fatal():

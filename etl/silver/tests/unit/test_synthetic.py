@@ -13,9 +13,14 @@ def test_task_images_match_the_repository_items():
     rng = random.Random(3)
     for i in range(50):
         created = 1735689600000 + i * 1000
-        task = synthetic.new_task(f"u#{i}%", f"t-{i}", created, rng,
-                                  status=rng.choice(synthetic.TASK_STATUSES),
-                                  due_date="2025-02-01" if i % 2 else None)
+        task = synthetic.new_task(
+            f"u#{i}%",
+            f"t-{i}",
+            created,
+            rng,
+            status=rng.choice(synthetic.TASK_STATUSES),
+            due_date="2025-02-01" if i % 2 else None,
+        )
         task = {k: v for k, v in task.items() if v is not None}
         model = Task.model_validate({k: v for k, v in task.items() if k != "extra"})
         expected = attributes.plain_image(task_to_item(model))

@@ -25,19 +25,35 @@ def test_changed_fields_and_transitions_are_explicit():
     task = synthetic.new_task("u1", "t1", START, random.Random(1), category="home")
     done = synthetic.updated(task, {"status": "completed"}, START + 1000)
     renamed = synthetic.updated(done, {"title": "Renamed"}, START + 2000)
-    log = [factory.task_insert(task, START), factory.task_modify(task, done, START + 1000),
-           factory.task_modify(done, renamed, START + 2000), factory.task_remove(renamed, START + 3000)]
+    log = [
+        factory.task_insert(task, START),
+        factory.task_modify(task, done, START + 1000),
+        factory.task_modify(done, renamed, START + 2000),
+        factory.task_remove(renamed, START + 3000),
+    ]
     rows, extras = _rows(log)
     assert extras == []
     insert, complete, rename, remove = rows
-    assert insert["status_from"] is None and insert["status_to"] == "pending" and insert["status_changed"]
-    assert "title" in insert["changed_fields"] and "updated_at" not in insert["changed_fields"]
+    assert insert["status_from"] is None
+    assert insert["status_to"] == "pending"
+    assert insert["status_changed"]
+    assert "title" in insert["changed_fields"]
+    assert "updated_at" not in insert["changed_fields"]
     assert complete["changed_fields"] == ["status", "completed_at"]
-    assert (complete["status_from"], complete["status_to"], complete["status_changed"]) == ("pending", "completed", True)
-    assert rename["changed_fields"] == ["title"] and not rename["status_changed"]
-    assert remove["is_deleted"] and remove["status_from"] == "completed" and remove["status_to"] is None
-    assert remove["changed_fields"] == [] and remove["title"] == "Renamed"
-    assert insert["task_id"] == "t1" and len(insert["sequence_number"]) == 40
+    assert (complete["status_from"], complete["status_to"], complete["status_changed"]) == (
+        "pending",
+        "completed",
+        True,
+    )
+    assert rename["changed_fields"] == ["title"]
+    assert not rename["status_changed"]
+    assert remove["is_deleted"]
+    assert remove["status_from"] == "completed"
+    assert remove["status_to"] is None
+    assert remove["changed_fields"] == []
+    assert remove["title"] == "Renamed"
+    assert insert["task_id"] == "t1"
+    assert len(insert["sequence_number"]) == 40
 
 
 def test_unknown_attributes_become_lower_case_columns():

@@ -82,15 +82,25 @@ class Progress:
             if now - self._last >= 1.0 or self.done >= self.total:
                 self._last = now
                 rate = self.done / max(1e-9, now - self.started)
-                print(f"  {self.label}: {self.done:,}/{self.total:,} ({100 * self.done / self.total:.0f}%, "
-                      f"{rate:,.0f}/s)", flush=True)
+                print(
+                    f"  {self.label}: {self.done:,}/{self.total:,} "
+                    f"({100 * self.done / self.total:.0f}%, "
+                    f"{rate:,.0f}/s)",
+                    flush=True,
+                )
 
 
-def _request(method: str, url: str, token: str, body: Optional[Dict[str, Any]] = None,
-             headers: Optional[Dict[str, str]] = None, attempts: int = 5) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+def _request(
+    method: str,
+    url: str,
+    token: str,
+    body: Optional[Dict[str, Any]] = None,
+    headers: Optional[Dict[str, str]] = None,
+    attempts: int = 5,
+) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
     data = None if body is None else json.dumps(body).encode()
     for attempt in range(attempts):
-        request = urllib.request.Request(url, data=data, method=method)
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
         request.add_header("Authorization", f"Bearer {token}")
         request.add_header("Content-Type", "application/json")
         for name, value in (headers or {}).items():
@@ -98,7 +108,11 @@ def _request(method: str, url: str, token: str, body: Optional[Dict[str, Any]] =
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1 only
                 payload = response.read()
-                return response.status, (json.loads(payload) if payload else {}), dict(response.headers)
+                return (
+                    response.status,
+                    (json.loads(payload) if payload else {}),
+                    dict(response.headers),
+                )
         except urllib.error.HTTPError as exc:
             payload = exc.read()
             if exc.code in (429, 503) and attempt + 1 < attempts:
@@ -115,21 +129,31 @@ def _request(method: str, url: str, token: str, body: Optional[Dict[str, Any]] =
     raise DemoFailed(f"{method} {url}: no answer")
 
 
-def drive_api(api: str, tokens: Dict[str, str], tasks_per_user: int, updates_per_task: int,
-              workers: int, accepted: Accepted) -> None:
+def drive_api(
+    api: str,
+    tokens: Dict[str, str],
+    tasks_per_user: int,
+    updates_per_task: int,
+    workers: int,
+    accepted: Accepted,
+) -> None:
     """Each (user, task) is one job: create it, then update it in order."""
     total = len(tokens) * tasks_per_user * (1 + updates_per_task)
     progress = Progress("API calls", total)
 
     def one_task(email: str, index: int) -> None:
         token = tokens[email]
-        body = {"title": f"Task {index + 1} of {email}", "priority": PRIORITIES[index % len(PRIORITIES)],
-                "description": "created by the demo"}
+        body = {
+            "title": f"Task {index + 1} of {email}",
+            "priority": PRIORITIES[index % len(PRIORITIES)],
+            "description": "created by the demo",
+        }
         category = CATEGORIES[index % len(CATEGORIES)]
         if category:
             body["category"] = category
-        code, task, _ = _request("POST", f"{api}/api/v1/tasks", token, body,
-                                 {"Idempotency-Key": uuid.uuid4().hex})
+        code, task, _ = _request(
+            "POST", f"{api}/api/v1/tasks", token, body, {"Idempotency-Key": uuid.uuid4().hex}
+        )
         progress.step()
         if code != 201:
             with accepted.lock:
@@ -144,8 +168,13 @@ def drive_api(api: str, tokens: Dict[str, str], tasks_per_user: int, updates_per
             change: Dict[str, Any] = {"status": STATUS_CYCLE[(index + k) % len(STATUS_CYCLE)]}
             if k % 2:
                 change["title"] = f"Task {index + 1} of {email} (edit {k + 1})"
-            code, updated, _ = _request("PATCH", f"{api}/api/v1/tasks/{task_id}", token, change,
-                                        {"Idempotency-Key": uuid.uuid4().hex})
+            code, updated, _ = _request(
+                "PATCH",
+                f"{api}/api/v1/tasks/{task_id}",
+                token,
+                change,
+                {"Idempotency-Key": uuid.uuid4().hex},
+            )
             progress.step()
             with accepted.lock:
                 if code == 200:
@@ -155,7 +184,9 @@ def drive_api(api: str, tokens: Dict[str, str], tasks_per_user: int, updates_per
                     accepted.rejected += 1
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(one_task, email, i) for email in tokens for i in range(tasks_per_user)]
+        futures = [
+            pool.submit(one_task, email, i) for email in tokens for i in range(tasks_per_user)
+        ]
         for future in as_completed(futures):
             future.result()
 
@@ -175,12 +206,19 @@ def sign_up(stack: Any, num_users: int, workers: int) -> Dict[str, str]:
         return dict(pool.map(one, range(num_users)))
 
 
-def run_etl(etl_python: str, args: Sequence[str], env: Dict[str, str], label: str) -> List[Dict[str, Any]]:
+def run_etl(
+    etl_python: str, args: Sequence[str], env: Dict[str, str], label: str
+) -> List[Dict[str, Any]]:
     """Run an ETL module like Glue would; echo its progress; return its JSON log lines."""
     print(f"$ python {' '.join(args)}", flush=True)
     started = time.monotonic()
-    proc = subprocess.Popen([etl_python, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, **env}, text=True)
+    proc = subprocess.Popen(
+        [etl_python, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        text=True,
+    )
     records: List[Dict[str, Any]] = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -192,7 +230,11 @@ def run_etl(etl_python: str, args: Sequence[str], env: Dict[str, str], label: st
             continue
         records.append(record)
         message = record.get("message", "")
-        if "chunk" in message or "complete" in message or record.get("level") in ("WARNING", "ERROR"):
+        if (
+            "chunk" in message
+            or "complete" in message
+            or record.get("level") in ("WARNING", "ERROR")
+        ):
             shown = {k: v for k, v in record.items() if k not in ("timestamp", "level")}
             print(f"  [{label}] {json.dumps(shown, default=str)[:400]}", flush=True)
     if proc.wait() != 0:
@@ -219,7 +261,12 @@ print(json.dumps({
 """
 
 
-def verify(expected: Dict[str, int], gold: Dict[str, Any], counters: Optional[Dict[str, int]]) -> List[str]:
+def verify(
+    expected: Dict[str, int],
+    gold: Dict[str, Any],
+    counters: Optional[Dict[str, int]],
+    published: Optional[Dict[str, float]] = None,
+) -> List[str]:
     kpi = gold["kpi"]
     checks = [
         ("gold kpi_snapshot TotalUsers", kpi["total_users"], expected["users"]),
@@ -228,7 +275,11 @@ def verify(expected: Dict[str, int], gold: Dict[str, Any], counters: Optional[Di
         ("gold kpi_snapshot ActiveUsers", kpi["active_users"], expected["active_users"]),
         ("gold user_analytics users", gold["users"], expected["users"]),
         ("gold user_analytics sum(tasks_created)", gold["tasks_created"], expected["creates"]),
-        ("gold user_analytics sum(total_events)", gold["task_events"], expected["creates"] + expected["updates"]),
+        (
+            "gold user_analytics sum(total_events)",
+            gold["task_events"],
+            expected["creates"] + expected["updates"],
+        ),
         ("gold daily_task_metrics sum(tasks_created)", gold["daily_created"], expected["creates"]),
     ]
     if counters is not None:
@@ -237,6 +288,24 @@ def verify(expected: Dict[str, int], gold: Dict[str, Any], counters: Optional[Di
             ("API KPI counters CompletedTasks", counters["completed_tasks"], expected["completed"]),
             ("API KPI counters TotalUsers", counters["total_users"], expected["users"]),
         ]
+    if published is not None:
+        # Same definitions on both sides; the collector publishes the rate in percent.
+        for metric, column, scale in (
+            ("TotalUsers", "total_users", 1),
+            ("ActiveUsers", "active_users", 1),
+            ("TotalTasks", "total_tasks", 1),
+            ("CompletedTasks", "completed_tasks", 1),
+            ("CompletionRate", "completion_rate", 100),
+            ("AvgTasksPerUser", "avg_tasks_per_user", 1),
+        ):
+            if metric in published and kpi.get(column) is not None:
+                checks.append(
+                    (
+                        f"metrics collector {metric} vs gold",
+                        round(float(published[metric]), 6),
+                        round(float(kpi[column]) * scale, 6),
+                    )
+                )
     failures = []
     for what, got, want in checks:
         ok = got == want
@@ -252,9 +321,14 @@ def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
     except ImportError:
         print("  the metrics collector is not installed here; skipped", flush=True)
         return None
-    env = {**client_environment(stack.endpoint_url), "STAGE": stack.names.stage,
-           "TABLE_NAME": stack.names.table, "METRICS_NAMESPACE": "TodoApi/CustomMetrics",
-           "POWERTOOLS_SERVICE_NAME": "todo-metrics-collector", "POWERTOOLS_METRICS_NAMESPACE": "TodoApi/CustomMetrics"}
+    env = {
+        **client_environment(stack.endpoint_url),
+        "STAGE": stack.names.stage,
+        "TABLE_NAME": stack.names.table,
+        "METRICS_NAMESPACE": "TodoApi/CustomMetrics",
+        "POWERTOOLS_SERVICE_NAME": "todo-metrics-collector",
+        "POWERTOOLS_METRICS_NAMESPACE": "TodoApi/CustomMetrics",
+    }
     previous = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -274,10 +348,16 @@ def read_counters(stack: Any) -> Dict[str, int]:
     from todo_core.cursor import CursorCodec
     from todo_core.repository import TodoRepository
 
-    repo = TodoRepository(stack.client("dynamodb"), stack.names.table, CursorCodec(secrets.token_bytes(32)))
+    repo = TodoRepository(
+        stack.client("dynamodb"), stack.names.table, CursorCodec(secrets.token_bytes(32))
+    )
     counts = repo.read_kpis()
-    return {"total_users": counts.total_users, "active_users": counts.active_users,
-            "total_tasks": counts.total_tasks, "completed_tasks": counts.completed_tasks}
+    return {
+        "total_users": counts.total_users,
+        "active_users": counts.active_users,
+        "total_tasks": counts.total_tasks,
+        "completed_tasks": counts.completed_tasks,
+    }
 
 
 def _stream_runner(dev: Any) -> Any:
@@ -287,21 +367,37 @@ def _stream_runner(dev: Any) -> Any:
     return None
 
 
-def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_python: str,
-             report: str = DEFAULT_REPORT, workers: int = 8, drain_timeout: float = 600.0,
-             log_dir: str = ".local", stack_factory: Optional[Callable[[], Any]] = None) -> int:
+def run_demo(
+    num_users: int,
+    tasks_per_user: int,
+    updates_per_task: int,
+    etl_python: str,
+    report: str = DEFAULT_REPORT,
+    workers: int = 8,
+    drain_timeout: float = 600.0,
+    log_dir: str = ".local",
+    stack_factory: Optional[Callable[[], Any]] = None,
+) -> int:
     from todo_local.devstack import DevStack
 
     t0 = time.monotonic()
-    print(f"demo: {num_users} users x {tasks_per_user} tasks x {updates_per_task} updates", flush=True)
+    print(
+        f"demo: {num_users} users x {tasks_per_user} tasks x {updates_per_task} updates", flush=True
+    )
     dev = stack_factory() if stack_factory else DevStack(log_dir=log_dir)
     with dev:
         stack = dev.stack
         outputs = stack.outputs()
         api = outputs.get("ApiEndpoint")
         runner = _stream_runner(dev)
-        missing = [m for m, present in (("todo_local.api_process", api), ("todo_local.stream_runner", runner))
-                   if not present]
+        missing = [
+            m
+            for m, present in (
+                ("todo_local.api_process", api),
+                ("todo_local.stream_runner", runner),
+            )
+            if not present
+        ]
         if missing:
             raise DemoFailed(f"the local stack lacks {', '.join(missing)}: cannot run the demo")
         print(f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: API {api}", flush=True)
@@ -312,8 +408,11 @@ def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_pyt
 
         print("[3/7] driving the API", flush=True)
         drive_api(api, tokens, tasks_per_user, updates_per_task, workers, accepted)
-        print(f"  accepted: {accepted.creates} creates, {accepted.updates} updates; "
-              f"rejected: {accepted.rejected}", flush=True)
+        print(
+            f"  accepted: {accepted.creates} creates, {accepted.updates} updates; "
+            f"rejected: {accepted.rejected}",
+            flush=True,
+        )
 
         print("[4/7] waiting for the CDC stream to drain into bronze", flush=True)
         started = time.monotonic()
@@ -324,13 +423,43 @@ def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_pyt
         names = stack.names
         env = {**client_environment(stack.endpoint_url)}
         print("[5/7] silver, then gold (separate processes, as in Glue)", flush=True)
-        run_etl(etl_python, ["-m", "todo_silver.job", "--BRONZE_BUCKET", names.bronze_bucket,
-                             "--SILVER_BUCKET", names.silver_bucket, "--DATABASE_NAME", names.glue_database,
-                             "--STAGE", names.stage], env, "silver")
+        run_etl(
+            etl_python,
+            [
+                "-m",
+                "todo_silver.job",
+                "--BRONZE_BUCKET",
+                names.bronze_bucket,
+                "--SILVER_BUCKET",
+                names.silver_bucket,
+                "--DATABASE_NAME",
+                names.glue_database,
+                "--STAGE",
+                names.stage,
+            ],
+            env,
+            "silver",
+        )
         as_of = dt.datetime.now(dt.timezone.utc).isoformat()
-        run_etl(etl_python, ["-m", "todo_gold.job", "--SILVER_BUCKET", names.silver_bucket,
-                             "--GOLD_BUCKET", names.gold_bucket, "--DATABASE_NAME", names.glue_database,
-                             "--STAGE", names.stage, "--AS_OF", as_of], env, "gold")
+        run_etl(
+            etl_python,
+            [
+                "-m",
+                "todo_gold.job",
+                "--SILVER_BUCKET",
+                names.silver_bucket,
+                "--GOLD_BUCKET",
+                names.gold_bucket,
+                "--DATABASE_NAME",
+                names.glue_database,
+                "--STAGE",
+                names.stage,
+                "--AS_OF",
+                as_of,
+            ],
+            env,
+            "gold",
+        )
 
         print("[6/7] metrics collector", flush=True)
         published = run_metrics_collector(stack)
@@ -341,14 +470,35 @@ def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_pyt
         outputs_path = os.path.join(log_dir, "outputs-demo.json")
         stack.write_outputs(outputs_path)
         insights_env = {**env}
-        subprocess.run([etl_python, "-m", "todo_gold.insights.cli", "all", "--outputs", outputs_path],
-                       env={**os.environ, **insights_env}, check=True)
-        subprocess.run([etl_python, "-m", "todo_gold.insights.cli", "report", "--outputs", outputs_path,
-                        "--out", report], env={**os.environ, **insights_env}, check=True)
+        subprocess.run(
+            [etl_python, "-m", "todo_gold.insights.cli", "all", "--outputs", outputs_path],
+            env={**os.environ, **insights_env},
+            check=True,
+        )
+        subprocess.run(
+            [
+                etl_python,
+                "-m",
+                "todo_gold.insights.cli",
+                "report",
+                "--outputs",
+                outputs_path,
+                "--out",
+                report,
+            ],
+            env={**os.environ, **insights_env},
+            check=True,
+        )
 
-        gold_totals = json.loads(subprocess.run(
-            [etl_python, "-c", GOLD_TOTALS, names.gold_bucket, names.glue_database],
-            env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout)
+        gold_totals = json.loads(
+            subprocess.run(
+                [etl_python, "-c", GOLD_TOTALS, names.gold_bucket, names.glue_database],
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         counters = read_counters(stack)
 
     expected = {
@@ -361,7 +511,7 @@ def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_pyt
         "active_users": len({email for email, _ in accepted.status}),
     }
     print("verification: gold against what the API accepted", flush=True)
-    failures = verify(expected, gold_totals, counters)
+    failures = verify(expected, gold_totals, counters, published)
     elapsed = time.monotonic() - t0
     if failures:
         print(f"demo FAILED after {elapsed:.0f}s: " + "; ".join(failures), flush=True)
@@ -371,10 +521,16 @@ def run_demo(num_users: int, tasks_per_user: int, updates_per_task: int, etl_pyt
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m todo_local.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--etl-python", default=os.environ.get("TODO_ETL_PYTHON"),
-                        help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs")
+    parser = argparse.ArgumentParser(
+        prog="python -m todo_local.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--etl-python",
+        default=os.environ.get("TODO_ETL_PYTHON"),
+        help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
+    )
     parser.add_argument("--report", default=DEFAULT_REPORT)
     parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 8))
     parser.add_argument("--log-dir", default=".local")
@@ -383,8 +539,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--etl-python (or TODO_ETL_PYTHON) is required: `nox -s demo` sets it")
     try:
         return run_demo(
-            _int_env("NUM_USERS", 3), _int_env("TASKS_PER_USER", 5), _int_env("UPDATES_PER_TASK", 3),
-            args.etl_python, report=args.report, workers=args.workers, log_dir=args.log_dir,
+            _int_env("NUM_USERS", 3),
+            _int_env("TASKS_PER_USER", 5),
+            _int_env("UPDATES_PER_TASK", 3),
+            args.etl_python,
+            report=args.report,
+            workers=args.workers,
+            log_dir=args.log_dir,
         )
     except DemoFailed as exc:
         print(f"demo FAILED: {exc}", file=sys.stderr, flush=True)

@@ -72,12 +72,17 @@ def _marker_class():  # type: ignore[no-untyped-def]
 
 def _run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
     result = subprocess.run(
-        list(args), cwd=str(cwd), capture_output=True, text=True, check=False,
+        list(args),
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
     if result.returncode != 0:
         raise ArtifactError(
-            f"command failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+            f"command failed ({result.returncode}): {' '.join(args)}\n"
+            f"{result.stdout}\n{result.stderr}"
         )
     return result.stdout
 
@@ -126,8 +131,8 @@ def job_script(module: str, package: str) -> str:
 
 def build_glue_artifact(
     package: str,
-    package_path: "str | os.PathLike[str]",
-    out_dir: "str | os.PathLike[str]" = os.path.join("dist", "glue"),
+    package_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] = os.path.join("dist", "glue"),
     module: Optional[str] = None,
     root: Optional[Path] = None,
 ) -> Path:
@@ -138,22 +143,38 @@ def build_glue_artifact(
     if module is None:
         module = package_path.joinpath("src").glob("*/job.py").__next__().parent.name + ".job"
     export = _run(
-        [uv, "export", "--frozen", "--package", package, "--no-dev", "--no-hashes",
-         "--format", "requirements-txt", "--no-header", "--no-annotate"],
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--package",
+            package,
+            "--no-dev",
+            "--no-hashes",
+            "--format",
+            "requirements-txt",
+            "--no-header",
+            "--no-annotate",
+        ],
         root,
     )
     pins = glue_pins(export)
     locals_ = local_requirements(export, root)
     if package_path not in locals_:
-        raise ArtifactError(f"{package} ({package_path}) is not in its own export; wrong workspace?")
+        raise ArtifactError(
+            f"{package} ({package_path}) is not in its own export; wrong workspace?"
+        )
 
     target = Path(out_dir).resolve() / package
     with tempfile.TemporaryDirectory(prefix="glue-artifact-") as scratch:
         wheels_dir = Path(scratch) / "wheels"
         wheels_dir.mkdir()
         for path in locals_:
-            _run([uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)], root,
-                 env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH})
+            _run(
+                [uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)],
+                root,
+                env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
+            )
         if target.exists():
             shutil.rmtree(target)
         (target / "wheels").mkdir(parents=True)
@@ -176,8 +197,9 @@ def build_glue_artifact(
         # after upload) followed by these pins, comma-separated.
         "additional_python_modules_pins": ",".join(pins),
     }
-    (target / "glue-job.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
-                                          encoding="utf-8")
+    (target / "glue-job.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return target
 
 
@@ -212,8 +234,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     root = Path(args.root).resolve() if args.root else None
     target = build_glue_artifact(args.package, path, args.out_dir, module=args.module, root=root)
     manifest = json.loads((target / "glue-job.json").read_text(encoding="utf-8"))
-    print(f"{target}: script {manifest['script']['file']}, {len(manifest['wheels'])} wheels, "
-          f"{len(manifest['python_modules'])} pinned modules")
+    print(
+        f"{target}: script {manifest['script']['file']}, {len(manifest['wheels'])} wheels, "
+        f"{len(manifest['python_modules'])} pinned modules"
+    )
     return 0
 
 

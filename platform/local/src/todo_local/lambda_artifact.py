@@ -26,7 +26,13 @@ What goes in, and why:
       aws-services = ["dynamodb"]
 
   Without the declaration all of botocore's data is kept (it always works,
-  it is just ~20 MB larger);
+  it is just ~20 MB larger). A package may also list paths (globs relative
+  to the zip root) of dependency code it never imports, as ``exclude``;
+  its tests must then exercise the artifact (see services/todo-api);
+* shared libraries stripped of their symbol tables (``strip
+  --strip-unneeded``, when binutils is installed; ``strip-shared-libraries
+  = false`` keeps them whole), as the Serverless Framework's "slim" packaging
+  does: the debugging symbols are never used in Lambda;
 * byte code compiled with ``--invalidation-mode checked-hash`` by default:
   Lambda's ``/var/task`` is read-only, so without shipped ``.pyc`` files
   every cold start recompiles every module it imports, and timestamp-based
@@ -258,6 +264,29 @@ def _trim(target: Path, aws_services: Optional[Sequence[str]]) -> None:
     _remove(target / "boto3" / "examples")
 
 
+def _exclude(target: Path, patterns: Sequence[str]) -> None:
+    for pattern in patterns:
+        if pattern.startswith("/") or ".." in Path(pattern).parts:
+            raise ArtifactError(f"exclude patterns are relative to the zip root: {pattern!r}")
+        for path in sorted(target.glob(pattern), reverse=True):
+            _remove(path)
+
+
+def _strip_shared_libraries(target: Path) -> int:
+    """Strip symbol tables from ``*.so`` files; returns how many were stripped."""
+    strip = shutil.which("strip")
+    if strip is None:
+        print("lambda_artifact: 'strip' not found (binutils); shared libraries kept whole", file=sys.stderr)
+        return 0
+    count = 0
+    for library in sorted(target.rglob("*.so")):
+        result = subprocess.run(
+            [strip, "--strip-unneeded", str(library)], capture_output=True, check=False
+        )
+        count += result.returncode == 0
+    return count
+
+
 def _compile(python: str, target: Path, mode: str) -> None:
     if mode == "none":
         return
@@ -312,8 +341,9 @@ def build_lambda_zip(
         raise ArtifactError(f"bytecode must be one of {BYTECODE_MODES}, not {bytecode!r}")
     package_dir = Path(package_path).resolve()
     workspace = Path(root).resolve() if root else find_workspace_root(package_dir)
+    config = lambda_config(package_dir)
     if aws_services is None:
-        configured = lambda_config(package_dir).get("aws-services")
+        configured = config.get("aws-services")
         aws_services = list(configured) if configured is not None else None
     uv, python = find_uv(), find_python(LAMBDA_PYTHON)
     members = workspace_members(workspace)
@@ -329,6 +359,9 @@ def build_lambda_zip(
         target.mkdir()
         _install(uv, workspace, python, target, third_party, wheels)
         _trim(target, aws_services)
+        _exclude(target, [str(p) for p in config.get("exclude", [])])
+        if config.get("strip-shared-libraries", True):
+            _strip_shared_libraries(target)
         _compile(python, target, bytecode)
         write_deterministic_zip(target, destination)
     return destination

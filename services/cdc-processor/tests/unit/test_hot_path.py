@@ -33,7 +33,7 @@ DOCUMENTS = st.recursive(
 )
 
 
-@settings(max_examples=100)
+@settings(max_examples=60)
 @given(st.dictionaries(TEXT, DOCUMENTS, max_size=8))
 def test_encode_line_is_to_json_line_byte_for_byte(document: Dict[str, Any]) -> None:
     assert encode_line(document) == to_json_line(document).encode("utf-8")

@@ -36,8 +36,13 @@ DEFAULT_REPORT = os.path.join(".local", "report.html")
 class Insights:
     """Runs the named insight queries against the gold tables."""
 
-    def __init__(self, gold_bucket: str, database: str, engine: str = "duckdb",
-                 workgroup: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        gold_bucket: str,
+        database: str,
+        engine: str = "duckdb",
+        workgroup: Optional[str] = None,
+    ) -> None:
         self.gold_bucket, self.database, self.engine_name = gold_bucket, database, engine
         self.workgroup = workgroup
         self._engine: Any = None
@@ -109,16 +114,23 @@ def _location(args: argparse.Namespace) -> Dict[str, str]:
     endpoint = outputs.get("AwsEndpointUrl")
     if endpoint and args.engine == "duckdb" and "AWS_ENDPOINT_URL" not in os.environ:
         # The local stack: aim every client at its emulator.
-        os.environ.update({
-            "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": outputs.get("Region", "us-east-1"),
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        })
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_DEFAULT_REGION": outputs.get("Region", "us-east-1"),
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+            }
+        )
     return {"gold": gold, "database": database}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="todo-insights", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="todo-insights",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("query", choices=[*QUERIES, "all", "report"])
     parser.add_argument("--engine", choices=["duckdb", "athena"], default="duckdb")
     parser.add_argument("--gold-bucket")

@@ -16,16 +16,23 @@ from todo_gold.insights.cli import format_value
 
 def _tiles(kpis: dict) -> str:
     labels = [
-        ("TotalUsers", "total_users", False), ("ActiveUsers", "active_users", False),
-        ("TotalTasks", "total_tasks", False), ("CompletedTasks", "completed_tasks", False),
-        ("CompletionRate", "completion_rate", True), ("AvgTasksPerUser", "avg_tasks_per_user", False),
+        ("TotalUsers", "total_users", False),
+        ("ActiveUsers", "active_users", False),
+        ("TotalTasks", "total_tasks", False),
+        ("CompletedTasks", "completed_tasks", False),
+        ("CompletionRate", "completion_rate", True),
+        ("AvgTasksPerUser", "avg_tasks_per_user", False),
     ]
     tiles = []
     for label, key, percent in labels:
         value = kpis.get(key)
-        shown = "-" if value is None else (f"{value * 100:.1f}%" if percent else format_value(value))
-        tiles.append(f'<div class="tile"><div class="value">{html.escape(shown)}</div>'
-                     f'<div class="label">{label}</div></div>')
+        shown = (
+            "-" if value is None else (f"{value * 100:.1f}%" if percent else format_value(value))
+        )
+        tiles.append(
+            f'<div class="tile"><div class="value">{html.escape(shown)}</div>'
+            f'<div class="label">{label}</div></div>'
+        )
     return '<div class="tiles">' + "".join(tiles) + "</div>"
 
 
@@ -40,7 +47,9 @@ def _table(rows: List[dict]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def build_html(kpis: dict, trend: List[dict], categories: List[dict], engagement: List[dict]) -> str:
+def build_html(
+    kpis: dict, trend: List[dict], categories: List[dict], engagement: List[dict]
+) -> str:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -49,8 +58,12 @@ def build_html(kpis: dict, trend: List[dict], categories: List[dict], engagement
     fig_trend.add_trace(go.Bar(x=days, y=[r["tasks_created"] for r in trend], name="created"))
     fig_trend.add_trace(go.Bar(x=days, y=[r["tasks_completed"] for r in trend], name="completed"))
     fig_trend.add_trace(
-        go.Scatter(x=days, y=[r["completion_rate"] for r in trend], name="completion rate",
-                   mode="lines+markers"),
+        go.Scatter(
+            x=days,
+            y=[r["completion_rate"] for r in trend],
+            name="completion rate",
+            mode="lines+markers",
+        ),
         secondary_y=True,
     )
     fig_trend.update_layout(title="Completion trend (per day, UTC)", barmode="group", height=380)
@@ -59,9 +72,15 @@ def build_html(kpis: dict, trend: List[dict], categories: List[dict], engagement
 
     names = [r["category"] for r in categories]
     fig_categories = go.Figure()
-    fig_categories.add_trace(go.Bar(x=names, y=[r["total_tasks"] for r in categories], name="tasks"))
-    fig_categories.add_trace(go.Bar(x=names, y=[r["completed_tasks"] for r in categories], name="completed"))
-    fig_categories.update_layout(title="Top categories (existing tasks)", barmode="group", height=380)
+    fig_categories.add_trace(
+        go.Bar(x=names, y=[r["total_tasks"] for r in categories], name="tasks")
+    )
+    fig_categories.add_trace(
+        go.Bar(x=names, y=[r["completed_tasks"] for r in categories], name="completed")
+    )
+    fig_categories.update_layout(
+        title="Top categories (existing tasks)", barmode="group", height=380
+    )
 
     charts = [
         fig_trend.to_html(full_html=False, include_plotlyjs=True),
