@@ -207,6 +207,41 @@ def dev(session: nox.Session) -> None:
     session.run("todo-local", "up", *session.posargs)
 
 
+@nox.session(python=LAMBDA_PYTHON)
+def build(session: nox.Session) -> None:
+    """Deployable artifacts into dist/: a Lambda zip per handler, Glue job bundles.
+
+    Lambda zips (``dist/lambda/<package>.zip``) come from
+    ``todo_local.lambda_artifact``; Glue bundles (``dist/glue/<package>/``)
+    from ``todo_local.glue_artifact``. Posargs select packages by name.
+    """
+    session.run_install(
+        "uv", "sync", "--frozen", "--package", "todo-local", "--project", str(ROOT),
+        "--python", session.virtualenv.location,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        silent=True,
+    )
+    selected = [p for p in PACKAGES if not session.posargs or p.name in session.posargs]
+    for package in selected:
+        if package.lambda_handler:
+            session.run(
+                "python", "-m", "todo_local.lambda_artifact", "--package", package.name,
+                "--path", str(ROOT / package.path), "--out-dir", str(ROOT / "dist" / "lambda"),
+                "--root", str(ROOT),
+            )
+    glue = [p for p in selected if p.glue_module]
+    if glue:
+        glue_builder = ROOT / "platform" / "local" / "src" / "todo_local" / "glue_artifact.py"
+        if not glue_builder.is_file():
+            session.warn("todo_local.glue_artifact is not there yet: Glue bundles skipped")
+            return
+        for package in glue:
+            session.run(
+                "python", "-m", "todo_local.glue_artifact", "--package", package.name,
+                "--out-dir", str(ROOT / "dist" / "glue"),
+            )
+
+
 def _sync_root(session: nox.Session) -> None:
     session.run_install(
         "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),

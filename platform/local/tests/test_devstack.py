@@ -84,6 +84,8 @@ def test_a_component_whose_module_is_absent_is_skipped_with_notice(
 
 
 def test_cli_up_runs_until_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the whole foreground process group; the
+    stack still stops in order (the emulator last) and exits cleanly."""
     outputs_path = tmp_path / "outputs.json"
     env: Dict[str, Any] = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("TODO_LOCAL_PORT", None)
@@ -95,6 +97,7 @@ def test_cli_up_runs_until_ctrl_c(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal job
     )
     try:
         deadline = time.monotonic() + 90
@@ -104,7 +107,7 @@ def test_cli_up_runs_until_ctrl_c(tmp_path: Path) -> None:
         outputs = json.loads(outputs_path.read_text())
         check_outputs(outputs)
         port = int(outputs["AwsEndpointUrl"].rsplit(":", 1)[1])
-        process.send_signal(signal.SIGINT)
+        os.killpg(process.pid, signal.SIGINT)
         out, _ = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

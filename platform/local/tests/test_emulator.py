@@ -4,7 +4,10 @@ requests (as in AWS), cheap transactions, clean shutdown."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from typing import Any, Dict, Iterator, List
 
@@ -48,6 +51,33 @@ def test_stop_is_clean_and_idempotent() -> None:
     assert not port_in_use(port)
     assert not emulator.running
     emulator.stop()  # a second stop is harmless
+
+
+def test_the_emulator_does_not_outlive_its_owner() -> None:
+    """A test run killed outright (no cleanup at all) leaves no server behind."""
+    owner = subprocess.Popen(
+        [
+            sys.executable, "-c",
+            "import time\n"
+            "from todo_local.emulator import Emulator\n"
+            "emulator = Emulator().start()\n"
+            "print(emulator.port, flush=True)\n"
+            "time.sleep(300)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert owner.stdout is not None
+        port = int(owner.stdout.readline())
+        assert port_in_use(port)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 30
+    while port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not port_in_use(port)
 
 
 # --- atomic requests ------------------------------------------------------------------------

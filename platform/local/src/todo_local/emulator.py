@@ -106,10 +106,17 @@ class Emulator:
         }
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "todo_local.moto_server", "-H", HOST, "-p", str(port)],
+                [
+                    sys.executable, "-m", "todo_local.moto_server", "-H", HOST, "-p", str(port),
+                    "--parent-pid", str(os.getpid()),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                # Its own session: a terminal's Ctrl-C reaches only the owner,
+                # which stops the emulator last, after the components using it.
+                # It still exits with its owner (--parent-pid), whatever happens.
+                start_new_session=True,
             )
         finally:
             if log is not subprocess.DEVNULL:

@@ -19,16 +19,20 @@ applied with a backup of only the items they touch. The request and error
 shapes are moto's own; anything unusual (a missing table, a repeated key, an
 invalid expression) is handed to moto's original code unchanged.
 
-Run as ``python -m todo_local.moto_server -H 127.0.0.1 -p PORT``.
+Run as ``python -m todo_local.moto_server -H 127.0.0.1 -p PORT [--parent-pid PID]``.
+With ``--parent-pid`` the server exits as soon as that process is gone, so a
+crashed or killed test run never leaves an emulator behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import signal
 import sys
 import threading
+import time
 import types
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -162,11 +166,24 @@ def _exit(*_: object) -> None:
     sys.exit(0)
 
 
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """Exit when ``parent`` dies (this process is then re-parented)."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="todo_local.moto_server")
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--parent-pid", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.parent_pid is not None:
+        threading.Thread(
+            target=_exit_with_parent, args=(args.parent_pid,), name="parent-watch", daemon=True
+        ).start()
 
     # Imported here so that importing this module (e.g. for tests) stays cheap.
     from moto.moto_server import werkzeug_app

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Annotated
 
+from todo_core.cursor import MAX_CURSOR_LENGTH
 from todo_core.models import (
+    CATEGORY_MAX_LENGTH,
     Category,
     Description,
     Task,
@@ -26,6 +29,7 @@ from todo_core.models import (
     normalize_category,
     normalize_title,
 )
+from todo_core.repository import MAX_PAGE_SIZE, TaskFilter
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -118,6 +122,69 @@ class TaskUpdate(BaseModel):
 
     def changes(self) -> Dict[str, Any]:
         return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+DEFAULT_PAGE_SIZE = 20
+_LIST_DOCS = {
+    "status": "only tasks in this status",
+    "priority": "only tasks of this priority",
+    "category": "only tasks of this category (case-insensitive)",
+    "due_after": "only tasks due on or after this date (inclusive); undated tasks are excluded",
+    "due_before": "only tasks due on or before this date (inclusive); undated tasks are excluded",
+    "limit": "page size",
+    "cursor": "next_cursor of the previous page",
+}
+
+
+class ListQuery(BaseModel):
+    """The list filters (query string), validated in one pass."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: Optional[TaskStatus] = None
+    priority: Optional[TaskPriority] = None
+    category: Optional[str] = Field(None, max_length=CATEGORY_MAX_LENGTH)
+    due_after: Optional[IsoDate] = None
+    due_before: Optional[IsoDate] = None
+    limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    cursor: Optional[str] = Field(None, max_length=MAX_CURSOR_LENGTH)
+
+    @classmethod
+    def from_request(cls, params: Mapping[str, str]) -> "ListQuery":
+        data = {name: params[name] for name in cls.model_fields if name in params}
+        try:
+            query = cls.model_validate(data)
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+            ) from None
+        if query.due_after and query.due_before and query.due_after > query.due_before:
+            raise RequestValidationError([{
+                "type": "value_error", "loc": ("query", "due_after"),
+                "msg": "due_after must not be later than due_before",
+            }])
+        return query
+
+    def filters(self) -> TaskFilter:
+        return TaskFilter(
+            status=self.status,
+            priority=self.priority,
+            category=normalize_category(self.category),
+            due_after=self.due_after,
+            due_before=self.due_before,
+        )
+
+    @classmethod
+    def openapi_parameters(cls) -> List[Dict[str, Any]]:
+        schema = cls.model_json_schema(ref_template="#/components/schemas/{model}")
+        parameters = []
+        for name, prop in schema["properties"].items():
+            prop = {k: v for k, v in prop.items() if k != "title"}
+            parameters.append({
+                "name": name, "in": "query", "required": False,
+                "description": _LIST_DOCS[name], "schema": prop,
+            })
+        return parameters
 
 
 class TaskOut(BaseModel):

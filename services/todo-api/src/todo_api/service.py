@@ -9,7 +9,6 @@ record survives them.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -163,15 +162,3 @@ class TaskService:
     ) -> Dict[str, Any]:
         page: Page = self.repository.list_tasks(user_id, filters, limit=limit, cursor=cursor)
         return {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
-
-
-def validate_due_range(due_after: Optional[dt.date], due_before: Optional[dt.date]) -> None:
-    if due_after and due_before and due_after > due_before:
-        raise problems.ProblemError(
-            problems.VALIDATION_FAILED,
-            "due_after must not be later than due_before",
-            errors=[
-                {"loc": ["query", "due_after"], "msg": "must not be later than due_before",
-                 "type": "value_error"}
-            ],
-        )

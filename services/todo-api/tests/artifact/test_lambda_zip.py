@@ -40,7 +40,7 @@ def run_clean(task_root: Path, code: str, env: Dict[str, str]) -> Dict[str, Any]
         [find_python("3.12"), "-I", "-S", "-B", "-c", program + textwrap.dedent(code)],
         capture_output=True, text=True, timeout=120, cwd=str(task_root),
         env={"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-test",
-             "AWS_REGION": "us-east-1", "STAGE": "smoke", **env},
+             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "STAGE": "smoke", **env},
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
