@@ -235,6 +235,8 @@ def build(session: nox.Session) -> None:
         if not glue_builder.is_file():
             session.warn("todo_local.glue_artifact is not there yet: Glue bundles skipped")
             return
+        # glue_artifact evaluates the lock's environment markers with packaging.
+        session.install("packaging")
         for package in glue:
             session.run(
                 "python", "-m", "todo_local.glue_artifact", "--package", package.name,

@@ -142,9 +142,9 @@ def main() -> int:
 
     pandas_rates, duck_rates = [], []
     for _ in range(args.repeat):
-        n, seconds = run_child([sys.executable, "-c", PANDAS_NAIVE, copy]).stdout.split()
+        n, seconds = run_child([sys.executable, "-c", PANDAS_NAIVE, copy]).stdout.split()[-2:]
         pandas_rates.append(int(n) / float(seconds))
-        n, seconds = run_child([sys.executable, "-c", DUCKDB_HAND, copy]).stdout.split()
+        n, seconds = run_child([sys.executable, "-c", DUCKDB_HAND, copy]).stdout.split()[-2:]
         duck_rates.append(int(n) / float(seconds))
         print(f"pandas {pandas_rates[-1]:,.0f}/s, duckdb {duck_rates[-1]:,.0f}/s", flush=True)
 

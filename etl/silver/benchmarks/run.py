@@ -121,11 +121,11 @@ def main() -> int:
     duck_rates, duck_rss = [], []
     for _ in range(args.repeat):
         m = run_child([sys.executable, "-c", PANDAS_NAIVE, data, str(args.pandas_objects)])
-        n, seconds = m.stdout.split()
+        n, seconds = m.stdout.split()[-2:]
         pandas_rates.append(int(n) / float(seconds))
         pandas_rss.append(m.peak_rss_mib)
         m = run_child([sys.executable, "-c", DUCKDB_HAND, data])
-        n, seconds = m.stdout.split()
+        n, seconds = m.stdout.split()[-2:]
         duck_rates.append(int(n) / float(seconds))
         duck_rss.append(m.peak_rss_mib)
         print(f"pandas {pandas_rates[-1]:,.0f}/s, duckdb {duck_rates[-1]:,.0f}/s", flush=True)

@@ -57,23 +57,60 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     package = ROOT / "services" / "todo-api"
     first = build_lambda_zip("todo-api", package, tmp_path / "a")
     second = build_lambda_zip("todo-api", package, tmp_path / "b")
-    assert hashlib.sha256(first.read_bytes()).hexdigest() == hashlib.sha256(second.read_bytes()).hexdigest()
+    assert (
+        hashlib.sha256(first.read_bytes()).hexdigest()
+        == hashlib.sha256(second.read_bytes()).hexdigest()
+    )
     info = describe(first)
-    assert info.path.name == "todo-api.zip" and info.files > 100
+    assert info.path.name == "todo-api.zip"
+    assert info.files > 100
     with zipfile.ZipFile(first) as archive:
         names = set(archive.namelist())
     # Declared trimming took effect; workspace libraries are inside as real files.
-    assert "todo_core/keys.py" in names and "todo_api/handler.py" in names
+    assert "todo_core/keys.py" in names
+    assert "todo_api/handler.py" in names
     assert not any(n.startswith("botocore/data/s3/") for n in names)
     assert any(n.startswith("botocore/data/dynamodb/") for n in names)
 
 
-@pytest.mark.integration
-def test_cli_builds_a_zip(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_cli_passes_its_options_to_the_builder(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = {}
+
+    def fake_build(name: str, path: Path, out_dir: str, **options: object) -> Path:
+        seen.update(name=name, path=Path(path), out_dir=out_dir, **options)
+        target = Path(out_dir) / f"{name}.zip"
+        tree = tmp_path / "tree"
+        tree.mkdir()
+        (tree / "m.py").write_text("x = 1\n")
+        write_deterministic_zip(tree, target)
+        return target
+
+    monkeypatch.setattr(lambda_artifact, "build_lambda_zip", fake_build)
     code = lambda_artifact.main(
-        ["--package", "todo-api", "--out-dir", str(tmp_path), "--root", str(ROOT), "--bytecode", "none"]
+        [
+            "--package",
+            "todo-api",
+            "--out-dir",
+            str(tmp_path),
+            "--root",
+            str(ROOT),
+            "--bytecode",
+            "none",
+            "--aws-service",
+            "dynamodb",
+            "--aws-service",
+            "sts",
+        ]
     )
     assert code == 0
+    assert seen == {
+        "name": "todo-api",
+        "path": ROOT / "services" / "todo-api",
+        "out_dir": str(tmp_path),
+        "bytecode": "none",
+        "aws_services": ["dynamodb", "sts"],
+        "root": ROOT,
+    }
     assert "MB zipped" in capsys.readouterr().out
-    with zipfile.ZipFile(tmp_path / "todo-api.zip") as archive:
-        assert not [n for n in archive.namelist() if n.endswith(".pyc")]

@@ -72,7 +72,9 @@ class TokenFactory:
     def __init__(self, keys: Keys) -> None:
         self.keys = keys
 
-    def claims(self, use: str = "id", sub: Optional[str] = None, **overrides: Any) -> Dict[str, Any]:
+    def claims(
+        self, use: str = "id", sub: Optional[str] = None, **overrides: Any
+    ) -> Dict[str, Any]:
         now = int(time.time())
         claims: Dict[str, Any] = {
             "sub": str(uuid.uuid4()) if sub is None else sub,
@@ -84,15 +86,27 @@ class TokenFactory:
             "jti": str(uuid.uuid4()),
         }
         if use == "id":
-            claims.update({"aud": UNIT_CLIENT, "email": "unit@example.com", "given_name": "Unit", "family_name": "Test"})
+            claims.update(
+                {
+                    "aud": UNIT_CLIENT,
+                    "email": "unit@example.com",
+                    "given_name": "Unit",
+                    "family_name": "Test",
+                }
+            )
         else:
             claims.update({"client_id": UNIT_CLIENT, "scope": "aws.cognito.signin.user.admin"})
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
     def token(
-        self, use: str = "id", key: Any = None, kid: str = UNIT_KID, algorithm: str = "RS256",
-        headers: Optional[Dict[str, Any]] = None, **claims: Any,
+        self,
+        use: str = "id",
+        key: Any = None,
+        kid: str = UNIT_KID,
+        algorithm: str = "RS256",
+        headers: Optional[Dict[str, Any]] = None,
+        **claims: Any,
     ) -> str:
         return jwt.encode(
             self.claims(use, **claims),
@@ -119,7 +133,9 @@ def jwks(keys: Keys) -> StaticJwks:
 
 @pytest.fixture
 def verifier(jwks: StaticJwks) -> JwtVerifier:
-    return JwtVerifier("https://cognito-idp.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks)
+    return JwtVerifier(
+        "https://cognito-idp.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks
+    )
 
 
 def unit_settings(**overrides: Any) -> Settings:
@@ -144,7 +160,10 @@ def repository() -> InMemoryRepository:
 @pytest.fixture
 def unit_client(repository: InMemoryRepository, verifier: JwtVerifier) -> Iterator[TestClient]:
     app = create_app(
-        unit_settings(), repository=repository, idempotency=in_memory_idempotency(), verifier=verifier
+        unit_settings(),
+        repository=repository,
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

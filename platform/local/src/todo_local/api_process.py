@@ -61,12 +61,12 @@ class LogForwarder:
     def __init__(self, firehose: Any, stream_name: str) -> None:
         self._firehose = firehose
         self._stream = stream_name
-        self._queue: "queue.Queue[Optional[bytes]]" = queue.Queue()
+        self._queue: queue.Queue[Optional[bytes]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="api-log-forwarder", daemon=True)
         self.forwarded = 0
         self.failed = 0
 
-    def start(self) -> "LogForwarder":
+    def start(self) -> LogForwarder:
         self._thread.start()
         return self
 
@@ -147,7 +147,7 @@ class ApiProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> "ApiProcess":
+    def start(self) -> ApiProcess:
         os.makedirs(self.log_dir, exist_ok=True)
         if self.port is None:
             self.port = free_port()
@@ -159,10 +159,20 @@ class ApiProcess:
             ).start()
         self._process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "todo_api.app:create_app", "--factory",
-                "--host", HOST, "--port", str(self.port),
-                "--no-access-log", "--log-level", "warning",
-                "--timeout-graceful-shutdown", "5",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "todo_api.app:create_app",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
             ],
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -181,7 +191,8 @@ class ApiProcess:
         return self
 
     def _read_stdout(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         for line in self._process.stdout:
             if self._log is not None:
                 self._log.write(line)
@@ -235,7 +246,7 @@ class ApiProcess:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> "ApiProcess":
+    def __enter__(self) -> ApiProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

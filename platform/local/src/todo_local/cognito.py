@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-DEFAULT_PASSWORD = "TempPassword123!"
+#: The operations runbook's example password (local pool only).
+DEFAULT_PASSWORD = "TempPassword123!"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,15 @@ def user_tokens(
     return authenticate(cognito, user_pool_id, client_id, email, password)
 
 
-def stack_user_tokens(stack: Any, email: str, password: str = DEFAULT_PASSWORD, **names: str) -> Tokens:
+def stack_user_tokens(
+    stack: Any, email: str, password: str = DEFAULT_PASSWORD, **names: str
+) -> Tokens:
     """:func:`user_tokens` against a provisioned :class:`~todo_local.stack.LocalStack`."""
     return user_tokens(
-        stack.client("cognito-idp"), stack.user_pool_id, stack.user_pool_client_id,
-        email, password, **names,
+        stack.client("cognito-idp"),
+        stack.user_pool_id,
+        stack.user_pool_client_id,
+        email,
+        password,
+        **names,
     )

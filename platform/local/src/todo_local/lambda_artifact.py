@@ -75,7 +75,9 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _DIST_INFO_DROP = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json"}
 #: botocore/data files every client needs, whatever the service.
 _BOTOCORE_SHARED_DATA = {
-    "endpoints.json", "partitions.json", "sdk-default-configuration.json",
+    "endpoints.json",
+    "partitions.json",
+    "sdk-default-configuration.json",
     "_retry.json",
 }
 
@@ -112,7 +114,9 @@ def find_workspace_root(start: Path) -> Path:
     """The nearest directory at or above ``start`` declaring a uv workspace."""
     for directory in [start.resolve(), *start.resolve().parents]:
         candidate = directory / "pyproject.toml"
-        if candidate.is_file() and "workspace" in _load_toml(candidate).get("tool", {}).get("uv", {}):
+        if candidate.is_file() and "workspace" in _load_toml(candidate).get("tool", {}).get(
+            "uv", {}
+        ):
             return directory
     raise ArtifactError(f"no uv workspace found above {start}")
 
@@ -138,7 +142,7 @@ def find_uv() -> str:
 
 def find_python(version: str = LAMBDA_PYTHON) -> str:
     """An interpreter of ``version`` (the runtime's), to compile byte code with."""
-    if "%d.%d" % sys.version_info[:2] == version:
+    if "{}.{}".format(*sys.version_info[:2]) == version:
         return sys.executable
     for candidate in (
         shutil.which(f"python{version}"),
@@ -148,7 +152,9 @@ def find_python(version: str = LAMBDA_PYTHON) -> str:
         if candidate and os.path.exists(candidate):
             out = subprocess.run(
                 [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if out.returncode == 0 and out.stdout.strip() == version:
                 return str(candidate)
@@ -157,12 +163,17 @@ def find_python(version: str = LAMBDA_PYTHON) -> str:
 
 def _run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
     result = subprocess.run(
-        list(args), cwd=str(cwd), capture_output=True, text=True, check=False,
+        list(args),
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, **(env or {})},
     )
     if result.returncode != 0:
         raise ArtifactError(
-            f"command failed ({result.returncode}): {' '.join(args)}\n{result.stdout}\n{result.stderr}"
+            f"command failed ({result.returncode}): {' '.join(args)}\n"
+            f"{result.stdout}\n{result.stderr}"
         )
     return result.stdout
 
@@ -181,8 +192,19 @@ def lambda_config(package_path: Path) -> Dict:
 
 def _export_requirements(uv: str, root: Path, package_name: str) -> Tuple[str, List[Path]]:
     """Third-party pins from the lock, and the workspace members the package needs."""
-    common = [uv, "export", "--frozen", "--package", package_name, "--no-dev", "--no-hashes",
-              "--format", "requirements-txt", "--no-header", "--no-annotate"]
+    common = [
+        uv,
+        "export",
+        "--frozen",
+        "--package",
+        package_name,
+        "--no-dev",
+        "--no-hashes",
+        "--format",
+        "requirements-txt",
+        "--no-header",
+        "--no-annotate",
+    ]
     third_party = _run([*common, "--no-emit-workspace"], root)
     members: List[Path] = []
     for line in _run([*common, "--no-editable"], root).splitlines():
@@ -201,23 +223,35 @@ def _install(
     requirements_file.write_text(requirements, encoding="utf-8")
     _run(
         [
-            uv, "pip", "install", "--quiet",
-            "--target", str(target),
-            "--python", python,
-            "--python-platform", LAMBDA_PLATFORM,
-            "--python-version", LAMBDA_PYTHON,
-            "--only-binary", ":all:",
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--target",
+            str(target),
+            "--python",
+            python,
+            "--python-platform",
+            LAMBDA_PLATFORM,
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--only-binary",
+            ":all:",
             # The export is the complete, locked closure: resolve nothing else.
             "--no-deps",
-            "--link-mode", "copy",
-            "-r", str(requirements_file),
+            "--link-mode",
+            "copy",
+            "-r",
+            str(requirements_file),
             *(str(w) for w in wheels),
         ],
         root,
     )
 
 
-def _build_wheels(uv: str, root: Path, members: Dict[str, Path], wanted: Iterable[Path], out: Path) -> List[Path]:
+def _build_wheels(
+    uv: str, root: Path, members: Dict[str, Path], wanted: Iterable[Path], out: Path
+) -> List[Path]:
     by_path = {path: name for name, path in members.items()}
     for path in sorted(set(wanted)):
         name = by_path.get(path)
@@ -242,9 +276,9 @@ def _trim(target: Path, aws_services: Optional[Sequence[str]]) -> None:
     for path in sorted(target.rglob("*")):
         if not path.exists():
             continue
-        if path.suffix in (".pyc", ".pyo", ".pyi"):
-            _remove(path)
-        elif path.parent.name.endswith(".dist-info") and path.name in _DIST_INFO_DROP:
+        if path.suffix in (".pyc", ".pyo", ".pyi") or (
+            path.parent.name.endswith(".dist-info") and path.name in _DIST_INFO_DROP
+        ):
             _remove(path)
     if aws_services is None:
         return
@@ -252,9 +286,9 @@ def _trim(target: Path, aws_services: Optional[Sequence[str]]) -> None:
     botocore_data = target / "botocore" / "data"
     if botocore_data.is_dir():
         for entry in botocore_data.iterdir():
-            if entry.is_dir() and entry.name not in keep:
-                _remove(entry)
-            elif entry.is_file() and entry.name not in _BOTOCORE_SHARED_DATA:
+            if (entry.is_dir() and entry.name not in keep) or (
+                entry.is_file() and entry.name not in _BOTOCORE_SHARED_DATA
+            ):
                 _remove(entry)
     boto3_data = target / "boto3" / "data"
     if boto3_data.is_dir():
@@ -276,7 +310,10 @@ def _strip_shared_libraries(target: Path) -> int:
     """Strip symbol tables from ``*.so`` files; returns how many were stripped."""
     strip = shutil.which("strip")
     if strip is None:
-        print("lambda_artifact: 'strip' not found (binutils); shared libraries kept whole", file=sys.stderr)
+        print(
+            "lambda_artifact: 'strip' not found (binutils); shared libraries kept whole",
+            file=sys.stderr,
+        )
         return 0
     count = 0
     for library in sorted(target.rglob("*.so")):
@@ -292,10 +329,19 @@ def _compile(python: str, target: Path, mode: str) -> None:
         return
     _run(
         [
-            python, "-m", "compileall", "-q", "-j", "0",
-            "--invalidation-mode", mode,
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            mode,
             # Record /var/task paths, not this machine's temporary directory.
-            "-s", str(target), "-p", LAMBDA_TASK_ROOT,
+            "-s",
+            str(target),
+            "-p",
+            LAMBDA_TASK_ROOT,
             str(target),
         ],
         target,
@@ -325,12 +371,12 @@ def write_deterministic_zip(source: Path, destination: Path) -> None:
 
 def build_lambda_zip(
     package_name: str,
-    package_path: "str | os.PathLike[str]",
-    out_dir: "str | os.PathLike[str]",
+    package_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
     *,
     bytecode: str = DEFAULT_BYTECODE,
     aws_services: Optional[Sequence[str]] = None,
-    root: "Optional[str | os.PathLike[str]]" = None,
+    root: Optional[str | os.PathLike[str]] = None,
 ) -> Path:
     """Build ``<out_dir>/<package_name>.zip`` and return its path.
 
@@ -367,7 +413,7 @@ def build_lambda_zip(
     return destination
 
 
-def describe(path: "str | os.PathLike[str]") -> ArtifactInfo:
+def describe(path: str | os.PathLike[str]) -> ArtifactInfo:
     """Size and digest of a built zip."""
     path = Path(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -387,7 +433,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out-dir", default=os.path.join("dist", "lambda"))
     parser.add_argument("--bytecode", choices=BYTECODE_MODES, default=DEFAULT_BYTECODE)
     parser.add_argument(
-        "--aws-service", action="append", dest="aws_services", default=None,
+        "--aws-service",
+        action="append",
+        dest="aws_services",
+        default=None,
         help="botocore service model to keep (repeatable; default: the pyproject's list)",
     )
     parser.add_argument("--root", help="workspace root (default: found from the package path)")
@@ -398,8 +447,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if path is None:
         parser.error(f"{args.package} is not a member of the workspace at {root}")
     zip_path = build_lambda_zip(
-        args.package, path, args.out_dir,
-        bytecode=args.bytecode, aws_services=args.aws_services, root=root,
+        args.package,
+        path,
+        args.out_dir,
+        bytecode=args.bytecode,
+        aws_services=args.aws_services,
+        root=root,
     )
     info = describe(zip_path)
     print(

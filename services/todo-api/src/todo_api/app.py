@@ -14,16 +14,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from todo_core.errors import InvalidCursor, StoreUnavailable, TaskNotFound, UserNotFound
-
 from todo_api import package_version, problems
 from todo_api.auth import AuthError, JwtVerifier, KeySetUnavailable
 from todo_api.container import Container
-from todo_api.idempotency import Idempotency, IdempotencyConflict, IdempotencyKeyReused, IdempotencyStoreError
+from todo_api.idempotency import (
+    Idempotency,
+    IdempotencyConflict,
+    IdempotencyKeyReused,
+    IdempotencyStoreError,
+)
 from todo_api.middleware import REQUEST_ID, RequestContextMiddleware
 from todo_api.observability import logger
 from todo_api.routes import router
 from todo_api.settings import Settings
+from todo_core.errors import InvalidCursor, StoreUnavailable, TaskNotFound, UserNotFound
 
 TITLE = "Todo API with Insights"
 DESCRIPTION = """\
@@ -61,7 +65,11 @@ def _validation_errors(exc: RequestValidationError) -> List[Dict[str, Any]]:
     # Only location, message and type: echoing "input" could reflect a large
     # or sensitive value, and "ctx" may hold exception objects.
     return [
-        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": str(error.get("msg", "")),
+            "type": str(error.get("type", "")),
+        }
         for error in exc.errors()
     ]
 
@@ -74,14 +82,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         return _problem_response(
-            request, problems.VALIDATION_FAILED, "see errors for the fields that are not valid",
+            request,
+            problems.VALIDATION_FAILED,
+            "see errors for the fields that are not valid",
             errors=_validation_errors(exc),
         )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return _problem_response(request, problems.for_status(exc.status_code), detail, dict(exc.headers or {}))
+        return _problem_response(
+            request, problems.for_status(exc.status_code), detail, dict(exc.headers or {})
+        )
 
     async def auth_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AuthError)
@@ -100,21 +112,29 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         retry_after = getattr(exc, "retry_after_seconds", 1)
-        logger.warning("dependency unavailable", extra={"error": str(exc), "request_id": request.scope.get(REQUEST_ID)})
+        logger.warning(
+            "dependency unavailable",
+            extra={"error": str(exc), "request_id": request.scope.get(REQUEST_ID)},
+        )
         return _problem_response(
-            request, problems.SERVICE_UNAVAILABLE, None, {"Retry-After": str(max(1, int(retry_after)))}
+            request,
+            problems.SERVICE_UNAVAILABLE,
+            None,
+            {"Retry-After": str(max(1, int(retry_after)))},
         )
 
     async def in_flight(request: Request, exc: Exception) -> Response:
         return _problem_response(
-            request, problems.IDEMPOTENCY_IN_FLIGHT,
+            request,
+            problems.IDEMPOTENCY_IN_FLIGHT,
             "the first request with this Idempotency-Key has not finished; retry later",
             {"Retry-After": "1"},
         )
 
     async def key_reused(request: Request, exc: Exception) -> Response:
         return _problem_response(
-            request, problems.IDEMPOTENCY_KEY_REUSED,
+            request,
+            problems.IDEMPOTENCY_KEY_REUSED,
             "this Idempotency-Key was used for a different request; use a new key",
         )
 
@@ -133,10 +153,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 _HEADER_DOCS = {
-    "ETag": {"description": "the task's version as a strong entity tag", "schema": {"type": "string"}},
+    "ETag": {
+        "description": "the task's version as a strong entity tag",
+        "schema": {"type": "string"},
+    },
     "Location": {"description": "URL of the created task", "schema": {"type": "string"}},
     "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "string"}},
-    "WWW-Authenticate": {"description": "the Bearer challenge (RFC 6750)", "schema": {"type": "string"}},
+    "WWW-Authenticate": {
+        "description": "the Bearer challenge (RFC 6750)",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -163,7 +189,10 @@ def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
                 elif code in (409, 503):
                     response["headers"] = {"Retry-After": _HEADER_DOCS["Retry-After"]}
                 elif code == 201:
-                    response["headers"] = {"ETag": _HEADER_DOCS["ETag"], "Location": _HEADER_DOCS["Location"]}
+                    response["headers"] = {
+                        "ETag": _HEADER_DOCS["ETag"],
+                        "Location": _HEADER_DOCS["Location"],
+                    }
                 elif code == 200 and "TaskOut" in str(response.get("content", "")):
                     response["headers"] = {"ETag": _HEADER_DOCS["ETag"]}
     schemas = components.get("schemas", {})
@@ -191,7 +220,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.container = Container(settings, repository=repository, idempotency=idempotency, verifier=verifier)
+    app.state.container = Container(
+        settings, repository=repository, idempotency=idempotency, verifier=verifier
+    )
     app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(

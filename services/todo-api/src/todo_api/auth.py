@@ -16,6 +16,10 @@ Two modes (``AUTH_MODE``):
     client of the same pool is refused in both modes.
 
 The user id is always the token's ``sub``.
+
+PyJWT (and with it cryptography's native module) is imported when the first
+token is verified, not at cold start: ``/health`` and the API Gateway mode
+never need it.
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
-import jwt
-from jwt import PyJWKClient
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
 
 ALLOWED_ALGORITHMS = ("RS256",)
 TOKEN_USES = ("id", "access")
@@ -83,7 +87,7 @@ def principal_from_claims(claims: Mapping[str, Any], client_id: str) -> Principa
     token_use = claims.get("token_use")
     if token_use not in TOKEN_USES:
         raise AuthError("token_use must be 'id' or 'access'")
-    if token_use == "id":
+    if token_use == "id":  # noqa: S105 - a claim value, not a password
         audience = claims.get("aud")
         audiences = [audience] if isinstance(audience, str) else list(audience or [])
         # API Gateway renders list claims as "[a b]"; accept that shape too.
@@ -129,6 +133,9 @@ class JwtVerifier:
         self.client_id = client_id
         self.leeway = leeway_seconds
         self._clock = clock
+        if jwks_client is None:
+            from jwt import PyJWKClient
+
         self._jwks = jwks_client or PyJWKClient(
             jwks_url,
             cache_jwk_set=True,
@@ -137,7 +144,7 @@ class JwtVerifier:
             timeout=5,
         )
         # token digest -> principal; bounded, and every hit re-checks expiry.
-        self._verified: "OrderedDict[bytes, Principal]" = OrderedDict()
+        self._verified: OrderedDict[bytes, Principal] = OrderedDict()
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
@@ -158,6 +165,8 @@ class JwtVerifier:
         return principal
 
     def _verify_uncached(self, token: str) -> Principal:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

@@ -12,7 +12,14 @@ import functools
 import threading
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
-from todo_api.auth import AuthError, JwtVerifier, Principal, apigateway_claims, bearer_token, principal_from_claims
+from todo_api.auth import (
+    AuthError,
+    JwtVerifier,
+    Principal,
+    apigateway_claims,
+    bearer_token,
+    principal_from_claims,
+)
 from todo_api.idempotency import Idempotency
 from todo_api.observability import logger
 from todo_api.service import TaskService
@@ -119,7 +126,9 @@ class Container:
 
         return self._once("_verifier", build)
 
-    def authenticate(self, authorization: Optional[str], event: Optional[Mapping[str, Any]]) -> Principal:
+    def authenticate(
+        self, authorization: Optional[str], event: Optional[Mapping[str, Any]]
+    ) -> Principal:
         """The caller, from the configured auth mode; records the user as seen."""
         if self.settings.auth_mode == "apigateway":
             found, claims = apigateway_claims(event)
@@ -133,8 +142,11 @@ class Container:
         except Exception:
             # Best effort: the profile catches up on a later request, and
             # /users/me creates it on demand. Never fail a task request for it.
-            logger.warning("could not record the user as seen", exc_info=True,
-                           extra={"user_id": principal.user_id, "component": "lambda-sync"})
+            logger.warning(
+                "could not record the user as seen",
+                exc_info=True,
+                extra={"user_id": principal.user_id, "component": "lambda-sync"},
+            )
         return principal
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:

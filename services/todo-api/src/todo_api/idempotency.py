@@ -35,7 +35,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 #: Visible ASCII without quotes or backslash (a structured-field token or the
 #: inside of an sf-string): what clients put in practice, UUIDs included.
-_KEY_RE = re.compile(r'^[\x21\x23-\x5b\x5d-\x7e]+$')
+_KEY_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 #: Response headers worth replaying; the rest are recomputed per response.
 REPLAYED_HEADERS = ("location", "etag")
 
@@ -72,7 +72,9 @@ def parse_idempotency_key(value: Optional[str]) -> Optional[str]:
     if not value:
         raise MalformedIdempotencyKey("the Idempotency-Key header is empty")
     if len(value) > MAX_KEY_LENGTH:
-        raise MalformedIdempotencyKey(f"the Idempotency-Key is longer than {MAX_KEY_LENGTH} characters")
+        raise MalformedIdempotencyKey(
+            f"the Idempotency-Key is longer than {MAX_KEY_LENGTH} characters"
+        )
     if not _KEY_RE.match(value):
         raise MalformedIdempotencyKey("the Idempotency-Key must be visible ASCII characters")
     return value
@@ -97,7 +99,9 @@ class StoredResponse:
     replayed: bool = False
 
     @classmethod
-    def json(cls, status: int, body: Any, headers: Optional[Dict[str, str]] = None) -> "StoredResponse":
+    def json(
+        cls, status: int, body: Any, headers: Optional[Dict[str, str]] = None
+    ) -> StoredResponse:
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         return cls(status=status, content=text, headers=headers)
 
@@ -105,7 +109,7 @@ class StoredResponse:
         return {"status": self.status, "content": self.content, "headers": self.headers or {}}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], replayed: bool) -> "StoredResponse":
+    def from_dict(cls, data: Mapping[str, Any], replayed: bool) -> StoredResponse:
         content = data.get("content")
         return cls(
             status=int(data["status"]),
@@ -137,13 +141,17 @@ class Idempotency:
     @classmethod
     def dynamodb(
         cls, client: Any, table_name: str, ttl_seconds: int = 86400, in_flight_seconds: int = 30
-    ) -> "Idempotency":
+    ) -> Idempotency:
         """Records in the single table (see :mod:`todo_api.idempotency_store`)."""
         # Powertools' idempotency package imports boto3; load it with the
         # first idempotent request, not with the handler (cold start).
         from todo_api.idempotency_store import TodoIdempotencyStore
 
-        return cls(TodoIdempotencyStore(table_name=table_name, client=client), ttl_seconds, in_flight_seconds)
+        return cls(
+            TodoIdempotencyStore(table_name=table_name, client=client),
+            ttl_seconds,
+            in_flight_seconds,
+        )
 
     def run(
         self,

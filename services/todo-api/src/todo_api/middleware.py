@@ -53,7 +53,9 @@ class _BodyTooLarge(HTTPException):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, base_path: str = "", table_name: str = "") -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, base_path: str = "", table_name: str = ""
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.base_path = base_path
@@ -106,7 +108,10 @@ class RequestContextMiddleware:
         except _BodyTooLarge:
             if not state["started"]:
                 await self._problem(
-                    send_wrapper, scope, request_id, problems.PAYLOAD_TOO_LARGE,
+                    send_wrapper,
+                    scope,
+                    request_id,
+                    problems.PAYLOAD_TOO_LARGE,
                     f"request bodies are limited to {self.max_body_bytes} bytes",
                 )
         except Exception:
@@ -146,20 +151,28 @@ class RequestContextMiddleware:
         }
 
     async def _problem(
-        self, send: Send, scope: Scope, request_id: str,
-        problem: problems.ProblemType, detail: Optional[str],
+        self,
+        send: Send,
+        scope: Scope,
+        request_id: str,
+        problem: problems.ProblemType,
+        detail: Optional[str],
     ) -> None:
         body = problems.render(
-            problems.problem_body(problem, detail=detail, instance=scope.get("path"), request_id=request_id)
+            problems.problem_body(
+                problem, detail=detail, instance=scope.get("path"), request_id=request_id
+            )
         )
-        await send({
-            "type": "http.response.start",
-            "status": problem.status,
-            "headers": [
-                (b"content-type", problems.PROBLEM_CONTENT_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": problem.status,
+                "headers": [
+                    (b"content-type", problems.PROBLEM_CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -21,6 +21,7 @@ COMPONENT = "lambda-sync"
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
+
 class _CurrentStdout:
     """Writes to whatever ``sys.stdout`` is now (test runners swap it)."""
 
@@ -36,6 +37,10 @@ logger = Logger(
     use_rfc3339=True,
     utc=True,
     stream=_CurrentStdout(),  # type: ignore[arg-type]
+    # Messages here are plain sentences, never JSON documents: skip
+    # Powertools' attempt to parse every message as JSON (a failed
+    # json.loads per log line).
+    json_deserializer=lambda text: text,
 )
 
 

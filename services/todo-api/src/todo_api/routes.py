@@ -8,14 +8,12 @@ per container, with no thread hop; under uvicorn the container's
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 from typing import Any, Dict, Optional
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-
 
 from todo_api import package_version, problems
 from todo_api.auth import Principal
@@ -28,7 +26,17 @@ from todo_api.idempotency import (
 )
 from todo_api.middleware import USER_ID
 from todo_api.preconditions import MalformedIfMatch, etag_for, parse_if_match
-from todo_api.schemas import Health, ListQuery, TaskCreate, TaskOut, TaskPage, TaskUpdate, UserOut, task_json, user_json
+from todo_api.schemas import (
+    Health,
+    ListQuery,
+    TaskCreate,
+    TaskOut,
+    TaskPage,
+    TaskUpdate,
+    UserOut,
+    task_json,
+    user_json,
+)
 
 MAX_TASK_ID_LENGTH = 128
 JSON = "application/json"
@@ -43,7 +51,9 @@ def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-def json_response(body: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> Response:
+def json_response(
+    body: Any, status: int = 200, headers: Optional[Dict[str, str]] = None
+) -> Response:
     return Response(
         json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
         status_code=status,
@@ -59,7 +69,12 @@ def stored_to_response(result: StoredResponse) -> Response:
         headers[REPLAYED_HEADER] = "true"
     if result.content is None:
         return Response(status_code=result.status, headers=headers)
-    return Response(result.content.encode("utf-8"), status_code=result.status, headers=headers, media_type=media_type)
+    return Response(
+        result.content.encode("utf-8"),
+        status_code=result.status,
+        headers=headers,
+        media_type=media_type,
+    )
 
 
 async def current_principal(request: Request) -> Principal:
@@ -100,7 +115,11 @@ async def _write(request: Request, principal: Principal, body: Any, operation: A
             "body": body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
         }
         result = await c.call(
-            c.idempotency.run, principal.user_id, key, fingerprint, operation,
+            c.idempotency.run,
+            principal.user_id,
+            key,
+            fingerprint,
+            operation,
             request.scope.get("aws.context"),
         )
     return stored_to_response(result)
@@ -183,7 +202,9 @@ async def create_task(
     responses=problems.openapi_responses(400, 401, 422, 503),
     openapi_extra={"parameters": ListQuery.openapi_parameters()},
 )
-async def list_tasks(request: Request, principal: Principal = Depends(current_principal)) -> Response:
+async def list_tasks(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> Response:
     """The caller's tasks, one page at a time.
 
     Without filters: creation order. With any filter: by due date (undated
@@ -191,7 +212,9 @@ async def list_tasks(request: Request, principal: Principal = Depends(current_pr
     """
     query = ListQuery.from_request(request.query_params)
     c = container(request)
-    page = await c.call(c.service.list_tasks, principal.user_id, query.filters(), query.limit, query.cursor)
+    page = await c.call(
+        c.service.list_tasks, principal.user_id, query.filters(), query.limit, query.cursor
+    )
     return json_response(page)
 
 
@@ -213,7 +236,9 @@ async def get_task(
     return json_response(task_json(task), headers={"etag": etag_for(task.version)})
 
 
-async def _update(request: Request, task_id: str, body: TaskUpdate, principal: Principal) -> Response:
+async def _update(
+    request: Request, task_id: str, body: TaskUpdate, principal: Principal
+) -> Response:
     condition = _if_match(request.headers.get("if-match"))
     c = container(request)
     operation = functools.partial(

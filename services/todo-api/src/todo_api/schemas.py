@@ -13,7 +13,15 @@ import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Annotated
 
 from todo_core.cursor import MAX_CURSOR_LENGTH
@@ -112,7 +120,7 @@ class TaskUpdate(BaseModel):
     _normalise_category = field_validator("category", mode="before")(_category)
 
     @model_validator(mode="after")
-    def _meaningful(self) -> "TaskUpdate":
+    def _meaningful(self) -> TaskUpdate:
         if not self.model_fields_set:
             raise ValueError("at least one field must be given")
         for name in ("title", "status", "priority"):
@@ -150,19 +158,27 @@ class ListQuery(BaseModel):
     cursor: Optional[str] = Field(None, max_length=MAX_CURSOR_LENGTH)
 
     @classmethod
-    def from_request(cls, params: Mapping[str, str]) -> "ListQuery":
+    def from_request(cls, params: Mapping[str, str]) -> ListQuery:
         data = {name: params[name] for name in cls.model_fields if name in params}
         try:
             query = cls.model_validate(data)
         except ValidationError as exc:
             raise RequestValidationError(
-                [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+                [
+                    {**error, "loc": ("query", *error["loc"])}
+                    for error in exc.errors(include_url=False)
+                ]
             ) from None
         if query.due_after and query.due_before and query.due_after > query.due_before:
-            raise RequestValidationError([{
-                "type": "value_error", "loc": ("query", "due_after"),
-                "msg": "due_after must not be later than due_before",
-            }])
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("query", "due_after"),
+                        "msg": "due_after must not be later than due_before",
+                    }
+                ]
+            )
         return query
 
     def filters(self) -> TaskFilter:
@@ -180,10 +196,15 @@ class ListQuery(BaseModel):
         parameters = []
         for name, prop in schema["properties"].items():
             prop = {k: v for k, v in prop.items() if k != "title"}
-            parameters.append({
-                "name": name, "in": "query", "required": False,
-                "description": _LIST_DOCS[name], "schema": prop,
-            })
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": _LIST_DOCS[name],
+                    "schema": prop,
+                }
+            )
         return parameters
 
 
@@ -201,10 +222,6 @@ class TaskOut(BaseModel):
     updated_at: dt.datetime
     completed_at: Optional[dt.datetime] = None
     version: int = Field(description="increments on every change; the ETag is its quoted value")
-
-    @classmethod
-    def of(cls, task: Task) -> "TaskOut":
-        return cls.model_construct(**{name: getattr(task, name) for name in cls.model_fields})
 
 
 def task_json(task: Task) -> Dict[str, Any]:

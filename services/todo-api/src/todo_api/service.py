@@ -14,15 +14,14 @@ import time
 from collections import OrderedDict
 from typing import Any, Dict, Optional
 
-from todo_core.errors import TaskNotFound, UserNotFound, VersionConflict
-from todo_core.models import Task, User
-from todo_core.repository import Page, TaskFilter
-
 from todo_api import problems
 from todo_api.auth import Principal
 from todo_api.idempotency import StoredResponse
 from todo_api.preconditions import IfMatch, etag_for
 from todo_api.schemas import TaskCreate, TaskUpdate, task_json
+from todo_core.errors import TaskNotFound, UserNotFound, VersionConflict
+from todo_core.models import Task, User
+from todo_core.repository import Page, TaskFilter
 
 TASKS_PATH = "/api/v1/tasks"
 #: A user seen by this container within this window is not written again.
@@ -55,7 +54,7 @@ class SeenUsers:
     def __init__(self, ttl_seconds: float = SEEN_TTL_SECONDS, size: int = SEEN_CACHE_SIZE) -> None:
         self._ttl = ttl_seconds
         self._size = size
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
 
     def needs_write(self, user_id: str, now: Optional[float] = None) -> bool:
@@ -114,7 +113,9 @@ class TaskService:
     def get_task(self, user_id: str, task_id: str) -> Task:
         return self.repository.get_task(user_id, task_id)
 
-    def _expected_version(self, user_id: str, task_id: str, if_match: Optional[IfMatch]) -> Optional[int]:
+    def _expected_version(
+        self, user_id: str, task_id: str, if_match: Optional[IfMatch]
+    ) -> Optional[int]:
         """The version a conditional write must find (None: unconditional)."""
         if if_match is None or if_match.any:
             return None
@@ -126,11 +127,18 @@ class TaskService:
         return current.version
 
     def update_task(
-        self, user_id: str, task_id: str, body: TaskUpdate, if_match: Optional[IfMatch], instance: str
+        self,
+        user_id: str,
+        task_id: str,
+        body: TaskUpdate,
+        if_match: Optional[IfMatch],
+        instance: str,
     ) -> StoredResponse:
         try:
             expected = self._expected_version(user_id, task_id, if_match)
-            task = self.repository.update_task(user_id, task_id, body.changes(), expected_version=expected)
+            task = self.repository.update_task(
+                user_id, task_id, body.changes(), expected_version=expected
+            )
         except TaskNotFound:
             return _problem(problems.TASK_NOT_FOUND, f"no task {task_id}", instance)
         except VersionConflict:

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check_secret(self) -> "Settings":
+    def _check_secret(self) -> Settings:
         if self.cursor_secret and len(self.cursor_secret.encode("utf-8")) < 32:
             raise ValueError("CURSOR_SECRET must be at least 32 bytes")
         return self
@@ -88,7 +88,11 @@ class Settings(BaseSettings):
     def require_data_settings(self) -> None:
         """The table and cursor secret are needed by every data route."""
         missing = [
-            name for name, value in (("TABLE_NAME", self.table_name), ("CURSOR_SECRET", self.cursor_secret))
+            name
+            for name, value in (
+                ("TABLE_NAME", self.table_name),
+                ("CURSOR_SECRET", self.cursor_secret),
+            )
             if not value
         ]
         if missing:

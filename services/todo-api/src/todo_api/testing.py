@@ -43,7 +43,11 @@ class InMemoryRepository:
                 raise TaskNotFound(task_id) from None
 
     def update_task(
-        self, user_id: str, task_id: str, changes: Dict[str, Any], expected_version: Optional[int] = None
+        self,
+        user_id: str,
+        task_id: str,
+        changes: Dict[str, Any],
+        expected_version: Optional[int] = None,
     ) -> Task:
         with self._lock:
             self.calls.append("update_task")
@@ -56,7 +60,9 @@ class InMemoryRepository:
             self.tasks[(user_id, task_id)] = updated
             return updated
 
-    def delete_task(self, user_id: str, task_id: str, expected_version: Optional[int] = None) -> Task:
+    def delete_task(
+        self, user_id: str, task_id: str, expected_version: Optional[int] = None
+    ) -> Task:
         with self._lock:
             self.calls.append("delete_task")
             current = self.tasks.get((user_id, task_id))
@@ -68,7 +74,11 @@ class InMemoryRepository:
             return current
 
     def list_tasks(
-        self, user_id: str, filters: Optional[TaskFilter] = None, limit: int = 20, cursor: Optional[str] = None
+        self,
+        user_id: str,
+        filters: Optional[TaskFilter] = None,
+        limit: int = 20,
+        cursor: Optional[str] = None,
     ) -> Page:
         f = filters or TaskFilter()
         with self._lock:
@@ -77,7 +87,8 @@ class InMemoryRepository:
                 (t for (u, _), t in self.tasks.items() if u == user_id), key=lambda t: t.task_id
             )
         selected = [
-            t for t in mine
+            t
+            for t in mine
             if (f.status is None or t.status == f.status)
             and (f.priority is None or t.priority == f.priority)
             and (f.category is None or t.category == f.category)
@@ -95,16 +106,23 @@ class InMemoryRepository:
         return Page(items=page, next_cursor=page[-1].task_id if more and page else None)
 
     def record_user_seen(
-        self, user_id: str, email: Optional[str] = None,
-        given_name: Optional[str] = None, family_name: Optional[str] = None,
+        self,
+        user_id: str,
+        email: Optional[str] = None,
+        given_name: Optional[str] = None,
+        family_name: Optional[str] = None,
     ) -> None:
         with self._lock:
             self.calls.append("record_user_seen")
             now = utc_now()
             existing = self.users.get(user_id)
             self.users[user_id] = User(
-                user_id=user_id, email=email, given_name=given_name, family_name=family_name,
-                created_at=existing.created_at if existing else now, last_seen_at=now,
+                user_id=user_id,
+                email=email,
+                given_name=given_name,
+                family_name=family_name,
+                created_at=existing.created_at if existing else now,
+                last_seen_at=now,
             )
 
     def get_user(self, user_id: str) -> User:
@@ -164,7 +182,10 @@ def _memory_store() -> Any:
                 )
                 if not free:
                     assert old is not None
-                    if self.payload_validation_enabled and old.payload_hash != data_record.payload_hash:
+                    if (
+                        self.payload_validation_enabled
+                        and old.payload_hash != data_record.payload_hash
+                    ):
                         raise IdempotencyValidationError("payload does not match")
                     raise IdempotencyItemAlreadyExistsError(old_data_record=old)
                 self.records[data_record.idempotency_key] = data_record

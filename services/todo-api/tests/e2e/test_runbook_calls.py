@@ -27,7 +27,11 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, An
     folder = tmp_path_factory.mktemp("dev")
     outputs_path = folder / "outputs.json"
     with DevStack(with_stream_runner=False, outputs_path=str(outputs_path), log_dir=str(folder)):
-        yield {"outputs": json.loads(outputs_path.read_text()), "path": outputs_path, "folder": folder}
+        yield {
+            "outputs": json.loads(outputs_path.read_text()),
+            "path": outputs_path,
+            "folder": folder,
+        }
 
 
 def test_runbook_api_calls(dev_stack: Dict[str, Any]) -> None:
@@ -38,7 +42,11 @@ def test_runbook_api_calls(dev_stack: Dict[str, Any]) -> None:
     # Health check (no authentication).
     health = httpx.get(f"{api}/health")
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "version": health.json()["version"], "environment": "local"}
+    assert health.json() == {
+        "status": "ok",
+        "version": health.json()["version"],
+        "environment": "local",
+    }
 
     # User management: the runbook's three aws cognito-idp calls.
     cognito = make_client("cognito-idp", outputs["AwsEndpointUrl"])
@@ -67,28 +75,40 @@ def test_runbook_api_calls(dev_stack: Dict[str, Any]) -> None:
     # Create task with idempotency.
     created = httpx.post(
         f"{api}/api/v1/tasks",
-        headers={**bearer, "Content-Type": "application/json", "Idempotency-Key": "task-creation-123"},
-        content=json.dumps({
-            "title": "Test Task",
-            "description": "This is a test task created via API",
-            "priority": "medium",
-            "category": "testing",
-            "status": "pending",
-        }),
+        headers={
+            **bearer,
+            "Content-Type": "application/json",
+            "Idempotency-Key": "task-creation-123",
+        },
+        content=json.dumps(
+            {
+                "title": "Test Task",
+                "description": "This is a test task created via API",
+                "priority": "medium",
+                "category": "testing",
+                "status": "pending",
+            }
+        ),
     )
     assert created.status_code == 201, created.text
     task_id = created.json()["task_id"]
 
     # Get all tasks, then by status.
     listed = httpx.get(f"{api}/api/v1/tasks", headers=bearer)
-    assert listed.status_code == 200 and [t["task_id"] for t in listed.json()["items"]] == [task_id]
+    assert listed.status_code == 200
+    assert [t["task_id"] for t in listed.json()["items"]] == [task_id]
     pending = httpx.get(f"{api}/api/v1/tasks?status=pending", headers=bearer)
-    assert pending.status_code == 200 and [t["task_id"] for t in pending.json()["items"]] == [task_id]
+    assert pending.status_code == 200
+    assert [t["task_id"] for t in pending.json()["items"]] == [task_id]
 
     # Update task status with idempotency.
     updated = httpx.put(
         f"{api}/api/v1/tasks/{task_id}",
-        headers={**bearer, "Content-Type": "application/json", "Idempotency-Key": "task-update-456"},
+        headers={
+            **bearer,
+            "Content-Type": "application/json",
+            "Idempotency-Key": "task-update-456",
+        },
         content=json.dumps({"status": "in_progress", "priority": "high"}),
     )
     assert updated.status_code == 200, updated.text
@@ -97,12 +117,27 @@ def test_runbook_api_calls(dev_stack: Dict[str, Any]) -> None:
 
 def test_token_command_prints_a_working_id_token(dev_stack: Dict[str, Any]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "todo_local.cli", "token", "cli-user@example.com", "--outputs", str(dev_stack["path"])],
-        capture_output=True, text=True, check=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "todo_local.cli",
+            "token",
+            "cli-user@example.com",
+            "--outputs",
+            str(dev_stack["path"]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     token = result.stdout.strip()
-    me = httpx.get(f"{dev_stack['outputs']['ApiEndpoint']}/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-    assert me.status_code == 200 and me.json()["email"] == "cli-user@example.com"
+    me = httpx.get(
+        f"{dev_stack['outputs']['ApiEndpoint']}/api/v1/users/me",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert me.status_code == 200
+    assert me.json()["email"] == "cli-user@example.com"
 
 
 def test_api_logs_reach_the_logs_delivery_stream(dev_stack: Dict[str, Any]) -> None:
@@ -115,7 +150,9 @@ def test_api_logs_reach_the_logs_delivery_stream(dev_stack: Dict[str, Any]) -> N
     deadline = time.monotonic() + 10
     lines: list = []
     while time.monotonic() < deadline and not lines:
-        for obj in s3.list_objects_v2(Bucket=outputs["BronzeBucketName"], Prefix=lake.BRONZE_LOGS_PREFIX).get("Contents", []):
+        for obj in s3.list_objects_v2(
+            Bucket=outputs["BronzeBucketName"], Prefix=lake.BRONZE_LOGS_PREFIX
+        ).get("Contents", []):
             body = s3.get_object(Bucket=outputs["BronzeBucketName"], Key=obj["Key"])["Body"].read()
             lines += [json.loads(line) for line in body.decode().splitlines() if line.strip()]
         time.sleep(0.5)

@@ -49,7 +49,9 @@ def emulator_settings(stack: LocalStack, **overrides: Any) -> Settings:
 
 def new_user(stack: LocalStack, name: str) -> CognitoUser:
     email = f"{name}-{uuid.uuid4().hex[:10]}@example.com"
-    return CognitoUser(email, stack_user_tokens(stack, email, given_name=name.title(), family_name="Tester"))
+    return CognitoUser(
+        email, stack_user_tokens(stack, email, given_name=name.title(), family_name="Tester")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +82,9 @@ def api(api_app: Any) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="session")
-def api_server(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
+def api_server(
+    local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiProcess]:
     """uvicorn in a child process, exactly as ``todo-local up`` runs it."""
     with ApiProcess(local_stack, log_dir=str(tmp_path_factory.mktemp("api-logs"))) as server:
         yield server

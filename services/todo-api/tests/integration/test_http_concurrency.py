@@ -54,16 +54,21 @@ def _burst(server: ApiProcess, count: int, request: Any) -> List[httpx.Response]
         return list(pool.map(one, range(count)))
 
 
-def test_same_key_in_flight_is_409_and_runs_once(api_server: ApiProcess, local_stack: LocalStack) -> None:
+def test_same_key_in_flight_is_409_and_runs_once(
+    api_server: ApiProcess, local_stack: LocalStack
+) -> None:
     user = new_user(local_stack, "racer")
     statuses: Counter = Counter()
     created: set = set()
     for round_ in range(5):
         key = f"race-{round_}-{uuid.uuid4().hex[:6]}"
         responses = _burst(
-            api_server, 8,
+            api_server,
+            8,
             lambda http, key=key: http.post(
-                TASKS, json={"title": "raced"}, headers=user.with_headers(**{"Idempotency-Key": key})
+                TASKS,
+                json={"title": "raced"},
+                headers=user.with_headers(**{"Idempotency-Key": key}),
             ),
         )
         for response in responses:
@@ -79,36 +84,52 @@ def test_same_key_in_flight_is_409_and_runs_once(api_server: ApiProcess, local_s
     # Whatever the interleaving: each key created exactly one task.
     with httpx.Client(base_url=api_server.url, timeout=30) as http:
         stored = _all_ids(http, user)
-    assert sorted(stored) == sorted(created) and len(stored) == round_ + 1
+    assert sorted(stored) == sorted(created)
+    assert len(stored) == round_ + 1
 
 
-def test_concurrent_writers_never_lose_an_update(api_server: ApiProcess, local_stack: LocalStack) -> None:
+def test_concurrent_writers_never_lose_an_update(
+    api_server: ApiProcess, local_stack: LocalStack
+) -> None:
     user = new_user(local_stack, "writer")
     with httpx.Client(base_url=api_server.url, timeout=30) as http:
         task = http.post(TASKS, json={"title": "shared"}, headers=user.headers).json()
     url = f"{TASKS}/{task['task_id']}"
 
     # Unconditional partial updates: every one is applied on top of the latest.
-    responses = _burst(api_server, 8, lambda http: http.patch(
-        url, json={"description": f"writer {uuid.uuid4().hex[:6]}"}, headers=user.headers
-    ))
+    responses = _burst(
+        api_server,
+        8,
+        lambda http: http.patch(
+            url, json={"description": f"writer {uuid.uuid4().hex[:6]}"}, headers=user.headers
+        ),
+    )
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     versions = sorted(r.json()["version"] for r in responses)
     assert versions == list(range(2, 10))  # 8 distinct versions: no write overwrote another
 
     # Conditional updates from the same version: exactly one wins, the rest are 412.
-    responses = _burst(api_server, 8, lambda http: http.put(
-        url, json={"title": f"mine {uuid.uuid4().hex[:4]}"}, headers=user.with_headers(**{"If-Match": '"9"'})
-    ))
+    responses = _burst(
+        api_server,
+        8,
+        lambda http: http.put(
+            url,
+            json={"title": f"mine {uuid.uuid4().hex[:4]}"},
+            headers=user.with_headers(**{"If-Match": '"9"'}),
+        ),
+    )
     codes = Counter(r.status_code for r in responses)
     assert codes == Counter({200: 1, 412: 7}), codes
     with httpx.Client(base_url=api_server.url, timeout=30) as http:
         final = http.get(url, headers=user.headers)
     winner = next(r for r in responses if r.status_code == 200).json()
-    assert final.json() == winner and final.headers["etag"] == '"10"'
+    assert final.json() == winner
+    assert final.headers["etag"] == '"10"'
 
 
-def test_load_zero_5xx_and_every_201_is_stored(api_server: ApiProcess, local_stack: LocalStack) -> None:
+def test_load_zero_5xx_and_every_201_is_stored(
+    api_server: ApiProcess, local_stack: LocalStack
+) -> None:
     users = [new_user(local_stack, f"load{n}") for n in range(2)]
     deadline = time.monotonic() + LOAD_DEADLINE_SECONDS
     lock = threading.Lock()
@@ -127,19 +148,29 @@ def test_load_zero_5xx_and_every_201_is_stored(api_server: ApiProcess, local_sta
                     headers = user.headers
                     if rng.random() < 0.5:
                         headers = user.with_headers(**{"Idempotency-Key": uuid.uuid4().hex})
-                    response = http.post(TASKS, json={"title": f"load {sent}", "priority": rng.choice(["low", "high"])}, headers=headers)
+                    response = http.post(
+                        TASKS,
+                        json={"title": f"load {sent}", "priority": rng.choice(["low", "high"])},
+                        headers=headers,
+                    )
                     if response.status_code == 201:
                         mine.append((response.json()["task_id"], 1))
                         with lock:
                             created[user.email].append(response.json()["task_id"])
                 elif roll < 0.7:
-                    response = http.get(TASKS, params={"priority": rng.choice(["low", "high"]), "limit": 10}, headers=user.headers)
+                    response = http.get(
+                        TASKS,
+                        params={"priority": rng.choice(["low", "high"]), "limit": 10},
+                        headers=user.headers,
+                    )
                 elif roll < 0.85:
                     task_id, _ = rng.choice(mine)
                     response = http.get(f"{TASKS}/{task_id}", headers=user.headers)
                 else:
                     task_id, _ = rng.choice(mine)
-                    response = http.patch(f"{TASKS}/{task_id}", json={"status": "in_progress"}, headers=user.headers)
+                    response = http.patch(
+                        f"{TASKS}/{task_id}", json={"status": "in_progress"}, headers=user.headers
+                    )
                 with lock:
                     statuses[response.status_code] += 1
                 sent += 1

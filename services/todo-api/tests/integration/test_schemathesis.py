@@ -24,10 +24,11 @@ pytestmark = pytest.mark.integration
 MAX_EXAMPLES = 12
 
 
-
 @pytest.fixture(scope="module")
 def api_schema(local_stack: Any) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(emulator_settings(local_stack)))
+    return schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(emulator_settings(local_stack))
+    )
 
 
 def _operations(api_schema: Any) -> List[Any]:
@@ -37,7 +38,12 @@ def _operations(api_schema: Any) -> List[Any]:
 def test_api_conforms_to_its_document(api_schema: Any, alice: Any) -> None:
     operations = _operations(api_schema)
     assert len(operations) == 8
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     for operation in operations:
 
         @given(case=operation.as_strategy())

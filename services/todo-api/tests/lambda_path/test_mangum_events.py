@@ -35,7 +35,10 @@ class Context:
 def handler_for(base_path: str = "", verifier: Any = None, **overrides: Any) -> Mangum:
     settings = unit_settings(api_base_path=base_path, **overrides)
     app = create_app(
-        settings, repository=InMemoryRepository(), idempotency=in_memory_idempotency(), verifier=verifier
+        settings,
+        repository=InMemoryRepository(),
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     return Mangum(app, lifespan="off", api_gateway_base_path=settings.api_base_path or "/")
 
@@ -50,7 +53,10 @@ def body_of(response: Dict[str, Any]) -> Any:
 @pytest.fixture
 def jwt_handler(verifier: JwtVerifier) -> Mangum:
     app = create_app(
-        unit_settings(), repository=InMemoryRepository(), idempotency=in_memory_idempotency(), verifier=verifier
+        unit_settings(),
+        repository=InMemoryRepository(),
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     return Mangum(app, lifespan="off")
 
@@ -59,14 +65,18 @@ def jwt_handler(verifier: JwtVerifier) -> Mangum:
 def real_handler_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``todo_api.handler`` itself, configured from the environment as in Lambda."""
     for name, value in {
-        "STAGE": "prod", "TABLE_NAME": "todo-app-data-prod", "CURSOR_SECRET": "x" * 40,
-        "COGNITO_USER_POOL_ID": "us-east-1_EXAMPLE", "COGNITO_CLIENT_ID": UNIT_CLIENT,
-        "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-prod", "API_BASE_PATH": "",
+        "STAGE": "prod",
+        "TABLE_NAME": "todo-app-data-prod",
+        "CURSOR_SECRET": "x" * 40,
+        "COGNITO_USER_POOL_ID": "us-east-1_EXAMPLE",
+        "COGNITO_CLIENT_ID": UNIT_CLIENT,
+        "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-prod",
+        "API_BASE_PATH": "",
     }.items():
         monkeypatch.setenv(name, value)
     import todo_api.handler
 
-    yield importlib.reload(todo_api.handler)
+    return importlib.reload(todo_api.handler)
 
 
 def test_lambda_handler_serves_health(real_handler_module: Any) -> None:
@@ -95,17 +105,22 @@ def test_runbook_calls_as_v2_events(jwt_handler: Mangum, tokens: TokenFactory) -
     assert created["headers"]["location"] == f"/api/v1/tasks/{task['task_id']}"
     assert created["headers"]["etag"] == '"1"'
     replay = jwt_handler(load_event("create_task.json", token=token), Context())
-    assert replay["headers"]["idempotent-replayed"] == "true" and body_of(replay) == task
+    assert replay["headers"]["idempotent-replayed"] == "true"
+    assert body_of(replay) == task
 
     listed = body_of(jwt_handler(load_event("list_tasks.json", token=token), Context()))
     assert [t["task_id"] for t in listed["items"]] == [task["task_id"]]
     pending = body_of(jwt_handler(load_event("list_tasks_by_status.json", token=token), Context()))
     assert [t["task_id"] for t in pending["items"]] == [task["task_id"]]
 
-    updated = jwt_handler(load_event("update_task.json", token=token, task_id=task["task_id"]), Context())
+    updated = jwt_handler(
+        load_event("update_task.json", token=token, task_id=task["task_id"]), Context()
+    )
     assert updated["statusCode"] == 200
     assert (body_of(updated)["status"], body_of(updated)["priority"]) == ("in_progress", "high")
-    deleted = jwt_handler(load_event("delete_task.json", token=token, task_id=task["task_id"]), Context())
+    deleted = jwt_handler(
+        load_event("delete_task.json", token=token, task_id=task["task_id"]), Context()
+    )
     assert deleted["statusCode"] == 204
 
 
@@ -115,7 +130,9 @@ def test_base64_encoded_bodies_are_decoded(jwt_handler: Mangum, tokens: TokenFac
     assert body_of(response)["title"] == "Test Task"
 
 
-def test_stage_prefix_is_stripped_and_kept_for_docs_and_locations(tokens: TokenFactory, verifier: JwtVerifier) -> None:
+def test_stage_prefix_is_stripped_and_kept_for_docs_and_locations(
+    tokens: TokenFactory, verifier: JwtVerifier
+) -> None:
     handler = handler_for("/prod", verifier=verifier)
     health = handler(load_event("health_stage_prefix.json"), Context())
     assert health["statusCode"] == 200
@@ -129,7 +146,9 @@ def test_stage_prefix_is_stripped_and_kept_for_docs_and_locations(tokens: TokenF
     assert created["headers"]["location"].startswith("/prod/api/v1/tasks/")
 
 
-@pytest.mark.parametrize("fixture", ["authorizer_id_token_list_tasks.json", "authorizer_access_token_list_tasks.json"])
+@pytest.mark.parametrize(
+    "fixture", ["authorizer_id_token_list_tasks.json", "authorizer_access_token_list_tasks.json"]
+)
 def test_api_gateway_mode_reads_the_authorizer_claims(fixture: str) -> None:
     handler = handler_for(auth_mode="apigateway")
     response = handler(load_event(fixture, client_id=UNIT_CLIENT), Context())
@@ -140,7 +159,9 @@ def test_api_gateway_mode_reads_the_authorizer_claims(fixture: str) -> None:
     assert profile["user_id"] == "5f1c0e1e-7d1b-4f0e-9b6e-2f8c1d0a9b11"
 
 
-@pytest.mark.parametrize("fixture", ["authorizer_refresh_token_use.json", "authorizer_other_client.json"])
+@pytest.mark.parametrize(
+    "fixture", ["authorizer_refresh_token_use.json", "authorizer_other_client.json"]
+)
 def test_api_gateway_mode_still_checks_token_use_and_client(fixture: str) -> None:
     handler = handler_for(auth_mode="apigateway")
     response = handler(load_event(fixture, client_id=UNIT_CLIENT), Context())

@@ -26,11 +26,17 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def test_valid_id_token_gives_the_subject_and_profile_claims(verifier: JwtVerifier, tokens: TokenFactory) -> None:
+def test_valid_id_token_gives_the_subject_and_profile_claims(
+    verifier: JwtVerifier, tokens: TokenFactory
+) -> None:
     principal = verifier.verify(tokens.token(sub="user-1"))
     assert principal.user_id == "user-1"
     assert principal.token_use == "id"
-    assert (principal.email, principal.given_name, principal.family_name) == ("unit@example.com", "Unit", "Test")
+    assert (principal.email, principal.given_name, principal.family_name) == (
+        "unit@example.com",
+        "Unit",
+        "Test",
+    )
 
 
 def test_valid_access_token_is_accepted(verifier: JwtVerifier, tokens: TokenFactory) -> None:
@@ -45,7 +51,11 @@ def test_valid_access_token_is_accepted(verifier: JwtVerifier, tokens: TokenFact
         ("id", {"nbf": int(time.time()) + 3600}, "not valid yet"),
         ("id", {"aud": "another-client"}, "another client"),
         ("access", {"client_id": "another-client"}, "another client"),
-        ("id", {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, "another issuer"),
+        (
+            "id",
+            {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"},
+            "another issuer",
+        ),
         ("id", {"token_use": "refresh"}, "token_use"),
         ("id", {"token_use": None}, "token_use"),
         ("id", {"exp": None}, "'exp'"),
@@ -64,7 +74,9 @@ def test_small_clock_skew_is_tolerated(verifier: JwtVerifier, tokens: TokenFacto
     verifier.verify(tokens.token(exp=now - 5, nbf=now + 5, iat=now + 5))
 
 
-def test_forged_signature_is_refused(verifier: JwtVerifier, tokens: TokenFactory, keys: Keys) -> None:
+def test_forged_signature_is_refused(
+    verifier: JwtVerifier, tokens: TokenFactory, keys: Keys
+) -> None:
     # Right kid, right claims, signed with a key the pool never published.
     with pytest.raises(AuthError, match="signature"):
         verifier.verify(tokens.token(key=keys.attacker))
@@ -84,10 +96,14 @@ def test_alg_none_is_refused(verifier: JwtVerifier, tokens: TokenFactory) -> Non
         verifier.verify(unsigned)
 
 
-def test_hmac_with_the_public_key_is_refused(verifier: JwtVerifier, tokens: TokenFactory, jwks: StaticJwks) -> None:
+def test_hmac_with_the_public_key_is_refused(
+    verifier: JwtVerifier, tokens: TokenFactory, jwks: StaticJwks
+) -> None:
     # The classic algorithm-confusion attack: HS256 keyed with the public JWK.
     secret = json.dumps(jwks.published[0]).encode()
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': UNIT_KID})}.{_b64(tokens.claims())}"
+    signing_input = (
+        f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': UNIT_KID})}.{_b64(tokens.claims())}"
+    )
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     forged = signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
     with pytest.raises(AuthError, match="algorithm"):
@@ -102,7 +118,9 @@ def test_other_rsa_algorithms_are_refused(
         verifier.verify(tokens.token(algorithm=algorithm))
 
 
-@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "a.b", "....", "eyJhbGciOiJSUzI1NiJ9.e30.x"])
+@pytest.mark.parametrize(
+    "garbage", ["", "abc", "a.b.c", "a.b", "....", "eyJhbGciOiJSUzI1NiJ9.e30.x"]
+)
 def test_malformed_tokens_are_refused(verifier: JwtVerifier, garbage: str) -> None:
     with pytest.raises(AuthError):
         verifier.verify(garbage)
@@ -116,7 +134,9 @@ def test_missing_kid_is_refused(verifier: JwtVerifier, tokens: TokenFactory, key
 
 def test_unknown_kid_refetches_the_key_set_once(tokens: TokenFactory, keys: Keys) -> None:
     jwks = StaticJwks([Keys.jwk(keys.signing, UNIT_KID)], cooldown=0)
-    verifier = JwtVerifier("https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks)
+    verifier = JwtVerifier(
+        "https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks
+    )
     verifier.verify(tokens.token())
     assert jwks.fetches == 1
     # A kid nobody published: exactly one refetch, then 401.
@@ -127,17 +147,23 @@ def test_unknown_kid_refetches_the_key_set_once(tokens: TokenFactory, keys: Keys
 
 def test_key_rotation_is_picked_up_by_the_refetch(tokens: TokenFactory, keys: Keys) -> None:
     jwks = StaticJwks([Keys.jwk(keys.signing, UNIT_KID)], cooldown=0)
-    verifier = JwtVerifier("https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks)
+    verifier = JwtVerifier(
+        "https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks
+    )
     verifier.verify(tokens.token())
     jwks.published.append(Keys.jwk(keys.rotated, "rotated-key"))
-    principal = verifier.verify(tokens.token(key=keys.rotated, kid="rotated-key", sub="after-rotation"))
+    principal = verifier.verify(
+        tokens.token(key=keys.rotated, kid="rotated-key", sub="after-rotation")
+    )
     assert principal.user_id == "after-rotation"
     assert jwks.fetches == 2
 
 
 def test_refetch_cooldown_bounds_fetches_for_forged_kids(tokens: TokenFactory, keys: Keys) -> None:
     jwks = StaticJwks([Keys.jwk(keys.signing, UNIT_KID)], cooldown=60)
-    verifier = JwtVerifier("https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks)
+    verifier = JwtVerifier(
+        "https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks
+    )
     for n in range(5):
         with pytest.raises(AuthError):
             verifier.verify(tokens.token(kid=f"forged-{n}"))
@@ -149,16 +175,24 @@ def test_unreachable_key_set_is_not_the_callers_fault(tokens: TokenFactory) -> N
         def fetch_data(self) -> None:
             raise jwt.PyJWKClientConnectionError("connection refused")
 
-    verifier = JwtVerifier("https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=Down([]))
+    verifier = JwtVerifier(
+        "https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=Down([])
+    )
     with pytest.raises(KeySetUnavailable):
         verifier.verify(tokens.token())
 
 
-def test_verified_tokens_are_cached_but_expiry_is_rechecked(tokens: TokenFactory, jwks: StaticJwks) -> None:
+def test_verified_tokens_are_cached_but_expiry_is_rechecked(
+    tokens: TokenFactory, jwks: StaticJwks
+) -> None:
     clock = [time.time()]
     verifier = JwtVerifier(
-        "https://x.invalid/jwks.json", UNIT_ISSUER, UNIT_CLIENT, jwks_client=jwks,
-        leeway_seconds=0, clock=lambda: clock[0],
+        "https://x.invalid/jwks.json",
+        UNIT_ISSUER,
+        UNIT_CLIENT,
+        jwks_client=jwks,
+        leeway_seconds=0,
+        clock=lambda: clock[0],
     )
     token = tokens.token(exp=int(clock[0]) + 60)
     first = verifier.verify(token)
@@ -185,10 +219,20 @@ def test_bearer_scheme_is_case_insensitive() -> None:
 
 def test_api_gateway_claims_still_check_token_use_and_client() -> None:
     base = {"sub": "u", "exp": "1795640235"}
-    assert principal_from_claims({**base, "token_use": "id", "aud": UNIT_CLIENT}, UNIT_CLIENT).user_id == "u"
-    assert principal_from_claims({**base, "token_use": "access", "client_id": UNIT_CLIENT}, UNIT_CLIENT).user_id == "u"
+    assert (
+        principal_from_claims({**base, "token_use": "id", "aud": UNIT_CLIENT}, UNIT_CLIENT).user_id
+        == "u"
+    )
+    assert (
+        principal_from_claims(
+            {**base, "token_use": "access", "client_id": UNIT_CLIENT}, UNIT_CLIENT
+        ).user_id
+        == "u"
+    )
     # API Gateway renders list claims as "[a b]".
-    assert principal_from_claims({**base, "token_use": "id", "aud": f"[other {UNIT_CLIENT}]"}, UNIT_CLIENT)
+    assert principal_from_claims(
+        {**base, "token_use": "id", "aud": f"[other {UNIT_CLIENT}]"}, UNIT_CLIENT
+    )
     for bad in (
         {**base, "token_use": "refresh", "aud": UNIT_CLIENT},
         {**base, "token_use": "id", "aud": "other"},

@@ -68,7 +68,11 @@ def assert_problem(response: Any, status: int, problem: problems.ProblemType) ->
 def test_health_reports_the_package_version_and_stage(unit_client: TestClient) -> None:
     response = unit_client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": version("todo-api"), "environment": "unit"}
+    assert response.json() == {
+        "status": "ok",
+        "version": version("todo-api"),
+        "environment": "unit",
+    }
 
 
 def test_docs_and_openapi_are_served(unit_client: TestClient) -> None:
@@ -88,7 +92,8 @@ def test_create_returns_201_location_and_etag(unit_client: TestClient, alice: st
     assert response.headers["location"] == f"{TASKS}/{task['task_id']}"
     assert response.headers["etag"] == '"1"'
     assert {k: task[k] for k in RUNBOOK_TASK} == RUNBOOK_TASK
-    assert task["version"] == 1 and task["completed_at"] is None
+    assert task["version"] == 1
+    assert task["completed_at"] is None
     fetched = unit_client.get(response.headers["location"], headers=auth(alice))
     assert fetched.json() == task
     assert fetched.headers["etag"] == '"1"'
@@ -140,7 +145,9 @@ def test_malformed_json_is_422(unit_client: TestClient, alice: str) -> None:
 
 def test_bodies_over_64_kib_are_413(unit_client: TestClient, alice: str) -> None:
     big = json.dumps({"title": "x", "description": "d" * 70_000}).encode()
-    response = unit_client.post(TASKS, content=big, headers=auth(alice, **{"Content-Type": "application/json"}))
+    response = unit_client.post(
+        TASKS, content=big, headers=auth(alice, **{"Content-Type": "application/json"})
+    )
     assert_problem(response, 413, problems.PAYLOAD_TOO_LARGE)
 
 
@@ -161,16 +168,25 @@ def test_streamed_bodies_over_the_limit_are_413(unit_client: TestClient, alice: 
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-def test_partial_update_as_the_runbook_sends_it(unit_client: TestClient, alice: str, method: str) -> None:
+def test_partial_update_as_the_runbook_sends_it(
+    unit_client: TestClient, alice: str, method: str
+) -> None:
     task = create(unit_client, alice, **RUNBOOK_TASK)
     response = unit_client.request(
-        method, f"{TASKS}/{task['task_id']}", json={"status": "in_progress", "priority": "high"},
+        method,
+        f"{TASKS}/{task['task_id']}",
+        json={"status": "in_progress", "priority": "high"},
         headers=auth(alice),
     )
     assert response.status_code == 200, response.text
     updated = response.json()
-    assert (updated["status"], updated["priority"], updated["version"]) == ("in_progress", "high", 2)
-    assert updated["title"] == task["title"] and updated["category"] == "testing"
+    assert (updated["status"], updated["priority"], updated["version"]) == (
+        "in_progress",
+        "high",
+        2,
+    )
+    assert updated["title"] == task["title"]
+    assert updated["category"] == "testing"
     assert response.headers["etag"] == '"2"'
 
 
@@ -186,14 +202,23 @@ def test_completing_and_reopening_moves_completed_at(unit_client: TestClient, al
 def test_null_clears_optional_fields(unit_client: TestClient, alice: str) -> None:
     task = create(unit_client, alice, category="work", description="d", due_date="2030-01-01")
     cleared = unit_client.patch(
-        f"{TASKS}/{task['task_id']}", json={"category": None, "description": None, "due_date": None},
+        f"{TASKS}/{task['task_id']}",
+        json={"category": None, "description": None, "due_date": None},
         headers=auth(alice),
     ).json()
     assert (cleared["category"], cleared["description"], cleared["due_date"]) == (None, None, None)
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"title": None}, {"status": None}, {"priority": None}, {"title": " "}, {"completed_at": None}]
+    "body",
+    [
+        {},
+        {"title": None},
+        {"status": None},
+        {"priority": None},
+        {"title": " "},
+        {"completed_at": None},
+    ],
 )
 def test_invalid_updates_are_422(unit_client: TestClient, alice: str, body: Dict[str, Any]) -> None:
     task = create(unit_client, alice)
@@ -205,15 +230,23 @@ def test_delete_is_204_then_404(unit_client: TestClient, alice: str) -> None:
     task = create(unit_client, alice)
     url = f"{TASKS}/{task['task_id']}"
     response = unit_client.delete(url, headers=auth(alice))
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
     assert_problem(unit_client.get(url, headers=auth(alice)), 404, problems.TASK_NOT_FOUND)
     assert_problem(unit_client.delete(url, headers=auth(alice)), 404, problems.TASK_NOT_FOUND)
 
 
-def test_other_users_tasks_do_not_exist_for_them(unit_client: TestClient, alice: str, bob: str) -> None:
+def test_other_users_tasks_do_not_exist_for_them(
+    unit_client: TestClient, alice: str, bob: str
+) -> None:
     task = create(unit_client, alice)
     url = f"{TASKS}/{task['task_id']}"
-    for method, body in (("GET", None), ("PUT", {"title": "mine"}), ("PATCH", {"title": "mine"}), ("DELETE", None)):
+    for method, body in (
+        ("GET", None),
+        ("PUT", {"title": "mine"}),
+        ("PATCH", {"title": "mine"}),
+        ("DELETE", None),
+    ):
         response = unit_client.request(method, url, json=body, headers=auth(bob))
         assert_problem(response, 404, problems.TASK_NOT_FOUND)
     assert unit_client.get(url, headers=auth(alice)).json() == task
@@ -227,17 +260,25 @@ def test_if_match_guards_writes(unit_client: TestClient, alice: str) -> None:
     task = create(unit_client, alice)
     url = f"{TASKS}/{task['task_id']}"
     ok = unit_client.patch(url, json={"title": "a"}, headers=auth(alice, **{"If-Match": '"1"'}))
-    assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
+    assert ok.status_code == 200
+    assert ok.headers["etag"] == '"2"'
     stale = unit_client.patch(url, json={"title": "b"}, headers=auth(alice, **{"If-Match": '"1"'}))
     assert_problem(stale, 412, problems.PRECONDITION_FAILED)
-    assert_problem(unit_client.delete(url, headers=auth(alice, **{"If-Match": '"1"'})), 412, problems.PRECONDITION_FAILED)
+    assert_problem(
+        unit_client.delete(url, headers=auth(alice, **{"If-Match": '"1"'})),
+        412,
+        problems.PRECONDITION_FAILED,
+    )
     # Weak validators never match strongly.
     weak = unit_client.put(url, json={"title": "c"}, headers=auth(alice, **{"If-Match": 'W/"2"'}))
     assert_problem(weak, 412, problems.PRECONDITION_FAILED)
-    listed = unit_client.put(url, json={"title": "c"}, headers=auth(alice, **{"If-Match": '"9", "2"'}))
+    listed = unit_client.put(
+        url, json={"title": "c"}, headers=auth(alice, **{"If-Match": '"9", "2"'})
+    )
     assert listed.status_code == 200
     star = unit_client.put(url, json={"title": "d"}, headers=auth(alice, **{"If-Match": "*"}))
-    assert star.status_code == 200 and star.json()["version"] == 4
+    assert star.status_code == 200
+    assert star.json()["version"] == 4
     assert unit_client.delete(url, headers=auth(alice, **{"If-Match": '"4"'})).status_code == 204
 
 
@@ -253,8 +294,22 @@ def test_malformed_if_match_is_400(unit_client: TestClient, alice: str) -> None:
 
 
 def test_list_filters_and_pagination(unit_client: TestClient, alice: str) -> None:
-    a = create(unit_client, alice, status="pending", priority="high", category="work", due_date="2030-01-10")
-    b = create(unit_client, alice, status="completed", priority="low", category="home", due_date="2030-01-20")
+    a = create(
+        unit_client,
+        alice,
+        status="pending",
+        priority="high",
+        category="work",
+        due_date="2030-01-10",
+    )
+    b = create(
+        unit_client,
+        alice,
+        status="completed",
+        priority="low",
+        category="home",
+        due_date="2030-01-20",
+    )
     c = create(unit_client, alice, status="pending", priority="low", category="Work")
 
     def ids(query: str) -> list:
@@ -272,25 +327,41 @@ def test_list_filters_and_pagination(unit_client: TestClient, alice: str) -> Non
     assert ids("due_before=2030-01-10") == [a["task_id"]]
 
     first = unit_client.get(f"{TASKS}?limit=2", headers=auth(alice)).json()
-    assert len(first["items"]) == 2 and first["next_cursor"]
-    second = unit_client.get(f"{TASKS}?limit=2&cursor={first['next_cursor']}", headers=auth(alice)).json()
-    assert [t["task_id"] for t in second["items"]] == [c["task_id"]] and second["next_cursor"] is None
+    assert len(first["items"]) == 2
+    assert first["next_cursor"]
+    second = unit_client.get(
+        f"{TASKS}?limit=2&cursor={first['next_cursor']}", headers=auth(alice)
+    ).json()
+    assert [t["task_id"] for t in second["items"]] == [c["task_id"]]
+    assert second["next_cursor"] is None
 
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=101", "limit=x", "status=done", "priority=x", "due_after=tomorrow",
-     "due_after=2030-02-01&due_before=2030-01-01"],
+    [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "status=done",
+        "priority=x",
+        "due_after=tomorrow",
+        "due_after=2030-02-01&due_before=2030-01-01",
+    ],
 )
 def test_invalid_list_queries_are_422(unit_client: TestClient, alice: str, query: str) -> None:
-    assert_problem(unit_client.get(f"{TASKS}?{query}", headers=auth(alice)), 422, problems.VALIDATION_FAILED)
+    assert_problem(
+        unit_client.get(f"{TASKS}?{query}", headers=auth(alice)), 422, problems.VALIDATION_FAILED
+    )
 
 
-def test_default_page_size_is_20(unit_client: TestClient, alice: str, repository: InMemoryRepository) -> None:
+def test_default_page_size_is_20(
+    unit_client: TestClient, alice: str, repository: InMemoryRepository
+) -> None:
     for n in range(25):
         create(unit_client, alice, title=f"t{n}")
     page = unit_client.get(TASKS, headers=auth(alice)).json()
-    assert len(page["items"]) == 20 and page["next_cursor"]
+    assert len(page["items"]) == 20
+    assert page["next_cursor"]
 
 
 def test_invalid_cursor_is_400(unit_client: TestClient, alice: str) -> None:
@@ -303,8 +374,15 @@ def test_invalid_cursor_is_400(unit_client: TestClient, alice: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", TASKS), ("POST", TASKS), ("GET", f"{TASKS}/x"), ("PUT", f"{TASKS}/x"),
-     ("PATCH", f"{TASKS}/x"), ("DELETE", f"{TASKS}/x"), ("GET", "/api/v1/users/me")],
+    [
+        ("GET", TASKS),
+        ("POST", TASKS),
+        ("GET", f"{TASKS}/x"),
+        ("PUT", f"{TASKS}/x"),
+        ("PATCH", f"{TASKS}/x"),
+        ("DELETE", f"{TASKS}/x"),
+        ("GET", "/api/v1/users/me"),
+    ],
 )
 def test_every_api_route_needs_a_token(unit_client: TestClient, method: str, path: str) -> None:
     response = unit_client.request(method, path, json={"title": "x"})
@@ -312,7 +390,9 @@ def test_every_api_route_needs_a_token(unit_client: TestClient, method: str, pat
     assert response.headers["www-authenticate"] == 'Bearer realm="todo-api"'
 
 
-def test_bad_token_gets_an_invalid_token_challenge(unit_client: TestClient, tokens: TokenFactory) -> None:
+def test_bad_token_gets_an_invalid_token_challenge(
+    unit_client: TestClient, tokens: TokenFactory
+) -> None:
     response = unit_client.get(TASKS, headers=auth(tokens.token(aud="someone-else")))
     assert_problem(response, 401, problems.UNAUTHORIZED)
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
@@ -321,11 +401,16 @@ def test_bad_token_gets_an_invalid_token_challenge(unit_client: TestClient, toke
 def test_profile_is_created_from_the_token_and_writes_are_cached(
     unit_client: TestClient, tokens: TokenFactory, repository: InMemoryRepository
 ) -> None:
-    token = tokens.token(sub="carol", email="carol@example.com", given_name="Carol", family_name="C")
+    token = tokens.token(
+        sub="carol", email="carol@example.com", given_name="Carol", family_name="C"
+    )
     me = unit_client.get("/api/v1/users/me", headers=auth(token))
     assert me.status_code == 200
     assert {k: me.json()[k] for k in ("user_id", "email", "given_name", "family_name")} == {
-        "user_id": "carol", "email": "carol@example.com", "given_name": "Carol", "family_name": "C",
+        "user_id": "carol",
+        "email": "carol@example.com",
+        "given_name": "Carol",
+        "family_name": "C",
     }
     for _ in range(5):
         unit_client.get(TASKS, headers=auth(token))
@@ -335,10 +420,14 @@ def test_profile_is_created_from_the_token_and_writes_are_cached(
 # --- idempotency ---------------------------------------------------------------------------
 
 
-def test_same_key_same_request_replays_the_first_response(unit_client: TestClient, alice: str, repository: InMemoryRepository) -> None:
+def test_same_key_same_request_replays_the_first_response(
+    unit_client: TestClient, alice: str, repository: InMemoryRepository
+) -> None:
     headers = auth(alice, **{"Idempotency-Key": "task-creation-123"})
     first = unit_client.post(TASKS, json=RUNBOOK_TASK, headers=headers)
-    again = unit_client.post(TASKS, json=dict(reversed(list(RUNBOOK_TASK.items()))), headers=headers)
+    again = unit_client.post(
+        TASKS, json=dict(reversed(list(RUNBOOK_TASK.items()))), headers=headers
+    )
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.content == first.content
     assert again.headers["location"] == first.headers["location"]
@@ -351,28 +440,45 @@ def test_same_key_same_request_replays_the_first_response(unit_client: TestClien
 def test_same_key_different_request_is_422(unit_client: TestClient, alice: str) -> None:
     headers = auth(alice, **{"Idempotency-Key": "k-1"})
     assert unit_client.post(TASKS, json={"title": "a"}, headers=headers).status_code == 201
-    assert_problem(unit_client.post(TASKS, json={"title": "b"}, headers=headers), 422, problems.IDEMPOTENCY_KEY_REUSED)
+    assert_problem(
+        unit_client.post(TASKS, json={"title": "b"}, headers=headers),
+        422,
+        problems.IDEMPOTENCY_KEY_REUSED,
+    )
 
 
 def test_keys_are_scoped_to_the_caller(unit_client: TestClient, alice: str, bob: str) -> None:
-    a = unit_client.post(TASKS, json={"title": "same"}, headers=auth(alice, **{"Idempotency-Key": "shared"}))
-    b = unit_client.post(TASKS, json={"title": "same"}, headers=auth(bob, **{"Idempotency-Key": "shared"}))
+    a = unit_client.post(
+        TASKS, json={"title": "same"}, headers=auth(alice, **{"Idempotency-Key": "shared"})
+    )
+    b = unit_client.post(
+        TASKS, json={"title": "same"}, headers=auth(bob, **{"Idempotency-Key": "shared"})
+    )
     assert (a.status_code, b.status_code) == (201, 201)
     assert a.json()["task_id"] != b.json()["task_id"]
     assert "idempotent-replayed" not in b.headers
 
 
-@pytest.mark.parametrize("key", ["", " ", "x" * 256, "naïve".encode(), "a b", '"unterminated', "tab\there"])
+@pytest.mark.parametrize(
+    "key", ["", " ", "x" * 256, "naïve".encode(), "a b", '"unterminated', "tab\there"]
+)
 def test_malformed_keys_are_400(unit_client: TestClient, alice: str, key: Any) -> None:
-    response = unit_client.post(TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key}))
+    response = unit_client.post(
+        TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key})
+    )
     assert_problem(response, 400, problems.MALFORMED_IDEMPOTENCY_KEY)
 
 
 def test_quoted_structured_field_keys_are_accepted(unit_client: TestClient, alice: str) -> None:
     key = '"8e03978e-40d5-43e8-bc93-6894a57f9324"'
-    first = unit_client.post(TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key}))
-    bare = unit_client.post(TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key.strip('"')}))
-    assert first.status_code == 201 and bare.headers.get("idempotent-replayed") == "true"
+    first = unit_client.post(
+        TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key})
+    )
+    bare = unit_client.post(
+        TASKS, json={"title": "a"}, headers=auth(alice, **{"Idempotency-Key": key.strip('"')})
+    )
+    assert first.status_code == 201
+    assert bare.headers.get("idempotent-replayed") == "true"
 
 
 def test_idempotent_update_and_delete_replay(unit_client: TestClient, alice: str) -> None:
@@ -381,16 +487,23 @@ def test_idempotent_update_and_delete_replay(unit_client: TestClient, alice: str
     update = auth(alice, **{"Idempotency-Key": "task-update-456"})
     first = unit_client.put(url, json={"status": "in_progress", "priority": "high"}, headers=update)
     again = unit_client.put(url, json={"status": "in_progress", "priority": "high"}, headers=update)
-    assert again.headers["idempotent-replayed"] == "true" and again.json()["version"] == first.json()["version"] == 2
-    assert_problem(unit_client.patch(url, json={"status": "in_progress", "priority": "high"}, headers=update),
-                   422, problems.IDEMPOTENCY_KEY_REUSED)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["version"] == first.json()["version"] == 2
+    assert_problem(
+        unit_client.patch(url, json={"status": "in_progress", "priority": "high"}, headers=update),
+        422,
+        problems.IDEMPOTENCY_KEY_REUSED,
+    )
     delete = auth(alice, **{"Idempotency-Key": "task-delete-789"})
     assert unit_client.delete(url, headers=delete).status_code == 204
     replay = unit_client.delete(url, headers=delete)
-    assert replay.status_code == 204 and replay.headers["idempotent-replayed"] == "true"
+    assert replay.status_code == 204
+    assert replay.headers["idempotent-replayed"] == "true"
 
 
-def test_client_errors_decided_by_the_operation_are_replayed(unit_client: TestClient, alice: str) -> None:
+def test_client_errors_decided_by_the_operation_are_replayed(
+    unit_client: TestClient, alice: str
+) -> None:
     headers = auth(alice, **{"Idempotency-Key": "missing-task"})
     first = unit_client.patch(f"{TASKS}/nope", json={"title": "x"}, headers=headers)
     again = unit_client.patch(f"{TASKS}/nope", json={"title": "x"}, headers=headers)
@@ -412,14 +525,20 @@ def test_a_server_error_leaves_no_record_so_the_retry_runs(
             return super().create_task(task)
 
     repository = FlakyRepository()
-    app = create_app(unit_settings(), repository=repository, idempotency=in_memory_idempotency(), verifier=verifier)
+    app = create_app(
+        unit_settings(),
+        repository=repository,
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
+    )
     client = TestClient(app, raise_server_exceptions=False)
     headers = auth(tokens.token(sub="dave"), **{"Idempotency-Key": "retry-me"})
     failed = client.post(TASKS, json={"title": "a"}, headers=headers)
     assert_problem(failed, 503, problems.SERVICE_UNAVAILABLE)
     assert failed.headers["retry-after"] == "2"
     retried = client.post(TASKS, json={"title": "a"}, headers=headers)
-    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
+    assert retried.status_code == 201
+    assert "idempotent-replayed" not in retried.headers
     assert len(repository.tasks) == 1
 
 
@@ -431,32 +550,44 @@ def test_unknown_route_and_method_are_problems(unit_client: TestClient) -> None:
     assert_problem(unit_client.delete("/health"), 405, problems.METHOD_NOT_ALLOWED)
 
 
-def test_a_bug_is_a_500_problem_without_a_stack_trace(tokens: TokenFactory, verifier: JwtVerifier, capfd: Any) -> None:
+def test_a_bug_is_a_500_problem_without_a_stack_trace(
+    tokens: TokenFactory, verifier: JwtVerifier, capfd: Any
+) -> None:
     class Broken(InMemoryRepository):
         def list_tasks(self, *args: Any, **kwargs: Any) -> Any:
             raise KeyError("secret internals")
 
-    app = create_app(unit_settings(), repository=Broken(), idempotency=in_memory_idempotency(), verifier=verifier)
-    response = TestClient(app, raise_server_exceptions=False).get(TASKS, headers=auth(tokens.token()))
+    app = create_app(
+        unit_settings(), repository=Broken(), idempotency=in_memory_idempotency(), verifier=verifier
+    )
+    response = TestClient(app, raise_server_exceptions=False).get(
+        TASKS, headers=auth(tokens.token())
+    )
     body = assert_problem(response, 500, problems.INTERNAL_ERROR)
-    assert "secret internals" not in response.text and "detail" not in body
+    assert "secret internals" not in response.text
+    assert "detail" not in body
     logged = capfd.readouterr().out
-    assert "secret internals" in logged and "Traceback" in logged
+    assert "secret internals" in logged
+    assert "Traceback" in logged
 
 
 def test_request_id_is_echoed_and_logged(unit_client: TestClient, alice: str, capfd: Any) -> None:
     capfd.readouterr()
     response = unit_client.get(TASKS, headers=auth(alice, **{"X-Request-ID": "req-123"}))
     assert response.headers["x-request-id"] == "req-123"
-    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
     record = next(r for r in lines if r.get("message") == "request completed")
     assert record["correlation_id"] == "req-123"
     assert record["user_id"] == "alice"
     assert record["component"] == "lambda-sync"
     assert record["operation"] == "query-tasks"
-    assert record["status"] == "success" and record["http_status"] == 200
+    assert record["status"] == "success"
+    assert record["http_status"] == 200
     assert isinstance(record["duration_ms"], float)
-    assert record["level"] == "INFO" and record["service"] == "todo-api"
+    assert record["level"] == "INFO"
+    assert record["service"] == "todo-api"
     assert record["metadata"]["table_name"] == "unit-table"
 
 

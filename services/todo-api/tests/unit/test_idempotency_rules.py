@@ -22,7 +22,8 @@ from todo_core import keys
 
 VISIBLE = st.text(
     alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters='"\\'),
-    min_size=1, max_size=255,
+    min_size=1,
+    max_size=255,
 )
 
 
@@ -39,7 +40,9 @@ def test_any_header_value_parses_or_is_malformed(value: str) -> None:
         key = parse_idempotency_key(value)
     except MalformedIdempotencyKey:
         return
-    assert key is not None and 1 <= len(key) <= 255 and key.isascii()
+    assert key is not None
+    assert 1 <= len(key) <= 255
+    assert key.isascii()
 
 
 def test_absent_header_means_no_idempotency() -> None:
@@ -47,9 +50,13 @@ def test_absent_header_means_no_idempotency() -> None:
 
 
 @given(st.text(min_size=1), st.text(min_size=1), st.text(min_size=1), st.text(min_size=1))
-def test_record_ids_never_collide_across_users(user_a: str, key_a: str, user_b: str, key_b: str) -> None:
+def test_record_ids_never_collide_across_users(
+    user_a: str, key_a: str, user_b: str, key_b: str
+) -> None:
     if (user_a, key_a) != (user_b, key_b):
-        assert keys.idempotency_key(record_id(user_a, key_a)) != keys.idempotency_key(record_id(user_b, key_b))
+        assert keys.idempotency_key(record_id(user_a, key_a)) != keys.idempotency_key(
+            record_id(user_b, key_b)
+        )
 
 
 def test_records_use_the_single_table_key_format() -> None:
@@ -69,7 +76,9 @@ def test_second_request_while_the_first_is_in_flight_is_a_conflict() -> None:
         return StoredResponse.json(201, {"ok": True})
 
     fingerprint = {"method": "POST", "path": "/x", "body": {"title": "a"}, "if_match": None}
-    first = threading.Thread(target=lambda: results.append(idempotency.run("u", "k", fingerprint, slow)))
+    first = threading.Thread(
+        target=lambda: results.append(idempotency.run("u", "k", fingerprint, slow))
+    )
     first.start()
     assert started.wait(5)
     with pytest.raises(IdempotencyConflict):
@@ -79,9 +88,11 @@ def test_second_request_while_the_first_is_in_flight_is_a_conflict() -> None:
         idempotency.run("u", "k", {**fingerprint, "body": {"title": "b"}}, slow)
     release.set()
     first.join(5)
-    assert results[0].status == 201 and not results[0].replayed
+    assert results[0].status == 201
+    assert not results[0].replayed
     replay = idempotency.run("u", "k", fingerprint, lambda: pytest.fail("must not run again"))  # type: ignore[no-any-return]
-    assert replay.replayed and replay.content == results[0].content
+    assert replay.replayed
+    assert replay.content == results[0].content
 
 
 def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
@@ -101,4 +112,5 @@ def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
     assert record.status == "INPROGRESS"
     record.in_progress_expiry_timestamp = 0  # its deadline has passed
     result = idempotency.run("u", "dead", fingerprint, lambda: StoredResponse.json(201, {"ok": 1}))
-    assert result.status == 201 and not result.replayed
+    assert result.status == 201
+    assert not result.replayed

@@ -38,7 +38,11 @@ def test_every_error_response_is_problem_json() -> None:
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
-                    assert list(response["content"]) == [problems.PROBLEM_CONTENT_TYPE], (path, method, status)
+                    assert list(response["content"]) == [problems.PROBLEM_CONTENT_TYPE], (
+                        path,
+                        method,
+                        status,
+                    )
             if path.startswith("/api/"):
                 assert operation["security"] == [{"bearerAuth": []}]
                 assert "401" in operation["responses"]

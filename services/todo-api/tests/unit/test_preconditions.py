@@ -10,7 +10,9 @@ from todo_api.preconditions import IfMatch, MalformedIfMatch, etag_for, parse_if
 @given(st.integers(min_value=1, max_value=10**12))
 def test_a_tasks_etag_matches_itself(version: int) -> None:
     condition = parse_if_match(etag_for(version))
-    assert condition is not None and condition.matches(version) and not condition.matches(version + 1)
+    assert condition is not None
+    assert condition.matches(version)
+    assert not condition.matches(version + 1)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +32,7 @@ def test_parsing(header: str, expected: IfMatch) -> None:
     assert parse_if_match(header) == expected
 
 
-@pytest.mark.parametrize("header", ["", "3", '"3', "W/3", '"3" "4"', "*, \"3\""])
+@pytest.mark.parametrize("header", ["", "3", '"3', "W/3", '"3" "4"', '*, "3"'])
 def test_malformed(header: str) -> None:
     with pytest.raises(MalformedIfMatch):
         parse_if_match(header)
