@@ -295,7 +295,8 @@ BENCHMARKS_HEADER = """\
 Assembled by `python3 noxfile.py -s bench` from each package's
 `benchmarks/RESULTS.md`, which that package's `benchmarks/run.py` writes when
 run in the package's own test environment. `python3 noxfile.py -s bench --
-todo-core` re-runs one package; the other sections keep their last figures.
+todo-core` re-runs one package (the other sections keep their last figures);
+`python3 noxfile.py -s bench -- --assemble-only` only re-assembles this file.
 
 How to read the figures:
 
@@ -336,15 +337,21 @@ def bench(session: nox.Session) -> None:
     Each benchmark runs from its package folder in that package's test
     environment (synced from its workspace's lock), as
     ``python benchmarks/run.py --out benchmarks/RESULTS.md``.
+    ``-- --assemble-only`` rewrites BENCHMARKS.md from the fragments as they are.
     """
     from nox.command import CommandFailed
 
-    unknown = sorted(set(session.posargs) - set(BY_NAME))
+    names = [a for a in session.posargs if a != "--assemble-only"]
+    if "--assemble-only" in session.posargs:
+        (ROOT / "BENCHMARKS.md").write_text(assemble_benchmarks(), encoding="utf-8")
+        session.log("BENCHMARKS.md assembled from the existing fragments")
+        return
+    unknown = sorted(set(names) - set(BY_NAME))
     if unknown:
         session.error(f"unknown packages {unknown}; choose from {sorted(BY_NAME)}")
     selected = [
         p for p in PACKAGES
-        if _has_benchmark(p) and (not session.posargs or p.name in session.posargs)
+        if _has_benchmark(p) and (not names or p.name in names)
     ]
     if not selected:
         session.skip("no selected package has benchmarks/run.py")

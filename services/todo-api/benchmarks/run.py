@@ -233,7 +233,6 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
                 results[name] += timed(call)
             results["list_fresh_jwt"] += timed(cases["list"], forget_tokens)
             results["create_fresh_jwt"] += timed(cases["create"], forget_tokens)
-    repository.tasks.clear()
     return results
 
 
@@ -245,6 +244,18 @@ def machine() -> str:
         f"Machine: processor `{platform.processor() or platform.machine()}`, {os.cpu_count()} cores, "
         f"Python {platform.python_version()} ({platform.system()})"
     )
+
+
+GAPS = [
+    "Gaps, read with the baselines: the warm goal (150 us p50) is below what the hello-world",
+    "route itself costs on this shared 2-core machine; the API's extra cost over it is one",
+    "Powertools JSON log line per request, FastAPI's routing and auth dependency, and RS256 when a",
+    "token is seen for the first time (a warm container verifies each token once, then re-checks",
+    "only its expiry). Cold init is within noise of the 1.3x goal across runs (1.24x-1.45x seen);",
+    "the extra is pydantic-settings, Powertools Logger and the app's own models. The zip misses the",
+    "size goal by the checked-hash .pyc files (they halve cold init, row above) and cryptography's",
+    "native module (RS256); without .pyc it meets it.",
+]
 
 
 def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
@@ -318,6 +329,8 @@ def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
             "| what | median | spread | ratio vs baseline | goal | met? |",
             "| --- | --- | --- | --- | --- | --- |",
             *rows,
+            "",
+            *GAPS,
             "",
             machine(),
             "",
