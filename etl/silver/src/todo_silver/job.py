@@ -13,6 +13,7 @@ import json
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -43,6 +44,8 @@ TASK_KEY = ("user_id", "task_id")
 USER_KEY = ("user_id",)
 #: Partitions merged per write when rebuilding current state.
 STATE_PARTITIONS_PER_WRITE = 64
+#: Bronze objects parsed concurrently (pyarrow releases the GIL while parsing).
+PARSE_THREADS = 2
 METRIC_NAMES = {
     "bronze_objects": "SilverBronzeObjects",
     "events_read": "SilverEventsRead",
@@ -96,13 +99,18 @@ class _Dedup:
         self.ws, self.store, self.table, self.partition, self.key = ws, store, table, partition, key
         self.seen = f"seen_{table}"
         self.loaded: set = set()
+        # Files of earlier runs by partition, listed once on first use: this
+        # run's own rows are added to ``seen`` as they are written.
+        self._files: Optional[Dict[str, List[str]]] = None
         cols = ", ".join(f"{q(c)} {key_types.get(c, 'VARCHAR')}" for c in (partition, *key))
         ws.execute(f"CREATE TABLE {self.seen} ({cols})")
 
     def _load(self, partitions: Sequence[str]) -> None:
+        if self._files is None:
+            self._files = self.store.partition_files(self.table, self.partition)
         files: List[str] = []
         for value in partitions:
-            files += self.store.data_files(self.table, f"{self.partition}={value}")
+            files += self._files.get(value, [])
         existing = self.store.read_files(files, columns=[self.partition, *self.key])
         if existing is not None and existing.num_rows:
             self._insert(existing)
@@ -248,9 +256,15 @@ class SilverJob:
     ) -> None:
         parsed: List[pa.Table] = []
         request_tables: List[Optional[pa.Table]] = []
-        for obj, data in self.source.read_many(chunk):
+        fetched = list(self.source.read_many(chunk))
+        # pyarrow parses without the GIL: objects are parsed concurrently
+        # (one block per object, so one object alone uses a single core).
+        cdc = [data for obj, data in fetched if obj.kind == "cdc"]
+        with ThreadPoolExecutor(max_workers=max(1, min(PARSE_THREADS, len(cdc)))) as pool:
+            results = iter(list(pool.map(parse_change_events, cdc)))
+        for obj, data in fetched:
             if obj.kind == "cdc":
-                result = parse_change_events(data)
+                result = next(results)
                 valid = 0 if result.table is None else result.table.num_rows
                 self.counts.events_read += valid + len(result.rejected)
                 self.counts.events_valid += valid
@@ -390,12 +404,14 @@ class SilverJob:
         if latest.rows is None or latest.rows.num_rows == 0:
             return 0
         partitions = sorted(set(latest.rows.column(C.STATE_PARTITION).to_pylist()))
+        # Listed once: each group only rewrites its own partitions.
+        listing = self.silver.partition_files(table, C.STATE_PARTITION)
         written = 0
         for start in range(0, len(partitions), STATE_PARTITIONS_PER_WRITE):
             group = partitions[start : start + STATE_PARTITIONS_PER_WRITE]
             old_files: List[str] = []
             for value in group:
-                old_files += self.silver.data_files(table, f"{C.STATE_PARTITION}={value}")
+                old_files += listing.get(value, [])
             existing = self.silver.read_files(old_files)
             ws.register("run_latest", latest.rows)
             values = ", ".join("'" + v.replace("'", "''") + "'" for v in group)

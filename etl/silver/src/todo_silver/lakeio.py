@@ -86,6 +86,20 @@ class LakeStore:
         prefix = f"{table}/" + (f"{partition}/" if partition else "")
         return sorted(k for k in self.list_keys(prefix) if k.endswith(PARQUET_SUFFIX))
 
+    def partition_files(self, table: str, column: str) -> Dict[str, List[str]]:
+        """Keys of a table's Parquet files by the value of partition ``column``.
+
+        One listing of the table instead of one per partition: a run touches
+        tens of partitions per chunk, and each listing is a round trip.
+        """
+        found: Dict[str, List[str]] = {}
+        marker = f"{column}="
+        for key in self.data_files(table):
+            part = key[len(table) + 1 :].split("/", 1)[0]
+            if part.startswith(marker) and "/" in key[len(table) + 1 :]:
+                found.setdefault(part[len(marker) :], []).append(key)
+        return found
+
     def read_files(
         self, keys: Sequence[str], columns: Optional[Sequence[str]] = None, threads: int = 8
     ) -> Optional[pa.Table]:

@@ -46,19 +46,27 @@ class SerializedApp:
     lazily, and state must not change between the check and the answer.
     """
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, profiler: Any = None) -> None:
         self._app = app
         self._lock = threading.Lock()
+        #: A ``cProfile.Profile`` to run each request under (see ``PROFILE_ENV``).
+        self._profiler = profiler
 
     def __call__(self, environ: Any, start_response: Any) -> List[bytes]:
         with self._lock:
-            result = self._app(environ, start_response)
+            if self._profiler is not None:
+                self._profiler.enable()
             try:
-                body = b"".join(result)
+                result = self._app(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
             finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+                if self._profiler is not None:
+                    self._profiler.disable()
         return [body]
 
 
@@ -162,6 +170,23 @@ def patch_transactions() -> None:
     backend_class.transact_write_items = transact_write_items
 
 
+#: Set to a file path to profile the work done inside the lock (cProfile,
+#: written with ``pstats`` format when the server exits).
+PROFILE_ENV = "TODO_LOCAL_EMULATOR_PROFILE"
+
+
+def _profiler() -> Any:
+    path = os.environ.get(PROFILE_ENV)
+    if not path:
+        return None
+    import atexit
+    import cProfile
+
+    profiler = cProfile.Profile()
+    atexit.register(profiler.dump_stats, path)
+    return profiler
+
+
 def _exit(*_: object) -> None:
     sys.exit(0)
 
@@ -199,7 +224,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     run_simple(
         args.host,
         args.port,
-        SerializedApp(app),
+        SerializedApp(app, _profiler()),
         threaded=True,
         request_handler=handler,
     )
