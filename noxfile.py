@@ -229,15 +229,7 @@ def build(session: nox.Session) -> None:
                 "--path", str(ROOT / package.path), "--out-dir", str(ROOT / "dist" / "lambda"),
                 "--root", str(ROOT),
             )
-    glue = [p for p in selected if p.glue_module]
-    if glue:
-        glue_builder = ROOT / "platform" / "local" / "src" / "todo_local" / "glue_artifact.py"
-        if not glue_builder.is_file():
-            session.warn("todo_local.glue_artifact is not there yet: Glue bundles skipped")
-            return
-        # glue_artifact evaluates the lock's environment markers with packaging.
-        session.install("packaging")
-        for package in glue:
+        if package.glue_module:
             session.run(
                 "python", "-m", "todo_local.glue_artifact", "--package", package.name,
                 "--out-dir", str(ROOT / "dist" / "glue"),
