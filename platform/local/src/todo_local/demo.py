@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -90,6 +90,34 @@ class Progress:
                 )
 
 
+_connections = threading.local()
+
+
+def _connection(url: str) -> Tuple[http.client.HTTPConnection, str]:
+    """This thread's keep-alive connection to ``url``'s host, and the request path.
+
+    One connection per worker thread: a new TCP connection (and a new
+    server-side handler) per call costs the API more than the call itself.
+    """
+    parts = urllib.parse.urlsplit(url)
+    key = (parts.hostname, parts.port)
+    pool = getattr(_connections, "pool", None)
+    if pool is None:
+        pool = _connections.pool = {}
+    conn = pool.get(key)
+    if conn is None:
+        conn = pool[key] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return conn, path
+
+
+def _drop_connection(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    conn = getattr(_connections, "pool", {}).pop((parts.hostname, parts.port), None)
+    if conn is not None:
+        conn.close()
+
+
 def _request(
     method: str,
     url: str,
@@ -99,33 +127,36 @@ def _request(
     attempts: int = 5,
 ) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
     data = None if body is None else json.dumps(body).encode()
+    all_headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
     for attempt in range(attempts):
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310
-        request.add_header("Authorization", f"Bearer {token}")
-        request.add_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1 only
-                payload = response.read()
-                return (
-                    response.status,
-                    (json.loads(payload) if payload else {}),
-                    dict(response.headers),
-                )
-        except urllib.error.HTTPError as exc:
-            payload = exc.read()
-            if exc.code in (429, 503) and attempt + 1 < attempts:
-                time.sleep(float(exc.headers.get("Retry-After") or 0.5))
-                continue  # same Idempotency-Key: a retry cannot apply twice
-            try:
-                return exc.code, json.loads(payload or b"{}"), dict(exc.headers)
-            except ValueError:
-                return exc.code, {"detail": payload.decode(errors="replace")}, dict(exc.headers)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            conn, path = _connection(url)
+            conn.request(method, path, body=data, headers=all_headers)
+            response = conn.getresponse()
+            payload = response.read()
+            response_headers = dict(response.getheaders())
+            if response.will_close:
+                _drop_connection(url)
+        except (OSError, http.client.HTTPException):
+            # A dropped keep-alive connection, or the API is busy: reconnect
+            # and retry (same Idempotency-Key: a retry cannot apply twice).
+            _drop_connection(url)
             if attempt + 1 == attempts:
                 raise
-            time.sleep(0.5 * (attempt + 1))
+            time.sleep(0.5 * attempt)
+            continue
+        status = response.status
+        if status in (429, 503) and attempt + 1 < attempts:
+            time.sleep(float(response_headers.get("Retry-After") or 0.5))
+            continue  # same Idempotency-Key: a retry cannot apply twice
+        try:
+            return status, (json.loads(payload) if payload else {}), response_headers
+        except ValueError:
+            return status, {"detail": payload.decode(errors="replace")}, response_headers
     raise DemoFailed(f"{method} {url}: no answer")
 
 
