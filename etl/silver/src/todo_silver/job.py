@@ -13,7 +13,6 @@ import json
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -44,8 +43,6 @@ TASK_KEY = ("user_id", "task_id")
 USER_KEY = ("user_id",)
 #: Partitions merged per write when rebuilding current state.
 STATE_PARTITIONS_PER_WRITE = 64
-#: Bronze objects parsed concurrently (pyarrow releases the GIL while parsing).
-PARSE_THREADS = 2
 METRIC_NAMES = {
     "bronze_objects": "SilverBronzeObjects",
     "events_read": "SilverEventsRead",
@@ -256,15 +253,9 @@ class SilverJob:
     ) -> None:
         parsed: List[pa.Table] = []
         request_tables: List[Optional[pa.Table]] = []
-        fetched = list(self.source.read_many(chunk))
-        # pyarrow parses without the GIL: objects are parsed concurrently
-        # (one block per object, so one object alone uses a single core).
-        cdc = [data for obj, data in fetched if obj.kind == "cdc"]
-        with ThreadPoolExecutor(max_workers=max(1, min(PARSE_THREADS, len(cdc)))) as pool:
-            results = iter(list(pool.map(parse_change_events, cdc)))
-        for obj, data in fetched:
+        for obj, data in self.source.read_many(chunk):
             if obj.kind == "cdc":
-                result = next(results)
+                result = parse_change_events(data)
                 valid = 0 if result.table is None else result.table.num_rows
                 self.counts.events_read += valid + len(result.rejected)
                 self.counts.events_valid += valid
