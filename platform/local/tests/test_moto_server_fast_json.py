@@ -76,7 +76,8 @@ def test_hot_operations_answer_exactly_like_moto(verifying_emulator: Dict[str, A
     assert ddb.get_item(TableName="fast-json", Key=key)["Item"]["bin"] == {"B": b"\x00\x01"}
     ddb.put_item(TableName="fast-json", Item={"pk": {"S": "q"}, "sk": {"S": "1"}, "n": {"N": "2"}})
     assert ddb.get_item(TableName="fast-json", Key={"pk": {"S": "q"}, "sk": {"S": "1"}})["Item"]
-    assert "Item" not in ddb.get_item(TableName="fast-json", Key={"pk": {"S": "no"}, "sk": {"S": "1"}})
+    missing = {"pk": {"S": "no"}, "sk": {"S": "1"}}
+    assert "Item" not in ddb.get_item(TableName="fast-json", Key=missing)
     ddb.update_item(
         TableName="fast-json",
         Key={"pk": {"S": "q"}, "sk": {"S": "1"}},
@@ -90,7 +91,8 @@ def test_hot_operations_answer_exactly_like_moto(verifying_emulator: Dict[str, A
         ExpressionAttributeValues={":p": {"S": "q"}},
         Limit=1,
     )
-    assert page["Items"][0]["n"] == {"N": "3"} and page["Count"] == 1
+    assert page["Items"][0]["n"] == {"N": "3"}
+    assert page["Count"] == 1
     ddb.transact_write_items(
         TransactItems=[
             {"Put": {"TableName": "fast-json", "Item": {"pk": {"S": "t"}, "sk": {"S": "1"}}}},
@@ -121,4 +123,5 @@ def test_hot_operations_answer_exactly_like_moto(verifying_emulator: Dict[str, A
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["eventName"] for r in records][-3:] == ["INSERT", "MODIFY", "REMOVE"]
     plain = [r for r in records if "bin" not in r["dynamodb"].get("NewImage", {})]
-    assert plain and isinstance(plain[0]["dynamodb"]["ApproximateCreationDateTime"], dt.datetime)
+    assert plain
+    assert isinstance(plain[0]["dynamodb"]["ApproximateCreationDateTime"], dt.datetime)

@@ -29,16 +29,16 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 from todo_local.lambda_artifact import (
     ArtifactError,
     find_uv,
     find_workspace_root,
+    run_checked,
     workspace_members,
 )
 
@@ -68,23 +68,6 @@ def _marker_class():  # type: ignore[no-untyped-def]
     except ImportError:  # pragma: no cover - pip always vendors it
         from pip._vendor.packaging.markers import Marker  # type: ignore[no-redef]
     return Marker
-
-
-def _run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
-    result = subprocess.run(
-        list(args),
-        cwd=str(cwd),
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-    if result.returncode != 0:
-        raise ArtifactError(
-            f"command failed ({result.returncode}): {' '.join(args)}\n"
-            f"{result.stdout}\n{result.stderr}"
-        )
-    return result.stdout
 
 
 def glue_pins(export: str) -> List[str]:
@@ -142,7 +125,7 @@ def build_glue_artifact(
     uv = find_uv()
     if module is None:
         module = package_path.joinpath("src").glob("*/job.py").__next__().parent.name + ".job"
-    export = _run(
+    export = run_checked(
         [
             uv,
             "export",
@@ -170,7 +153,7 @@ def build_glue_artifact(
         wheels_dir = Path(scratch) / "wheels"
         wheels_dir.mkdir()
         for path in locals_:
-            _run(
+            run_checked(
                 [uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)],
                 root,
                 env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},

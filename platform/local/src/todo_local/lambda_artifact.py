@@ -161,7 +161,8 @@ def find_python(version: str = LAMBDA_PYTHON) -> str:
     raise ArtifactError(f"no Python {version} interpreter found to compile byte code with")
 
 
-def _run(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
+def run_checked(args: Sequence[str], cwd: Path, env: Optional[Dict[str, str]] = None) -> str:
+    """Run a build command; its stdout, or an ArtifactError carrying all it printed."""
     result = subprocess.run(
         list(args),
         cwd=str(cwd),
@@ -205,9 +206,9 @@ def _export_requirements(uv: str, root: Path, package_name: str) -> Tuple[str, L
         "--no-header",
         "--no-annotate",
     ]
-    third_party = _run([*common, "--no-emit-workspace"], root)
+    third_party = run_checked([*common, "--no-emit-workspace"], root)
     members: List[Path] = []
-    for line in _run([*common, "--no-editable"], root).splitlines():
+    for line in run_checked([*common, "--no-editable"], root).splitlines():
         line = line.strip()
         if line.startswith("-e "):
             line = line[3:].strip()
@@ -221,7 +222,7 @@ def _install(
 ) -> None:
     requirements_file = target.parent / "requirements.txt"
     requirements_file.write_text(requirements, encoding="utf-8")
-    _run(
+    run_checked(
         [
             uv,
             "pip",
@@ -257,7 +258,9 @@ def _build_wheels(
         name = by_path.get(path)
         if name is None:
             raise ArtifactError(f"{path} is not a member of the workspace at {root}")
-        _run([uv, "build", "--quiet", "--package", name, "--wheel", "--out-dir", str(out)], root)
+        run_checked(
+            [uv, "build", "--quiet", "--package", name, "--wheel", "--out-dir", str(out)], root
+        )
     return sorted(out.glob("*.whl"))
 
 
@@ -327,7 +330,7 @@ def _strip_shared_libraries(target: Path) -> int:
 def _compile(python: str, target: Path, mode: str) -> None:
     if mode == "none":
         return
-    _run(
+    run_checked(
         [
             python,
             "-m",
