@@ -42,6 +42,7 @@ SILVER_COLUMNS: Dict[str, Dict[str, pa.DataType]] = {
     },
     "task_events": {
         "user_id": pa.string(),
+        "task_id": pa.string(),
         "event_name": pa.string(),
         "event_time": pa.timestamp("us"),
         "status_changed": pa.bool_(),

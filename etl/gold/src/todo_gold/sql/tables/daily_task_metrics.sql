@@ -1,15 +1,17 @@
--- Per day (UTC) of change: tasks created, completed (status moved to
--- completed, at creation too), deleted, updates, active users (anyone who
--- changed a task that day). completion_rate = completed / created that day
--- (it can exceed 1 when older tasks are finished).
+-- Per day (UTC) of change: tasks created, tasks completed (distinct tasks
+-- whose status moved to completed that day, at creation too: a task
+-- completed, reopened and completed again counts once), deleted, updates,
+-- active users (anyone who changed a task that day).
+-- completion_rate = completed / created that day (it can exceed 1 when older
+-- tasks are finished).
 SELECT
     CAST(SUM(CASE WHEN event_name = 'INSERT' THEN 1 ELSE 0 END) AS BIGINT) AS tasks_created,
-    CAST(SUM(CASE WHEN status_changed AND status_to = 'completed' THEN 1 ELSE 0 END) AS BIGINT) AS tasks_completed,
+    CAST(COUNT(DISTINCT CASE WHEN status_changed AND status_to = 'completed' THEN user_id || '#' || task_id END) AS BIGINT) AS tasks_completed,
     CAST(SUM(CASE WHEN event_name = 'REMOVE' THEN 1 ELSE 0 END) AS BIGINT) AS tasks_deleted,
     CAST(SUM(CASE WHEN event_name = 'MODIFY' THEN 1 ELSE 0 END) AS BIGINT) AS task_updates,
     COUNT(DISTINCT user_id) AS active_users,
     COUNT(*) AS events,
-    CAST(SUM(CASE WHEN status_changed AND status_to = 'completed' THEN 1 ELSE 0 END) AS DOUBLE)
+    CAST(COUNT(DISTINCT CASE WHEN status_changed AND status_to = 'completed' THEN user_id || '#' || task_id END) AS DOUBLE)
         / NULLIF(CAST(SUM(CASE WHEN event_name = 'INSERT' THEN 1 ELSE 0 END) AS BIGINT), 0) AS completion_rate,
     CAST(event_date AS VARCHAR) AS metric_date
 FROM task_events
