@@ -20,7 +20,7 @@ import tempfile
 
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import provision
-from todo_silver.bench import Row, fragment, generate_bronze, run_child
+from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
 import glob, sys, time
@@ -178,11 +178,7 @@ def main() -> int:
         "local emulator's S3 (moto: slower than S3) and writes the four gold tables to it and its "
         "Glue catalog; the baselines read a local copy of the same Parquet files and write nothing.",
     ]
-    text = fragment("todo-etl-gold", rows, notes)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    print(text)
+    print(write_fragment(args.out, "todo-etl-gold", rows, notes))
     return 0
 
 

@@ -20,7 +20,7 @@ import tempfile
 
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import provision
-from todo_silver.bench import Row, fragment, generate_bronze, run_child
+from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
 import glob, sys, time
@@ -162,11 +162,7 @@ def main() -> int:
         "(no validation, changed fields, or writes). Job throughput uses the job's own run time "
         "(interpreter start-up excluded); RSS is the child process's peak.",
     ]
-    text = fragment("todo-etl-silver", rows, notes)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    print(text)
+    print(write_fragment(args.out, "todo-etl-silver", rows, notes))
     return 0
 
 

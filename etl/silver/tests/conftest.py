@@ -77,15 +77,7 @@ class Lake:
 
 def empty_lake(stack: Any) -> None:
     """Delete every object of the lake buckets and every catalog table."""
-    s3 = boto3.client("s3")
-    for bucket in (stack.names.bronze_bucket, stack.names.silver_bucket, stack.names.gold_bucket):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if objects:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-    glue = boto3.client("glue")
-    for table in glue.get_tables(DatabaseName=stack.names.glue_database).get("TableList", []):
-        glue.delete_table(DatabaseName=stack.names.glue_database, Name=table["Name"])
+    stack.empty_data_lake()
 
 
 @pytest.fixture

@@ -144,5 +144,14 @@ def fragment(package: str, rows: Sequence[Row], notes: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_fragment(path: str, package: str, rows: Sequence[Row], notes: Sequence[str]) -> str:
+    """Write the package's BENCHMARKS.md fragment to ``path`` and return its text."""
+    text = fragment(package, rows, notes)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return text
+
+
 def python() -> str:
     return sys.executable

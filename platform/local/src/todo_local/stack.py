@@ -82,6 +82,18 @@ class LocalStack:
             **self.extra_outputs,
         }
 
+    def empty_data_lake(self) -> None:
+        """Delete every object of the lake buckets and every catalog table (tests)."""
+        s3 = self.client("s3")
+        for bucket in (self.names.bronze_bucket, self.names.silver_bucket, self.names.gold_bucket):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if objects:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        glue = self.client("glue")
+        for table in glue.get_tables(DatabaseName=self.names.glue_database).get("TableList", []):
+            glue.delete_table(DatabaseName=self.names.glue_database, Name=table["Name"])
+
     def write_outputs(self, path: str) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
