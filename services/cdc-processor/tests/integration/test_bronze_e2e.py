@@ -13,6 +13,7 @@ from workload import bronze_events, bronze_objects, run_workload
 
 from todo_core import keys
 from todo_core.attributes import plain_image
+from todo_core.events import domain_image
 from todo_core.events import ChangeEvent
 from todo_local.stack import LocalStack
 from todo_local.stream_runner import StreamRunner
@@ -75,7 +76,7 @@ def test_the_workload_lands_in_bronze_once_per_change_in_order_matching_the_tabl
         if last.event_name == "REMOVE":
             assert item not in table
         else:
-            assert last.new_image == plain_image(table[item]), item
+            assert last.new_image == domain_image(plain_image(table[item])), item
 
 
 def test_bronze_objects_follow_the_emulators_layout(fresh_stack: LocalStack) -> None:

@@ -15,6 +15,7 @@ from workload import ApiUser, bronze_events, run_api_workload, stream_domain_cha
 
 from todo_core import keys
 from todo_core.attributes import plain_image
+from todo_core.events import domain_image
 from todo_core.events import ChangeEvent
 from todo_local.api_process import ApiProcess
 from todo_local.stack import LocalStack
@@ -89,4 +90,4 @@ def test_api_changes_arrive_in_bronze_exactly_once_in_order(
         if last.event_name == "REMOVE":
             assert item not in table
         else:
-            assert last.new_image == plain_image(table[item]), item
+            assert last.new_image == domain_image(plain_image(table[item])), item

@@ -61,7 +61,10 @@ def test_task_lifecycle_reaches_the_stream_as_exact_change_events(
 
     assert [e["event_name"] for e in converted] == ["INSERT", "MODIFY", "REMOVE"]
     insert, modify, remove = converted
-    plain = attributes.plain_image
+
+    def plain(item: Any) -> Any:
+        return events.domain_image(attributes.plain_image(item))
+
     assert insert["new_image"] == plain(task_to_item(created))
     assert insert["old_image"] is None
     assert modify["old_image"] == plain(task_to_item(created))

@@ -90,7 +90,10 @@ def test_conversion_preserves_every_value_exactly(
         if image is None:
             assert event[side] is None
         else:
-            assert same(event[side], {k: expected_plain(v) for k, v in image.items()})
+            expected = {
+                k: expected_plain(v) for k, v in image.items() if k not in events.INDEX_ATTRIBUTES
+            }
+            assert same(event[side], expected)
 
     # ... and through a bronze JSON line, back again, still exact.
     line = events.to_json_line(event)
@@ -156,7 +159,7 @@ def test_bookkeeping_records_are_not_domain_entities() -> None:
 def test_impossible_images_are_dropped() -> None:
     """An INSERT has no before-image and a REMOVE no after-image, even when
     the source sends an empty one (moto 5.1 does, for INSERT)."""
-    image = {"PK": {"S": "USER#u"}, "SK": {"S": "PROFILE"}}
+    image = {"PK": {"S": "USER#u"}, "SK": {"S": "PROFILE"}, "email": {"S": "u@example.com"}}
     insert = events.change_event_from_stream_record(
         record("INSERT", keys.user_key("u"), image, {})
     )
@@ -165,7 +168,17 @@ def test_impossible_images_are_dropped() -> None:
     )
     assert insert["old_image"] is None
     assert remove["new_image"] is None
-    assert remove["old_image"] == {"PK": "USER#u", "SK": "PROFILE"}
+    assert remove["old_image"] == {"email": "u@example.com"}
+
+
+def test_images_leave_out_table_and_index_keys() -> None:
+    """Key attributes are storage layout: the event's ``keys`` carries the item key."""
+    raw = load("stream_insert_task.json")
+    assert set(raw["dynamodb"]["NewImage"]) & events.INDEX_ATTRIBUTES, "fixture has key attributes"
+    event = events.change_event_from_stream_record(raw)
+    assert not set(event["new_image"]) & events.INDEX_ATTRIBUTES
+    assert event["keys"] == {k: v["S"] for k, v in raw["dynamodb"]["Keys"].items()}
+    assert event["new_image"]["task_id"]
 
 
 def test_boto3_datetime_creation_time_is_accepted() -> None:
