@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from harness import ACCOUNT_ID, API_ID, StackRun, stack_file_config
 
-from todo_platform.api import ACCESS_LOG_FORMAT, TABLE_ITEM_ACTIONS
+from todo_platform.api import ACCESS_LOG_FORMAT, API_METHODS, TABLE_ITEM_ACTIONS
 from todo_platform.policies import FUNCTION
 
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{{stage}}"
@@ -61,13 +62,14 @@ def test_routes_health_public_api_protected(run: StackRun) -> None:
     expected_public = {"GET /health"} | (
         {"GET /docs", "GET /openapi.json"} if api_config(run)["publicDocs"] else set()
     )
-    assert set(routes) == expected_public | {"ANY /api/v1/{proxy+}"}
+    protected_keys = {f"{m} /api/v1/{{proxy+}}" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
+    assert set(routes) == expected_public | protected_keys
     for key in expected_public:
         assert routes[key]["authorizationType"] == "NONE"
         assert "authorizerId" not in routes[key]
-    protected = routes["ANY /api/v1/{proxy+}"]
-    assert protected["authorizationType"] == "JWT"
-    assert protected["authorizerId"] == run.named("jwt-authorizer").inputs["name"]
+    for key in protected_keys:
+        assert routes[key]["authorizationType"] == "JWT"
+        assert routes[key]["authorizerId"] == run.named("jwt-authorizer").inputs["name"]
     integration = run.named("lambda-integration").inputs
     assert integration["integrationType"] == "AWS_PROXY"
     assert integration["payloadFormatVersion"] == "2.0"
@@ -184,3 +186,64 @@ def test_lambda_functions_are_x86_64_python312(stage: str, stack_runs) -> None: 
         assert fn.inputs["architectures"] == ["x86_64"]
         assert fn.inputs["runtime"] == "python3.12"
         assert fn.inputs["tracingConfig"] == {"mode": "Active"}
+
+
+OPENAPI = Path(__file__).resolve().parents[3] / "services" / "todo-api" / "openapi.json"
+
+
+def _openapi_operations() -> list:
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_every_api_operation_has_a_route_and_no_route_catches_preflight(run: StackRun) -> None:
+    """Routes follow the API's OpenAPI document; no ANY/OPTIONS route, so API
+    Gateway (not the JWT authorizer) answers browsers' CORS preflight."""
+    routes = {r.inputs["routeKey"] for r in run.of_type("aws:apigatewayv2/route:Route")}
+    for method, path, _ in _openapi_operations():
+        if path.startswith("/api/v1/"):
+            assert f"{method} /api/v1/{{proxy+}}" in routes, (method, path)
+        else:
+            assert f"{method} {path}" in routes, (method, path)
+    assert not [r for r in routes if r.split(" ")[0] in ("ANY", "OPTIONS")]
+    assert {m for m, p, _ in _openapi_operations() if p.startswith("/api/v1/")} == set(API_METHODS)
+
+
+def test_cors_allows_the_configured_origins_and_what_the_api_uses(run: StackRun) -> None:
+    origins = api_config(run)["corsAllowedOrigins"]
+    api = run.named("http-api").inputs
+    if not origins:
+        assert "corsConfiguration" not in api
+        return
+    cors = api["corsConfiguration"]
+    assert cors["allowOrigins"] == origins
+    assert "*" not in cors["allowOrigins"]
+    assert cors["allowCredentials"] is False
+    assert set(cors["allowMethods"]) == set(API_METHODS)
+    request_headers = {
+        p["name"].lower()
+        for _, _, op in _openapi_operations()
+        for p in op.get("parameters", [])
+        if p["in"] == "header"
+    }
+    assert request_headers | {"authorization", "content-type"} <= set(cors["allowHeaders"])
+    response_headers = {
+        h.lower()
+        for _, _, op in _openapi_operations()
+        for response in op.get("responses", {}).values()
+        for h in response.get("headers", {})
+    }
+    assert response_headers | {"idempotent-replayed"} <= set(cors["exposeHeaders"])
+    assert cors["maxAge"] > 0
+
+
+def test_cors_is_on_in_dev_only(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
+    assert dev.named("http-api").inputs["corsConfiguration"]["allowOrigins"] == [
+        "http://localhost:5173"
+    ]
+    assert "corsConfiguration" not in staging.named("http-api").inputs
+    assert "corsConfiguration" not in prod.named("http-api").inputs

@@ -67,6 +67,13 @@ def test_stack_files_hold_no_plaintext_secrets() -> None:
         (lambda d: d["alerts"].update(email="not-an-address"), "email"),
         (lambda d: d["lake"]["bronze"].update(glacierDays=20), "increase"),
         (lambda d: d.pop("alarms"), "alarms"),
+        (lambda d: d["api"].update(corsAllowedOrigins=["*"]), "wildcard"),
+        (lambda d: d["api"].update(corsAllowedOrigins=["https://app.example.com/"]), "slash"),
+        (lambda d: d["api"].update(corsAllowedOrigins=["http://app.example.com"]), "localhost"),
+        (
+            lambda d: d["api"].update(corsAllowedOrigins=["https://a.example", "https://a.example"]),
+            "twice",
+        ),
         (
             lambda d: d["metricsCollector"].update(scheduleExpression="every 5 minutes"),
             "scheduleExpression",
@@ -80,6 +87,10 @@ def test_stack_files_hold_no_plaintext_secrets() -> None:
         "email",
         "lifecycle-order",
         "missing",
+        "cors-wildcard",
+        "cors-path",
+        "cors-plain-http",
+        "cors-duplicate",
         "schedule",
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -19,7 +19,19 @@ from todo_platform.data import TodoData
 #: The API Gateway authorizer has verified the token; the app reads its claims.
 AUTH_MODE = "apigateway"
 HEALTH_ROUTE = "GET /health"
-API_ROUTE = "ANY /api/v1/{proxy+}"
+API_PATH = "/api/v1/{proxy+}"
+#: The methods the API serves under ``API_PATH`` (a test checks them against
+#: the committed OpenAPI document). One route per method rather than ``ANY``:
+#: an ``ANY`` route with the JWT authorizer would also catch browsers' CORS
+#: preflight (``OPTIONS``, sent without a token) and answer it 401; with no
+#: ``OPTIONS`` route, API Gateway answers preflights from the CORS settings.
+API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+API_ROUTES = tuple(f"{method} {API_PATH}" for method in API_METHODS)
+#: Request headers a browser client may send beyond the CORS-safelisted ones.
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key", "if-match")
+#: Response headers a browser client may read beyond the CORS-safelisted ones.
+CORS_EXPOSE_HEADERS = ("etag", "idempotent-replayed", "location", "retry-after", "www-authenticate")
+CORS_MAX_AGE_SECONDS = 600
 #: Served without a token when ``api.publicDocs`` is on: they describe the API,
 #: not anyone's data (FastAPI's default paths).
 DOCS_ROUTES = ("GET /docs", "GET /openapi.json")
@@ -185,6 +197,7 @@ class TodoApi(pulumi.ComponentResource):
             name=names.api,
             protocol_type="HTTP",
             description=f"Todo API with Insights ({settings.stage})",
+            cors_configuration=cors_configuration(settings.api.cors_allowed_origins),
             opts=child(self),
         )
         self.authorizer = aws.apigatewayv2.Authorizer(
@@ -220,15 +233,16 @@ class TodoApi(pulumi.ComponentResource):
                 authorization_type="NONE",
                 opts=child(self),
             )
-        self.routes[API_ROUTE] = aws.apigatewayv2.Route(
-            _route_logical_name(API_ROUTE),
-            api_id=self.http_api.id,
-            route_key=API_ROUTE,
-            target=target,
-            authorization_type="JWT",
-            authorizer_id=self.authorizer.id,
-            opts=child(self),
-        )
+        for route_key in API_ROUTES:
+            self.routes[route_key] = aws.apigatewayv2.Route(
+                _route_logical_name(route_key),
+                api_id=self.http_api.id,
+                route_key=route_key,
+                target=target,
+                authorization_type="JWT",
+                authorizer_id=self.authorizer.id,
+                opts=child(self),
+            )
 
         self.access_logs = log_group(
             self, "access-logs", f"/aws/apigateway/{names.api}/access", settings, data.logs_key
@@ -267,10 +281,30 @@ class TodoApi(pulumi.ComponentResource):
         )
 
 
+def cors_configuration(
+    origins: Sequence[str],
+) -> Optional[aws.apigatewayv2.ApiCorsConfigurationArgs]:
+    """API Gateway's CORS answer for these origins; ``None`` (no CORS) when there are none.
+
+    Credentials (cookies) are not allowed: the API authenticates with a bearer
+    token in ``Authorization``, which CORS treats as an ordinary header.
+    """
+    if not origins:
+        return None
+    return aws.apigatewayv2.ApiCorsConfigurationArgs(
+        allow_origins=list(origins),
+        allow_methods=list(API_METHODS),
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
+        max_age=CORS_MAX_AGE_SECONDS,
+        allow_credentials=False,
+    )
+
+
 def _route_logical_name(route_key: str) -> str:
     """``GET /health`` -> ``route-get-health``.
 
-    ``ANY /api/v1/{proxy+}`` -> ``route-any-api-v1-proxy``.
+    ``GET /api/v1/{proxy+}`` -> ``route-get-api-v1-proxy``.
     """
     cleaned = "".join(c if c.isalnum() else "-" for c in route_key.lower())
     return "route-" + "-".join(part for part in cleaned.split("-") if part)

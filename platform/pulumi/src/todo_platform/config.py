@@ -11,8 +11,9 @@ file fails the preview instead of silently falling back to a default.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Dict, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,6 +76,12 @@ SECTIONS = (
 )
 
 
+#: An exact browser origin; wildcards are refused because every API call
+#: carries a user's token, so the product names the web apps it trusts.
+_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?")
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
@@ -130,6 +137,25 @@ class ApiSettings(_Model):
     throttling_burst_limit: int = Field(gt=0)
     #: Serve ``GET /docs`` and ``GET /openapi.json`` without a token.
     public_docs: bool = False
+    #: Browser origins (``scheme://host[:port]``) allowed to call the API. Empty:
+    #: no CORS configuration, so browsers on other origins are refused.
+    cors_allowed_origins: List[str] = Field(default_factory=list)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: List[str]) -> List[str]:
+        for origin in origins:
+            match = _ORIGIN.fullmatch(origin)
+            if match is None:
+                raise ValueError(
+                    f"CORS origin {origin!r} must be scheme://host[:port] "
+                    "(no wildcard, path or trailing slash)"
+                )
+            if match["scheme"] == "http" and match["host"] not in _LOOPBACK_HOSTS:
+                raise ValueError(f"CORS origin {origin!r}: plain http only for localhost")
+        if len(set(origins)) != len(origins):
+            raise ValueError("CORS origins are listed twice")
+        return origins
 
 
 class CdcSettings(_Model):
