@@ -71,7 +71,9 @@ def test_stack_files_hold_no_plaintext_secrets() -> None:
         (lambda d: d["api"].update(corsAllowedOrigins=["https://app.example.com/"]), "slash"),
         (lambda d: d["api"].update(corsAllowedOrigins=["http://app.example.com"]), "localhost"),
         (
-            lambda d: d["api"].update(corsAllowedOrigins=["https://a.example", "https://a.example"]),
+            lambda d: d["api"].update(
+                corsAllowedOrigins=["https://a.example", "https://a.example"]
+            ),
             "twice",
         ),
         (

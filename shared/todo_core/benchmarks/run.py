@@ -127,8 +127,10 @@ class Bench:
                 {
                     "Update": {
                         "TableName": self.table,
-                        "Key": {"PK": {"S": f"STATS#{random.randrange(8):02d}"},
-                                "SK": {"S": "COUNTERS"}},
+                        "Key": {
+                            "PK": {"S": f"STATS#{random.randrange(8):02d}"},
+                            "SK": {"S": "COUNTERS"},
+                        },
                         "UpdateExpression": "ADD #c0 :d0, #c1 :d1",
                         "ExpressionAttributeNames": {"#c0": "tasks", "#c1": "completed"},
                         "ExpressionAttributeValues": {":d0": {"N": "1"}, ":d1": {"N": "0"}},
@@ -138,8 +140,10 @@ class Bench:
                     "Put": {
                         "TableName": self.table,
                         "Item": {
-                            **{k: {"S": v} for k, v in keys.activity_key(
-                                now.date(), task.user_id).items()},
+                            **{
+                                k: {"S": v}
+                                for k, v in keys.activity_key(now.date(), task.user_id).items()
+                            },
                             "user_id": {"S": task.user_id},
                             "last_active_at": {"S": now.isoformat()},
                             "expires_at": {"N": str(int(now.timestamp()) + 259200)},
@@ -158,13 +162,13 @@ class Bench:
         pending_raw: List[Dict[str, Any]] = []
 
         def prepare_raw(i: int) -> None:
-            task = Task.new(user, {"title": f"raw {i}", "category": "bench",
-                                   "status": "pending"})
+            task = Task.new(user, {"title": f"raw {i}", "category": "bench", "status": "pending"})
             pending_raw.append(self.raw_create_request(task))
 
         def create(i: int) -> None:
-            repo.create_task(Task.new(user, {"title": f"task {i}", "category": "bench",
-                                             "status": "pending"}))
+            repo.create_task(
+                Task.new(user, {"title": f"task {i}", "category": "bench", "status": "pending"})
+            )
 
         def raw_create(i: int) -> None:
             client.transact_write_items(**pending_raw.pop())
@@ -217,8 +221,10 @@ class Bench:
                         "Put": {
                             "TableName": table,
                             "Item": {
-                                **{k: {"S": v} for k, v in keys.activity_key(
-                                    now.date(), user).items()},
+                                **{
+                                    k: {"S": v}
+                                    for k, v in keys.activity_key(now.date(), user).items()
+                                },
                                 "user_id": {"S": user},
                                 "last_active_at": {"S": now.isoformat()},
                                 "expires_at": {"N": str(int(now.timestamp()) + 259200)},
@@ -238,9 +244,7 @@ class Bench:
             "IndexName": keys.BY_STATUS.name,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": keys.BY_STATUS.pk},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": keys.status_partition(user, "pending")}
-            },
+            "ExpressionAttributeValues": {":pk": {"S": keys.status_partition(user, "pending")}},
             "Limit": 21,
         }
         a, b = interleaved(
@@ -248,8 +252,12 @@ class Bench:
             lambda i: repo.list_tasks(user, pending, limit=20),
             lambda i: client.query(**query),
         )
-        self.add("list tasks, status filter, 20 per page", a, b,
-                 "one Query on the status index, Limit 21")
+        self.add(
+            "list tasks, status filter, 20 per page",
+            a,
+            b,
+            "one Query on the status index, Limit 21",
+        )
 
         first = repo.list_tasks(user, pending, limit=20)
         start_key = client.query(**{**query, "Limit": 20})["LastEvaluatedKey"]
@@ -258,8 +266,9 @@ class Bench:
             lambda i: repo.list_tasks(user, pending, limit=20, cursor=first.next_cursor),
             lambda i: client.query(**query, ExclusiveStartKey=start_key),
         )
-        self.add("list tasks, page 2 (signed cursor)", a, b,
-                 "the same Query with ExclusiveStartKey")
+        self.add(
+            "list tasks, page 2 (signed cursor)", a, b, "the same Query with ExclusiveStartKey"
+        )
 
     def add(self, what: str, subject: List[float], baseline: List[float], how: str) -> None:
         ratio = statistics.median(subject) / statistics.median(baseline)

@@ -13,8 +13,7 @@ from workload import bronze_events, bronze_objects, run_workload
 
 from todo_core import keys
 from todo_core.attributes import plain_image
-from todo_core.events import domain_image
-from todo_core.events import ChangeEvent
+from todo_core.events import ChangeEvent, domain_image
 from todo_local.stack import LocalStack
 from todo_local.stream_runner import StreamRunner
 

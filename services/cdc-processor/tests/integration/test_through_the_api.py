@@ -15,8 +15,7 @@ from workload import ApiUser, bronze_events, run_api_workload, stream_domain_cha
 
 from todo_core import keys
 from todo_core.attributes import plain_image
-from todo_core.events import domain_image
-from todo_core.events import ChangeEvent
+from todo_core.events import ChangeEvent, domain_image
 from todo_local.api_process import ApiProcess
 from todo_local.stack import LocalStack
 from todo_local.stream_runner import StreamRunner

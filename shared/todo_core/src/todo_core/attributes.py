@@ -81,7 +81,7 @@ def _binary(value: Any) -> bytes:
 
 def from_attribute(av: Mapping[str, Any]) -> Any:
     """A DynamoDB attribute value as Python: sets stay sets, binary stays bytes."""
-    (kind, value), = av.items()
+    ((kind, value),) = av.items()
     if kind == "S":
         return value
     if kind == "N":
@@ -131,7 +131,7 @@ def plain_from_attribute(av: Mapping[str, Any]) -> Any:
 
 
 def _plain_attribute(av: Mapping[str, Any]) -> Any:
-    (kind, value), = av.items()
+    ((kind, value),) = av.items()
     if kind == "N":
         return _number(value)
     return _plain(from_attribute(av))

@@ -75,9 +75,7 @@ class ChangeEvent(BaseModel):
 
     @property
     def created_at(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(
-            self.approximate_creation_time / 1000, tz=dt.timezone.utc
-        )
+        return dt.datetime.fromtimestamp(self.approximate_creation_time / 1000, tz=dt.timezone.utc)
 
 
 def change_event_from_stream_record(record: Mapping[str, Any]) -> Dict[str, Any]:

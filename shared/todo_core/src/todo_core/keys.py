@@ -167,9 +167,7 @@ def due_sort_key(due_date: Optional[dt.date], task_id: str) -> str:
     return f"{due_date.isoformat() if due_date else UNDATED}#{escape(task_id)}"
 
 
-def due_range(
-    due_after: Optional[dt.date], due_before: Optional[dt.date]
-) -> Tuple[str, str]:
+def due_range(due_after: Optional[dt.date], due_before: Optional[dt.date]) -> Tuple[str, str]:
     """Inclusive sort-key bounds for tasks due on or after / on or before."""
     low = due_after.isoformat() if due_after else MIN_DATE
     high = (due_before.isoformat() if due_before else MAX_DATE) + _AFTER_DATE

@@ -184,4 +184,3 @@ class User(BaseModel):
     last_seen_at: dt.datetime
 
     _utc = field_validator("created_at", "last_seen_at")(_require_utc)
-

@@ -53,14 +53,24 @@ _THROTTLING_CODES = {
     "ServiceUnavailable",
 }
 _TASK_FIELDS = (
-    "task_id", "user_id", "title", "description", "status", "priority", "category",
-    "due_date", "created_at", "updated_at", "completed_at", "version",
+    "task_id",
+    "user_id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "category",
+    "due_date",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "version",
 )
 
 
 def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z"
+    return (
+        value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
     )
 
 
@@ -106,7 +116,11 @@ class TaskFilter:
             [
                 None if v is None else str(getattr(v, "value", v))
                 for v in (
-                    self.status, self.priority, self.category, self.due_after, self.due_before
+                    self.status,
+                    self.priority,
+                    self.category,
+                    self.due_after,
+                    self.due_before,
                 )
             ],
             separators=(",", ":"),
@@ -143,8 +157,12 @@ def task_to_item(task: Task) -> Dict[str, Any]:
     data: Dict[str, Any] = {
         **keys.task_key(task.user_id, task.task_id),
         **keys.task_index_attributes(
-            task.user_id, task.task_id, task.status.value, task.priority.value,
-            task.category, task.due_date,
+            task.user_id,
+            task.task_id,
+            task.status.value,
+            task.priority.value,
+            task.category,
+            task.due_date,
         ),
         "entity_type": "task",
         "task_id": task.task_id,
@@ -385,9 +403,7 @@ class TodoRepository:
                                 "Key": to_item(keys.task_key(user_id, task_id)),
                                 "ConditionExpression": "#v = :v",
                                 "ExpressionAttributeNames": {"#v": "version"},
-                                "ExpressionAttributeValues": {
-                                    ":v": to_attribute(current.version)
-                                },
+                                "ExpressionAttributeValues": {":v": to_attribute(current.version)},
                             }
                         },
                         self._counter_update(deltas),
@@ -535,7 +551,9 @@ class TodoRepository:
         now = self._clock()
         key = to_item(keys.user_key(user_id))
         profile = {
-            "email": email, "given_name": given_name, "family_name": family_name,
+            "email": email,
+            "given_name": given_name,
+            "family_name": family_name,
         }
         present = {k: v for k, v in profile.items() if v is not None}
         sets = ", ".join(f"#{k} = :{k}" for k in ["last_seen_at", *present])
@@ -643,4 +661,3 @@ class TodoRepository:
             if not response.get("LastEvaluatedKey"):
                 return users
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-

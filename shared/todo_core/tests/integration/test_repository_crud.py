@@ -89,7 +89,9 @@ def test_partial_update_bumps_version_and_keeps_other_fields(
     later = clock.advance(minutes=3)
     updated = repo.update_task(user_id, task.task_id, {"title": "Renamed", "priority": "urgent"})
     assert (updated.title, updated.priority, updated.description) == (
-        "Renamed", TaskPriority.URGENT, "keep me",
+        "Renamed",
+        TaskPriority.URGENT,
+        "keep me",
     )
     assert updated.version == 2
     assert updated.updated_at == later
@@ -205,7 +207,9 @@ def test_first_sight_creates_the_profile(
     repo.record_user_seen(user_id, "testuser@example.com", "Test", "User")
     user = repo.get_user(user_id)
     assert (user.email, user.given_name, user.family_name) == (
-        "testuser@example.com", "Test", "User",
+        "testuser@example.com",
+        "Test",
+        "User",
     )
     assert user.created_at == user.last_seen_at == clock.now
 

@@ -80,7 +80,9 @@ def expected(tasks: List[Task], f: TaskFilter) -> List[str]:
     if f == TaskFilter():
         return sorted(t.task_id for t in selected)
     undated_last: Callable[[Task], Tuple[bool, dt.date, str]] = lambda t: (  # noqa: E731
-        t.due_date is None, t.due_date or dt.date.min, t.task_id,
+        t.due_date is None,
+        t.due_date or dt.date.min,
+        t.task_id,
     )
     return [t.task_id for t in sorted(selected, key=undated_last)]
 
@@ -232,8 +234,11 @@ def test_a_cursor_only_continues_its_own_query(dataset: Dataset, repo: TodoRepos
     f = TaskFilter(status=TaskStatus.PENDING)
     cursor = repo.list_tasks(dataset.user_id, f, limit=2).next_cursor
     assert cursor is not None
-    for other in (TaskFilter(), TaskFilter(status=TaskStatus.COMPLETED),
-                  TaskFilter(status=TaskStatus.PENDING, category="work")):
+    for other in (
+        TaskFilter(),
+        TaskFilter(status=TaskStatus.COMPLETED),
+        TaskFilter(status=TaskStatus.PENDING, category="work"),
+    ):
         with pytest.raises(InvalidCursor):
             repo.list_tasks(dataset.user_id, other, limit=2, cursor=cursor)
 

@@ -49,9 +49,7 @@ _scalars = st.one_of(
     st.just({"NULL": True}),
     st.lists(TEXT, min_size=1, max_size=5, unique=True).map(lambda v: {"SS": v}),
     st.lists(NUMBER_TEXT, min_size=1, max_size=5, unique_by=Decimal).map(lambda v: {"NS": v}),
-    st.lists(st.binary(max_size=8), min_size=1, max_size=5, unique=True).map(
-        lambda v: {"BS": v}
-    ),
+    st.lists(st.binary(max_size=8), min_size=1, max_size=5, unique=True).map(lambda v: {"BS": v}),
 )
 
 #: Any typed attribute value, nested lists and maps included (binary as bytes,

@@ -103,8 +103,7 @@ def test_dumps_writes_decimals_digit_for_digit() -> None:
     value = {"n": Decimal("0.12345678901234567890123456789012345678"), "i": 10**37}
     text = attributes.dumps(value)
     assert text == (
-        '{"n":0.12345678901234567890123456789012345678,'
-        '"i":10000000000000000000000000000000000000}'
+        '{"n":0.12345678901234567890123456789012345678,"i":10000000000000000000000000000000000000}'
     )
     assert attributes.loads(text) == value
 

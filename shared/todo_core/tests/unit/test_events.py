@@ -160,12 +160,8 @@ def test_impossible_images_are_dropped() -> None:
     """An INSERT has no before-image and a REMOVE no after-image, even when
     the source sends an empty one (moto 5.1 does, for INSERT)."""
     image = {"PK": {"S": "USER#u"}, "SK": {"S": "PROFILE"}, "email": {"S": "u@example.com"}}
-    insert = events.change_event_from_stream_record(
-        record("INSERT", keys.user_key("u"), image, {})
-    )
-    remove = events.change_event_from_stream_record(
-        record("REMOVE", keys.user_key("u"), {}, image)
-    )
+    insert = events.change_event_from_stream_record(record("INSERT", keys.user_key("u"), image, {}))
+    remove = events.change_event_from_stream_record(record("REMOVE", keys.user_key("u"), {}, image))
     assert insert["old_image"] is None
     assert remove["new_image"] is None
     assert remove["old_image"] == {"email": "u@example.com"}

@@ -97,9 +97,7 @@ def test_due_range_is_exact_and_inclusive(
     sort = keys.due_sort_key(due, task_id)
     selected = low <= sort <= high
     expected = (
-        due is not None
-        and (after is None or due >= after)
-        and (before is None or due <= before)
+        due is not None and (after is None or due >= after) and (before is None or due <= before)
     )
     assert selected == expected
 
@@ -144,12 +142,13 @@ def test_parsers_reject_foreign_keys() -> None:
 
 def test_index_attributes_are_sparse() -> None:
     full = keys.task_index_attributes("u", "t", "pending", "high", "work", dt.date(2030, 1, 2))
-    assert set(full) == {
-        name for index in keys.GLOBAL_INDEXES for name in (index.pk, index.sk)
-    }
+    assert set(full) == {name for index in keys.GLOBAL_INDEXES for name in (index.pk, index.sk)}
     bare = keys.task_index_attributes("u", "t", "pending", "high", None, None)
     assert set(bare) == {
-        keys.BY_STATUS.pk, keys.BY_STATUS.sk, keys.BY_PRIORITY.pk, keys.BY_PRIORITY.sk
+        keys.BY_STATUS.pk,
+        keys.BY_STATUS.sk,
+        keys.BY_PRIORITY.pk,
+        keys.BY_PRIORITY.sk,
     }
 
 

@@ -62,9 +62,19 @@ def test_invalid_accounts_are_rejected(account: str) -> None:
 
 def test_output_names_include_the_runbook_outputs() -> None:
     runbook = {
-        "TableName", "TableArn", "ApiEndpoint", "UserPoolId", "UserPoolClientId",
-        "BronzeBucketName", "SilverBucketName", "GoldBucketName", "FirehoseStreamName",
-        "GlueDatabaseName", "AthenaWorkgroupName", "DashboardUrl", "AlertTopicArn",
+        "TableName",
+        "TableArn",
+        "ApiEndpoint",
+        "UserPoolId",
+        "UserPoolClientId",
+        "BronzeBucketName",
+        "SilverBucketName",
+        "GoldBucketName",
+        "FirehoseStreamName",
+        "GlueDatabaseName",
+        "AthenaWorkgroupName",
+        "DashboardUrl",
+        "AlertTopicArn",
     }
     assert runbook <= set(OUTPUT_NAMES)
     assert len(OUTPUT_NAMES) == len(set(OUTPUT_NAMES))
