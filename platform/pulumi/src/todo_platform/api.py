@@ -224,23 +224,15 @@ class TodoApi(pulumi.ComponentResource):
         target = pulumi.Output.concat("integrations/", self.integration.id)
         public_routes = [HEALTH_ROUTE, *(DOCS_ROUTES if settings.api.public_docs else ())]
         self.routes = {}
-        for route_key in public_routes:
+        for route_key in [*public_routes, *API_ROUTES]:
+            protected = route_key in API_ROUTES
             self.routes[route_key] = aws.apigatewayv2.Route(
                 _route_logical_name(route_key),
                 api_id=self.http_api.id,
                 route_key=route_key,
                 target=target,
-                authorization_type="NONE",
-                opts=child(self),
-            )
-        for route_key in API_ROUTES:
-            self.routes[route_key] = aws.apigatewayv2.Route(
-                _route_logical_name(route_key),
-                api_id=self.http_api.id,
-                route_key=route_key,
-                target=target,
-                authorization_type="JWT",
-                authorizer_id=self.authorizer.id,
+                authorization_type="JWT" if protected else "NONE",
+                authorizer_id=self.authorizer.id if protected else None,
                 opts=child(self),
             )
 
