@@ -7,14 +7,24 @@ Setup (not measured): generated bronze (local files) -> the silver job ->
 silver tables in the local emulator. The gold job reads them from the
 emulator's S3 and writes gold there; the baselines read a local copy of the
 same Parquet files.
+
+The job is measured two ways, alternately: into an empty gold (every file
+written, every catalog table created) and re-run over the same silver (files
+whose content did not change are kept). Its rate is silver rows over the
+job's own run time (``seconds`` in its log line: listing and reading silver,
+the SQL, writing gold and the catalog); a separate row gives the whole
+process, Python start-up and imports included.
 """
 
 # ruff: noqa: E501 - the baselines are scripts in strings; long SQL lines stay readable
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
+import statistics
 import sys
 import tempfile
 
@@ -64,6 +74,22 @@ con.execute("SELECT coalesce(category, 'uncategorized'), count(*) FROM live WHER
 con.execute("SELECT count(*), count(*) FILTER (WHERE status = 'completed') FROM live WHERE NOT is_deleted").fetchall()
 print(rows, time.perf_counter() - start)
 """
+
+
+def empty_gold(bucket: str, database: str) -> None:
+    """Delete the gold tables' files and catalog entries (a first run's starting point)."""
+    import boto3
+
+    from todo_core import lake
+
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    for table in lake.GOLD_TABLES:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{table}/"):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_table(DatabaseName=database, Name=table)
 
 
 def main() -> int:
@@ -125,20 +151,27 @@ def main() -> int:
             "--PUBLISH_METRICS",
             "false",
         ]
-        rates, rss = [], []
+        cold, warm, process, rss = [], [], [], []
         for attempt in range(args.repeat):
-            measured = run_child(job, env=env)
-            summary = next(
-                json.loads(line) for line in measured.stdout.splitlines() if '"gold run complete"' in line
-            )
-            rates.append(summary["input_rows"] / summary["seconds"])
-            rss.append(measured.peak_rss_mib)
-            print(
-                f"gold job run {attempt + 1}: {summary['input_rows']:,} silver rows in "
-                f"{summary['seconds']:.2f}s ({rates[-1]:,.0f}/s)",
-                flush=True,
-            )
-            input_rows = summary["input_rows"]
+            empty_gold(names.gold_bucket, names.glue_database)
+            for kind, rates in (("empty gold", cold), ("re-run", warm)):
+                measured = run_child(job, env=env)
+                summary = next(
+                    json.loads(line)
+                    for line in measured.stdout.splitlines()
+                    if '"gold run complete"' in line
+                )
+                input_rows = summary["input_rows"]
+                rates.append(input_rows / summary["seconds"])
+                process.append(input_rows / measured.seconds)
+                rss.append(measured.peak_rss_mib)
+                print(
+                    f"gold job run {attempt + 1} ({kind}): {input_rows:,} silver rows in "
+                    f"{summary['seconds']:.2f}s ({rates[-1]:,.0f}/s; process {measured.seconds:.2f}s); "
+                    f"gold files {summary['gold_files']}",
+                    flush=True,
+                )
+            silver_files = summary["silver_files"]
 
     pandas_rates, duck_rates = [], []
     for _ in range(args.repeat):
@@ -148,15 +181,29 @@ def main() -> int:
         duck_rates.append(int(n) / float(seconds))
         print(f"pandas {pandas_rates[-1]:,.0f}/s, duckdb {duck_rates[-1]:,.0f}/s", flush=True)
 
-    baseline = sorted(pandas_rates)[len(pandas_rates) // 2]
+    baseline = statistics.median(pandas_rates)
     rows = [
         Row(
-            "gold job (DuckDB engine): silver rows/s, read from S3 + 4 tables written",
-            rates,
+            "gold job (DuckDB engine), into an empty gold: silver rows/s, read from S3 + 4 tables and catalog written",
+            cold,
             "rows/s",
             baseline,
             ">= 1,000,000 rows/s",
-            sorted(rates)[len(rates) // 2] >= 1_000_000,
+            statistics.median(cold) >= 1_000_000,
+        ),
+        Row(
+            "gold job, re-run over the same silver (unchanged gold files kept): silver rows/s",
+            warm,
+            "rows/s",
+            baseline,
+            ">= 1,000,000 rows/s",
+            statistics.median(warm) >= 1_000_000,
+        ),
+        Row(
+            "gold job, whole process (Python start-up and imports included): silver rows/s",
+            process,
+            "rows/s",
+            baseline,
         ),
         Row("gold job: peak RSS", rss, "MiB"),
         Row(
@@ -174,11 +221,17 @@ def main() -> int:
     ]
     notes = [
         f"Input: the silver tables built from {args.events:,} generated change events "
-        f"({input_rows:,} silver rows: task_events + tasks + users). The gold job reads them from the "
-        "local emulator's S3 (moto: slower than S3) and writes the four gold tables to it and its "
-        "Glue catalog; the baselines read a local copy of the same Parquet files and write nothing.",
+        f"({input_rows:,} silver rows in {silver_files} Parquet files: task_events + tasks + users). "
+        "The gold job reads them from the local emulator's S3 (moto, which serves one request at a "
+        "time) and writes the four gold tables to it and its Glue catalog; its rate is over its own "
+        "run time (reading silver, SQL, writing gold and the catalog), without Python start-up. The "
+        "baselines read a local copy of the same Parquet files (every column) and write nothing. "
+        f"{args.repeat} runs of each kind, alternating (gold emptied before each first run).",
     ]
     print(write_fragment(args.out, "todo-etl-gold", rows, notes))
+    shutil.rmtree(copy, ignore_errors=True)
+    if not args.data_dir:
+        shutil.rmtree(data, ignore_errors=True)
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 
@@ -38,6 +39,22 @@ frame["seq"] = frame["sequence_number"].str.zfill(40)
 latest = frame.sort_values("seq").groupby(["pk", "sk"], as_index=False).last()
 live = latest[latest["event_name"] != "REMOVE"]
 print(len(frame), time.perf_counter() - start)
+"""
+
+PARSE_CEILING = r"""
+import glob, os, sys, time
+from concurrent.futures import ThreadPoolExecutor
+import pyarrow as pa, pyarrow.json as pj
+files = sorted(f for f in glob.glob(sys.argv[1] + "/cdc/**/*", recursive=True) if os.path.isfile(f))
+def parse(path):
+    with open(path, "rb") as handle:
+        data = handle.read()
+    options = pj.ReadOptions(block_size=len(data) + 1)  # one block: the whole object
+    return pj.read_json(pa.BufferReader(data), read_options=options).num_rows
+start = time.perf_counter()
+with ThreadPoolExecutor(int(sys.argv[2])) as pool:
+    rows = sum(pool.map(parse, files))
+print(rows, time.perf_counter() - start)
 """
 
 DUCKDB_HAND = r"""
@@ -72,6 +89,7 @@ def main() -> int:
         default=40,
         help="bronze objects the naive pandas baseline reads (it is slow)",
     )
+    parser.add_argument("--threads", type=int, default=2, help="parse threads (job and ceiling)")
     parser.add_argument("--data-dir", help="reuse generated bronze here (default: a temporary dir)")
     args = parser.parse_args()
 
@@ -101,19 +119,30 @@ def main() -> int:
             "false",
             "--FULL_REFRESH",
             "true",
+            "--PARSE_THREADS",
+            str(args.threads),
         ]
-        rates, rss = [], []
+        rates, rss, ceilings, shares = [], [], [], []
         for attempt in range(args.repeat):
             measured = run_child(job, env=env)
             summary = next(
-                json.loads(line) for line in measured.stdout.splitlines() if '"silver run complete"' in line
+                json.loads(line)
+                for line in measured.stdout.splitlines()
+                if '"silver run complete"' in line
             )
             read = summary["counts"]["events_read"]
             rates.append(read / summary["seconds"])
             rss.append(measured.peak_rss_mib)
+            # The parse ceiling right after each job run, so both see the same machine load.
+            m = run_child([sys.executable, "-c", PARSE_CEILING, data, str(args.threads)])
+            n, seconds = m.stdout.split()[-2:]
+            ceilings.append(int(n) / float(seconds))
+            shares.append(rates[-1] / ceilings[-1])
             print(
                 f"silver job run {attempt + 1}: {read:,} events in {summary['seconds']:.1f}s "
-                f"({rates[-1]:,.0f}/s), peak RSS {measured.peak_rss_mib:,.0f} MiB",
+                f"({rates[-1]:,.0f}/s), peak RSS {measured.peak_rss_mib:,.0f} MiB; "
+                f"parse ceiling {ceilings[-1]:,.0f}/s ({shares[-1]:.0%}); "
+                f"phases {summary.get('phase_seconds')}",
                 flush=True,
             )
 
@@ -142,6 +171,21 @@ def main() -> int:
         ),
         Row("silver job: peak RSS", rss, "MiB", None, "<= 1,024 MiB", max(rss) <= 1024),
         Row(
+            f"parse ceiling: pyarrow read_json of the same objects, {args.threads} threads, "
+            "nothing else (events/s)",
+            ceilings,
+            "ev/s",
+            baseline,
+        ),
+        Row(
+            "silver job events/s as a share of the parse ceiling (paired runs)",
+            shares,
+            "x",
+            None,
+            ">= 0.60",
+            statistics.median(shares) >= 0.60,
+        ),
+        Row(
             "baseline: naive pandas (read_json + groupby), events/s", pandas_rates, "ev/s", baseline
         ),
         Row("baseline: naive pandas, peak RSS", pandas_rss, "MiB"),
@@ -155,12 +199,15 @@ def main() -> int:
     ]
     notes = [
         f"Input: {args.events:,} generated change events ({size / 2**20:,.0f} MiB of JSON lines, "
-        "images with keys and index attributes as the CDC processor writes them), local files in "
+        f"{size / max(1, args.events):,.0f} bytes per event; images without the table's key and index "
+        "attributes, as the CDC processor writes them), local files in "
         "the emulator's bronze layout; output to the local emulator's S3 and Glue catalog. "
         f"The pandas baseline reads the first {args.pandas_objects} objects only (it needs several GiB "
         "for all); the DuckDB reference reads everything but only computes the current state "
         "(no validation, changed fields, or writes). Job throughput uses the job's own run time "
-        "(interpreter start-up excluded); RSS is the child process's peak.",
+        "(interpreter start-up excluded); RSS is the child process's peak. The parse ceiling "
+        "is what parsing alone reaches on this machine at that moment: the 500,000 events/s goal "
+        "is above it (see the package README).",
     ]
     print(write_fragment(args.out, "todo-etl-silver", rows, notes))
     return 0

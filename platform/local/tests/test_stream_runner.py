@@ -648,3 +648,44 @@ def test_invalid_settings_are_rejected(streams: FakeStreams) -> None:
         StreamRunner(streams, ARN, Recorder(), max_retries=-1)
     with pytest.raises(ValueError, match="starting_position"):
         StreamRunner(streams, ARN, Recorder(), starting_position="AT_TIMESTAMP")
+    with pytest.raises(ValueError, match="maximum_batching_window"):
+        StreamRunner(streams, ARN, Recorder(), maximum_batching_window=301)
+
+
+# --- the batching window ------------------------------------------------------------------
+
+
+def test_a_batching_window_waits_for_a_full_batch(streams: FakeStreams) -> None:
+    handler = Recorder()
+    with runner_for(streams, handler, batch_size=10, maximum_batching_window=60) as runner:
+        first = [streams.put("shard-0") for _ in range(3)]
+        time.sleep(0.3)  # many polls: the window holds the partial batch back
+        assert handler.invocations == []
+        rest = [streams.put("shard-0") for _ in range(12)]
+        deadline = time.monotonic() + 5
+        while not handler.invocations and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert handler.invocations[:1] == [(first + rest)[:10]]  # full: invoked at once
+        runner.drain(5)  # drain does not wait for the window
+        assert [s for b in handler.invocations for s in b] == first + rest
+    assert [len(b) for b in handler.invocations] == [10, 5]
+
+
+def test_a_partial_batch_goes_when_the_window_ends(streams: FakeStreams) -> None:
+    handler = Recorder()
+    with runner_for(streams, handler, batch_size=10, maximum_batching_window=0.2):
+        written = [streams.put("shard-0") for _ in range(4)]
+        deadline = time.monotonic() + 5
+        while not handler.invocations and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert handler.invocations == [written]
+
+
+def test_without_a_window_records_go_at_once(streams: FakeStreams) -> None:
+    handler = Recorder()
+    written = [streams.put("shard-0") for _ in range(2)]
+    with runner_for(streams, handler, batch_size=10):
+        deadline = time.monotonic() + 5
+        while not handler.invocations and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert handler.invocations == [written]

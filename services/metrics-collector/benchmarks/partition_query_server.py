@@ -7,7 +7,8 @@ Query's time grows with the table even when it returns 3 items, and a full
 Scan's time grows with the square of the table. DynamoDB reads only the
 partition a Query names, and a Scan page starts where the last one stopped.
 Here both read paths are given exactly the items DynamoDB would touch (the
-results are unchanged: moto's own code still does the rest). ``run.py``
+results are unchanged: moto's own code still does the rest): Queries by the
+launcher itself (``todo_local.moto_server.patch_queries``), Scans here. ``run.py``
 also measures the collector on stock moto, for comparison.
 
 Run as ``python benchmarks/partition_query_server.py -H 127.0.0.1 -p PORT``.
@@ -44,24 +45,7 @@ def _items_after(table: Any, start: Optional[Dict[str, Any]]) -> Iterator[Any]:
 def patch_reads() -> None:
     from moto.dynamodb.models.table import Table
 
-    original_query, original_scan = Table.query, Table.scan
-
-    # Requests are serialized by the launcher (todo_local.moto_server), so a
-    # per-call override of all_items cannot leak into another request.
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if (
-            not FAITHFUL["on"]
-            or kwargs.get("index_name") is not None
-            or hash_key is None
-            or not self.range_key_attr
-        ):
-            return original_query(self, hash_key, *args, **kwargs)
-        partition: List[Any] = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: partition
-        try:
-            return original_query(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
+    original_scan = Table.scan
 
     def scan(
         self: Any, filters: Any, limit: Any, exclusive_start_key: Any,
@@ -82,7 +66,7 @@ def patch_reads() -> None:
         finally:
             self.__dict__.pop("all_items", None)
 
-    Table.query, Table.scan = query, scan
+    Table.scan = scan
 
 
 def serve(argv: List[str]) -> None:
@@ -97,6 +81,8 @@ def serve(argv: List[str]) -> None:
             mode = parse_qs(environ.get("QUERY_STRING", "")).get("mode", ["dynamodb"])[0]
             with self._lock:
                 FAITHFUL["on"] = mode != "stock"
+                # Base-table Queries: the launcher's own partition reads.
+                moto_server.PARTITION_QUERIES["on"] = FAITHFUL["on"]
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [mode.encode()]
 

@@ -1,9 +1,11 @@
 """Where the gold SQL runs.
 
-``DuckDBEngine`` (the default, and the only one locally): silver tables are
-read from S3 into Arrow and queried in-process. ``AthenaEngine``: the same
-SQL, transpiled to Athena's dialect, runs in Athena through awswrangler
-against the catalog tables, for data that outgrows one machine.
+``DuckDBEngine`` (the default, and the only one locally): the silver columns
+gold needs are read from S3 into Arrow and queried in-process; the
+current-state views are materialised once (temporary tables), since three
+gold tables read them. ``AthenaEngine``: the same SQL, transpiled to Athena's
+dialect, runs in Athena through awswrangler against the catalog tables, for
+data that outgrows one machine.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import duckdb
 import pyarrow as pa
 
 from todo_gold import queries as Q
+from todo_gold.silver_reader import SilverReader, conform
 from todo_silver.lakeio import LakeStore
+
+__all__ = ["SILVER_COLUMNS", "AthenaEngine", "DuckDBEngine", "conform", "register_gold"]
 
 #: The silver columns gold reads (only these are fetched), and their types
 #: when a table does not exist yet.
@@ -65,18 +70,6 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
         return result.fetch_arrow_table()
 
 
-def conform(table: Optional[pa.Table], columns: Dict[str, pa.DataType]) -> pa.Table:
-    """Exactly ``columns``, in order, with their types; absent ones all null."""
-    n = 0 if table is None else table.num_rows
-    arrays = []
-    for name, kind in columns.items():
-        if table is not None and name in table.column_names:
-            arrays.append(table.column(name).cast(kind))
-        else:
-            arrays.append(pa.nulls(n, kind))
-    return pa.table(arrays, names=list(columns))
-
-
 class DuckDBEngine:
     name = "duckdb"
     dialect = Q.SOURCE_DIALECT
@@ -85,13 +78,26 @@ class DuckDBEngine:
         self.con = duckdb.connect(config={"memory_limit": f"{memory_mb}MB", "threads": threads})
         self.input_rows = 0
 
-    def load_silver(self, silver: LakeStore) -> Dict[str, int]:
-        """Register the silver tables gold reads; returns their row counts."""
+    def prepare(self, silver: SilverReader, params: Dict[str, str]) -> Dict[str, int]:
+        """Load silver and build the views; returns the silver row counts.
+
+        Each view is built as soon as its table is in, while the larger
+        tables still download.
+        """
+        return self.load_silver(silver, params)
+
+    def load_silver(
+        self, silver: SilverReader, params: Optional[Dict[str, str]] = None
+    ) -> Dict[str, int]:
+        """Register the silver tables gold reads (and, with ``params``, the views)."""
         counts = {}
-        for table, columns in SILVER_COLUMNS.items():
-            data = conform(silver.read_table(table, columns=list(columns)), columns)
+        for table, data in silver.tables(SILVER_COLUMNS):
             self.register(table, data)
             counts[table] = data.num_rows
+            if params is not None:
+                for view, source in Q.VIEW_SOURCES.items():
+                    if source == table:
+                        self.create_view(view, params)
         self.input_rows = sum(counts.values())
         return counts
 
@@ -100,9 +106,13 @@ class DuckDBEngine:
 
     def create_views(self, params: Dict[str, str]) -> None:
         for view in Q.VIEWS:
-            self.con.execute(
-                f"CREATE OR REPLACE VIEW {view} AS {Q.render(Q.load('views', view), params)}"
-            )
+            self.create_view(view, params)
+
+    def create_view(self, view: str, params: Dict[str, str]) -> None:
+        # A temporary table, not a view: computed once, not once per reader.
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {view} AS {Q.render(Q.load('views', view), params)}"
+        )
 
     def query(self, sql: str) -> pa.Table:
         return fetch(self.con, sql)
@@ -147,8 +157,10 @@ class AthenaEngine:
         wr.athena.wait_query(query_id)
         return None
 
-    def load_silver(self, silver: LakeStore) -> Dict[str, int]:
-        return {}  # Athena reads the catalog tables where they are
+    def prepare(self, silver: SilverReader, params: Dict[str, str]) -> Dict[str, int]:
+        """Athena reads the catalog tables where they are: only the views are made."""
+        self.create_views(params)
+        return {}
 
     def create_views(self, params: Dict[str, str]) -> None:
         for view in Q.VIEWS:

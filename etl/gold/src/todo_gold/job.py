@@ -6,6 +6,9 @@ recomputed from silver and rewritten idempotently: whole tables for
 user_analytics and category_analytics, the partitions it computes for
 daily_task_metrics (``metric_date``) and kpi_snapshot (``snapshot_date``,
 one snapshot per day: the day's last run wins).
+
+The run's time (``seconds`` in the log line, ``GoldRunSeconds``) covers all
+of it: listing and reading silver, the SQL, writing gold and the catalog.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 from todo_core import lake
 from todo_gold import queries as Q
 from todo_gold.engines import AthenaEngine, DuckDBEngine
+from todo_gold.gold_writer import GoldWriter, TableWrite
 from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
-from todo_silver.lakeio import LakeStore
+from todo_gold.silver_reader import SilverReader, s3_client
 from todo_silver.observability import log, publish_metrics
 
 #: How each gold table is written: (partition columns, awswrangler mode).
@@ -38,6 +42,7 @@ class GoldResult:
     as_of: dt.datetime
     input_rows: int = 0
     rows_written: Dict[str, int] = field(default_factory=dict)
+    files: Dict[str, Dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
     kpis: Dict[str, object] = field(default_factory=dict)
 
@@ -53,8 +58,12 @@ class GoldJob:
         self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None
     ) -> None:
         self.settings = settings
-        self.silver = LakeStore(settings.silver_bucket, settings.database_name)
-        self.gold = LakeStore(settings.gold_bucket, settings.database_name)
+        import boto3
+
+        # Clients are made once per process (thread-safe, shared by the pools).
+        self.s3 = s3_client()
+        self.glue = boto3.client("glue")
+        self.silver = SilverReader(settings.silver_bucket, self.s3)
         self.engine = engine or make_engine(settings)
 
     def run(self) -> GoldResult:
@@ -67,10 +76,14 @@ class GoldJob:
         )
         params = Q.parameters(as_of, since)
         result = GoldResult(as_of=as_of)
+        gold = GoldWriter(
+            self.settings.gold_bucket, self.settings.database_name, self.s3, self.glue
+        )
         try:
-            counts = self.engine.load_silver(self.silver)
+            # What gold holds is looked up while silver is read.
+            gold.start({table: WRITE_PLAN[table][0] for table in Q.TABLES})
+            counts = self.engine.prepare(self.silver, params)
             result.input_rows = sum(counts.values())
-            self.engine.create_views(params)
             for table in Q.TABLES:
                 rows = self.engine.query(Q.render(Q.load("tables", table), params))
                 if table == lake.GOLD_USER_ANALYTICS:
@@ -78,12 +91,18 @@ class GoldJob:
                 if table == lake.GOLD_KPI_SNAPSHOT and rows.num_rows:
                     result.kpis = {k: v[0] for k, v in rows.to_pydict().items()}
                 partitions, mode = WRITE_PLAN[table]
-                if rows.num_rows == 0 and mode == "overwrite":
-                    self.gold.delete_keys(self.gold.data_files(table))  # nothing left
-                self.gold.append(table, rows, partitions, mode=mode)
-                result.rows_written[table] = rows.num_rows
+                gold.write(table, rows, partitions, mode)  # in the background
+            written: Dict[str, TableWrite] = gold.finish()
         finally:
+            gold.close()
             self.engine.close()
+        for table, outcome in written.items():
+            result.rows_written[table] = outcome.rows
+            result.files[table] = {
+                "written": outcome.files_written,
+                "unchanged": outcome.files_unchanged,
+                "deleted": outcome.files_deleted,
+            }
         result.seconds = time.monotonic() - started
         log(
             "INFO",
@@ -92,6 +111,8 @@ class GoldJob:
             as_of=as_of.isoformat(),
             input_rows=result.input_rows,
             rows_written=result.rows_written,
+            silver_files=self.silver.files_read,
+            gold_files=result.files,
             seconds=round(result.seconds, 3),
             kpis=result.kpis,
         )

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import gzip
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from todo_core import lake
 
@@ -56,16 +55,6 @@ class BronzeSource:
 
     def read(self, key: str) -> bytes:  # pragma: no cover - interface
         raise NotImplementedError
-
-    def read_many(
-        self, objects: Sequence[BronzeObject], threads: int = 8
-    ) -> Iterator[Tuple[BronzeObject, bytes]]:
-        """Fetch objects concurrently (S3 latency dominates), yield in order, decompressed."""
-        if not objects:
-            return iter(())
-        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(objects)))) as pool:
-            results = pool.map(lambda o: (o, decompress(self.read(o.key))), objects)
-            return iter(list(results))
 
 
 class S3Source(BronzeSource):

@@ -13,33 +13,31 @@ import json
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from todo_core import lake
 from todo_silver import columns as C
+from todo_silver import fastpath
 from todo_silver.bronze import BronzeObject, BronzeSource, chunked, open_source
 from todo_silver.lakeio import LakeStore
 from todo_silver.logs import KEY as REQUEST_KEY
-from todo_silver.logs import parse_request_logs
 from todo_silver.manifest import Manifest
 from todo_silver.observability import log, publish_metrics
-from todo_silver.parse import Rejected, parse_change_events
+from todo_silver.parse import Rejected
+from todo_silver.prefetch import ParsePool, PreparedEvents
 from todo_silver.settings import SilverSettings
-from todo_silver.transform import (
-    distinct_events_sql,
-    drop_empty_columns,
-    latest_sql,
-    q,
-    task_events_sql,
-    task_state_sql,
-    users_sql,
-)
+from todo_silver.staging import ORDINAL, Stage
+from todo_silver.transform import drop_empty_columns, latest_sql, task_events_sql, users_sql
 from todo_silver.workspace import Workspace, unify
 
 TASK_KEY = ("user_id", "task_id")
+#: A change: the item's key and its sequence number.
+EVENT_KEY = ("user_id", "task_id", "sequence_number")
 USER_KEY = ("user_id",)
 #: Partitions merged per write when rebuilding current state.
 STATE_PARTITIONS_PER_WRITE = 64
@@ -71,85 +69,12 @@ class RunCounts:
     tasks_written: int = 0
     users_written: int = 0
     rechecked_by_model: int = 0
+    #: Events whose images were unusual enough to be transformed by the SQL.
+    transformed_by_sql: int = 0
 
 
 class SimulatedCrash(RuntimeError):
     """Raised by tests' fault injection; never by the job itself."""
-
-
-class _Dedup:
-    """Drops rows whose key is already in the table (this run's or earlier runs').
-
-    The keys of every partition the run touches are loaded once into a DuckDB
-    table (which spills to disk past its memory limit) and kept current.
-    """
-
-    def __init__(
-        self,
-        ws: Workspace,
-        store: LakeStore,
-        table: str,
-        partition: str,
-        key: Tuple[str, ...],
-        key_types: Dict[str, str],
-    ) -> None:
-        self.ws, self.store, self.table, self.partition, self.key = ws, store, table, partition, key
-        self.seen = f"seen_{table}"
-        self.loaded: set = set()
-        # Files of earlier runs by partition, listed once on first use: this
-        # run's own rows are added to ``seen`` as they are written.
-        self._files: Optional[Dict[str, List[str]]] = None
-        cols = ", ".join(f"{q(c)} {key_types.get(c, 'VARCHAR')}" for c in (partition, *key))
-        ws.execute(f"CREATE TABLE {self.seen} ({cols})")
-
-    def _load(self, partitions: Sequence[str]) -> None:
-        if self._files is None:
-            self._files = self.store.partition_files(self.table, self.partition)
-        files: List[str] = []
-        for value in partitions:
-            files += self._files.get(value, [])
-        existing = self.store.read_files(files, columns=[self.partition, *self.key])
-        if existing is not None and existing.num_rows:
-            self._insert(existing)
-        self.loaded.update(partitions)
-
-    def _insert(self, rows: pa.Table) -> None:
-        cols = ", ".join(q(c) for c in (self.partition, *self.key))
-        self.ws.register("dedup_rows", rows.select([self.partition, *self.key]))
-        self.ws.execute(f"INSERT INTO {self.seen} SELECT {cols} FROM dedup_rows")  # noqa: S608
-        self.ws.unregister("dedup_rows")
-
-    def new_rows(self, rows: pa.Table) -> pa.Table:
-        touched = sorted(set(rows.column(self.partition).to_pylist()) - self.loaded)
-        if touched:
-            self._load(touched)
-        self.ws.register("incoming", rows)
-        on = " AND ".join(
-            f"i.{q(c)} IS NOT DISTINCT FROM s.{q(c)}" for c in (self.partition, *self.key)
-        )
-        fresh = self.ws.query(f"SELECT i.* FROM incoming i ANTI JOIN {self.seen} s ON {on}")  # noqa: S608
-        self.ws.unregister("incoming")
-        return fresh
-
-    def remember(self, rows: pa.Table) -> None:
-        if rows.num_rows:
-            self._insert(rows)
-
-
-class _Latest:
-    """The latest state row per key over everything this run has read."""
-
-    def __init__(self, ws: Workspace, key: Tuple[str, ...]) -> None:
-        self.ws, self.key = ws, key
-        self.rows: Optional[pa.Table] = None
-
-    def add(self, rows: Optional[pa.Table]) -> None:
-        combined = unify([self.rows, rows])
-        if combined is None:
-            return
-        self.ws.register("state_rows", combined)
-        self.rows = self.ws.query(latest_sql("state_rows", self.key))
-        self.ws.unregister("state_rows")
 
 
 class SilverJob:
@@ -159,6 +84,7 @@ class SilverJob:
         self.source = source or open_source(settings.bronze_bucket)
         self.manifest = Manifest(self.silver)
         self.counts = RunCounts()
+        self.phases: Dict[str, float] = {}
         now = dt.datetime.now(dt.timezone.utc)
         self.run_id = now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
@@ -166,7 +92,8 @@ class SilverJob:
     def run(self) -> RunCounts:
         started = time.monotonic()
         if self.settings.full_refresh:
-            self._reset()
+            with self._phase("full_refresh_reset"):
+                self._reset()
         done = self.manifest.processed()
         todo = [o for o in self.source.list() if o.key not in done]
         self.counts.bronze_objects = len(todo)
@@ -179,38 +106,20 @@ class SilverJob:
             bronze=self.source.location,
         )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
-            events = _Dedup(
-                ws,
-                self.silver,
-                lake.SILVER_TASK_EVENTS,
-                C.TASK_EVENTS_PARTITION,
-                ("user_id", "task_id", "sequence_number"),
-                {},
-            )
-            requests = _Dedup(
-                ws,
-                self.silver,
-                lake.SILVER_API_REQUESTS,
-                C.API_REQUESTS_PARTITION,
-                REQUEST_KEY,
-                {"status_code": "BIGINT"},
-            )
-            tasks, users = _Latest(ws, TASK_KEY), _Latest(ws, USER_KEY)
-            for number, chunk in enumerate(chunked(todo, self.settings.chunk_bytes), 1):
-                self._chunk(ws, chunk, events, requests, tasks, users)
-                log(
-                    "INFO",
-                    "silver chunk done",
-                    run_id=self.run_id,
-                    chunk=number,
-                    objects=len(chunk),
-                    **asdict(self.counts),
-                )
-            self.counts.tasks_written = self._merge_state(ws, lake.SILVER_TASKS, tasks, TASK_KEY)
-            self.counts.users_written = self._merge_state(ws, lake.SILVER_USERS, users, USER_KEY)
+            stages = _Stages(ws.directory)
+            with ParsePool(
+                self.source,
+                todo,
+                self.settings.parse_threads,
+                self.settings.chunk_bytes,
+                stages.events,
+            ) as pool:
+                self._read(ws, todo, pool, stages)
+            self._publish(stages)
         self._before_commit()
-        self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
-        self.manifest.compact(self.run_id)
+        with self._phase("commit"):
+            self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
+            self.manifest.compact(self.run_id)
         elapsed = time.monotonic() - started
         log(
             "INFO",
@@ -218,6 +127,7 @@ class SilverJob:
             run_id=self.run_id,
             seconds=round(elapsed, 3),
             counts=asdict(self.counts),
+            phase_seconds=self.phases,
         )
         if self.settings.publish_metrics:
             values = {m: float(getattr(self.counts, f)) for f, m in METRIC_NAMES.items()}
@@ -241,116 +151,94 @@ class SilverJob:
         self.silver.delete_keys(self.silver.list_keys(lake.QUARANTINE_PREFIX))
         self.manifest.reset()
 
-    # --- one chunk of bronze --------------------------------------------------------
+    # --- reading bronze, one chunk at a time ---------------------------------------------
+    def _read(
+        self, ws: Workspace, todo: List[BronzeObject], pool: ParsePool, stages: _Stages
+    ) -> None:
+        for number, chunk in enumerate(chunked(todo, self.settings.chunk_bytes), 1):
+            with self._phase("read_and_stage"):
+                self._chunk(ws, chunk, pool, stages)
+            log(
+                "INFO",
+                "silver chunk done",
+                run_id=self.run_id,
+                chunk=number,
+                objects=len(chunk),
+                **asdict(self.counts),
+            )
+
     def _chunk(
-        self,
-        ws: Workspace,
-        chunk: List[BronzeObject],
-        events: _Dedup,
-        requests: _Dedup,
-        tasks: _Latest,
-        users: _Latest,
+        self, ws: Workspace, chunk: List[BronzeObject], pool: ParsePool, stages: _Stages
     ) -> None:
-        parsed: List[pa.Table] = []
+        for_sql: List[pa.Table] = []
+        users_for_sql: List[pa.Table] = []
         request_tables: List[Optional[pa.Table]] = []
-        for obj, data in self.source.read_many(chunk):
-            if obj.kind == "cdc":
-                result = parse_change_events(data)
-                valid = 0 if result.table is None else result.table.num_rows
-                self.counts.events_read += valid + len(result.rejected)
+        for obj in chunk:
+            result = pool.take(obj)
+            if isinstance(result, PreparedEvents):
+                parsed = result.parsed
+                valid = 0 if parsed.table is None else parsed.table.num_rows
+                self.counts.events_read += valid + len(parsed.rejected)
                 self.counts.events_valid += valid
-                self.counts.events_quarantined += len(result.rejected)
-                self.counts.rechecked_by_model += result.rechecked
-                if result.table is not None:
-                    parsed.append(result.table)
-                self._quarantine(obj, result.rejected)
+                self.counts.events_quarantined += len(parsed.rejected)
+                self.counts.rechecked_by_model += parsed.rechecked
+                if parsed.table is not None:
+                    if result.events is None and not result.staged:
+                        for_sql.append(parsed.table)
+                    else:
+                        stages.events.add(result.events)
+                        # Current state takes every event of the run, not only the
+                        # fresh ones: after a crash the events may be in silver
+                        # while the state is not.
+                        stages.tasks.add(result.tasks)
+                    if result.users is None:
+                        users_for_sql.append(parsed.table)
+                    elif result.users.num_rows:
+                        self.counts.user_changes += result.users.num_rows
+                        stages.users.add(result.users)
+                self._quarantine(obj, parsed.rejected)
             else:
-                logs = parse_request_logs(data)
-                self.counts.requests_read += len(logs.rows)
-                self.counts.requests_quarantined += len(logs.rejected)
-                self.counts.log_records_skipped += logs.skipped
-                request_tables.append(logs.table())
-                self._quarantine(obj, logs.rejected)
-        if parsed:
-            self._events(ws, parsed, events, tasks, users)
-        request_rows = unify(request_tables)
-        if request_rows is not None:
-            self._requests(ws, request_rows, requests)
-
-    def _transform(self, ws: Workspace, table: pa.Table) -> Tuple[pa.Table, pa.Table]:
-        ws.register("ev", table)
-        sql, extras = task_events_sql(table)
-        rows = drop_empty_columns(ws.query(distinct_events_sql(f"({sql})")), extras)
-        user_sql, user_extras = users_sql(table)
-        user_rows = drop_empty_columns(ws.query(latest_sql(f"({user_sql})", USER_KEY)), user_extras)
-        ws.unregister("ev")
-        return rows, user_rows
-
-    def _events(
-        self, ws: Workspace, parsed: List[pa.Table], events: _Dedup, tasks: _Latest, users: _Latest
-    ) -> None:
-        try:
-            groups = [pa.concat_tables(parsed, promote_options="permissive")]
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            groups = parsed  # images disagree on a type: transform object by object
-        pieces = [self._transform(ws, t) for t in groups]
-        rows = unify([p[0] for p in pieces])
-        user_rows = unify([p[1] for p in pieces])
-        valid = sum(t.num_rows for t in parsed)
-        if user_rows is not None:
-            self.counts.user_changes += user_rows.num_rows
-            users.add(user_rows)
-        if rows is None:
-            return
-        if len(pieces) > 1:
-            ws.register("rows", rows)
-            rows = ws.query(distinct_events_sql("rows"))
-            ws.unregister("rows")
-        task_changes = valid - self._user_event_count(parsed)
-        self.counts.duplicates_dropped += task_changes - rows.num_rows
-        fresh = events.new_rows(rows)
-        self.counts.duplicates_dropped += rows.num_rows - fresh.num_rows
-        self.silver.append(
-            lake.SILVER_TASK_EVENTS,
-            fresh,
-            [C.TASK_EVENTS_PARTITION],
-            filename_prefix=f"{self.run_id}_",
-        )
-        events.remember(fresh)
-        self.counts.events_written += fresh.num_rows
-        # Current state takes every event of the run, not only the fresh ones:
-        # after a crash the events may be in silver while the state is not.
-        ws.register("rows", rows)
-        state = ws.query(latest_sql(f"({task_state_sql('rows')})", TASK_KEY))
-        ws.unregister("rows")
-        tasks.add(state)
+                self.counts.requests_read += len(result.rows)
+                self.counts.requests_quarantined += len(result.rejected)
+                self.counts.log_records_skipped += result.skipped
+                request_tables.append(result.table())
+                self._quarantine(obj, result.rejected)
+        if for_sql:
+            self._events_by_sql(ws, for_sql, stages)
+        if users_for_sql:
+            self._users_by_sql(ws, users_for_sql, stages)
+        stages.requests.add(unify(request_tables))
 
     @staticmethod
-    def _user_event_count(parsed: List[pa.Table]) -> int:
-        import pyarrow.compute as pc
+    def _groups(tables: List[pa.Table]) -> List[pa.Table]:
+        """One table for the SQL (a query costs milliseconds however small), or
+        one per object when their images disagree on a type."""
+        try:
+            return [pa.concat_tables(tables, promote_options="permissive")]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return tables
 
-        return sum(
-            int(pc.sum(pc.equal(t.column("entity_type"), "user").cast(pa.int64())).as_py() or 0)
-            for t in parsed
-        )
+    def _events_by_sql(self, ws: Workspace, tables: List[pa.Table], stages: _Stages) -> None:
+        for table in self._groups(tables):
+            self.counts.transformed_by_sql += table.num_rows
+            ws.register("ev", table)
+            sql, extras = task_events_sql(table)
+            rows = fastpath.plain_lists(drop_empty_columns(ws.query(sql), extras))
+            ws.unregister("ev")
+            stages.events.add(rows)
+            stages.tasks.add(fastpath.latest(fastpath.task_state_rows(rows), TASK_KEY))
 
-    def _requests(self, ws: Workspace, rows: pa.Table, requests: _Dedup) -> None:
-        ws.register("req", rows)
-        key = ", ".join(q(c) for c in REQUEST_KEY)
-        distinct = ws.query(
-            f"SELECT * FROM req QUALIFY row_number() OVER "  # noqa: S608
-            f"(PARTITION BY {key} ORDER BY request_time) = 1"
-        )
-        ws.unregister("req")
-        fresh = requests.new_rows(distinct)
-        self.silver.append(
-            lake.SILVER_API_REQUESTS,
-            fresh,
-            [C.API_REQUESTS_PARTITION],
-            filename_prefix=f"{self.run_id}_",
-        )
-        requests.remember(fresh)
-        self.counts.requests_written += fresh.num_rows
+    def _users_by_sql(self, ws: Workspace, tables: List[pa.Table], stages: _Stages) -> None:
+        for table in self._groups(tables):
+            users = table.filter(pc.equal(table.column("entity_type"), "user"))
+            if not users.num_rows:
+                continue
+            ws.register("ev", users)
+            sql, extras = users_sql(users)
+            rows = drop_empty_columns(ws.query(latest_sql(f"({sql})", USER_KEY)), extras)
+            ws.unregister("ev")
+            self.counts.user_changes += rows.num_rows
+            stages.users.add(rows)
 
     def _quarantine(self, obj: BronzeObject, rejected: List[Rejected]) -> None:
         if not rejected:
@@ -383,42 +271,148 @@ class SilverJob:
             first_reason=rejected[0].reason,
         )
 
-    # --- current state ------------------------------------------------------------
-    def _merge_state(self, ws: Workspace, table: str, latest: _Latest, key: Tuple[str, ...]) -> int:
-        """Fold the run's latest rows into the table, one creation-date partition group at a time.
+    # --- the end of the run: each output partition written once -----------------------
+    def _publish(self, stages: _Stages) -> None:
+        with self._phase("write_task_events"):
+            self.counts.events_written = self._append_new(
+                lake.SILVER_TASK_EVENTS, stages.events, EVENT_KEY, ("event_id", ORDINAL)
+            )
+        self.counts.duplicates_dropped = stages.events.rows - self.counts.events_written
+        with self._phase("write_api_requests"):
+            self.counts.requests_written = self._append_new(
+                lake.SILVER_API_REQUESTS, stages.requests, REQUEST_KEY, ("request_time", ORDINAL)
+            )
+        with self._phase("merge_tasks"):
+            self.counts.tasks_written = self._merge_state(
+                lake.SILVER_TASKS, stages.tasks.result(), TASK_KEY
+            )
+        with self._phase("merge_users"):
+            self.counts.users_written = self._merge_state(
+                lake.SILVER_USERS, stages.users.result(), USER_KEY
+            )
 
-        Each group is read, merged (highest sequence number wins), written as
-        new files, and only then are the old files deleted: a crash in between
-        leaves two versions of some rows, which the next merge (and any reader
-        taking the highest sequence number) resolves the same way.
-        """
-        if latest.rows is None or latest.rows.num_rows == 0:
+    @contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        """Time a part of the run (reported in the run's log line)."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(self.phases.get(name, 0.0) + time.monotonic() - started, 3)
+
+    def _append_new(
+        self, table: str, stage: Stage, key: Tuple[str, ...], order: Tuple[str, ...]
+    ) -> int:
+        """Append the staged rows whose key is new: once per run (the first by
+        ``order``), and not already in the partition of the table they go to
+        (re-deliveries, and re-runs after a crash before the manifest commit)."""
+        if not stage.rows:
             return 0
-        partitions = sorted(set(latest.rows.column(C.STATE_PARTITION).to_pylist()))
-        # Listed once: each group only rewrites its own partitions.
+        listing = self.silver.partition_files(table, stage.partition)
+
+        def partition(value: str) -> Callable[[], pa.Table]:
+            def rows() -> pa.Table:
+                staged = stage.read(value)
+                first = fastpath.first_per_key(staged, key, order)
+                staged = staged if first is None else first
+                existing = self.silver.read_files(listing.get(value, []), columns=list(key))
+                if existing is not None and existing.num_rows:
+                    known = _one_chunk(fastpath.key_strings(existing, key))
+                    mine = fastpath.key_strings(staged, key)
+                    staged = staged.filter(pc.invert(pc.is_in(mine, value_set=known)))
+                stage.remove(value)
+                return staged.drop_columns([ORDINAL])
+
+            return rows
+
+        pieces = ((value, partition(value)) for value in stage.values())
+        return self.silver.write_partitions(
+            table, stage.partition, pieces, filename_prefix=f"{self.run_id}_"
+        )
+
+    # --- current state ------------------------------------------------------------
+    def _merge_state(self, table: str, latest: Optional[pa.Table], key: Tuple[str, ...]) -> int:
+        """Fold the run's latest rows into the table's creation-date partitions.
+
+        A partition the table does not have yet is written as it is. The
+        others are merged in groups: read, highest sequence number wins,
+        written as new files, and only then are the old files deleted: a crash
+        in between leaves two versions of some rows, which the next merge (and
+        any reader taking the highest sequence number) resolves the same way.
+        """
+        if latest is None or latest.num_rows == 0:
+            return 0
         listing = self.silver.partition_files(table, C.STATE_PARTITION)
-        written = 0
-        for start in range(0, len(partitions), STATE_PARTITIONS_PER_WRITE):
-            group = partitions[start : start + STATE_PARTITIONS_PER_WRITE]
-            old_files: List[str] = []
-            for value in group:
-                old_files += listing.get(value, [])
-            existing = self.silver.read_files(old_files)
-            ws.register("run_latest", latest.rows)
-            values = ", ".join("'" + v.replace("'", "''") + "'" for v in group)
-            incoming = ws.query(f"SELECT * FROM run_latest WHERE {C.STATE_PARTITION} IN ({values})")  # noqa: S608
-            ws.unregister("run_latest")
-            merged = unify([existing, incoming])
-            assert merged is not None
-            ws.register("merge_rows", merged)
-            result = ws.query(latest_sql("merge_rows", key))
-            ws.unregister("merge_rows")
-            self.silver.append(
-                table, result, [C.STATE_PARTITION], filename_prefix=f"{self.run_id}_"
+        prefix = f"{self.run_id}_"
+        fresh = [(v, rows) for v, rows in fastpath.split_by(latest, C.STATE_PARTITION)]
+        self.silver.write_partitions(
+            table, C.STATE_PARTITION, ((v, r) for v, r in fresh if v not in listing), prefix
+        )
+        merged = [(v, rows) for v, rows in fresh if v in listing]
+        del fresh
+        for start in range(0, len(merged), STATE_PARTITIONS_PER_WRITE):
+            group = merged[start : start + STATE_PARTITIONS_PER_WRITE]
+            old_files = [f for value, _ in group for f in listing[value]]
+            combined = unify(
+                [self.silver.read_files(old_files)]
+                + [_with_partition(rows, C.STATE_PARTITION, value) for value, rows in group]
+            )
+            assert combined is not None
+            result = fastpath.latest(combined, key)
+            self.silver.write_partitions(
+                table, C.STATE_PARTITION, fastpath.split_by(result, C.STATE_PARTITION), prefix
             )
             self.silver.delete_keys(old_files)
-            written += incoming.num_rows
-        return written
+        return latest.num_rows
+
+
+class _Latest:
+    """The latest row per key over everything the run has read, in memory.
+
+    Chunks add their own latest rows; they are reduced together when they
+    have doubled since the last reduction, so the cost stays linear.
+    """
+
+    def __init__(self, key: Tuple[str, ...]) -> None:
+        self.key = key
+        self._tables: List[pa.Table] = []
+        self._rows = 0
+        self._reduced = 0
+
+    def add(self, rows: Optional[pa.Table]) -> None:
+        if rows is None or rows.num_rows == 0:
+            return
+        self._tables.append(rows)
+        self._rows += rows.num_rows
+        if self._rows > max(100_000, 2 * self._reduced):
+            self._reduce()
+
+    def _reduce(self) -> None:
+        combined = unify(self._tables)
+        self._tables = [] if combined is None else [fastpath.latest(combined, self.key)]
+        self._rows = self._reduced = sum(t.num_rows for t in self._tables)
+
+    def result(self) -> Optional[pa.Table]:
+        self._reduce()
+        return self._tables[0] if self._tables else None
+
+
+class _Stages:
+    """Where a run's rows wait for the end of the run."""
+
+    def __init__(self, directory: str) -> None:
+        self.events = Stage(directory, "task_events", C.TASK_EVENTS_PARTITION)
+        self.requests = Stage(directory, "api_requests", C.API_REQUESTS_PARTITION)
+        self.tasks = _Latest(TASK_KEY)
+        self.users = _Latest(USER_KEY)
+
+
+def _one_chunk(values: pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+
+
+def _with_partition(table: pa.Table, column: str, value: str) -> pa.Table:
+    return table.append_column(column, pa.array([value] * table.num_rows, pa.string()))
 
 
 def run(settings: SilverSettings) -> RunCounts:

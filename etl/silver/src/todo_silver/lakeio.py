@@ -17,7 +17,7 @@ import io
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import awswrangler as wr
 import pyarrow as pa
@@ -26,6 +26,22 @@ import pyarrow.parquet as pq
 from awswrangler._data_types import pyarrow2athena
 
 PARQUET_SUFFIX = ".parquet"
+#: A partition's rows, or a function that makes them (run on a writing thread).
+Piece = Union[pa.Table, Callable[[], pa.Table]]
+#: Columns whose values are (nearly) all different: dictionary-encoding them
+#: costs write time and saves nothing.
+MOSTLY_UNIQUE = frozenset(
+    {"event_id", "sequence_number", "task_id", "title", "description", "request_id", "email"}
+)
+
+
+def _dictionary_columns(schema: pa.Schema) -> List[str]:
+    return [
+        f.name
+        for f in schema
+        if f.name not in MOSTLY_UNIQUE
+        and (pa.types.is_string(f.type) or pa.types.is_boolean(f.type))
+    ]
 
 
 def _s3() -> Any:
@@ -203,6 +219,69 @@ class LakeStore:
         if replaced:
             self.delete_keys(k for k in replaced if k not in set(written))
         return [f"s3://{self.bucket}/{k}" for k in written]
+
+    def write_partitions(
+        self,
+        table_name: str,
+        partition_col: str,
+        pieces: Iterable[Tuple[str, Piece]],
+        filename_prefix: str = "",
+        threads: int = 2,
+    ) -> int:
+        """Write each ``(partition value, rows)`` as one new Parquet file of the
+        table, and register the columns and partitions; returns the rows written.
+
+        This is how the job writes: each partition once per run. ``rows`` may
+        be a function that makes them: it then runs on the writing threads
+        too. Pieces are taken lazily, at most ``threads`` ahead of the
+        writers, so memory holds a few partitions at most.
+        """
+        token = uuid.uuid4().hex
+
+        def write(number: int, value: str, piece: Piece) -> Tuple[Optional[pa.Schema], int]:
+            table = piece() if callable(piece) else piece
+            if table.num_rows == 0:
+                return None, 0
+            table = table.replace_schema_metadata(None)
+            sink = io.BytesIO()
+            pq.write_table(
+                table,
+                sink,
+                compression="snappy",
+                use_dictionary=_dictionary_columns(table.schema),
+            )
+            key = (
+                f"{table_name}/{partition_col}={value}/"
+                f"{filename_prefix}{token}-{number:05d}.snappy.parquet"
+            )
+            self.put_bytes(key, sink.getvalue(), "application/octet-stream")
+            return table.schema, table.num_rows
+
+        schemas: Dict[pa.Schema, None] = {}
+        paths: Dict[str, List[str]] = {}
+        rows = 0
+        pending: List[Tuple[str, Any]] = []
+
+        def collect(value: str, future: Any) -> None:
+            nonlocal rows
+            schema, count = future.result()
+            if schema is not None:
+                schemas[schema] = None
+                paths[f"{self.table_path(table_name)}{partition_col}={value}/"] = [value]
+                rows += count
+
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            for number, (value, piece) in enumerate(pieces):
+                pending.append((value, pool.submit(write, number, value, piece)))
+                while len(pending) > threads:
+                    collect(*pending.pop(0))
+            for item in pending:
+                collect(*item)
+        for schema in schemas:
+            self._register(table_name, schema, [partition_col], {})
+        if paths:
+            self._register(table_name, next(iter(schemas)), [partition_col], paths)
+        return rows
 
     def _register(
         self,

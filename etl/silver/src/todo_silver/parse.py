@@ -162,7 +162,7 @@ def _text(raw: bytes) -> str:
 
 def parse_change_events(data: bytes) -> ParsedEvents:
     """Valid events of one bronze object, and its rejected records with reasons."""
-    if not data.strip():
+    if not data or (data[:1].isspace() and not data.strip()):  # strip() copies: rarely
         return ParsedEvents(None)
     try:
         table = _read(data)

@@ -22,6 +22,8 @@ class SilverSettings(BaseModel):
     full_refresh: bool = False
     #: Bronze (uncompressed JSON) read per chunk; bounds the memory of a run.
     chunk_mb: int = Field(default=32, ge=1, le=1024)
+    #: Threads parsing bronze objects ahead of the job (the machine's cores).
+    parse_threads: int = Field(default=2, ge=1, le=16)
     #: DuckDB's memory limit; beyond it the work tables spill to local disk.
     duckdb_memory_mb: int = Field(default=256, ge=64)
     publish_metrics: bool = True
@@ -47,6 +49,8 @@ class SilverSettings(BaseModel):
         }
         if "CHUNK_MB" in args:
             values["chunk_mb"] = int(args["CHUNK_MB"])
+        if "PARSE_THREADS" in args:
+            values["parse_threads"] = int(args["PARSE_THREADS"])
         if "DUCKDB_MEMORY_MB" in args:
             values["duckdb_memory_mb"] = int(args["DUCKDB_MEMORY_MB"])
         if "METRICS_NAMESPACE" in args:

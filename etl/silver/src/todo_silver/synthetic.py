@@ -1,8 +1,10 @@
 """Synthetic bronze: change events shaped exactly like the CDC processor's.
 
 Tests, benchmarks and demos need realistic bronze without the whole stack.
-Images are the plain form of the items the repository writes (keys and index
-attributes included); ``tests/unit/test_synthetic.py`` checks them against
+Images are the plain form of the items the repository writes without the
+table and index key attributes (``keys.TABLE_SPEC.attributes``: storage
+layout, left out of change events by the contract; the item's key is in the
+event's ``keys``); ``tests/unit/test_synthetic.py`` checks them against
 :func:`todo_core.repository.task_to_item`.
 """
 
@@ -28,18 +30,9 @@ def iso(ms: int) -> str:
 
 
 def task_image(task: Dict[str, Any]) -> Dict[str, Any]:
-    """The plain item of a task (as ``repository.task_to_item`` writes it)."""
-    due = dt.date.fromisoformat(task["due_date"]) if task.get("due_date") else None
+    """The plain item of a task as ``repository.task_to_item`` writes it, minus
+    the key and index attributes (see the module docstring)."""
     image: Dict[str, Any] = {
-        **keys.task_key(task["user_id"], task["task_id"]),
-        **keys.task_index_attributes(
-            task["user_id"],
-            task["task_id"],
-            task["status"],
-            task["priority"],
-            task.get("category"),
-            due,
-        ),
         "entity_type": "task",
         "task_id": task["task_id"],
         "user_id": task["user_id"],
@@ -59,7 +52,7 @@ def task_image(task: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def user_image(user: Dict[str, Any]) -> Dict[str, Any]:
-    image = {**keys.user_key(user["user_id"]), "entity_type": "user", "user_id": user["user_id"]}
+    image: Dict[str, Any] = {"entity_type": "user", "user_id": user["user_id"]}
     for name in ("email", "given_name", "family_name", "created_at", "last_seen_at"):
         if user.get(name) is not None:
             image[name] = user[name]

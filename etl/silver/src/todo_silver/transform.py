@@ -211,14 +211,6 @@ def latest_sql(source: str, key: Tuple[str, ...]) -> str:
     )
 
 
-def distinct_events_sql(source: str) -> str:
-    """task_events rows deduplicated by (item key, sequence number)."""
-    return (
-        f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
-        "PARTITION BY user_id, task_id, sequence_number ORDER BY event_id) = 1"
-    )
-
-
 def drop_empty_columns(table: pa.Table, candidates: List[str]) -> pa.Table:
     """Drop extra columns with no values (their type is unknown; a later run adds them)."""
     empty = [

@@ -14,6 +14,17 @@ import pyarrow as pa
 from todo_silver.transform import fetch
 
 
+def as_text(values: pa.ChunkedArray) -> pa.Array:
+    """Values as text: strings as they are, anything else as JSON."""
+    return pa.array(
+        [
+            None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
+            for v in values.to_pylist()
+        ],
+        pa.string(),
+    )
+
+
 def unify(tables: Sequence[Optional[pa.Table]]) -> Optional[pa.Table]:
     """Concatenate tables whose columns differ; missing columns become null.
 
@@ -38,12 +49,8 @@ def unify(tables: Sequence[Optional[pa.Table]]) -> Optional[pa.Table]:
     fixed = []
     for table in present:
         for name in conflicting & set(table.column_names):
-            values = [
-                None if v is None else json.dumps(v, default=str) if not isinstance(v, str) else v
-                for v in table.column(name).to_pylist()
-            ]
             table = table.set_column(
-                table.column_names.index(name), name, pa.array(values, pa.string())
+                table.column_names.index(name), name, as_text(table.column(name))
             )
         fixed.append(table)
     return pa.concat_tables(fixed, promote_options="permissive")

@@ -132,3 +132,24 @@ def test_a_bad_argument_list_fails_clearly():
     )
     assert result.returncode != 0
     assert "--SILVER_BUCKET" in result.stderr
+
+
+def test_an_attribute_whose_type_changes_between_objects_becomes_text(lake):
+    import random
+
+    rng = random.Random(9)
+    factory = synthetic.EventFactory(rng=rng)
+    first = synthetic.new_task("u1", "t-a", START_MS, rng)
+    first["extra"] = {"estimate": 3}
+    second = synthetic.new_task("u1", "t-b", START_MS + 1000, rng)
+    second["extra"] = {"estimate": {"hours": 3}}
+    lake.put_events(
+        [[factory.task_insert(first, START_MS)], [factory.task_insert(second, START_MS + 1000)]]
+    )
+    counts = lake.run()
+    assert counts.events_written == 2
+    assert counts.transformed_by_sql == 2  # unknown attributes: the SQL decides
+    for table, key in (("task_events", ("task_id",)), ("tasks", ("task_id",))):
+        rows = {r["task_id"]: r for r in lake.rows(table, key)}
+        assert rows["t-a"]["estimate"] == "3"
+        assert json.loads(rows["t-b"]["estimate"]) == {"hours": 3}

@@ -130,6 +130,7 @@ class ApiProcess:
         forward_logs: bool = True,
         extra_env: Optional[Dict[str, str]] = None,
         startup_timeout: float = 60.0,
+        workers: int = 1,
     ) -> None:
         self.stack = stack
         self.port = port
@@ -137,6 +138,8 @@ class ApiProcess:
         self.forward_logs = forward_logs
         self.extra_env = dict(extra_env or {})
         self.startup_timeout = startup_timeout
+        #: uvicorn worker processes (the API is CPU-bound per process: the GIL).
+        self.workers = workers
         self.log_path = os.path.join(log_dir, "api.log")
         self.forwarder: Optional[LogForwarder] = None
         self._process: Optional[subprocess.Popen] = None
@@ -173,6 +176,7 @@ class ApiProcess:
                 "warning",
                 "--timeout-graceful-shutdown",
                 "5",
+                *(["--workers", str(self.workers)] if self.workers > 1 else []),
             ],
             stdout=subprocess.PIPE,
             stderr=self._log,

@@ -38,6 +38,9 @@ STATUS_CYCLE = ("in_progress", "completed", "pending", "completed", "cancelled")
 CATEGORIES = ("work", "home", "errands", "health", None)
 PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_REPORT = os.path.join(".local", "report.html")
+#: The deployed event source mapping's MaximumBatchingWindowInSeconds
+#: (platform/pulumi stack configuration, ``maximumBatchingWindowSeconds``).
+CDC_BATCHING_WINDOW = 5.0
 
 
 class DemoFailed(RuntimeError):
@@ -91,6 +94,8 @@ class Progress:
 
 
 _connections = threading.local()
+#: Requests a driver thread sends on one connection before it opens another.
+REQUESTS_PER_CONNECTION = 50
 
 
 def _connection(url: str) -> Tuple[http.client.HTTPConnection, str]:
@@ -105,6 +110,14 @@ def _connection(url: str) -> Tuple[http.client.HTTPConnection, str]:
     if pool is None:
         pool = _connections.pool = {}
     conn = pool.get(key)
+    uses = getattr(_connections, "uses", 0) + 1
+    if conn is not None and uses > REQUESTS_PER_CONNECTION:
+        # Reconnect now and then: the API's worker processes share one
+        # listening socket, and a connection stays with the worker that
+        # accepted it; fresh connections go to whichever is free.
+        conn.close()
+        conn, uses = None, 1
+    _connections.uses = uses
     if conn is None:
         conn = pool[key] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -220,6 +233,86 @@ def drive_api(
         ]
         for future in as_completed(futures):
             future.result()
+
+
+def _proc_stat(pid: int) -> Optional[List[str]]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_seconds(pid: int, children: bool = False) -> Optional[float]:
+    """User + system CPU time of a process (and its live children) so far.
+
+    Linux ``/proc`` only (None elsewhere); children count for the API, which
+    may run as several uvicorn worker processes.
+    """
+    fields = _proc_stat(pid)
+    if fields is None:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    if not children:
+        return ticks / os.sysconf("SC_CLK_TCK")
+    try:
+        entries = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        entries = []
+    for child in entries:
+        child_fields = _proc_stat(child)
+        if child_fields is not None and child_fields[1] == str(pid):
+            ticks += int(child_fields[11]) + int(child_fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time each local-stack process spent during a phase, per API call.
+
+    The demo is CPU-bound on a small machine: this says which process to
+    make cheaper (the emulator, the API, or this process, which drives the
+    API and runs the CDC stream runner).
+    """
+
+    def __init__(self, processes: Dict[str, Optional[int]]) -> None:
+        self.pids = {name: pid for name, pid in processes.items() if pid is not None}
+        self.start = {name: self._cpu(pid) for name, pid in self.pids.items()}
+
+    @staticmethod
+    def _cpu(pid: int) -> Optional[float]:
+        # This process's children are the other components: count itself only.
+        return cpu_seconds(pid, children=pid != os.getpid())
+
+    def report(self, calls: int) -> str:
+        parts = []
+        for name, pid in self.pids.items():
+            now, then = self._cpu(pid), self.start[name]
+            if now is None or then is None:
+                continue
+            used = now - then
+            parts.append(f"{name} {used:.1f}s ({1000 * used / max(1, calls):.1f} ms/call)")
+        return "CPU: " + ", ".join(parts) if parts else ""
+
+
+class Phases:
+    """Wall time of each step, printed at the end as one line."""
+
+    def __init__(self, started: float) -> None:
+        self.last = started
+        self.spent: List[Tuple[str, float]] = []
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.spent.append((name, now - self.last))
+        self.last = now
+
+    def summary(self) -> str:
+        return "phases: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.spent)
+
+
+def _pid_of(component: Any) -> Optional[int]:
+    process = getattr(component, "_process", None)
+    return getattr(process, "pid", None)
 
 
 def sign_up(stack: Any, num_users: int, workers: int) -> Dict[str, str]:
@@ -408,14 +501,26 @@ def run_demo(
     drain_timeout: float = 600.0,
     log_dir: str = ".local",
     stack_factory: Optional[Callable[[], Any]] = None,
+    api_workers: int = 1,
 ) -> int:
     from todo_local.devstack import DevStack
 
     t0 = time.monotonic()
+    phases = Phases(t0)
     print(
         f"demo: {num_users} users x {tasks_per_user} tasks x {updates_per_task} updates", flush=True
     )
-    dev = stack_factory() if stack_factory else DevStack(log_dir=log_dir)
+    # The CDC mapping batches as the deployed one does (100 records or 5 s):
+    # fewer, fuller invocations than invoking on every poll.
+    dev = (
+        stack_factory()
+        if stack_factory
+        else DevStack(
+            log_dir=log_dir,
+            cdc_batching_window=CDC_BATCHING_WINDOW,
+            api_workers=api_workers,
+        )
+    )
     with dev:
         stack = dev.stack
         outputs = stack.outputs()
@@ -432,24 +537,42 @@ def run_demo(
         if missing:
             raise DemoFailed(f"the local stack lacks {', '.join(missing)}: cannot run the demo")
         print(f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: API {api}", flush=True)
+        phases.mark("stack up")
 
         print("[2/7] creating users in Cognito", flush=True)
         tokens = sign_up(stack, num_users, min(workers, 8))
         accepted = Accepted(users=num_users)
+        phases.mark("sign-up")
 
         print("[3/7] driving the API", flush=True)
+        api_process = next((c for c in dev.components if hasattr(c, "forwarder")), None)
+        meter = CpuMeter(
+            {
+                "emulator": _pid_of(getattr(dev, "emulator", None)),
+                "API": _pid_of(api_process),
+                "driver+CDC": os.getpid(),
+            }
+        )
+        started = time.monotonic()
         drive_api(api, tokens, tasks_per_user, updates_per_task, workers, accepted)
+        calls = accepted.creates + accepted.updates + accepted.rejected
         print(
             f"  accepted: {accepted.creates} creates, {accepted.updates} updates; "
-            f"rejected: {accepted.rejected}",
+            f"rejected: {accepted.rejected}; "
+            f"{calls / max(1e-9, time.monotonic() - started):,.0f} calls/s",
             flush=True,
         )
+        usage = meter.report(calls)
+        if usage:
+            print(f"  {usage}", flush=True)
+        phases.mark("API calls")
 
         print("[4/7] waiting for the CDC stream to drain into bronze", flush=True)
         started = time.monotonic()
         runner.drain(timeout=drain_timeout)
         time.sleep(1.5)  # the API's log forwarder flushes every second
         print(f"  drained in {time.monotonic() - started:.1f}s", flush=True)
+        phases.mark("CDC drain")
 
         names = stack.names
         env = {**client_environment(stack.endpoint_url)}
@@ -471,6 +594,7 @@ def run_demo(
             env,
             "silver",
         )
+        phases.mark("silver")
         as_of = dt.datetime.now(dt.timezone.utc).isoformat()
         run_etl(
             etl_python,
@@ -491,11 +615,13 @@ def run_demo(
             env,
             "gold",
         )
+        phases.mark("gold")
 
         print("[6/7] metrics collector", flush=True)
         published = run_metrics_collector(stack)
         if published is not None:
             print(f"  published to CloudWatch: {json.dumps(published)}", flush=True)
+        phases.mark("metrics collector")
 
         print("[7/7] insights", flush=True)
         outputs_path = os.path.join(log_dir, "outputs-demo.json")
@@ -531,6 +657,7 @@ def run_demo(
             ).stdout
         )
         counters = read_counters(stack)
+        phases.mark("insights, report, totals")
 
     expected = {
         "users": num_users,
@@ -543,7 +670,9 @@ def run_demo(
     }
     print("verification: gold against what the API accepted", flush=True)
     failures = verify(expected, gold_totals, counters, published)
+    phases.mark("stack stop, verify")
     elapsed = time.monotonic() - t0
+    print(phases.summary(), flush=True)
     if failures:
         print(f"demo FAILED after {elapsed:.0f}s: " + "; ".join(failures), flush=True)
         return 1
@@ -565,6 +694,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--report", default=DEFAULT_REPORT)
     parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 8))
     parser.add_argument("--log-dir", default=".local")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=_int_env("DEMO_API_WORKERS", 2),
+        help="uvicorn worker processes serving the API",
+    )
     args = parser.parse_args(argv)
     if not args.etl_python:
         parser.error("--etl-python (or TODO_ETL_PYTHON) is required: `nox -s demo` sets it")
@@ -577,6 +712,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             report=args.report,
             workers=args.workers,
             log_dir=args.log_dir,
+            api_workers=args.api_workers,
         )
     except DemoFailed as exc:
         print(f"demo FAILED: {exc}", file=sys.stderr, flush=True)

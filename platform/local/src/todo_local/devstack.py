@@ -27,6 +27,8 @@ class DevStack:
         with_stream_runner: bool = True,
         outputs_path: Optional[str] = OUTPUTS_PATH,
         log_dir: str = ".local",
+        cdc_batching_window: float = 0.0,
+        api_workers: int = 1,
     ) -> None:
         self.port = port
         self.api_port = api_port
@@ -34,6 +36,9 @@ class DevStack:
         self.with_stream_runner = with_stream_runner
         self.outputs_path = outputs_path
         self.log_dir = log_dir
+        #: The CDC mapping's MaximumBatchingWindowInSeconds (0: invoke at once).
+        self.cdc_batching_window = cdc_batching_window
+        self.api_workers = api_workers
         self.emulator: Optional[Emulator] = None
         self.stack: Optional[LocalStack] = None
         self._stack_exit = contextlib.ExitStack()
@@ -80,7 +85,9 @@ class DevStack:
 
         assert self.stack is not None
         api = self._stack_exit.enter_context(
-            ApiProcess(self.stack, port=self.api_port, log_dir=self.log_dir)
+            ApiProcess(
+                self.stack, port=self.api_port, log_dir=self.log_dir, workers=self.api_workers
+            )
         )
         self.stack.extra_outputs["ApiEndpoint"] = api.url
         self.components.append(api)
@@ -90,7 +97,9 @@ class DevStack:
         from todo_local.stream_runner import StreamRunner
 
         assert self.stack is not None
-        runner = self._stack_exit.enter_context(StreamRunner.for_stack(self.stack))
+        runner = self._stack_exit.enter_context(
+            StreamRunner.for_stack(self.stack, maximum_batching_window=self.cdc_batching_window)
+        )
         self.components.append(runner)
 
     def stop(self) -> None:

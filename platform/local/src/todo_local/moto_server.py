@@ -19,6 +19,15 @@ applied with a backup of only the items they touch. The request and error
 shapes are moto's own; anything unusual (a missing table, a repeated key, an
 invalid expression) is handed to moto's original code unchanged.
 
+For speed (the demo makes hundreds of thousands of requests) connections
+are kept open (:func:`keep_alive_handler`), the product's hot DynamoDB
+requests take a direct path through moto's backend
+(:mod:`todo_local.fast_dynamodb`, verified against moto by the tests), hot
+responses skip moto's model-driven serializer (:func:`patch_serialization`),
+and two of moto's per-request costs are removed (:func:`patch_dispatch`,
+:func:`patch_items`); a base-table Query reads only its partition
+(:func:`patch_queries`).
+
 Run as ``python -m todo_local.moto_server -H 127.0.0.1 -p PORT [--parent-pid PID]``.
 With ``--parent-pid`` the server exits as soon as that process is gone, so a
 crashed or killed test run never leaves an emulator behind.
@@ -33,6 +42,7 @@ import datetime
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -291,6 +301,204 @@ def patch_serialization() -> None:
     BaseResponse.serialized = serialized
 
 
+def patch_dispatch() -> None:
+    """Stop moto from listing its own package directory on every request.
+
+    moto's request router asks ``list_of_moto_modules()`` (an ``os.listdir``
+    plus an ``isdir`` per entry, about 150 of them) whether a host name is a
+    service name, once or twice per request. The listing never changes while
+    the server runs.
+    """
+    from moto import backends
+
+    if getattr(backends.list_of_moto_modules, "_todo_local_patched", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> Tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules._todo_local_patched = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules
+
+
+def patch_items() -> None:
+    """Build moto's DynamoDB items in linear time (see ``fast_dynamodb.new_item``)."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from todo_local.fast_dynamodb import new_item
+
+    if getattr(Item.__init__, "_todo_local_patched", False):
+        return
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: Dict[str, Any]) -> None:
+        built = new_item(hash_key, range_key, attrs)
+        self.hash_key, self.range_key, self.attrs = built.hash_key, built.range_key, built.attrs
+
+    __init__._todo_local_patched = True  # type: ignore[attr-defined]
+    Item.__init__ = __init__  # type: ignore[method-assign]
+
+
+#: Base-table Queries read only their partition (see :func:`patch_queries`);
+#: a benchmark switches this off to measure moto's own read path.
+PARTITION_QUERIES = {"on": True}
+#: ``Table.query``'s positional parameters after ``hash_key``, up to ``index_name``.
+_INDEX_NAME_POSITION = 6
+
+
+def patch_queries() -> None:
+    """Answer a base-table Query from the partition it names, as DynamoDB does.
+
+    moto lists every item of the table for every base-table Query and keeps
+    those with the partition key asked for, so a Query that returns three
+    items costs as much as a Scan: against the full-size demo's table (its
+    idempotency records included) the metrics collector's sixteen activity
+    Queries took 24 s. Handing moto's own query code just that partition
+    gives the same result. Index Queries keep moto's path. Requests are
+    serialized (:class:`SerializedApp`), so the per-call override cannot
+    leak into another request.
+    """
+    from moto.dynamodb.models.table import Table
+
+    original = Table.query
+    if getattr(original, "_todo_local_patched", False):
+        return
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get(
+            "index_name", args[_INDEX_NAME_POSITION] if len(args) > _INDEX_NAME_POSITION else None
+        )
+        if not PARTITION_QUERIES["on"] or index_name or hash_key is None or not self.range_key_attr:
+            return original(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(hash_key, {}).values())
+        self.all_items = lambda: partition
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query._todo_local_patched = True  # type: ignore[attr-defined]
+    Table.query = query  # type: ignore[method-assign]
+
+
+def build_app(fast: Optional[bool] = None) -> WsgiApp:
+    """moto's server application with this module's changes (not yet serialized)."""
+    from moto.moto_server import werkzeug_app
+
+    from todo_local import fast_dynamodb
+
+    app: WsgiApp = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
+    patch_dispatch()
+    patch_items()
+    patch_transactions()
+    patch_queries()
+    patch_serialization()
+    if fast_dynamodb.enabled() if fast is None else fast:
+        app = fast_dynamodb.FastDynamoDB(app)
+    return app
+
+
+def keep_alive_handler(base: Any) -> Any:
+    """A werkzeug request handler class that keeps HTTP/1.1 connections open.
+
+    werkzeug's development server closes the connection after every response
+    (it cannot tell where an unread request body ends), so every AWS call
+    paid for a new TCP connection on both sides and a new server thread:
+    measured at about 3 ms of the emulator's CPU per request, more than the
+    fast path spends on the request itself. This handler reads each request
+    body completely (by ``Content-Length``, or to the last chunk) before the
+    application runs, so the stream is always at the next request; it answers
+    with a ``Content-Length`` and leaves the connection open unless the
+    client asked to close it. Headers, environ and errors are werkzeug's and
+    moto's (``make_environ`` is inherited).
+    """
+    import io
+
+    class KeepAliveRequestHandler(base):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def run_wsgi(self) -> None:
+            if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.environ = environ = self.make_environ()
+            stream = environ["wsgi.input"]
+            if environ.get("wsgi.input_terminated"):  # chunked: read to the last chunk
+                body = stream.read()
+            else:
+                try:
+                    length = int(environ.get("CONTENT_LENGTH") or 0)
+                except ValueError:
+                    length = -1
+                body = stream.read(length) if length > 0 else b""
+                if length < 0 or len(body) < length:
+                    self.close_connection = True  # a malformed or truncated request
+                    self.send_error(400)
+                    return
+            environ["wsgi.input"] = io.BytesIO(body)
+            response: List[Any] = []
+            written: List[bytes] = []
+
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+                response[:] = [status, headers]
+                return written.append
+
+            try:
+                result = self.server.app(environ, start_response)
+                try:
+                    written.extend(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+            except Exception:
+                import traceback
+
+                self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
+                self.close_connection = True
+                response[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+                written[:] = [b"Internal Server Error"]
+            status, headers = response
+            payload = b"".join(written)
+            code_text, _, reason = status.partition(" ")
+            code = int(code_text)
+            self.send_response_only(code, reason)
+            names = set()
+            declared = None
+            for name, value in headers:
+                if name.lower() == "content-length":
+                    declared = value
+                    continue
+                if name.lower() in ("connection", "transfer-encoding"):
+                    continue
+                names.add(name.lower())
+                self.send_header(name, value)
+            if "server" not in names:
+                self.send_header("Server", self.version_string())
+            if "date" not in names:
+                self.send_header("Date", self.date_time_string())
+            head = environ["REQUEST_METHOD"] == "HEAD"
+            bodiless = head or code < 200 or code in (204, 304)
+            if head and declared is not None:
+                # The size a GET would return (S3 HeadObject's ContentLength).
+                self.send_header("Content-Length", declared)
+            elif not (code < 200 or code in (204, 304)):
+                self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            # Head and body in one write: two small writes on a kept-alive
+            # connection meet Nagle's algorithm and the peer's delayed ACK.
+            self._headers_buffer.append(b"\r\n")
+            if payload and not bodiless:
+                self._headers_buffer.append(payload)
+            self.flush_headers()
+            if code >= 400:  # successes are not logged: the demo makes 100,000s
+                self.log_request(code, len(payload))
+
+    return KeepAliveRequestHandler
+
+
 def _exit(*_: object) -> None:
     sys.exit(0)
 
@@ -316,14 +524,14 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     # Imported here so that importing this module (e.g. for tests) stays cheap.
     from moto.moto_server import werkzeug_app
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
-    app = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
+    app = build_app()
     # moto >= 5.2 keeps S3 metadata headers with underscores through its own
     # request handler; older releases have none and use werkzeug's.
-    handler = getattr(werkzeug_app, "MotoRequestHandler", None)
-    patch_transactions()
-    patch_serialization()
+    handler = keep_alive_handler(
+        getattr(werkzeug_app, "MotoRequestHandler", None) or WSGIRequestHandler
+    )
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
     run_simple(

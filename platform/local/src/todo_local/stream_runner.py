@@ -7,7 +7,10 @@ mapping does:
 
 * shards are read in lineage order (a child only after its parent is done),
   each from ``TRIM_HORIZON`` by default, each with its own checkpoint;
-* a batch holds at most ``batch_size`` records of one shard, in order;
+* a batch holds at most ``batch_size`` records of one shard, in order; with a
+  ``maximum_batching_window`` the mapping waits up to that long for a full
+  batch before it invokes the function with fewer records, as Lambda's
+  ``MaximumBatchingWindowInSeconds`` does (``drain()`` does not wait for it);
 * ``{"batchItemFailures": [...]}`` checkpoints before the lowest failed
   sequence number and re-delivers from there (an invalid identifier fails the
   whole batch); with bisection on, only the failed record and those after it
@@ -199,6 +202,8 @@ class _Shard:
     #: Batch sizes forced by bisection, processed before normal batching resumes.
     segments: List[int] = field(default_factory=list)
     not_before: float = 0.0
+    #: When the oldest pending record was fetched (for the batching window).
+    pending_since: float = 0.0
 
     @property
     def finished(self) -> bool:
@@ -226,6 +231,7 @@ class StreamRunner:
         *,
         region: str = "us-east-1",
         batch_size: int = 100,
+        maximum_batching_window: float = 0.0,
         max_retries: int = 3,
         bisect_on_error: bool = True,
         starting_position: str = "TRIM_HORIZON",
@@ -239,6 +245,8 @@ class StreamRunner:
     ) -> None:
         if not 1 <= batch_size <= 10_000:
             raise ValueError("batch_size must be between 1 and 10000")
+        if not 0 <= maximum_batching_window <= 300:
+            raise ValueError("maximum_batching_window must be between 0 and 300 seconds")
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0 (the local mapping never retries forever)")
         if starting_position not in ("TRIM_HORIZON", "LATEST"):
@@ -249,6 +257,7 @@ class StreamRunner:
         self._handler: Optional[Handler] = handler if callable(handler) else None
         self.region = region
         self.batch_size = batch_size
+        self.maximum_batching_window = maximum_batching_window
         self.max_retries = max_retries
         self.bisect_on_error = bisect_on_error
         self.starting_position = starting_position
@@ -410,7 +419,7 @@ class StreamRunner:
         try:
             self._resolve_handler()
             while True:
-                if self._cycle(force_refresh=True):
+                if self._cycle(force_refresh=True, draining=True):
                     return
                 if time.monotonic() >= deadline:
                     raise DrainTimeout(self._lag_message(deadline - started))
@@ -435,7 +444,8 @@ class StreamRunner:
             with self._lock:
                 ticket = self._drain_ticket
             try:
-                idle = self._cycle(force_refresh=ticket > self._drained_ticket)
+                draining = ticket > self._drained_ticket
+                idle = self._cycle(force_refresh=draining, draining=draining)
             except Exception as exc:  # a bug, not an AWS hiccup: stop and tell drain()
                 log.exception("stream runner stopped")
                 self._fatal = exc
@@ -448,8 +458,12 @@ class StreamRunner:
                     self._caught_up.notify_all()
                 self._stop.wait(self.poll_interval)
 
-    def _cycle(self, force_refresh: bool = False) -> bool:
-        """One pass over the shards; True when there was nothing to do anywhere."""
+    def _cycle(self, force_refresh: bool = False, draining: bool = False) -> bool:
+        """One pass over the shards; True when there was nothing to do anywhere.
+
+        Records held back by the batching window count as nothing to do,
+        except while ``draining``: then every pending record is delivered.
+        """
         try:
             now = time.monotonic()
             if force_refresh or now - self._last_refresh >= self.shard_refresh_interval:
@@ -457,7 +471,7 @@ class StreamRunner:
                 self._last_refresh = now
             idle = True
             for shard in self._eligible_shards():
-                if not self._step(shard):
+                if not self._step(shard, draining):
                     idle = False
             self._first_cycle = False
             self._last_error = None
@@ -532,6 +546,8 @@ class StreamRunner:
             with self._lock:
                 self._stats.get_records_seconds += time.monotonic() - started
         records = page.get("Records", [])
+        if records and not shard.pending:
+            shard.pending_since = time.monotonic()
         shard.pending.extend(records)
         if records:
             shard.last_fetched = records[-1]["dynamodb"]["SequenceNumber"]
@@ -540,7 +556,7 @@ class StreamRunner:
             shard.exhausted = True
         return len(records)
 
-    def _step(self, shard: _Shard) -> bool:
+    def _step(self, shard: _Shard, draining: bool = False) -> bool:
         """Fetch and deliver at most one batch of ``shard``; True when it had nothing."""
         if shard.not_before > time.monotonic():
             self._stop.wait(min(shard.not_before - time.monotonic(), self.max_retry_backoff))
@@ -552,6 +568,14 @@ class StreamRunner:
             # Nothing new (an iterator lost to expiry is not "nothing": retry it).
             return fetched == 0 and (shard.iterator is not None or shard.exhausted)
         size = shard.segments[0] if shard.segments else self.batch_size
+        if (
+            not draining
+            and not shard.segments
+            and not shard.exhausted
+            and len(shard.pending) < size
+            and time.monotonic() - shard.pending_since < self.maximum_batching_window
+        ):
+            return True  # wait (a poll interval) for a fuller batch or the window's end
         self._deliver(shard, shard.pending[: min(size, len(shard.pending))])
         return False
 

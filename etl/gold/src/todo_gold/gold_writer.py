@@ -1,0 +1,276 @@
+"""Writing the gold tables: Parquet by pyarrow, the catalog by awswrangler.
+
+A run rewrites whole tables (``overwrite``) or the partitions it computed
+(``overwrite_partitions``), idempotently:
+
+* **Content-addressed files.** A file is named after the SHA-256 of its
+  bytes. When a partition already holds exactly the file a run computes, the
+  PUT is skipped: re-running over unchanged silver writes only what changed
+  (the KPI snapshot of the run), and readers never see files churn.
+* **New before old.** Old files are deleted only after every new file is
+  written and registered, so a crash leaves extra rows (cleaned by the next
+  run), never missing ones.
+* **Few catalog calls.** What the catalog holds is read once per run (one
+  ``GetTables`` for the database, one ``GetPartitions`` per partitioned
+  table); awswrangler's catalog functions create a table, add the columns it
+  lacks (the catalog's type stands) or add partitions only when needed.
+* **Overlap.** The listings and catalog reads start when the run starts; each
+  table is written in the background while the next one is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from todo_gold.silver_reader import PARQUET_SUFFIX, s3_client
+
+FILE_SUFFIX = ".snappy.parquet"
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Snappy Parquet; the same rows give the same bytes (one chunk, no metadata)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(None).combine_chunks(), sink, compression="snappy")
+    return sink.getvalue().to_pybytes()
+
+
+def content_name(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32] + FILE_SUFFIX
+
+
+def split_partitions(
+    table: pa.Table, partition_cols: Sequence[str]
+) -> List[Tuple[Tuple[str, ...], pa.Table]]:
+    """``[(partition values, rows without the partition columns)]``; one piece if unpartitioned."""
+    if not partition_cols:
+        return [((), table)]
+    data = table.drop_columns(list(partition_cols))
+    groups = table.select(list(partition_cols)).group_by(list(partition_cols), use_threads=False)
+    pieces = []
+    for values in groups.aggregate([]).to_pylist():
+        mask = None
+        for col in partition_cols:
+            test = pc.equal(table.column(col), values[col])
+            mask = test if mask is None else pc.and_(mask, test)
+        pieces.append((tuple(str(values[c]) for c in partition_cols), data.filter(mask)))
+    return pieces
+
+
+@dataclass
+class TableWrite:
+    """What writing one table did."""
+
+    rows: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    replaced: List[str] = field(default_factory=list)
+
+
+class GoldWriter:
+    """Writes the gold tables of one run; call ``start``, ``write`` each, ``finish``."""
+
+    def __init__(
+        self,
+        bucket: str,
+        database: str,
+        s3: Optional[Any] = None,
+        glue: Optional[Any] = None,
+        threads: int = 8,
+    ) -> None:
+        import boto3
+
+        self.bucket = bucket.replace("s3://", "").strip("/")
+        self.database = database
+        self.s3 = s3 or s3_client(threads + 4)
+        self.glue = glue or boto3.client("glue")
+        # Requests run on ``_io``; a table's write (which waits for requests)
+        # runs on ``_tables``, so waiting never starves the requests.
+        self._io = ThreadPoolExecutor(max_workers=threads)
+        self._tables = ThreadPoolExecutor(max_workers=4)
+        self._files: Dict[str, Future] = {}
+        self._catalog: Optional[Future] = None
+        self._partitions: Dict[str, Future] = {}
+        self._writes: Dict[str, Future] = {}
+        # awswrangler makes a client from the default boto3 session per call,
+        # which is not safe from several threads at once.
+        self._wrangler = threading.Lock()
+
+    # --- what exists ---------------------------------------------------------
+    def start(self, tables: Dict[str, Sequence[str]]) -> None:
+        """Begin reading the tables' files and catalog entries (``{table: partition cols}``)."""
+        if self._catalog is None:
+            self._catalog = self._io.submit(self._catalog_tables)
+        for table, partition_cols in tables.items():
+            self._files[table] = self._io.submit(self._list, table)
+            if partition_cols:
+                self._partitions[table] = self._io.submit(self._catalog_partitions, table)
+
+    def _list(self, table: str) -> List[str]:
+        keys: List[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{table}/"
+        ):
+            keys.extend(
+                o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(PARQUET_SUFFIX)
+            )
+        return keys
+
+    def _catalog_tables(self) -> Dict[str, Dict[str, str]]:
+        """``{table: {column: type}}`` of the database, partition keys included."""
+        found: Dict[str, Dict[str, str]] = {}
+        for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=self.database):
+            for entry in page["TableList"]:
+                columns = entry.get("StorageDescriptor", {}).get("Columns", [])
+                columns = columns + entry.get("PartitionKeys", [])
+                found[entry["Name"]] = {c["Name"]: c["Type"] for c in columns}
+        return found
+
+    def _catalog_partitions(self, table: str) -> Set[Tuple[str, ...]]:
+        values: Set[Tuple[str, ...]] = set()
+        try:
+            for page in self.glue.get_paginator("get_partitions").paginate(
+                DatabaseName=self.database, TableName=table
+            ):
+                values.update(tuple(p["Values"]) for p in page["Partitions"])
+        except self.glue.exceptions.EntityNotFoundException:
+            pass  # the table is created by this run
+        return values
+
+    # --- writing -------------------------------------------------------------
+    def write(self, table: str, rows: pa.Table, partition_cols: Sequence[str], mode: str) -> None:
+        """Write ``rows`` in the background; ``finish`` waits and reports."""
+        if mode not in ("overwrite", "overwrite_partitions"):
+            raise ValueError(f"unknown mode {mode!r}")
+        if table not in self._files:
+            self.start({table: partition_cols})
+        self._writes[table] = self._tables.submit(
+            self._write, table, rows, list(partition_cols), mode
+        )
+
+    def _write(
+        self, table: str, rows: pa.Table, partition_cols: List[str], mode: str
+    ) -> TableWrite:
+        result = TableWrite(rows=rows.num_rows)
+        existing = self._files[table].result()
+        pieces = split_partitions(rows, partition_cols) if rows.num_rows else []
+        if mode == "overwrite":
+            old = set(existing)  # every file of the table, but the one kept
+        else:  # the files of the partitions computed
+            directories = {self._directory(table, partition_cols, v) for v, _ in pieces}
+            old = {k for k in existing if k.rsplit("/", 1)[0] + "/" in directories}
+        if not pieces:
+            result.replaced = sorted(old)
+            return result
+        kept: Set[str] = set()
+        puts: List[Future] = []
+        for values, data in pieces:
+            body = parquet_bytes(data)
+            key = self._directory(table, partition_cols, values) + content_name(body)
+            kept.add(key)
+            if key in old:
+                result.files_unchanged += 1
+                continue
+            puts.append(self._io.submit(self._put, key, body))
+        for put in puts:
+            put.result()
+        result.files_written = len(puts)
+        self._register(table, rows.schema, partition_cols, [v for v, _ in pieces])
+        result.replaced = sorted(old - kept)
+        return result
+
+    @staticmethod
+    def _directory(table: str, partition_cols: Sequence[str], values: Sequence[str]) -> str:
+        return "".join([f"{table}/", *(f"{c}={v}/" for c, v in zip(partition_cols, values))])
+
+    def _put(self, key: str, body: bytes) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="application/octet-stream"
+        )
+
+    def _register(
+        self,
+        table: str,
+        schema: pa.Schema,
+        partition_cols: Sequence[str],
+        partitions: List[Tuple[str, ...]],
+    ) -> None:
+        """Create the catalog table or add the columns it lacks; add missing partitions."""
+        from awswrangler._data_types import pyarrow2athena
+
+        assert self._catalog is not None
+        existing = self._catalog.result().get(table)
+        columns = {f.name: pyarrow2athena(f.type) for f in schema if f.name not in partition_cols}
+        with self._wrangler:
+            self._create_or_extend(table, existing, columns, partition_cols)
+            if partition_cols:
+                self._add_partitions(table, partition_cols, partitions)
+
+    def _create_or_extend(
+        self,
+        table: str,
+        existing: Optional[Dict[str, str]],
+        columns: Dict[str, str],
+        partition_cols: Sequence[str],
+    ) -> None:
+        import awswrangler as wr
+
+        if existing is not None and all(name in existing for name in columns):
+            return
+        merged = {k: v for k, v in (existing or {}).items() if k not in partition_cols}
+        for name, kind in columns.items():
+            merged.setdefault(name, kind)  # the catalog's type stands
+        wr.catalog.create_parquet_table(
+            database=self.database,
+            table=table,
+            path=f"s3://{self.bucket}/{table}/",
+            columns_types=merged,
+            partitions_types=dict.fromkeys(partition_cols, "string"),
+            compression="snappy",
+            mode="update" if existing is not None else "overwrite",
+        )
+
+    def _add_partitions(
+        self, table: str, partition_cols: Sequence[str], partitions: List[Tuple[str, ...]]
+    ) -> None:
+        import awswrangler as wr
+
+        known = self._partitions[table].result()
+        fresh = {
+            f"s3://{self.bucket}/{self._directory(table, partition_cols, v)}": list(v)
+            for v in partitions
+            if tuple(v) not in known
+        }
+        if fresh:
+            wr.catalog.add_parquet_partitions(
+                database=self.database,
+                table=table,
+                partitions_values=fresh,
+                compression="snappy",
+            )
+
+    def finish(self) -> Dict[str, TableWrite]:
+        """Wait for every write, then delete the files they replaced (one request per 1000)."""
+        try:
+            results = {table: future.result() for table, future in self._writes.items()}
+            doomed = [k for r in results.values() for k in r.replaced]
+            for start in range(0, len(doomed), 1000):
+                batch = [{"Key": k} for k in doomed[start : start + 1000]]
+                self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            for r in results.values():
+                r.files_deleted = len(r.replaced)
+            return results
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._tables.shutdown(wait=True)
+        self._io.shutdown(wait=True)

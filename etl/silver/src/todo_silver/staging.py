@@ -1,0 +1,84 @@
+"""A run's rows of one output, staged on local disk by partition until the end of the run.
+
+Each chunk's rows are split by partition value and appended, as Arrow IPC
+files (written and read back at memory speed), to that partition's folder.
+At the end of the run each partition is read back alone, deduplicated and
+written to silver once. Memory stays bounded by a chunk while reading and by
+one partition while writing, and silver gets one file per partition per run
+instead of one per partition per chunk.
+
+Schema evolution across chunks is resolved when a partition is read back:
+a missing column reads as null, a column whose type differs between chunks
+becomes JSON text (:func:`todo_silver.workspace.unify`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Dict, List, Optional
+
+import pyarrow as pa
+
+from todo_silver.fastpath import split_by
+from todo_silver.workspace import unify
+
+#: The staging order of every row: ties in deduplication go to the first staged.
+ORDINAL = "_ordinal"
+
+
+class Stage:
+    """Thread-safe: the job's parse threads stage their objects' rows themselves."""
+
+    def __init__(self, directory: str, name: str, partition: str) -> None:
+        self.directory = os.path.join(directory, name)
+        self.partition = partition
+        os.makedirs(self.directory, exist_ok=True)
+        self.files: Dict[str, List[str]] = {}
+        self.rows = 0
+        self._written = 0
+        self._lock = threading.Lock()
+
+    def add(self, table: Optional[pa.Table]) -> None:
+        if table is None or table.num_rows == 0:
+            return
+        # A column with no values has no type yet: leave it out (it reads as null).
+        table = table.drop_columns([f.name for f in table.schema if pa.types.is_null(f.type)])
+        table = table.replace_schema_metadata(None)
+        nulls = table.column(self.partition).null_count
+        if nulls:  # not expected: partition values are computed, never null
+            raise ValueError(f"{nulls} rows without a {self.partition}")
+        with self._lock:
+            first = self.rows
+            self.rows += table.num_rows
+        ordinals = pa.array(range(first, first + table.num_rows), pa.int64())
+        table = table.append_column(ORDINAL, ordinals)
+        for value, rows in split_by(table, self.partition):
+            with self._lock:
+                paths = self.files.setdefault(value, [])
+                folder = os.path.join(self.directory, f"{len(self.files):06d}")
+                if paths:
+                    folder = os.path.dirname(paths[0])
+                path = os.path.join(folder, f"{self._written:06d}.arrow")
+                self._written += 1
+                paths.append(path)
+            os.makedirs(folder, exist_ok=True)
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
+                writer.write_table(rows)
+
+    def values(self) -> List[str]:
+        return sorted(self.files)
+
+    def read(self, value: str) -> pa.Table:
+        """The staged rows of one partition (without the partition column)."""
+        tables = []
+        for path in self.files[value]:
+            with pa.OSFile(path, "rb") as source:
+                tables.append(pa.ipc.open_file(source).read_all())
+        table = unify(tables)
+        assert table is not None
+        return table
+
+    def remove(self, value: str) -> None:
+        for path in self.files.pop(value, []):
+            os.remove(path)
