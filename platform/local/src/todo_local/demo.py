@@ -156,7 +156,8 @@ def _request(
                 _drop_connection(url)
         except (OSError, http.client.HTTPException):
             # A dropped keep-alive connection, or the API is busy: reconnect
-            # and retry (same Idempotency-Key: a retry cannot apply twice).
+            # and retry (same Idempotency-Key or If-Match: a retry cannot
+            # apply twice).
             _drop_connection(url)
             if attempt + 1 == attempts:
                 raise
@@ -165,12 +166,36 @@ def _request(
         status = response.status
         if status in (429, 503) and attempt + 1 < attempts:
             time.sleep(float(response_headers.get("Retry-After") or 0.5))
-            continue  # same Idempotency-Key: a retry cannot apply twice
+            continue  # same Idempotency-Key or If-Match: a retry cannot apply twice
         try:
             return status, (json.loads(payload) if payload else {}), response_headers
         except ValueError:
             return status, {"detail": payload.decode(errors="replace")}, response_headers
     raise DemoFailed(f"{method} {url}: no answer")
+
+
+def _header(headers: Dict[str, str], name: str) -> str:
+    """A response header by case-insensitive name ('' when absent)."""
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), "")
+
+
+def _confirm_applied(
+    url: str, token: str, change: Dict[str, Any], etag: str
+) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
+    """After a 412: 200 if the task is one version past ``etag`` and shows ``change``.
+
+    Each task is changed by one driver thread only, so the only way its
+    version moved is an earlier attempt of this very update.
+    """
+    code, task, headers = _request("GET", url, token)
+    expected_version = int(etag.strip('W/"') or 0) + 1
+    applied = (
+        code == 200
+        and task.get("version") == expected_version
+        and all(task.get(field) == value for field, value in change.items())
+    )
+    return (200 if applied else 412), task, headers
 
 
 def drive_api(
@@ -195,7 +220,8 @@ def drive_api(
         category = CATEGORIES[index % len(CATEGORIES)]
         if category:
             body["category"] = category
-        code, task, _ = _request(
+        # A create is retried under the same Idempotency-Key, so it applies once.
+        code, task, headers = _request(
             "POST", f"{api}/api/v1/tasks", token, body, {"Idempotency-Key": uuid.uuid4().hex}
         )
         progress.step()
@@ -208,18 +234,21 @@ def drive_api(
         with accepted.lock:
             accepted.creates += 1
             accepted.status[(email, task_id)] = status
+        etag = _header(headers, "ETag")
         for k in range(updates_per_task):
             change: Dict[str, Any] = {"status": STATUS_CYCLE[(index + k) % len(STATUS_CYCLE)]}
             if k % 2:
                 change["title"] = f"Task {index + 1} of {email} (edit {k + 1})"
-            code, updated, _ = _request(
-                "PATCH",
-                f"{api}/api/v1/tasks/{task_id}",
-                token,
-                change,
-                {"Idempotency-Key": uuid.uuid4().hex},
-            )
+            url = f"{api}/api/v1/tasks/{task_id}"
+            # An update is conditional on the ETag it was computed from (If-Match),
+            # the HTTP way to make it safe to retry: a retry of an update that was
+            # applied but not acknowledged answers 412, and the task then shows
+            # the change. It also spares the two idempotency-record writes.
+            code, updated, headers = _request("PATCH", url, token, change, {"If-Match": etag})
+            if code == 412:
+                code, updated, headers = _confirm_applied(url, token, change, etag)
             progress.step()
+            etag = _header(headers, "ETag") or etag
             with accepted.lock:
                 if code == 200:
                     accepted.updates += 1

@@ -93,12 +93,19 @@ class DevStack:
         self.components.append(api)
 
     def _start_stream_runner(self) -> None:
-        # Provided by the cdc-processor work: the event-source-mapping stand-in.
+        # The event-source-mapping stand-in: the CDC function runs in this process.
         from todo_local.stream_runner import StreamRunner
 
         assert self.stack is not None
         runner = self._stack_exit.enter_context(
-            StreamRunner.for_stack(self.stack, maximum_batching_window=self.cdc_batching_window)
+            StreamRunner.for_stack(
+                self.stack,
+                maximum_batching_window=self.cdc_batching_window,
+                # In AWS the function's EMF lines go to CloudWatch Logs, which
+                # turns them into metrics; the emulator has no such ingestion,
+                # and here they would fill the console (one per batch).
+                environment={"POWERTOOLS_METRICS_DISABLED": "true"},
+            )
         )
         self.components.append(runner)
 
