@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 from todo_local.emulator import Emulator, client_environment
-from todo_local.stack import provision
+from todo_local.stack import glue_job_arguments, provision
 from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
@@ -118,14 +118,7 @@ def main() -> int:
                 sys.executable,
                 "-m",
                 "todo_silver.job",
-                "--BRONZE_BUCKET",
-                f"file://{data}",
-                "--SILVER_BUCKET",
-                names.silver_bucket,
-                "--DATABASE_NAME",
-                names.glue_database,
-                "--PUBLISH_METRICS",
-                "false",
+                *glue_job_arguments(names, BRONZE_BUCKET=f"file://{data}", PUBLISH_METRICS="false"),
             ],
             env=env,
         )
@@ -142,14 +135,7 @@ def main() -> int:
             sys.executable,
             "-m",
             "todo_gold.job",
-            "--SILVER_BUCKET",
-            names.silver_bucket,
-            "--GOLD_BUCKET",
-            names.gold_bucket,
-            "--DATABASE_NAME",
-            names.glue_database,
-            "--PUBLISH_METRICS",
-            "false",
+            *glue_job_arguments(names, PUBLISH_METRICS="false"),
         ]
         cold, warm, process, rss = [], [], [], []
         for attempt in range(args.repeat):

@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from todo_local.emulator import Emulator, client_environment
-from todo_local.stack import provision
+from todo_local.stack import glue_job_arguments, provision
 from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
@@ -109,18 +109,13 @@ def main() -> int:
             sys.executable,
             "-m",
             "todo_silver.job",
-            "--BRONZE_BUCKET",
-            f"file://{data}",
-            "--SILVER_BUCKET",
-            names.silver_bucket,
-            "--DATABASE_NAME",
-            names.glue_database,
-            "--PUBLISH_METRICS",
-            "false",
-            "--FULL_REFRESH",
-            "true",
-            "--PARSE_THREADS",
-            str(args.threads),
+            *glue_job_arguments(
+                names,
+                BRONZE_BUCKET=f"file://{data}",
+                PUBLISH_METRICS="false",
+                FULL_REFRESH="true",
+                PARSE_THREADS=str(args.threads),
+            ),
         ]
         rates, rss, ceilings, shares = [], [], [], []
         for attempt in range(args.repeat):

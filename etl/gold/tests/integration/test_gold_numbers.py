@@ -6,6 +6,7 @@ import awswrangler as wr
 import pytest
 
 from tests.conftest import AS_OF, at, fixed_workload
+from todo_local.stack import glue_job_arguments
 
 pytestmark = pytest.mark.integration
 
@@ -149,16 +150,7 @@ def test_the_module_runs_like_glue_runs_it(gold):
             sys.executable,
             "-m",
             "todo_gold.job",
-            "--SILVER_BUCKET",
-            names.silver_bucket,
-            "--GOLD_BUCKET",
-            names.gold_bucket,
-            "--DATABASE_NAME",
-            names.glue_database,
-            "--AS_OF",
-            "2025-03-03T12:00:00Z",
-            "--STAGE",
-            "local",
+            *glue_job_arguments(names, AS_OF="2025-03-03T12:00:00Z"),
         ],
         capture_output=True,
         text=True,

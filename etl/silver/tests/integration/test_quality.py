@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import START_MS
 from todo_core import events
+from todo_local.stack import glue_job_arguments
 from todo_silver import synthetic
 
 pytestmark = pytest.mark.integration
@@ -95,21 +96,8 @@ def test_the_module_runs_like_glue_runs_it_and_reports_metrics(lake):
     lake.put_events([list(synthetic.workload(1, 1, 1, START_MS))])
     names = lake.stack.names
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "todo_silver.job",
-            "--JOB_ID",
-            "j_local",
-            "--BRONZE_BUCKET",
-            names.bronze_bucket,
-            "--SILVER_BUCKET",
-            names.silver_bucket,
-            "--DATABASE_NAME",
-            names.glue_database,
-            "--STAGE",
-            "local",
-        ],
+        # Glue adds arguments of its own (--JOB_ID): the job ignores them.
+        [sys.executable, "-m", "todo_silver.job", *glue_job_arguments(names, JOB_ID="j_local")],
         capture_output=True,
         text=True,
         env=dict(os.environ),

@@ -32,7 +32,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from todo_local.emulator import client_environment
+from todo_core.naming import METRICS_NAMESPACE
+from todo_local.emulator import client_environment, environment_applied
+from todo_local.stack import glue_job_arguments
 
 STATUS_CYCLE = ("in_progress", "completed", "pending", "completed", "cancelled")
 CATEGORIES = ("work", "home", "errands", "health", None)
@@ -478,20 +480,12 @@ def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
         **client_environment(stack.endpoint_url),
         "STAGE": stack.names.stage,
         "TABLE_NAME": stack.names.table,
-        "METRICS_NAMESPACE": "TodoApi/CustomMetrics",
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_SERVICE_NAME": "todo-metrics-collector",
-        "POWERTOOLS_METRICS_NAMESPACE": "TodoApi/CustomMetrics",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
-    previous = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment_applied(env):
         return dict(lambda_handler({}, None))
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def read_counters(stack: Any) -> Dict[str, int]:
@@ -608,18 +602,7 @@ def run_demo(
         print("[5/7] silver, then gold (separate processes, as in Glue)", flush=True)
         run_etl(
             etl_python,
-            [
-                "-m",
-                "todo_silver.job",
-                "--BRONZE_BUCKET",
-                names.bronze_bucket,
-                "--SILVER_BUCKET",
-                names.silver_bucket,
-                "--DATABASE_NAME",
-                names.glue_database,
-                "--STAGE",
-                names.stage,
-            ],
+            ["-m", "todo_silver.job", *glue_job_arguments(names)],
             env,
             "silver",
         )
@@ -627,20 +610,7 @@ def run_demo(
         as_of = dt.datetime.now(dt.timezone.utc).isoformat()
         run_etl(
             etl_python,
-            [
-                "-m",
-                "todo_gold.job",
-                "--SILVER_BUCKET",
-                names.silver_bucket,
-                "--GOLD_BUCKET",
-                names.gold_bucket,
-                "--DATABASE_NAME",
-                names.glue_database,
-                "--STAGE",
-                names.stage,
-                "--AS_OF",
-                as_of,
-            ],
+            ["-m", "todo_gold.job", *glue_job_arguments(names, AS_OF=as_of)],
             env,
             "gold",
         )

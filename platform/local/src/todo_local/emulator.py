@@ -9,6 +9,7 @@ with each request applied atomically as AWS does (see that module).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from typing import Dict, Optional
+from typing import Dict, Iterator, Mapping, Optional
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -59,6 +60,21 @@ def client_environment(endpoint_url: str) -> Dict[str, str]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+
+
+@contextlib.contextmanager
+def environment_applied(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` for the duration; what was there before, after."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class Emulator:

@@ -136,18 +136,18 @@ class _Parser:
 
     # condition := term (OR term)* ; term := factor (AND factor)*
     def condition(self) -> Node:
-        terms = [self.term()]
-        while self.at_word("OR"):
-            self.take()
-            terms.append(self.term())
-        return terms[0] if len(terms) == 1 else ("or", terms)
+        return self._joined("OR", self.term)
 
     def term(self) -> Node:
-        factors = [self.factor()]
-        while self.at_word("AND"):
+        return self._joined("AND", self.factor)
+
+    def _joined(self, word: str, part: Callable[[], Node]) -> Node:
+        """``part (word part)*``: one part as is, several as (``word`` lower-cased, parts)."""
+        parts = [part()]
+        while self.at_word(word):
             self.take()
-            factors.append(self.factor())
-        return factors[0] if len(factors) == 1 else ("and", factors)
+            parts.append(part())
+        return parts[0] if len(parts) == 1 else (word.lower(), parts)
 
     def factor(self) -> Node:
         token = self.peek()
@@ -158,15 +158,7 @@ class _Parser:
             if inner[0] == "paren":  # "((x))": an error in DynamoDB and moto
                 raise Unsupported("redundant parentheses")
             return ("paren", inner)
-        if (
-            token is not None
-            and token[0] == "word"
-            and token[1]
-            in (
-                "attribute_exists",
-                "attribute_not_exists",
-            )
-        ):
+        if token in (("word", "attribute_exists"), ("word", "attribute_not_exists")):
             self.take()
             self.expect("op", "(")
             path = self.path()
@@ -562,29 +554,18 @@ def plan_update(backend: Any, request: Dict[str, Any]) -> _Write:
     return _Write(table, hash_key, range_key, current, item)
 
 
-_PUT_PARAMETERS = (
-    "TableName",
-    "Item",
+_CONDITIONAL_PARAMETERS = (
     "ConditionExpression",
     "ExpressionAttributeNames",
     "ExpressionAttributeValues",
-    "ReturnValues",
     "ReturnValuesOnConditionCheckFailure",
-    "ReturnConsumedCapacity",
-    "ReturnItemCollectionMetrics",
 )
-_UPDATE_PARAMETERS = (
-    "TableName",
-    "Key",
-    "UpdateExpression",
-    "ConditionExpression",
-    "ExpressionAttributeNames",
-    "ExpressionAttributeValues",
-    "ReturnValues",
-    "ReturnValuesOnConditionCheckFailure",
-    "ReturnConsumedCapacity",
-    "ReturnItemCollectionMetrics",
-)
+#: What a single-item write may add to its transaction form.
+_SINGLE_ITEM_RETURNS = ("ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics")
+_TRANSACT_PUT_PARAMETERS = ("TableName", "Item", *_CONDITIONAL_PARAMETERS)
+_TRANSACT_UPDATE_PARAMETERS = ("TableName", "Key", "UpdateExpression", *_CONDITIONAL_PARAMETERS)
+_PUT_PARAMETERS = (*_TRANSACT_PUT_PARAMETERS, *_SINGLE_ITEM_RETURNS)
+_UPDATE_PARAMETERS = (*_TRANSACT_UPDATE_PARAMETERS, *_SINGLE_ITEM_RETURNS)
 _CONDITION_FAILURE_RETURNS = ("NONE", "ALL_OLD")
 
 
@@ -611,7 +592,7 @@ def get_item(backend: Any, request: Dict[str, Any]) -> Dict[str, Any]:
 
 def put_item(backend: Any, request: Dict[str, Any]) -> Dict[str, Any]:
     _only(request, _PUT_PARAMETERS)
-    for name in ("ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics"):
+    for name in _SINGLE_ITEM_RETURNS:
         _none_or(request, name)
     _none_or(request, "ReturnValuesOnConditionCheckFailure", _CONDITION_FAILURE_RETURNS)
     plan_put(backend, request).apply()
@@ -620,7 +601,7 @@ def put_item(backend: Any, request: Dict[str, Any]) -> Dict[str, Any]:
 
 def update_item(backend: Any, request: Dict[str, Any]) -> Dict[str, Any]:
     _only(request, _UPDATE_PARAMETERS)
-    for name in ("ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics"):
+    for name in _SINGLE_ITEM_RETURNS:
         _none_or(request, name)
     _none_or(request, "ReturnValuesOnConditionCheckFailure", _CONDITION_FAILURE_RETURNS)
     write = plan_update(backend, request)
@@ -654,37 +635,12 @@ def transact_write_items(backend: Any, request: Dict[str, Any]) -> Dict[str, Any
         ((kind, op),) = entry.items()
         if not isinstance(op, dict):
             raise Unsupported("transaction entry")
-        if kind == "Put":
-            _only(
-                op,
-                (
-                    "TableName",
-                    "Item",
-                    "ConditionExpression",
-                    "ExpressionAttributeNames",
-                    "ExpressionAttributeValues",
-                    "ReturnValuesOnConditionCheckFailure",
-                ),
-            )
-            _none_or(op, "ReturnValuesOnConditionCheckFailure", _CONDITION_FAILURE_RETURNS)
-            write = plan_put(backend, op)
-        elif kind == "Update":
-            _only(
-                op,
-                (
-                    "TableName",
-                    "Key",
-                    "UpdateExpression",
-                    "ConditionExpression",
-                    "ExpressionAttributeNames",
-                    "ExpressionAttributeValues",
-                    "ReturnValuesOnConditionCheckFailure",
-                ),
-            )
-            _none_or(op, "ReturnValuesOnConditionCheckFailure", _CONDITION_FAILURE_RETURNS)
-            write = plan_update(backend, op)
-        else:
+        if kind not in _TRANSACT_PLANS:
             raise Unsupported(f"transaction {kind}")
+        parameters, plan = _TRANSACT_PLANS[kind]
+        _only(op, parameters)
+        _none_or(op, "ReturnValuesOnConditionCheckFailure", _CONDITION_FAILURE_RETURNS)
+        write = plan(backend, op)
         identity = (id(write.table), write.hash_key, write.range_key)
         if identity in targets:
             raise Unsupported("two operations on one item (moto's error)")
@@ -694,6 +650,11 @@ def transact_write_items(backend: Any, request: Dict[str, Any]) -> Dict[str, Any
         write.apply()
     return {"ConsumedCapacity": [], "ItemCollectionMetrics": {}}
 
+
+_TRANSACT_PLANS: Dict[str, Tuple[Tuple[str, ...], Callable[[Any, Dict[str, Any]], Any]]] = {
+    "Put": (_TRANSACT_PUT_PARAMETERS, plan_put),
+    "Update": (_TRANSACT_UPDATE_PARAMETERS, plan_update),
+}
 
 OPERATIONS: Dict[str, Callable[[Any, Dict[str, Any]], Dict[str, Any]]] = {
     "GetItem": get_item,

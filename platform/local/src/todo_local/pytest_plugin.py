@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from todo_local.emulator import Emulator, client_environment
+from todo_local.emulator import Emulator, client_environment, environment_applied
 from todo_local.stack import LocalStack, provision
 
 
@@ -27,16 +27,8 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def local_stack(emulator: Emulator) -> Iterator[LocalStack]:
     """The provisioned local stage, shared by the whole session."""
-    previous = {k: os.environ.get(k) for k in client_environment(emulator.endpoint_url)}
-    os.environ.update(client_environment(emulator.endpoint_url))
-    try:
+    with environment_applied(client_environment(emulator.endpoint_url)):
         yield provision(emulator.endpoint_url)
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import boto3
 from botocore.config import Config
@@ -99,6 +99,24 @@ class LocalStack:
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(self.outputs(), handle, indent=2, sort_keys=True)
             handle.write("\n")
+
+
+def glue_job_arguments(names: ResourceNames, **overrides: str) -> List[str]:
+    """The ``--NAME value`` arguments Glue passes either job of this stage.
+
+    The same set the Pulumi stack gives both jobs as default arguments, so a
+    local run (``python -m todo_silver.job *arguments``) sees what Glue would;
+    ``overrides`` add or replace some (``BRONZE_BUCKET="file:///..."``).
+    """
+    arguments = {
+        "BRONZE_BUCKET": names.bronze_bucket,
+        "SILVER_BUCKET": names.silver_bucket,
+        "GOLD_BUCKET": names.gold_bucket,
+        "DATABASE_NAME": names.glue_database,
+        "STAGE": names.stage,
+        **overrides,
+    }
+    return [token for name, value in arguments.items() for token in (f"--{name}", value)]
 
 
 def local_names(stage: str = LOCAL_STAGE) -> ResourceNames:
