@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from todo_gold.silver_reader import PARQUET_SUFFIX, s3_client
+from todo_silver import catalog
+from todo_silver.lakeio import partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"
 
@@ -44,24 +45,6 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 def content_name(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32] + FILE_SUFFIX
-
-
-def split_partitions(
-    table: pa.Table, partition_cols: Sequence[str]
-) -> List[Tuple[Tuple[str, ...], pa.Table]]:
-    """``[(partition values, rows without the partition columns)]``; one piece if unpartitioned."""
-    if not partition_cols:
-        return [((), table)]
-    data = table.drop_columns(list(partition_cols))
-    groups = table.select(list(partition_cols)).group_by(list(partition_cols), use_threads=False)
-    pieces = []
-    for values in groups.aggregate([]).to_pylist():
-        mask = None
-        for col in partition_cols:
-            test = pc.equal(table.column(col), values[col])
-            mask = test if mask is None else pc.and_(mask, test)
-        pieces.append((tuple(str(values[c]) for c in partition_cols), data.filter(mask)))
-    return pieces
 
 
 @dataclass
@@ -134,8 +117,8 @@ class GoldWriter:
                 found[entry["Name"]] = {c["Name"]: c["Type"] for c in columns}
         return found
 
-    def _catalog_partitions(self, table: str) -> Set[Tuple[str, ...]]:
-        values: Set[Tuple[str, ...]] = set()
+    def _catalog_partitions(self, table: str) -> Set[catalog.PartitionValues]:
+        values: Set[catalog.PartitionValues] = set()
         try:
             for page in self.glue.get_paginator("get_partitions").paginate(
                 DatabaseName=self.database, TableName=table
@@ -189,7 +172,7 @@ class GoldWriter:
 
     @staticmethod
     def _directory(table: str, partition_cols: Sequence[str], values: Sequence[str]) -> str:
-        return "".join([f"{table}/", *(f"{c}={v}/" for c, v in zip(partition_cols, values))])
+        return f"{table}/{partition_directory(partition_cols, values)}"
 
     def _put(self, key: str, body: bytes) -> None:
         self.s3.put_object(
@@ -204,58 +187,24 @@ class GoldWriter:
         partitions: List[Tuple[str, ...]],
     ) -> None:
         """Create the catalog table or add the columns it lacks; add missing partitions."""
-        from awswrangler._data_types import pyarrow2athena
-
         assert self._catalog is not None
-        existing = self._catalog.result().get(table)
-        columns = {f.name: pyarrow2athena(f.type) for f in schema if f.name not in partition_cols}
         with self._wrangler:
-            self._create_or_extend(table, existing, columns, partition_cols)
-            if partition_cols:
-                self._add_partitions(table, partition_cols, partitions)
-
-    def _create_or_extend(
-        self,
-        table: str,
-        existing: Optional[Dict[str, str]],
-        columns: Dict[str, str],
-        partition_cols: Sequence[str],
-    ) -> None:
-        import awswrangler as wr
-
-        if existing is not None and all(name in existing for name in columns):
-            return
-        merged = {k: v for k, v in (existing or {}).items() if k not in partition_cols}
-        for name, kind in columns.items():
-            merged.setdefault(name, kind)  # the catalog's type stands
-        wr.catalog.create_parquet_table(
-            database=self.database,
-            table=table,
-            path=f"s3://{self.bucket}/{table}/",
-            columns_types=merged,
-            partitions_types=dict.fromkeys(partition_cols, "string"),
-            compression="snappy",
-            mode="update" if existing is not None else "overwrite",
-        )
-
-    def _add_partitions(
-        self, table: str, partition_cols: Sequence[str], partitions: List[Tuple[str, ...]]
-    ) -> None:
-        import awswrangler as wr
-
-        known = self._partitions[table].result()
-        fresh = {
-            f"s3://{self.bucket}/{self._directory(table, partition_cols, v)}": list(v)
-            for v in partitions
-            if tuple(v) not in known
-        }
-        if fresh:
-            wr.catalog.add_parquet_partitions(
-                database=self.database,
-                table=table,
-                partitions_values=fresh,
-                compression="snappy",
+            catalog.ensure_table(
+                self.database,
+                table,
+                f"s3://{self.bucket}/{table}/",
+                self._catalog.result().get(table),
+                catalog.athena_types(schema, partition_cols),
+                partition_cols,
             )
+            if partition_cols:
+                locations = {
+                    f"s3://{self.bucket}/{self._directory(table, partition_cols, v)}": list(v)
+                    for v in partitions
+                }
+                catalog.add_partitions(
+                    self.database, table, locations, self._partitions[table].result()
+                )
 
     def finish(self) -> Dict[str, TableWrite]:
         """Wait for every write, then delete the files they replaced (one request per 1000)."""

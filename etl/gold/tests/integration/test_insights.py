@@ -44,6 +44,16 @@ def test_named_queries_and_report(pipeline, tmp_path, capsys):
     assert "Completion trend" in page
     assert os.path.getsize(report) > 1_000_000
 
+    # `all --report` prints every insight and writes the same report, in one process.
+    combined = tmp_path / "combined.html"
+    assert cli.main(["all", "--report", "--outputs", str(outputs), "--out", str(combined)]) == 0
+    text = capsys.readouterr().out
+    assert "== user-engagement ==" in text
+    assert f"report written to {combined}" in text
+    assert "Completion trend" in combined.read_text()
+    with pytest.raises(SystemExit, match="--report goes with `all`"):
+        cli.main(["kpis", "--report", "--outputs", str(outputs)])
+
 
 def test_missing_location_is_explained(tmp_path):
     with pytest.raises(SystemExit, match="--gold-bucket"):

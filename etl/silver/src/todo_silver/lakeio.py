@@ -17,13 +17,13 @@ import io
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
-import awswrangler as wr
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from awswrangler._data_types import pyarrow2athena
+
+from todo_silver import catalog
 
 PARQUET_SUFFIX = ".parquet"
 #: A partition's rows, or a function that makes them (run on a writing thread).
@@ -50,6 +50,29 @@ def _s3() -> Any:
     return boto3.client("s3")
 
 
+def split_partitions(
+    table: pa.Table, partition_cols: Sequence[str]
+) -> List[Tuple[Tuple[str, ...], pa.Table]]:
+    """``[(partition values, rows without the partition columns)]``; one piece if unpartitioned."""
+    if not partition_cols:
+        return [((), table)]
+    data = table.drop_columns(list(partition_cols))
+    groups = table.select(list(partition_cols)).group_by(list(partition_cols), use_threads=False)
+    pieces = []
+    for values in groups.aggregate([]).to_pylist():
+        mask = None
+        for col in partition_cols:
+            test = pc.equal(table.column(col), values[col])
+            mask = test if mask is None else pc.and_(mask, test)
+        pieces.append((tuple(str(values[c]) for c in partition_cols), data.filter(mask)))
+    return pieces
+
+
+def partition_directory(partition_cols: Sequence[str], values: Sequence[str]) -> str:
+    """``a=1/b=2/`` (Hive style), ``""`` for an unpartitioned table."""
+    return "".join(f"{c}={v}/" for c, v in zip(partition_cols, values))
+
+
 class LakeStore:
     """One layer's bucket and the catalog database its tables are registered in."""
 
@@ -60,7 +83,7 @@ class LakeStore:
         # What this process knows the catalog holds (a job is the only writer
         # of its tables while it runs): saves two Glue calls per write.
         self._types: Dict[str, Dict[str, str]] = {}
-        self._partitions: Dict[str, set] = {}
+        self._partitions: Dict[str, Set[catalog.PartitionValues]] = {}
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
@@ -176,25 +199,10 @@ class LakeStore:
         table = table.replace_schema_metadata(None)
         prefix = filename_prefix or ""
         token = uuid.uuid4().hex
-        pieces: List[Tuple[str, List[str], pa.Table]] = []
-        if partition_cols:
-            data = table.drop_columns(partition_cols)
-            groups = (
-                table.select(partition_cols)
-                .group_by(partition_cols, use_threads=False)
-                .aggregate([])
-            )
-            for values in groups.to_pylist():
-                mask = None
-                for col in partition_cols:
-                    test = pc.equal(table.column(col), values[col])
-                    mask = test if mask is None else pc.and_(mask, test)
-                directory = "/".join(f"{c}={values[c]}" for c in partition_cols)
-                pieces.append(
-                    (directory + "/", [str(values[c]) for c in partition_cols], data.filter(mask))
-                )
-        else:
-            pieces.append(("", [], table))
+        pieces: List[Tuple[str, List[str], pa.Table]] = [
+            (partition_directory(partition_cols, values), list(values), rows)
+            for values, rows in split_partitions(table, partition_cols)
+        ]
         if mode == "overwrite_partitions":
             for directory, _, _ in pieces:
                 replaced += self.data_files(table_name, directory.rstrip("/"))
@@ -291,49 +299,29 @@ class LakeStore:
         partitions: Dict[str, List[str]],
     ) -> None:
         """Create the catalog table, or add the columns it lacks; add new partitions."""
-        columns = {f.name: pyarrow2athena(f.type) for f in schema}
         existing = self._types.get(table_name)
         if existing is None:
-            try:
-                existing = wr.catalog.get_table_types(database=self.database, table=table_name)
-            except Exception:
-                existing = None
-        if existing is None or any(name not in existing for name in columns):
-            merged = dict(existing or {})
-            for name in partition_cols:
-                merged.pop(name, None)
-            for name, kind in columns.items():
-                merged.setdefault(name, kind)  # the catalog's type stands
-            wr.catalog.create_parquet_table(
-                database=self.database,
-                table=table_name,
-                path=self.table_path(table_name),
-                columns_types=merged,
-                partitions_types=dict.fromkeys(partition_cols, "string"),
-                compression="snappy",
-                mode="update" if existing is not None else "overwrite",
-            )
-            existing = {**merged, **dict.fromkeys(partition_cols, "string")}
-        self._types[table_name] = existing
+            existing = catalog.table_types(self.database, table_name)
+        self._types[table_name] = catalog.ensure_table(
+            self.database,
+            table_name,
+            self.table_path(table_name),
+            existing,
+            catalog.athena_types(schema, partition_cols),
+            partition_cols,
+        )
         if partitions:
             known = self._partitions.get(table_name)
             if known is None:
-                known = set(wr.catalog.get_partitions(database=self.database, table=table_name))
-                self._partitions[table_name] = known
-            fresh = {path: values for path, values in partitions.items() if path not in known}
-            if fresh:
-                wr.catalog.add_parquet_partitions(
-                    database=self.database,
-                    table=table_name,
-                    partitions_values=fresh,
-                    compression="snappy",
+                known = self._partitions[table_name] = catalog.partition_values(
+                    self.database, table_name
                 )
-                known.update(fresh)
+            catalog.add_partitions(self.database, table_name, partitions, known)
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""
         self.delete_keys(self.list_keys(f"{table_name}/"))
-        wr.catalog.delete_table_if_exists(database=self.database, table=table_name)
+        catalog.drop_table(self.database, table_name)
         self._types.pop(table_name, None)
         self._partitions.pop(table_name, None)
 

@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workgroup", help="Athena workgroup (--engine athena)")
     parser.add_argument("--outputs", default=DEFAULT_OUTPUTS, help="local stack outputs file")
     parser.add_argument("--out", default=DEFAULT_REPORT, help="where `report` writes the HTML")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="with `all`: also write the HTML report (--out), from the same connection",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     return parser
 
@@ -146,20 +151,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     where = _location(args)
     insights = Insights(where["gold"], where["database"], args.engine, args.workgroup)
-    if args.query == "report":
+    if args.report and args.query != "all":
+        raise SystemExit("todo-insights: --report goes with `all` (or run `report`)")
+    if args.query != "report":
+        names = list(QUERIES) if args.query == "all" else [args.query]
+        for name in names:
+            table = insights.run(name)
+            if args.json:
+                print(json.dumps({name: table.to_pylist()}, default=str))
+            else:
+                print(render_table(table, title=f"== {name} =="))
+                print()
+    if args.query == "report" or args.report:
         from todo_gold.insights.report import write_report
 
         path = write_report(insights, args.out)
         print(f"report written to {path}")
-        return 0
-    names = list(QUERIES) if args.query == "all" else [args.query]
-    for name in names:
-        table = insights.run(name)
-        if args.json:
-            print(json.dumps({name: table.to_pylist()}, default=str))
-        else:
-            print(render_table(table, title=f"== {name} =="))
-            print()
     return 0
 
 

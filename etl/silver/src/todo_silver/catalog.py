@@ -1,0 +1,127 @@
+"""Registering lake tables in the Glue Data Catalog: the one place both jobs do it.
+
+The rules the silver and gold tables share:
+
+* a table is created by its first write, with the columns of what was written;
+* a column that appears later is added to the table (schema evolution), and
+  the catalog's type of a column it already has stands, so an old file never
+  changes a table's type and readers of old partitions keep working;
+* partition columns are strings (Hive-style paths) and are never data columns;
+* partitions the catalog lacks are added in one call; the caller keeps the
+  set it knows (a job is the only writer of its tables while it runs), which
+  saves a Glue call per write.
+
+awswrangler is imported on first use, not with this module: it takes seconds
+to import (pandas comes with it), and readers of the lake never need it.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+import pyarrow as pa
+
+#: Column name -> Athena type, as the catalog holds them.
+ColumnTypes = Dict[str, str]
+#: Partition values, in the order of the partition columns.
+PartitionValues = Tuple[str, ...]
+
+
+def athena_types(schema: pa.Schema, partition_cols: Sequence[str] = ()) -> ColumnTypes:
+    """The data columns of ``schema`` as Athena types (partition columns left out)."""
+    from awswrangler._data_types import pyarrow2athena
+
+    return {f.name: pyarrow2athena(f.type) for f in schema if f.name not in partition_cols}
+
+
+def evolved_columns(
+    existing: Optional[Mapping[str, str]], columns: Mapping[str, str], partition_cols: Sequence[str]
+) -> Optional[ColumnTypes]:
+    """The table's data columns once ``columns`` are added; ``None`` when it has them all.
+
+    ``existing`` is what the catalog holds (partition keys included), ``None``
+    for a table that does not exist yet. Existing types stand.
+    """
+    data = {name: kind for name, kind in columns.items() if name not in partition_cols}
+    if existing is not None and all(name in existing for name in data):
+        return None
+    merged = {k: v for k, v in (existing or {}).items() if k not in partition_cols}
+    for name, kind in data.items():
+        merged.setdefault(name, kind)
+    return merged
+
+
+def table_types(database: str, table: str) -> Optional[ColumnTypes]:
+    """What the catalog holds for ``table`` (partition keys included), or ``None``."""
+    import awswrangler as wr
+
+    try:
+        return wr.catalog.get_table_types(database=database, table=table)
+    except Exception:  # awswrangler raises several types for "no such table"
+        return None
+
+
+def ensure_table(
+    database: str,
+    table: str,
+    path: str,
+    existing: Optional[Mapping[str, str]],
+    columns: Mapping[str, str],
+    partition_cols: Sequence[str],
+) -> ColumnTypes:
+    """Create ``table`` or add the columns it lacks; returns its types afterwards."""
+    import awswrangler as wr
+
+    merged = evolved_columns(existing, columns, partition_cols)
+    if merged is None:
+        return dict(existing or {})
+    wr.catalog.create_parquet_table(
+        database=database,
+        table=table,
+        path=path,
+        columns_types=merged,
+        partitions_types=dict.fromkeys(partition_cols, "string"),
+        compression="snappy",
+        mode="update" if existing is not None else "overwrite",
+    )
+    return {**merged, **dict.fromkeys(partition_cols, "string")}
+
+
+def partition_values(database: str, table: str) -> Set[PartitionValues]:
+    """The partitions the catalog holds for ``table`` (none for a missing table)."""
+    import awswrangler as wr
+
+    try:
+        return {
+            tuple(v) for v in wr.catalog.get_partitions(database=database, table=table).values()
+        }
+    except Exception:  # the table is created by this run
+        return set()
+
+
+def add_partitions(
+    database: str,
+    table: str,
+    locations: Mapping[str, List[str]],
+    known: Set[PartitionValues],
+) -> List[str]:
+    """Add the partitions (``{s3 location: values}``) not in ``known``; returns their locations.
+
+    ``known`` is updated with what was added.
+    """
+    import awswrangler as wr
+
+    fresh = {path: list(v) for path, v in locations.items() if tuple(v) not in known}
+    if fresh:
+        wr.catalog.add_parquet_partitions(
+            database=database, table=table, partitions_values=fresh, compression="snappy"
+        )
+        known.update(tuple(v) for v in fresh.values())
+    return sorted(fresh)
+
+
+def drop_table(database: str, table: str) -> None:
+    """Remove ``table`` from the catalog, if it is there."""
+    import awswrangler as wr
+
+    wr.catalog.delete_table_if_exists(database=database, table=table)
