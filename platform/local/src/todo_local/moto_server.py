@@ -22,7 +22,9 @@ invalid expression) is handed to moto's original code unchanged.
 For speed (the demo makes hundreds of thousands of requests) connections
 are kept open (:func:`keep_alive_handler`), the product's hot DynamoDB
 requests take a direct path through moto's backend
-(:mod:`todo_local.fast_dynamodb`, verified against moto by the tests), hot
+(:mod:`todo_local.fast_dynamodb`, verified against moto by the tests), plain
+S3 object GETs and HEADs (the gold job's Parquet reads) are answered from
+moto's S3 backend directly (:mod:`todo_local.fast_s3`, likewise verified), hot
 responses skip moto's model-driven serializer (:func:`patch_serialization`),
 and two of moto's per-request costs are removed (:func:`patch_dispatch`,
 :func:`patch_items`); a base-table Query reads only its partition
@@ -381,11 +383,16 @@ def patch_queries() -> None:
     Table.query = query  # type: ignore[method-assign]
 
 
-def build_app(fast: Optional[bool] = None) -> WsgiApp:
-    """moto's server application with this module's changes (not yet serialized)."""
+def build_app(fast: Optional[bool] = None, fast_s3: Optional[bool] = None) -> WsgiApp:
+    """moto's server application with this module's changes (not yet serialized).
+
+    ``fast`` switches the direct DynamoDB path, ``fast_s3`` the direct S3 read
+    path (by default the one ``fast`` says, or its environment switch).
+    """
     from moto.moto_server import werkzeug_app
 
     from todo_local import fast_dynamodb
+    from todo_local import fast_s3 as fast_s3_module
 
     app: WsgiApp = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
     patch_dispatch()
@@ -393,6 +400,11 @@ def build_app(fast: Optional[bool] = None) -> WsgiApp:
     patch_transactions()
     patch_queries()
     patch_serialization()
+    if fast_s3 is None:
+        fast_s3 = fast_s3_module.enabled() if fast is None else fast
+    if fast_s3:
+        app = fast_s3_module.FastS3GetObject(app)
+    # Outermost, so that its request counters are the app's (the tests read them).
     if fast_dynamodb.enabled() if fast is None else fast:
         app = fast_dynamodb.FastDynamoDB(app)
     return app
