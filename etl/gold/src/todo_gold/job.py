@@ -19,6 +19,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, Tuple, Union
 
+# Every run writes the catalog through awswrangler (todo_silver.catalog
+# imports it on first use, so readers of the lake never pay for it); importing
+# it, pandas included, takes seconds, paid here with the interpreter's
+# start-up rather than in the middle of a run.
+import awswrangler  # noqa: F401
+
 from todo_core import lake
 from todo_gold import queries as Q
 from todo_gold.engines import AthenaEngine, DuckDBEngine

@@ -17,6 +17,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+# Every run writes the catalog through awswrangler (todo_silver.catalog
+# imports it on first use, so readers of the lake never pay for it); importing
+# it, pandas included, takes seconds, paid here with the interpreter's
+# start-up rather than in the middle of a run.
+import awswrangler  # noqa: F401
 import pyarrow as pa
 import pyarrow.compute as pc
 
