@@ -209,7 +209,8 @@ def main() -> int:
         f"Input: the silver tables built from {args.events:,} generated change events "
         f"({input_rows:,} silver rows in {silver_files} Parquet files: task_events + tasks + users). "
         "The gold job reads them from the local emulator's S3 (moto, which serves one request at a "
-        "time) and writes the four gold tables to it and its Glue catalog; its rate is over its own "
+        "time; plain GETs take its direct read path) and writes the four gold tables to it and its "
+        "Glue catalog; its rate is over its own "
         "run time (reading silver, SQL, writing gold and the catalog), without Python start-up. The "
         "baselines read a local copy of the same Parquet files (every column) and write nothing. "
         f"{args.repeat} runs of each kind, alternating (gold emptied before each first run).",
