@@ -402,7 +402,7 @@ def build_app(fast: Optional[bool] = None, fast_s3: Optional[bool] = None) -> Ws
     patch_serialization()
     if fast_s3 is None:
         fast_s3 = fast_s3_module.enabled() if fast is None else fast
-    if fast_s3:
+    if fast_s3 and fast_s3_module.supported():
         app = fast_s3_module.FastS3GetObject(app)
     # Outermost, so that its request counters are the app's (the tests read them).
     if fast_dynamodb.enabled() if fast is None else fast:
