@@ -13,18 +13,60 @@ The rules the silver and gold tables share:
 
 awswrangler is imported on first use, not with this module: it takes seconds
 to import (pandas comes with it), and readers of the lake never need it.
+
+Every call passes :func:`session`: awswrangler builds a new boto3 client for
+each catalog call, and building one costs about 50 ms here (botocore makes
+the client class and resolves its endpoint each time); a run makes a dozen.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+import os
+import threading
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+import boto3
 import pyarrow as pa
 
 #: Column name -> Athena type, as the catalog holds them.
 ColumnTypes = Dict[str, str]
 #: Partition values, in the order of the partition columns.
 PartitionValues = Tuple[str, ...]
+
+
+class ClientReusingSession(boto3.Session):  # type: ignore[misc]
+    """A boto3 session that hands out one client per service, region and
+    endpoint, and reuses it (boto3 clients are thread-safe)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._clients: Dict[Tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        key = (service_name, kwargs.get("region_name"), kwargs.get("endpoint_url"))
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = super().client(service_name, *args, **kwargs)
+            return self._clients[key]
+
+
+_SESSION_LOCK = threading.Lock()
+_SESSIONS: Dict[Tuple[Tuple[str, str], ...], ClientReusingSession] = {}
+
+
+def session() -> ClientReusingSession:
+    """The session for catalog calls in the current AWS environment.
+
+    Keyed by the ``AWS_*`` variables, which decide endpoint, region and
+    credentials: a process that moves to another endpoint (a test suite
+    starting a second emulator) gets new clients.
+    """
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    with _SESSION_LOCK:
+        if key not in _SESSIONS:
+            _SESSIONS[key] = ClientReusingSession()
+        return _SESSIONS[key]
 
 
 def athena_types(schema: pa.Schema, partition_cols: Sequence[str] = ()) -> ColumnTypes:
@@ -56,7 +98,7 @@ def table_types(database: str, table: str) -> Optional[ColumnTypes]:
     import awswrangler as wr
 
     try:
-        return wr.catalog.get_table_types(database=database, table=table)
+        return wr.catalog.get_table_types(database=database, table=table, boto3_session=session())
     except Exception:  # awswrangler raises several types for "no such table"
         return None
 
@@ -83,6 +125,7 @@ def ensure_table(
         partitions_types=dict.fromkeys(partition_cols, "string"),
         compression="snappy",
         mode="update" if existing is not None else "overwrite",
+        boto3_session=session(),
     )
     return {**merged, **dict.fromkeys(partition_cols, "string")}
 
@@ -93,7 +136,10 @@ def partition_values(database: str, table: str) -> Set[PartitionValues]:
 
     try:
         return {
-            tuple(v) for v in wr.catalog.get_partitions(database=database, table=table).values()
+            tuple(v)
+            for v in wr.catalog.get_partitions(
+                database=database, table=table, boto3_session=session()
+            ).values()
         }
     except Exception:  # the table is created by this run
         return set()
@@ -114,7 +160,11 @@ def add_partitions(
     fresh = {path: list(v) for path, v in locations.items() if tuple(v) not in known}
     if fresh:
         wr.catalog.add_parquet_partitions(
-            database=database, table=table, partitions_values=fresh, compression="snappy"
+            database=database,
+            table=table,
+            partitions_values=fresh,
+            compression="snappy",
+            boto3_session=session(),
         )
         known.update(tuple(v) for v in fresh.values())
     return sorted(fresh)
@@ -124,4 +174,4 @@ def drop_table(database: str, table: str) -> None:
     """Remove ``table`` from the catalog, if it is there."""
     import awswrangler as wr
 
-    wr.catalog.delete_table_if_exists(database=database, table=table)
+    wr.catalog.delete_table_if_exists(database=database, table=table, boto3_session=session())

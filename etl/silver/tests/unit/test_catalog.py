@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from todo_silver import catalog
 from todo_silver.catalog import athena_types, evolved_columns
 from todo_silver.lakeio import partition_directory, split_partitions
 
@@ -76,3 +78,26 @@ def test_an_unpartitioned_table_is_one_piece() -> None:
     [(values, piece)] = split_partitions(table, [])
     assert values == ()
     assert piece.equals(table)
+
+
+def test_catalog_calls_reuse_one_client_per_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    # awswrangler asks its session for a client on every call: the catalog's
+    # session hands out the same one while the AWS environment is the same.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    first = catalog.session()
+    assert first is catalog.session()
+    glue = first.client("glue")
+    assert first.client(service_name="glue") is glue
+    assert first.client("s3") is not glue
+    assert glue.meta.endpoint_url == "http://127.0.0.1:1"
+
+
+def test_another_aws_environment_gets_new_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    before = catalog.session().client("glue")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
+    after = catalog.session().client("glue")
+    assert after is not before
+    assert after.meta.endpoint_url == "http://127.0.0.1:2"
