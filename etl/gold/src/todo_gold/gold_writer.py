@@ -21,7 +21,6 @@ A run rewrites whole tables (``overwrite``) or the partitions it computed
 from __future__ import annotations
 
 import hashlib
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
@@ -29,9 +28,9 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_gold.silver_reader import PARQUET_SUFFIX, s3_client
+from todo_gold.silver_reader import s3_client
 from todo_silver import catalog
-from todo_silver.lakeio import partition_directory, split_partitions
+from todo_silver.lakeio import parquet_keys, partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"
 
@@ -83,9 +82,6 @@ class GoldWriter:
         self._catalog: Optional[Future] = None
         self._partitions: Dict[str, Future] = {}
         self._writes: Dict[str, Future] = {}
-        # awswrangler makes a client from the default boto3 session per call,
-        # which is not safe from several threads at once.
-        self._wrangler = threading.Lock()
 
     # --- what exists ---------------------------------------------------------
     def start(self, tables: Dict[str, Sequence[str]]) -> None:
@@ -98,14 +94,7 @@ class GoldWriter:
                 self._partitions[table] = self._io.submit(self._catalog_partitions, table)
 
     def _list(self, table: str) -> List[str]:
-        keys: List[str] = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{table}/"
-        ):
-            keys.extend(
-                o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(PARQUET_SUFFIX)
-            )
-        return keys
+        return parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def _catalog_tables(self) -> Dict[str, Dict[str, str]]:
         """``{table: {column: type}}`` of the database, partition keys included."""
@@ -188,23 +177,22 @@ class GoldWriter:
     ) -> None:
         """Create the catalog table or add the columns it lacks; add missing partitions."""
         assert self._catalog is not None
-        with self._wrangler:
-            catalog.ensure_table(
-                self.database,
-                table,
-                f"s3://{self.bucket}/{table}/",
-                self._catalog.result().get(table),
-                catalog.athena_types(schema, partition_cols),
-                partition_cols,
+        catalog.ensure_table(
+            self.database,
+            table,
+            f"s3://{self.bucket}/{table}/",
+            self._catalog.result().get(table),
+            catalog.athena_types(schema, partition_cols),
+            partition_cols,
+        )
+        if partition_cols:
+            locations = {
+                f"s3://{self.bucket}/{self._directory(table, partition_cols, v)}": list(v)
+                for v in partitions
+            }
+            catalog.add_partitions(
+                self.database, table, locations, self._partitions[table].result()
             )
-            if partition_cols:
-                locations = {
-                    f"s3://{self.bucket}/{self._directory(table, partition_cols, v)}": list(v)
-                    for v in partitions
-                }
-                catalog.add_partitions(
-                    self.database, table, locations, self._partitions[table].result()
-                )
 
     def finish(self) -> Dict[str, TableWrite]:
         """Wait for every write, then delete the files they replaced (one request per 1000)."""

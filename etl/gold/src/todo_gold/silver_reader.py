@@ -24,7 +24,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-PARQUET_SUFFIX = ".parquet"
+from todo_silver.lakeio import parquet_keys
+
 #: Enough requests in flight to hide each one's latency; decoding releases the GIL.
 DEFAULT_THREADS = 8
 #: How long a presigned GET stays valid (it is used at once).
@@ -109,14 +110,7 @@ class SilverReader:
         self.files_read = 0
 
     def list_files(self, table: str) -> List[str]:
-        keys: List[str] = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{table}/"
-        ):
-            keys.extend(
-                o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(PARQUET_SUFFIX)
-            )
-        return sorted(keys)
+        return parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def get_bytes(self, key: str) -> bytes:
         url = self.s3.generate_presigned_url(

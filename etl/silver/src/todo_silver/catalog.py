@@ -36,7 +36,8 @@ PartitionValues = Tuple[str, ...]
 
 class ClientReusingSession(boto3.Session):  # type: ignore[misc]
     """A boto3 session that hands out one client per service, region and
-    endpoint, and reuses it (boto3 clients are thread-safe)."""
+    endpoint, and reuses it. Clients are made under a lock and boto3 clients
+    are thread-safe, so catalog calls may run on several threads at once."""
 
     def __init__(self) -> None:
         super().__init__()

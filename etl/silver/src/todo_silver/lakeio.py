@@ -44,6 +44,19 @@ def _dictionary_columns(schema: pa.Schema) -> List[str]:
     ]
 
 
+def list_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
+    """Every key under ``prefix`` (all pages)."""
+    keys: List[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def parquet_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
+    """The Parquet files under ``prefix``, sorted."""
+    return sorted(k for k in list_keys(s3, bucket, prefix) if k.endswith(PARQUET_SUFFIX))
+
+
 def _s3() -> Any:
     import boto3
 
@@ -87,12 +100,7 @@ class LakeStore:
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
-        keys: List[str] = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix
-        ):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
+        return list_keys(self.s3, self.bucket, prefix)
 
     def get_bytes(self, key: str) -> bytes:
         return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
@@ -123,7 +131,7 @@ class LakeStore:
     def data_files(self, table: str, partition: Optional[str] = None) -> List[str]:
         """Keys of the Parquet files of a table, or of one ``col=value`` partition."""
         prefix = f"{table}/" + (f"{partition}/" if partition else "")
-        return sorted(k for k in self.list_keys(prefix) if k.endswith(PARQUET_SUFFIX))
+        return parquet_keys(self.s3, self.bucket, prefix)
 
     def partition_files(self, table: str, column: str) -> Dict[str, List[str]]:
         """Keys of a table's Parquet files by the value of partition ``column``.

@@ -496,6 +496,13 @@ def plan_put(backend: Any, request: Dict[str, Any]) -> _Write:
             raise Unsupported("condition does not hold (moto reports it)")
     elif "ExpressionAttributeNames" in request or "ExpressionAttributeValues" in request:
         raise Unsupported("placeholders without an expression")
+    return _write_of(table, hash_key, range_key, current, attrs)
+
+
+def _write_of(
+    table: Any, hash_key: Any, range_key: Any, current: Any, attrs: Dict[str, Any]
+) -> _Write:
+    """The write of ``attrs`` as the item's new state (moto's item, size-checked)."""
     try:
         item = new_item(hash_key, range_key, attrs)
     except Exception:
@@ -547,11 +554,7 @@ def plan_update(backend: Any, request: Dict[str, Any]) -> _Write:
     for value in attrs.values():
         if next(iter(value)) not in ("S", "N", "BOOL", "NULL"):
             raise Unsupported("item holds non-scalar values")
-    try:
-        item = new_item(hash_key, range_key, attrs)
-    except Exception:
-        raise Unsupported("item too large") from None
-    return _Write(table, hash_key, range_key, current, item)
+    return _write_of(table, hash_key, range_key, current, attrs)
 
 
 _CONDITIONAL_PARAMETERS = (
