@@ -1,29 +1,33 @@
 """Where the gold SQL runs.
 
-``DuckDBEngine`` (the default, and the only one locally): the silver columns
-gold needs are read from S3 into Arrow and queried in-process; the
-current-state views are materialised once (temporary tables), since three
-gold tables read them. ``AthenaEngine``: the same SQL, transpiled to Athena's
-dialect, runs in Athena through awswrangler against the catalog tables, for
-data that outgrows one machine.
+``DuckDBEngine`` (the default, and the only one locally): the silver files
+are fetched from S3 into a local work directory and DuckDB queries them
+in-process, reading only the columns the SQL uses, straight from Parquet
+into its own format (reading them through Arrow instead took a run about
+0.4 s longer per million rows); the current-state views are materialised
+once (temporary tables), since three gold tables read them.
+``AthenaEngine``: the same SQL, transpiled to Athena's dialect, runs in
+Athena through awswrangler against the catalog tables, for data that
+outgrows one machine.
 """
 
 from __future__ import annotations
 
+import tempfile
 import warnings
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 import duckdb
 import pyarrow as pa
 
 from todo_gold import queries as Q
-from todo_gold.silver_reader import SilverReader, conform
+from todo_gold.silver_reader import LocalFile, SilverReader
 from todo_silver.lakeio import LakeStore
 
-__all__ = ["SILVER_COLUMNS", "AthenaEngine", "DuckDBEngine", "conform", "register_gold"]
+__all__ = ["SILVER_COLUMNS", "AthenaEngine", "DuckDBEngine", "register_gold"]
 
-#: The silver columns gold reads (only these are fetched), and their types
-#: when a table does not exist yet.
+#: The silver columns gold reads (only these are decoded), with the types the
+#: SQL sees (also when a column or a whole table does not exist yet).
 SILVER_COLUMNS: Dict[str, Dict[str, pa.DataType]] = {
     "tasks": {
         "user_id": pa.string(),
@@ -63,6 +67,16 @@ GOLD_SCHEMAS_NEEDED_BY_INSIGHTS = (
 )
 
 
+#: SQL types of the Arrow types in SILVER_COLUMNS.
+_SQL_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.bool_(): "BOOLEAN",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.timestamp("us"): "TIMESTAMP",
+}
+
+
 def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     result = con.execute(sql)
     with warnings.catch_warnings():
@@ -70,38 +84,78 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
         return result.fetch_arrow_table()
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def parquet_source(paths: Sequence[str]) -> str:
+    """The files as one relation: columns matched by name (older files may
+    lack newer columns), partition values from the Hive-style directories,
+    kept as text as Athena's string partition keys are."""
+    files = ", ".join(_literal(p) for p in paths)
+    return (
+        f"read_parquet([{files}], hive_partitioning = true, union_by_name = true,"
+        " hive_types_autocast = false)"
+    )
+
+
 class DuckDBEngine:
     name = "duckdb"
     dialect = Q.SOURCE_DIALECT
 
-    def __init__(self, memory_mb: int = 512, threads: int = 2) -> None:
+    def __init__(
+        self, memory_mb: int = 512, threads: int = 2, work_dir: Optional[str] = None
+    ) -> None:
         self.con = duckdb.connect(config={"memory_limit": f"{memory_mb}MB", "threads": threads})
+        # Silver timestamps are naive UTC; keep any conversion DuckDB makes in UTC too.
+        self.con.execute("SET TimeZone = 'UTC'")
+        # Every gold query orders its rows itself; materialising the views in
+        # any order is faster.
+        self.con.execute("SET preserve_insertion_order = false")
+        self._work = tempfile.TemporaryDirectory(prefix="todo-gold-", dir=work_dir)
         self.input_rows = 0
 
     def prepare(self, silver: SilverReader, params: Dict[str, str]) -> Dict[str, int]:
-        """Load silver and build the views; returns the silver row counts.
+        """Fetch silver and build the views; returns the silver row counts.
 
         Each view is built as soon as its table is in, while the larger
         tables still download.
         """
-        return self.load_silver(silver, params)
-
-    def load_silver(
-        self, silver: SilverReader, params: Optional[Dict[str, str]] = None
-    ) -> Dict[str, int]:
-        """Register the silver tables gold reads (and, with ``params``, the views)."""
         counts = {}
-        for table, data in silver.tables(SILVER_COLUMNS):
-            self.register(table, data)
-            counts[table] = data.num_rows
-            if params is not None:
-                for view, source in Q.VIEW_SOURCES.items():
-                    if source == table:
-                        self.create_view(view, params)
+        for table, files in silver.download(SILVER_COLUMNS, self._work.name):
+            counts[table] = self.register_files(table, files, SILVER_COLUMNS[table])
+            for view, source in Q.VIEW_SOURCES.items():
+                if source == table:
+                    self.create_view(view, params)
         self.input_rows = sum(counts.values())
         return counts
 
+    def register_files(
+        self, name: str, files: Sequence[LocalFile], columns: Mapping[str, pa.DataType]
+    ) -> int:
+        """View ``name`` over local Parquet files: exactly ``columns``, cast to
+        their types, all-null where no file has them. Returns the row count."""
+        present = {c for f in files for c in f.columns}
+        if files:
+            source = parquet_source([f.path for f in files])
+        else:
+            source = "(SELECT 1) AS no_files WHERE false"
+        # Names are quoted identifiers and paths quoted literals (_identifier, _literal).
+        select = ", ".join(
+            f"CAST({_identifier(c) if c in present else 'NULL'} AS {_SQL_TYPES[kind]})"
+            f" AS {_identifier(c)}"
+            for c, kind in columns.items()
+        )
+        view = _identifier(name)
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {select} FROM {source}")  # noqa: S608
+        return sum(f.rows for f in files)
+
     def register(self, name: str, table: pa.Table) -> None:
+        """Query an Arrow table as ``name``."""
         self.con.register(name, table)
 
     def create_views(self, params: Dict[str, str]) -> None:
@@ -119,6 +173,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        self._work.cleanup()
 
 
 class AthenaEngine:

@@ -14,8 +14,9 @@ A run rewrites whole tables (``overwrite``) or the partitions it computed
   ``GetTables`` for the database, one ``GetPartitions`` per partitioned
   table); awswrangler's catalog functions create a table, add the columns it
   lacks (the catalog's type stands) or add partitions only when needed.
-* **Overlap.** The listings and catalog reads start when the run starts; each
-  table is written in the background while the next one is computed.
+* **Overlap.** The listings and catalog reads start before the first table
+  is computed (``start``); each table is written in the background while
+  the next one is computed.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_gold.silver_reader import s3_client
+from todo_gold import s3io
 from todo_silver import catalog
 from todo_silver.lakeio import parquet_keys, partition_directory, split_partitions
 
@@ -66,13 +67,15 @@ class GoldWriter:
         database: str,
         s3: Optional[Any] = None,
         glue: Optional[Any] = None,
-        threads: int = 8,
+        threads: int = s3io.DEFAULT_CONNECTIONS,
+        http: Optional[Any] = None,
     ) -> None:
         import boto3
 
         self.bucket = bucket.replace("s3://", "").strip("/")
         self.database = database
-        self.s3 = s3 or s3_client(threads + 4)
+        self.s3 = s3 or s3io.s3_client(threads + 4)
+        self.http = http or s3io.http_pool(threads)
         self.glue = glue or boto3.client("glue")
         # Requests run on ``_io``; a table's write (which waits for requests)
         # runs on ``_tables``, so waiting never starves the requests.
@@ -164,9 +167,7 @@ class GoldWriter:
         return f"{table}/{partition_directory(partition_cols, values)}"
 
     def _put(self, key: str, body: bytes) -> None:
-        self.s3.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType="application/octet-stream"
-        )
+        s3io.put_bytes(self.s3, self.http, self.bucket, key, body, "application/octet-stream")
 
     def _register(
         self,

@@ -25,7 +25,7 @@ ATHENA_DIALECT = "trino"
 VIEWS = ("live_tasks", "live_users")
 #: The silver table each view reads (a view can be built once its table is in).
 VIEW_SOURCES = {"live_tasks": "tasks", "live_users": "users"}
-TABLES = ("user_analytics", "daily_task_metrics", "category_analytics", "kpi_snapshot")
+TABLES = ("daily_task_metrics", "user_analytics", "category_analytics", "kpi_snapshot")
 INSIGHTS = ("kpis", "completion_trend", "top_categories", "user_engagement")
 
 

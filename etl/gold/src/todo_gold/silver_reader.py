@@ -1,100 +1,62 @@
-"""Reading the silver tables gold needs, fast: one pool for every file.
+"""Fetching the silver tables gold needs, fast: one pool for every file.
 
-* **One listing per table**, the listings side by side.
+* **One listing per table**, one after the other while the workers already
+  fetch the files of the tables listed before.
 * **One request per file.** A worker GETs a whole object (object stores
-  charge per request far more than per byte) and decodes only the columns
-  gold's SQL reads, so the decoding of one file overlaps the transfer of the
-  others. Partition columns come from the Hive-style paths, as Athena reads
-  them.
-* **Light requests.** The GETs are SigV4-presigned by boto3 (the job's own
-  credentials, 15 minutes) and sent on a urllib3 pool with retries: a boto3
-  ``get_object`` call costs about 4-5 ms of CPU on this machine (event hooks,
-  endpoint rules, response parsing), twice the presigned request, and with
-  a hundred files that overhead was the largest single cost of a gold run.
-* **Tables as they arrive.** ``tables()`` yields each table as soon as its
+  charge per request far more than per byte), saves it in the run's local
+  work directory under its key, so the Hive-style partition directories
+  come along, and notes the columns and row count its footer declares (so
+  nothing has to open the files again to learn them). DuckDB then reads the
+  local files directly (see :mod:`todo_gold.engines`), decoding only the
+  columns the SQL uses.
+* **Light requests**: presigned GETs on a urllib3 pool (:mod:`todo_gold.s3io`).
+* **Tables as they arrive.** ``download()`` yields each table as soon as its
   files are in, in the order asked for, while the next ones still download,
   so the caller can start on the small tables early.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from todo_gold import s3io
 from todo_silver.lakeio import parquet_keys
 
-#: Enough requests in flight to hide each one's latency; decoding releases the GIL.
-DEFAULT_THREADS = 8
-#: How long a presigned GET stays valid (it is used at once).
-PRESIGN_SECONDS = 900
-
-Columns = Mapping[str, pa.DataType]
+#: Enough requests in flight to hide each one's latency.
+DEFAULT_THREADS = s3io.DEFAULT_CONNECTIONS
 
 
-class ReadError(RuntimeError):
-    """An object could not be read (after retries)."""
+def local_path(directory: str, key: str) -> str:
+    """Where ``key`` is saved under ``directory``; a key cannot point outside it."""
+    parts = key.split("/")
+    if not key or any(p in ("", ".", "..") for p in parts):
+        raise s3io.ObjectError(f"refusing to save object key {key!r} as a local file")
+    return os.path.join(directory, *parts)
 
 
-def s3_client(pool: int = DEFAULT_THREADS + 4) -> Any:
-    """An S3 client with a connection for every worker (boto3's default is 10)."""
-    import boto3
-    from botocore.config import Config
+@dataclass(frozen=True)
+class LocalFile:
+    """A silver object saved locally."""
 
-    return boto3.client("s3", config=Config(max_pool_connections=pool))
-
-
-def http_pool(size: int = DEFAULT_THREADS) -> Any:
-    """A urllib3 pool that retries what S3 asks to retry (5xx, SlowDown) and lost connections."""
-    import urllib3
-    from botocore.httpsession import get_cert_path
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=5,
-        backoff_factor=0.2,
-        status_forcelist=(500, 502, 503, 504),
-        raise_on_status=False,
-    )
-    return urllib3.PoolManager(
-        maxsize=size,
-        retries=retry,
-        timeout=urllib3.Timeout(connect=10.0, read=120.0),
-        ca_certs=get_cert_path(True),  # the CA bundle boto3 itself trusts
-    )
+    path: str
+    #: Its columns: those in the file, then the partition columns of its key.
+    columns: Tuple[str, ...]
+    rows: int
 
 
-def conform(table: Optional[pa.Table], columns: Columns) -> pa.Table:
-    """Exactly ``columns``, in order, with their types; absent ones all null."""
-    n = 0 if table is None else table.num_rows
-    arrays = []
-    for name, kind in columns.items():
-        if table is not None and name in table.column_names:
-            arrays.append(table.column(name).cast(kind))
-        else:
-            arrays.append(pa.nulls(n, kind))
-    return pa.table(arrays, names=list(columns))
-
-
-def decode(key: str, data: bytes, columns: Columns) -> pa.Table:
-    """The wanted columns of one Parquet object, partition values from its key."""
-    parquet = pq.ParquetFile(pa.BufferReader(data))
-    present = set(parquet.schema_arrow.names)
-    # One decoding thread per file: the pool already runs files side by side.
-    table = parquet.read(columns=[c for c in columns if c in present], use_threads=False)
-    for part in key.split("/")[1:-1]:
-        name, sep, value = part.partition("=")
-        if sep and name in columns and name not in table.column_names:
-            table = table.append_column(
-                name, pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
-            )
-    return table
+def partition_columns(key: str) -> Tuple[str, ...]:
+    """The Hive-style partition columns of a key (``name=value`` directories)."""
+    return tuple(p.split("=", 1)[0] for p in key.split("/")[:-1] if "=" in p)
 
 
 class SilverReader:
-    """The silver tables of one bucket, as Arrow tables of the wanted columns."""
+    """The silver tables of one bucket, saved as local Parquet files."""
 
     def __init__(
         self,
@@ -104,8 +66,8 @@ class SilverReader:
         http: Optional[Any] = None,
     ) -> None:
         self.bucket = bucket.replace("s3://", "").strip("/")
-        self.s3 = s3 or s3_client(threads + 4)
-        self.http = http or http_pool(threads)
+        self.s3 = s3 or s3io.s3_client(threads + 4)
+        self.http = http or s3io.http_pool(threads)
         self.threads = threads
         self.files_read = 0
 
@@ -113,37 +75,40 @@ class SilverReader:
         return parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def get_bytes(self, key: str) -> bytes:
-        url = self.s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS
-        )
-        response = self.http.request("GET", url)
-        if response.status != 200:
-            raise ReadError(
-                f"GET s3://{self.bucket}/{key}: HTTP {response.status}: {response.data[:300]!r}"
-            )
-        return bytes(response.data)
+        return s3io.get_bytes(self.s3, self.http, self.bucket, key)
 
-    def _fetch(self, key: str, columns: Columns) -> pa.Table:
-        return decode(key, self.get_bytes(key), columns)
+    def _save(self, key: str, directory: str) -> LocalFile:
+        path = local_path(directory, key)
+        data = self.get_bytes(key)
+        try:
+            footer = pq.read_metadata(pa.BufferReader(data))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise s3io.ObjectError(
+                f"s3://{self.bucket}/{key} is not a Parquet file: {exc}"
+            ) from exc
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(data)
+        return LocalFile(path, tuple(footer.schema.names) + partition_columns(key), footer.num_rows)
 
-    def tables(self, wanted: Mapping[str, Columns]) -> Iterator[Tuple[str, pa.Table]]:
-        """``(table, rows)`` per wanted table, conformed to its columns (empty if absent)."""
+    def download(
+        self, tables: Iterable[str], directory: str
+    ) -> Iterator[Tuple[str, List[LocalFile]]]:
+        """``(table, its files)`` per table, in the order given, each as soon
+        as its files are saved under ``directory`` (no files: no table yet)."""
         pool = ThreadPoolExecutor(max_workers=self.threads)
         try:
-            listings = {t: pool.submit(self.list_files, t) for t in wanted}
+            # Listed one after the other here while the workers fetch: the
+            # first table's GETs start after one listing, not after all of them.
             parts: Dict[str, List[Future]] = {}
-            for table, listing in listings.items():
+            for table in tables:
                 parts[table] = [
-                    pool.submit(self._fetch, k, wanted[table]) for k in listing.result()
+                    pool.submit(self._save, k, directory) for k in self.list_files(table)
                 ]
             for table, futures in parts.items():
-                pieces = [f.result() for f in futures]
-                self.files_read += len(pieces)
-                joined = pa.concat_tables(pieces, promote_options="permissive") if pieces else None
-                yield table, conform(joined, wanted[table])
+                files = [f.result() for f in futures]
+                self.files_read += len(files)
+                yield table, files
         finally:
             # On failure, do not wait for the rest of the downloads.
             pool.shutdown(wait=True, cancel_futures=True)
-
-    def read(self, wanted: Mapping[str, Columns]) -> Dict[str, pa.Table]:
-        return dict(self.tables(wanted))

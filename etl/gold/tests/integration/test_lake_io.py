@@ -8,8 +8,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from todo_gold import s3io
+from todo_gold.engines import DuckDBEngine
 from todo_gold.gold_writer import GoldWriter
-from todo_gold.silver_reader import ReadError, SilverReader
+from todo_gold.s3io import ObjectError
+from todo_gold.silver_reader import SilverReader
+from todo_silver.lakeio import LakeStore
 
 pytestmark = pytest.mark.integration
 
@@ -39,29 +43,56 @@ def names(pipeline):
     return pipeline.names
 
 
-def test_silver_reader_projects_columns_restores_partitions_and_fills_gaps(names):
+def test_silver_is_read_with_its_partitions_gaps_filled_and_types_fixed(names, tmp_path):
     bucket = names.silver_bucket
     put_parquet(bucket, "t/day=2025-01-01/a.parquet", pa.table({"user_id": ["u1"], "x": [1]}))
-    # An older file, written before column ``n`` existed, and a later one with it.
-    put_parquet(
-        bucket, "t/day=2025-01-02/b.parquet", pa.table({"user_id": ["u2", "u3"], "n": [5, 6]})
-    )
+    # An older file, written before column ``n`` existed, and a later one with
+    # it, stored narrower than the type gold reads it as.
+    later = pa.table({"user_id": ["u2", "u3"], "n": pa.array([5, 6], pa.int32())})
+    put_parquet(bucket, "t/day=2025-01-02/b.parquet", later)
     reader = SilverReader(bucket)
-    got = reader.read({"t": COLUMNS, "absent": COLUMNS})
-    assert got["t"].schema == pa.schema(COLUMNS)
-    assert sorted(got["t"].to_pylist(), key=lambda r: r["user_id"]) == [
+    fetched = dict(reader.download(["t", "absent"], str(tmp_path)))
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet")) == [
+        "t/day=2025-01-01/a.parquet",
+        "t/day=2025-01-02/b.parquet",
+    ]
+    # What each file holds comes from its footer and its key.
+    assert sorted((f.columns, f.rows) for f in fetched["t"]) == [
+        (("user_id", "n", "day"), 2),
+        (("user_id", "x", "day"), 1),
+    ]
+    assert fetched["absent"] == []
+    assert reader.files_read == 2
+
+    engine = DuckDBEngine(memory_mb=128)
+    try:
+        assert engine.register_files("t", fetched["t"], COLUMNS) == 3
+        assert engine.register_files("absent", fetched["absent"], COLUMNS) == 0
+        got = engine.query("SELECT * FROM t ORDER BY user_id")
+        empty = engine.query("SELECT * FROM absent")
+    finally:
+        engine.close()
+    assert got.schema == pa.schema(COLUMNS)
+    assert got.to_pylist() == [
         {"user_id": "u1", "n": None, "day": "2025-01-01"},
         {"user_id": "u2", "n": 5, "day": "2025-01-02"},
         {"user_id": "u3", "n": 6, "day": "2025-01-02"},
     ]
-    assert got["absent"].num_rows == 0
-    assert got["absent"].schema == pa.schema(COLUMNS)
-    assert reader.files_read == 2
+    assert empty.num_rows == 0
+    assert empty.schema == pa.schema(COLUMNS)
 
 
 def test_silver_reader_fails_loudly_on_an_unreadable_object(names):
-    with pytest.raises(ReadError, match="HTTP 404"):
+    with pytest.raises(ObjectError, match="HTTP 404"):
         SilverReader(names.silver_bucket).get_bytes("t/missing.parquet")
+
+
+def test_an_object_that_is_not_parquet_fails_the_read_by_name(names, tmp_path):
+    boto3.client("s3").put_object(
+        Bucket=names.silver_bucket, Key="t/day=2025-01-01/bad.parquet", Body=b"not parquet"
+    )
+    with pytest.raises(ObjectError, match=r"bad\.parquet is not a Parquet file"):
+        dict(SilverReader(names.silver_bucket).download(["t"], str(tmp_path)))
 
 
 def test_rewrite_keeps_identical_files_and_replaces_changed_partitions(names):
@@ -86,7 +117,7 @@ def test_rewrite_keeps_identical_files_and_replaces_changed_partitions(names):
     assert len(after) == 2
     assert after[0] == before[0]  # day 1 untouched
     assert after[1] != before[1]  # day 2 rewritten
-    read = SilverReader(bucket).read({"g": {"v": pa.int64(), "d": pa.string()}})["g"]
+    read = LakeStore(bucket, db).read_table("g")
     assert sorted(read.to_pylist(), key=lambda r: r["v"]) == [
         {"v": 1, "d": "2025-01-01"},
         {"v": 2, "d": "2025-01-01"},
@@ -113,3 +144,13 @@ def test_new_columns_reach_the_catalog_and_an_empty_result_empties_the_table(nam
     emptied = write(names, "w", pa.table({"v": pa.array([], pa.int64())}), (), "overwrite")
     assert emptied.files_deleted == 1
     assert keys(names.gold_bucket, "w/") == []
+
+
+def test_presigned_puts_store_the_object_and_fail_loudly(names):
+    s3, http = s3io.s3_client(), s3io.http_pool()
+    s3io.put_bytes(s3, http, names.gold_bucket, "p/one.bin", b"\x00body", "application/x-test")
+    stored = boto3.client("s3").get_object(Bucket=names.gold_bucket, Key="p/one.bin")
+    assert stored["Body"].read() == b"\x00body"
+    assert stored["ContentType"] == "application/x-test"
+    with pytest.raises(ObjectError, match=r"PUT s3://no-such-bucket-here/p/two\.bin: HTTP 404"):
+        s3io.put_bytes(s3, http, "no-such-bucket-here", "p/two.bin", b"x", "application/x-test")

@@ -3,11 +3,13 @@
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
 from todo_gold import queries as Q
-from todo_gold.engines import SILVER_COLUMNS, AthenaEngine, DuckDBEngine, conform
+from todo_gold.engines import SILVER_COLUMNS, AthenaEngine, DuckDBEngine
+from todo_gold.silver_reader import LocalFile
 
 PARAMS = Q.parameters(dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1))
 ALL = [(kind, name) for kind in ("views", "tables", "insights") for name in Q.names(kind)]
@@ -68,21 +70,29 @@ def _silver_sample():
     }
 
 
-def _duckdb_with_sample():
+def _duckdb_with_sample(directory):
+    """The sample as the job reads silver: local Parquet files."""
     engine = DuckDBEngine(memory_mb=128)
     for name, table in _silver_sample().items():
-        engine.register(name, conform(table, SILVER_COLUMNS[name]))
+        path = directory / f"{name}.parquet"
+        if not path.exists():
+            pq.write_table(table, path)
+        engine.register_files(
+            name,
+            [LocalFile(str(path), tuple(table.column_names), table.num_rows)],
+            SILVER_COLUMNS[name],
+        )
     return engine
 
 
 @pytest.mark.parametrize("table", Q.TABLES)
-def test_the_athena_sql_means_what_the_duckdb_sql_means(table):
+def test_the_athena_sql_means_what_the_duckdb_sql_means(table, tmp_path):
     """Run the Trino text (translated back by sqlglot) and compare results."""
-    local = _duckdb_with_sample()
+    local = _duckdb_with_sample(tmp_path)
     local.create_views(PARAMS)
     expected = local.query(Q.render(Q.load("tables", table), PARAMS)).to_pylist()
 
-    backend = _duckdb_with_sample()
+    backend = _duckdb_with_sample(tmp_path)
 
     def execute(sql, returns_rows):
         back = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
