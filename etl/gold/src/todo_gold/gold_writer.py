@@ -29,8 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_gold import s3io
-from todo_silver import catalog
+from todo_silver import catalog, s3io
 from todo_silver.lakeio import parquet_keys, partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"

@@ -30,11 +30,11 @@ from todo_gold import queries as Q
 from todo_gold.engines import AthenaEngine, DuckDBEngine
 from todo_gold.gold_writer import GoldWriter, TableWrite
 from todo_gold.pii import protect
-from todo_gold.s3io import http_pool, s3_client
 from todo_gold.settings import GoldSettings
 from todo_gold.silver_reader import SilverReader
 from todo_silver import catalog
 from todo_silver.observability import log, publish_metrics
+from todo_silver.s3io import http_pool, s3_client
 
 #: How each gold table is written: (partition columns, awswrangler mode).
 WRITE_PLAN: Dict[str, Tuple[Tuple[str, ...], str]] = {

@@ -25,7 +25,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_gold import s3io
+from todo_silver import s3io
 from todo_silver.lakeio import parquet_keys
 
 #: Enough requests in flight to hide each one's latency.

@@ -8,12 +8,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from todo_gold import s3io
 from todo_gold.engines import DuckDBEngine
 from todo_gold.gold_writer import GoldWriter
-from todo_gold.s3io import ObjectError
 from todo_gold.silver_reader import SilverReader
+from todo_silver import s3io
 from todo_silver.lakeio import LakeStore
+from todo_silver.s3io import ObjectError
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from todo_core import lake
+from todo_silver import s3io
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: Bronze prefixes the silver job reads, and the kind of record each holds.
@@ -58,10 +59,12 @@ class BronzeSource:
 
 
 class S3Source(BronzeSource):
-    def __init__(self, bucket: str, client: Any) -> None:
+    def __init__(self, bucket: str, client: Any, http: Optional[Any] = None) -> None:
         self.bucket = bucket
         self.location = f"s3://{bucket}"
         self._s3 = client
+        # Reads are presigned GETs on a urllib3 pool: half a boto3 call's CPU.
+        self._http = http or s3io.http_pool()
 
     def list(self) -> List[BronzeObject]:
         found: List[BronzeObject] = []
@@ -74,7 +77,7 @@ class S3Source(BronzeSource):
         return sorted(found, key=lambda o: o.key)
 
     def read(self, key: str) -> bytes:
-        return bytes(self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return s3io.get_bytes(self._s3, self._http, self.bucket, key)
 
 
 class LocalSource(BronzeSource):

@@ -4,6 +4,8 @@ import pytest
 
 from tests.conftest import START_MS
 from todo_silver import synthetic
+from todo_silver.bronze import open_source
+from todo_silver.s3io import ObjectError
 
 pytestmark = pytest.mark.integration
 
@@ -110,3 +112,12 @@ def test_small_chunks_give_the_same_result(lake):
     finally:
         job.chunked = original
     assert _snapshot(lake) == one_chunk
+
+
+def test_bronze_objects_are_read_whole_and_a_vanished_one_fails_by_name(lake):
+    body = b"".join(b'{"n": %d}\n' % i for i in range(2000))
+    lake.put_raw("cdc/2025/01/01/00/whole", body)
+    source = open_source(lake.bronze, lake.s3)
+    assert source.read("cdc/2025/01/01/00/whole") == body
+    with pytest.raises(ObjectError, match=r"GET s3://.*/cdc/2025/01/01/00/gone: HTTP 404"):
+        source.read("cdc/2025/01/01/00/gone")

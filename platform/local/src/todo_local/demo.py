@@ -520,7 +520,7 @@ def run_demo(
     updates_per_task: int,
     etl_python: str,
     report: str = DEFAULT_REPORT,
-    workers: int = 8,
+    workers: int = 16,
     drain_timeout: float = 600.0,
     log_dir: str = ".local",
     stack_factory: Optional[Callable[[], Any]] = None,
@@ -689,7 +689,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
     )
     parser.add_argument("--report", default=DEFAULT_REPORT)
-    parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 8))
+    parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 16))
     parser.add_argument("--log-dir", default=".local")
     parser.add_argument(
         "--api-workers",

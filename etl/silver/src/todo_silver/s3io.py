@@ -1,11 +1,12 @@
-"""Light S3 object requests for the gold job's many whole-object GETs and PUTs.
+"""Light S3 object requests for the jobs' many whole-object GETs and PUTs.
 
 A boto3 ``get_object`` / ``put_object`` call costs 2.5-5 ms of CPU on a
-2-core worker (event hooks, endpoint rules, response parsing); a run makes
-over a hundred of them. Here each request is SigV4-presigned by boto3 with
-the job's own credentials (valid 15 minutes, used at once) and sent on a
-urllib3 pool that retries what S3 asks to retry (5xx, SlowDown) and lost
-connections: about half the CPU. Listings, deletes and everything else
+2-core worker (event hooks, endpoint rules, response parsing); a gold run
+makes over a hundred of them, a silver run one GET per bronze object.
+Here each request is SigV4-presigned by boto3 with the job's own
+credentials (valid 15 minutes, used at once) and sent on a urllib3 pool
+that retries what S3 asks to retry (5xx, SlowDown) and lost connections:
+about half the CPU. Listings, deletes and everything else
 still go through the boto3 client.
 """
 
