@@ -69,13 +69,12 @@ class GoldWriter:
         threads: int = s3io.DEFAULT_CONNECTIONS,
         http: Optional[Any] = None,
     ) -> None:
-        import boto3
-
         self.bucket = bucket.replace("s3://", "").strip("/")
         self.database = database
         self.s3 = s3 or s3io.s3_client(threads + 4)
         self.http = http or s3io.http_pool(threads)
-        self.glue = glue or boto3.client("glue")
+        # The catalog session's client: the catalog writes (todo_silver.catalog) use it too.
+        self.glue = glue or catalog.session().client("glue")
         # Requests run on ``_io``; a table's write (which waits for requests)
         # runs on ``_tables``, so waiting never starves the requests.
         self._io = ThreadPoolExecutor(max_workers=threads)

@@ -9,7 +9,7 @@
   nothing has to open the files again to learn them). DuckDB then reads the
   local files directly (see :mod:`todo_gold.engines`), decoding only the
   columns the SQL uses.
-* **Light requests**: presigned GETs on a urllib3 pool (:mod:`todo_gold.s3io`).
+* **Light requests**: presigned GETs on a urllib3 pool (:mod:`todo_silver.s3io`).
 * **Tables as they arrive.** ``download()`` yields each table as soon as its
   files are in, in the order asked for, while the next ones still download,
   so the caller can start on the small tables early.
@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from todo_silver import s3io
-from todo_silver.lakeio import parquet_keys
+from todo_silver.lakeio import key_partitions, parquet_keys
 
 #: Enough requests in flight to hide each one's latency.
 DEFAULT_THREADS = s3io.DEFAULT_CONNECTIONS
@@ -48,11 +48,6 @@ class LocalFile:
     #: Its columns: those in the file, then the partition columns of its key.
     columns: Tuple[str, ...]
     rows: int
-
-
-def partition_columns(key: str) -> Tuple[str, ...]:
-    """The Hive-style partition columns of a key (``name=value`` directories)."""
-    return tuple(p.split("=", 1)[0] for p in key.split("/")[:-1] if "=" in p)
 
 
 class SilverReader:
@@ -89,7 +84,8 @@ class SilverReader:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as out:
             out.write(data)
-        return LocalFile(path, tuple(footer.schema.names) + partition_columns(key), footer.num_rows)
+        partition_cols = tuple(name for name, _ in key_partitions(key))
+        return LocalFile(path, tuple(footer.schema.names) + partition_cols, footer.num_rows)
 
     def download(
         self, tables: Iterable[str], directory: str

@@ -86,6 +86,17 @@ def partition_directory(partition_cols: Sequence[str], values: Sequence[str]) ->
     return "".join(f"{c}={v}/" for c, v in zip(partition_cols, values))
 
 
+def key_partitions(key: str) -> List[Tuple[str, str]]:
+    """The ``(column, value)`` pairs of a key's Hive-style directories
+    (the inverse of :func:`partition_directory`)."""
+    pairs = []
+    for part in key.split("/")[:-1]:
+        name, sep, value = part.partition("=")
+        if sep:
+            pairs.append((name, value))
+    return pairs
+
+
 class LakeStore:
     """One layer's bucket and the catalog database its tables are registered in."""
 
@@ -160,9 +171,8 @@ class LakeStore:
             present = set(parquet.schema_arrow.names)
             wanted = None if columns is None else [c for c in columns if c in present]
             table = parquet.read(columns=wanted)
-            for part in key.split("/")[1:-1]:
-                name, sep, value = part.partition("=")
-                if sep and name not in table.column_names and (columns is None or name in columns):
+            for name, value in key_partitions(key):
+                if name not in table.column_names and (columns is None or name in columns):
                     table = table.append_column(
                         name, pa.array([value] * table.num_rows, pa.string())
                     )

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from todo_silver import catalog
 from todo_silver.catalog import athena_types, evolved_columns
-from todo_silver.lakeio import partition_directory, split_partitions
+from todo_silver.lakeio import key_partitions, partition_directory, split_partitions
 
 
 def test_a_new_table_gets_every_data_column() -> None:
@@ -101,3 +101,22 @@ def test_another_aws_environment_gets_new_clients(monkeypatch: pytest.MonkeyPatc
     after = catalog.session().client("glue")
     assert after is not before
     assert after.meta.endpoint_url == "http://127.0.0.1:2"
+
+
+_NAME = st.text(st.characters(whitelist_categories=("Ll", "Nd")), min_size=1, max_size=8)
+_VALUE = st.text(
+    st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters="-_.:="),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(st.lists(st.tuples(_NAME, _VALUE), max_size=3, unique_by=lambda p: p[0]))
+def test_a_keys_partitions_read_back_what_the_directory_was_made_of(pairs) -> None:
+    columns, values = [c for c, _ in pairs], [v for _, v in pairs]
+    key = "table/" + partition_directory(columns, values) + "part-0.snappy.parquet"
+    assert key_partitions(key) == pairs
+
+
+def test_a_file_name_with_an_equals_sign_is_not_a_partition() -> None:
+    assert key_partitions("t/day=2025-01-01/a=b.parquet") == [("day", "2025-01-01")]

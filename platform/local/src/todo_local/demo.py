@@ -40,6 +40,8 @@ STATUS_CYCLE = ("in_progress", "completed", "pending", "completed", "cancelled")
 CATEGORIES = ("work", "home", "errands", "health", None)
 PRIORITIES = ("low", "medium", "high", "urgent")
 DEFAULT_REPORT = os.path.join(".local", "report.html")
+#: Driver threads: 8 left about a third of a core idle (see the README).
+DEFAULT_WORKERS = 16
 #: The deployed event source mapping's MaximumBatchingWindowInSeconds
 #: (platform/pulumi stack configuration, ``maximumBatchingWindowSeconds``).
 CDC_BATCHING_WINDOW = 5.0
@@ -520,7 +522,7 @@ def run_demo(
     updates_per_task: int,
     etl_python: str,
     report: str = DEFAULT_REPORT,
-    workers: int = 16,
+    workers: int = DEFAULT_WORKERS,
     drain_timeout: float = 600.0,
     log_dir: str = ".local",
     stack_factory: Optional[Callable[[], Any]] = None,
@@ -689,7 +691,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
     )
     parser.add_argument("--report", default=DEFAULT_REPORT)
-    parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", 16))
+    parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", DEFAULT_WORKERS))
     parser.add_argument("--log-dir", default=".local")
     parser.add_argument(
         "--api-workers",
