@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -71,6 +72,37 @@ def _expose_pyenv_interpreters() -> None:
 
 
 _expose_pyenv_interpreters()
+
+
+def _expose_uv() -> None:
+    """Make the uv that nox itself uses the ``uv`` of every session and subprocess.
+
+    On a fresh machine the only uv is the one the bootstrap installed into
+    ``.nox/_tools`` (the ``uv`` Python package that ``nox[uv]`` brings); it is
+    not on ``PATH``. Sessions call ``uv`` and so do the tools they run (the
+    artifact builders), so its folder goes first on ``PATH`` and its path into
+    ``UV`` (the variable nox and the builders honour). This is the one place
+    that decides which uv runs; ``.ci/run`` puts failing ``uv``/``nox`` stubs on
+    ``PATH`` so that any bypass of it fails CI.
+    """
+    uv_bin: Optional[str] = None
+    try:
+        from uv import find_uv_bin
+
+        uv_bin = find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        uv_bin = os.environ.get("UV") or shutil.which("uv")
+    if not uv_bin:
+        raise SystemExit(
+            "noxfile: uv not found; run `python3 noxfile.py ...` (it installs nox[uv] for "
+            "itself) or install nox with its uv extra"
+        )
+    uv_bin = os.path.abspath(uv_bin)
+    os.environ["UV"] = uv_bin
+    os.environ["PATH"] = os.path.dirname(uv_bin) + os.pathsep + os.environ.get("PATH", "")
+
+
+_expose_uv()
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True

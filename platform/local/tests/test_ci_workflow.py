@@ -98,7 +98,7 @@ def test_every_package_has_a_job_running_its_nox_sessions(workflow: Dict[str, An
     # The single required check waits for every other job.
     assert set(jobs["ci-ok"]["needs"]) == set(jobs) - {"changes", "ci-ok"}
     assert set(packages()) | {"lint", "typecheck", "demo"} <= set(jobs)
-    demo_runs = [s["run"] for s in jobs["demo"]["steps"] if "run" in s]
+    demo_runs = [s["run"] for s in jobs["demo"]["steps"] if "noxfile.py" in s.get("run", "")]
     assert demo_runs == ["python3 noxfile.py -s demo-small"]
     for gate in ("lint", "typecheck"):
         assert jobs[gate]["steps"][-1]["run"] == f"python3 noxfile.py -s {gate}"
@@ -136,3 +136,52 @@ def test_a_lone_docs_change_elsewhere_does_not_trigger_unrelated_packages(
     by_filter = filters(workflow)
     assert not triggered(by_filter["todo-api"], "etl/gold/README.md")
     assert not triggered(by_filter["todo-etl-gold"], "services/todo-api/README.md")
+
+
+def test_every_job_runs_the_noxfile_with_no_preinstalled_uv_or_nox(
+    workflow: Dict[str, Any],
+) -> None:
+    """As on a fresh machine (`.ci/run`): nothing installs uv or nox but the
+    noxfile, and the stand-ins that fail any bypass go on PATH first."""
+    for name, job in workflow["jobs"].items():
+        steps = job.get("steps", [])
+        runs = [i for i, s in enumerate(steps) if "noxfile.py" in s.get("run", "")]
+        if not runs:
+            continue
+        assert not any("setup-uv" in s.get("uses", "") for s in steps), name
+        assert not any("pip install" in s.get("run", "") for s in steps), name
+        shadow = [i for i, s in enumerate(steps) if ".ci/shadow-tools" in s.get("run", "")]
+        assert shadow and shadow[0] < runs[0], f"{name} runs the noxfile before the guard"
+        assert "$GITHUB_PATH" in steps[shadow[0]]["run"], name
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci_run.index(".ci/shadow-tools") < ci_run.index("python3 noxfile.py")
+
+
+def test_the_shadow_tools_fail_loudly(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    folder = subprocess.run(
+        [str(ROOT / ".ci" / "shadow-tools")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for tool in ("uv", "nox"):
+        result = subprocess.run(
+            [os.path.join(folder, tool), "--version"], capture_output=True, text=True
+        )
+        assert result.returncode == 127
+        assert "fresh machine" in result.stderr
+
+
+def test_sessions_get_the_noxfiles_uv_first_on_path() -> None:
+    """Inside a nox session (where this suite runs), `uv` on PATH is the one nox
+    uses, not a machine-wide one (and under `.ci/run`, not the failing stub)."""
+    import os
+    import shutil
+    import subprocess
+
+    if "UV" not in os.environ:
+        pytest.skip("not run through the noxfile")
+    found = shutil.which("uv")
+    assert found and os.path.samefile(found, os.environ["UV"])
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("uv ")

@@ -29,10 +29,14 @@ def test_cpu_seconds_grow_with_work_and_count_children_on_request() -> None:
     assert after - before >= 0.15
     child = subprocess.Popen(
         [sys.executable, "-c", "import time\nend = time.process_time() + 0.5\n"
-         "while time.process_time() < end: pass\ntime.sleep(30)"]
+         "while time.process_time() < end: pass\nprint('burnt', flush=True)\ntime.sleep(30)"],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        time.sleep(1.5)
+        # Wait for the child to have burnt its CPU (however busy the machine).
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "burnt"
         alone = cpu_seconds(os.getpid())
         with_children = cpu_seconds(os.getpid(), children=True)
         assert alone is not None

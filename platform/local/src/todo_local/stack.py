@@ -95,10 +95,14 @@ class LocalStack:
             glue.delete_table(DatabaseName=self.names.glue_database, Name=table["Name"])
 
     def write_outputs(self, path: str) -> None:
+        # Written aside and renamed: whoever polls for the file (a test, a
+        # script waiting for `nox -s dev`) never reads half of it.
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
+        partial = f"{path}.partial"
+        with open(partial, "w", encoding="utf-8") as handle:
             json.dump(self.outputs(), handle, indent=2, sort_keys=True)
             handle.write("\n")
+        os.replace(partial, path)
 
 
 def glue_job_arguments(names: ResourceNames, **overrides: str) -> List[str]:

@@ -5,7 +5,6 @@ the background, as ``nox -s dev`` runs it) -> handler -> Firehose -> bronze.
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -19,6 +18,7 @@ from todo_core.events import ChangeEvent, domain_image
 from todo_local.api_process import ApiProcess
 from todo_local.stack import LocalStack
 from todo_local.stream_runner import StreamRunner
+from todo_local.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,12 +45,14 @@ def test_api_changes_arrive_in_bronze_exactly_once_in_order(
         first_user = first.call("GET", "/api/v1/users/me")[1]["user_id"]
         status, task = first.call("POST", "/api/v1/tasks", {"title": "curl me"})
         assert status == 201, task
-        deadline = time.monotonic() + 30
-        while not any(
-            e.keys.get("SK", "").endswith(task["task_id"]) for e in bronze_events(fresh_stack)
-        ):
-            assert time.monotonic() < deadline, "the background runner did not deliver the change"
-            time.sleep(0.2)
+        wait_for(
+            lambda: bronze_events(fresh_stack),
+            until=lambda events: any(
+                e.keys.get("SK", "").endswith(task["task_id"]) for e in events
+            ),
+            timeout=30,
+            what="the background runner to deliver the created task to bronze",
+        )
 
         expected = run_api_workload(api.url, fresh_stack, users=3, tasks_per_user=3, seed=5)
         runner.drain(60)

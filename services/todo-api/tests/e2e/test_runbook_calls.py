@@ -15,6 +15,7 @@ import pytest
 from todo_core import lake
 from todo_local.devstack import DevStack
 from todo_local.stack import make_client
+from todo_local.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -145,15 +146,20 @@ def test_api_logs_reach_the_logs_delivery_stream(dev_stack: Dict[str, Any]) -> N
     log_file = Path(dev_stack["folder"]) / "api.log"
     assert '"component":"lambda-sync"' in log_file.read_text()
     s3 = make_client("s3", outputs["AwsEndpointUrl"])
-    import time
 
-    deadline = time.monotonic() + 10
-    lines: list = []
-    while time.monotonic() < deadline and not lines:
+    def delivered_lines() -> list:
+        lines: list = []
         for obj in s3.list_objects_v2(
             Bucket=outputs["BronzeBucketName"], Prefix=lake.BRONZE_LOGS_PREFIX
         ).get("Contents", []):
             body = s3.get_object(Bucket=outputs["BronzeBucketName"], Key=obj["Key"])["Body"].read()
             lines += [json.loads(line) for line in body.decode().splitlines() if line.strip()]
-        time.sleep(0.5)
-    assert any(line.get("operation") == "create-task" for line in lines)
+        return lines
+
+    wait_for(
+        delivered_lines,
+        until=lambda lines: any(line.get("operation") == "create-task" for line in lines),
+        timeout=30,
+        what="the API's create-task log line in bronze",
+        interval=0.5,
+    )
