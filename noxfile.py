@@ -117,7 +117,7 @@ GLUE_PYTHON = "3.9"
 
 @dataclass(frozen=True)
 class Package:
-    """A package of the monorepo and how it is tested."""
+    """A package of the monorepo, as ``deployables.toml`` lists it."""
 
     name: str
     path: str
@@ -128,33 +128,21 @@ class Package:
     lambda_handler: Optional[str] = None
     #: For Glue jobs: the job's entry-point module (run as ``python -m``).
     glue_module: Optional[str] = None
+    #: Released on its own (a release-please component).
+    released: bool = True
 
 
-PACKAGES: tuple[Package, ...] = (
-    Package("todo-core", "shared/todo_core", (GLUE_PYTHON, LAMBDA_PYTHON), "root"),
-    Package("todo-local", "platform/local", (LAMBDA_PYTHON,), "root"),
-    Package(
-        "todo-api", "services/todo-api", (LAMBDA_PYTHON,), "root",
-        lambda_handler="todo_api.handler.lambda_handler",
-    ),
-    Package(
-        "todo-cdc-processor", "services/cdc-processor", (LAMBDA_PYTHON,), "root",
-        lambda_handler="cdc_processor.handler.lambda_handler",
-    ),
-    Package(
-        "todo-metrics-collector", "services/metrics-collector", (LAMBDA_PYTHON,), "root",
-        lambda_handler="metrics_collector.handler.lambda_handler",
-    ),
-    Package(
-        "todo-etl-silver", "etl/silver", (GLUE_PYTHON, LAMBDA_PYTHON), "etl",
-        glue_module="todo_silver.job",
-    ),
-    Package(
-        "todo-etl-gold", "etl/gold", (GLUE_PYTHON, LAMBDA_PYTHON), "etl",
-        glue_module="todo_gold.job",
-    ),
-    Package("todo-platform", "platform/pulumi", (LAMBDA_PYTHON,), "root"),
-)
+def _load_packages() -> tuple[Package, ...]:
+    """Every package, from ``deployables.toml`` (the one list; see its header)."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "deployables.toml").read_text(encoding="utf-8"))
+    return tuple(
+        Package(**{**entry, "pythons": tuple(entry["pythons"])}) for entry in data["package"]
+    )
+
+
+PACKAGES: tuple[Package, ...] = _load_packages()
 BY_NAME = {p.name: p for p in PACKAGES}
 
 

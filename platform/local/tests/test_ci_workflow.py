@@ -20,29 +20,41 @@ SHARED = ["shared/todo_core/**", "platform/local/**", "uv.lock", "pyproject.toml
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject with tomllib")
 
 
+def deployables() -> List[Dict[str, Any]]:
+    """Every package as ``deployables.toml`` (the one list) names it."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "deployables.toml").read_text(encoding="utf-8"))
+    return list(data["package"])
+
+
 def packages() -> Dict[str, Tuple[str, Tuple[str, ...], str]]:
-    """name -> (path, pythons, workspace), read from noxfile.py without importing nox."""
-    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
-    constants: Dict[str, Any] = {}
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Constant)
-        ):
-            constants[node.targets[0].id] = node.value.value
-    found = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Package":
-            name, path = (a.value for a in node.args[:2])  # type: ignore[attr-defined]
-            pythons = tuple(
-                constants[e.id] if isinstance(e, ast.Name) else e.value  # type: ignore[attr-defined]
-                for e in node.args[2].elts  # type: ignore[attr-defined]
-            )
-            workspace = node.args[3].value  # type: ignore[attr-defined]
-            found[name] = (path, pythons, workspace)
-    return found
+    """name -> (path, pythons, workspace)."""
+    return {p["name"]: (p["path"], tuple(p["pythons"]), p["workspace"]) for p in deployables()}
+
+
+def test_the_release_configuration_releases_exactly_the_released_packages() -> None:
+    import json
+
+    config = json.loads((ROOT / "release-please-config.json").read_text(encoding="utf-8"))
+    manifest = json.loads((ROOT / ".release-please-manifest.json").read_text(encoding="utf-8"))
+    released = {p["path"]: p["name"] for p in deployables() if p.get("released", True)}
+    assert {path: c["package-name"] for path, c in config["packages"].items()} == released
+    assert {path: c["component"] for path, c in config["packages"].items()} == released
+    assert set(manifest) == set(released)
+
+
+def test_every_listed_package_is_a_member_of_its_workspace() -> None:
+    import tomllib
+
+    for package in deployables():
+        project = ROOT if package["workspace"] == "root" else ROOT / "etl"
+        data = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+        members = data["tool"]["uv"]["workspace"]["members"]
+        relative = package["path"] if package["workspace"] == "root" else package["path"][4:]
+        assert relative in members, package["name"]
+        own = tomllib.loads((ROOT / package["path"] / "pyproject.toml").read_text("utf-8"))
+        assert own["project"]["name"] == package["name"]
 
 
 def dependencies(path: str, with_groups: bool) -> Set[str]:

@@ -151,3 +151,15 @@ class ResourceNames:
     @property
     def api_log_group(self) -> str:
         return f"/aws/lambda/{self.api_function}"
+
+    # secrets (Secrets Manager; AWSCURRENT and AWSPREVIOUS both accepted while
+    # a rotation is under way)
+    @property
+    def cursor_signing_secret(self) -> str:
+        """The key that signs the API's pagination cursors (read by the API only)."""
+        return f"todo-app/{self.stage}/cursor-signing-key"
+
+    @property
+    def pii_hmac_secret(self) -> str:
+        """The key of the keyed hash that pseudonymises PII in the lake (ETL jobs only)."""
+        return f"todo-app/{self.stage}/pii-hmac-key"
