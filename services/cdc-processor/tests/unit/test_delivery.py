@@ -142,3 +142,95 @@ def test_chunks_are_delivered_independently() -> None:
 
     assert sorted(report.failed) == [0, 1], "only the first chunk's call failed"
     assert [len(c) for c in fake.calls] == [2, 2, 1]
+
+
+# --- which whole-call failures are retried, and what is reported -----------------------------
+
+#: The error codes AWS services answer for throttling and service-side faults
+#: (Firehose's own and botocore's generic ones), spelled out here, not read
+#: from the module, so dropping one from the retry list fails a test.
+THROTTLING_AND_SERVICE_FAULTS = [
+    "ServiceUnavailableException",
+    "ThrottlingException",
+    "Throttling",
+    "LimitExceededException",
+    "InternalFailure",
+    "InternalFailureException",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+]
+
+
+@pytest.mark.parametrize("code", THROTTLING_AND_SERVICE_FAULTS)
+def test_throttling_and_service_faults_are_retried_whatever_their_status(code: str) -> None:
+    fake = FakeFirehose(lambda n, datas: client_error(code, 400) if n == 0 else None)
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(2))
+
+    assert report.failed == {}
+    assert report.calls == 2
+    assert len(fake.accepted) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_any_5xx_is_retried_even_with_an_unlisted_error_code(status: int) -> None:
+    fake = FakeFirehose(lambda n, datas: client_error("SomethingNew", status) if n == 0 else None)
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(2))
+
+    assert report.failed == {}
+    assert report.calls == 2
+
+
+@pytest.mark.parametrize("code", ["ValidationException", "ResourceNotFoundException",
+                                  "AccessDeniedException", "InvalidArgumentException"])
+def test_a_client_error_is_not_retried_and_is_reported_by_its_code(code: str) -> None:
+    fake = FakeFirehose(lambda n, datas: client_error(code, 400))
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(2))
+
+    assert report.calls == 1
+    assert report.failed == {0: code, 1: code}
+
+
+def test_connection_errors_that_use_up_every_attempt_are_reported_by_their_name() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    fake = FakeFirehose(lambda n, datas: EndpointConnectionError(endpoint_url="http://x"))
+
+    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=4), sleep=lambda s: None).deliver(
+        _payloads(3)
+    )
+
+    assert report.calls == 4
+    assert report.retried == 9
+    assert report.failed == {i: "EndpointConnectionError" for i in range(3)}
+
+
+def test_the_default_policy_tries_six_times_with_doubling_backoff_from_50_ms() -> None:
+    """The retry budget the README states for one invocation (about 1.6 s of backoff)."""
+    fake = FakeFirehose(lambda n, datas: client_error("ThrottlingException"))
+    sleeps: List[float] = []
+
+    FirehoseDelivery(fake, "s", sleep=sleeps.append, rand=lambda: 1.0).deliver(_payloads(1))
+
+    assert len(fake.calls) == 6
+    assert sleeps == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8])
+    assert RetryPolicy().deadline_margin_seconds == 3.0
+
+
+def test_an_attempt_still_starts_with_exactly_the_margin_left() -> None:
+    """The margin is the least time an attempt may start with: equal is enough."""
+    fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas) if n == 0 else None)
+    delivery = FirehoseDelivery(
+        fake, "s", RetryPolicy(deadline_margin_seconds=3.0), sleep=lambda s: None,
+        rand=lambda: 0.0,
+    )
+
+    report = delivery.deliver(_payloads(2), remaining_seconds=lambda: 3.0)
+
+    assert report.calls == 2
+    assert report.failed == {}

@@ -189,3 +189,89 @@ def test_table_spec_matches_the_runbook() -> None:
     assert spec.ttl_attribute == "expires_at"
     names = [g["IndexName"] for g in request["GlobalSecondaryIndexes"]]
     assert names == ["by_status", "by_priority", "by_category", "by_due_date"]
+
+
+# --- keys that are half right, and the exact stored layout -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {keys.PK: "USER#u", keys.SK: "TASK#t"},  # user partition, task sort key
+        {keys.PK: "TASK#u", keys.SK: "PROFILE"},  # task partition, profile sort key
+        {keys.PK: "STATS#00", keys.SK: "PROFILE"},
+        {keys.PK: "USER#u", keys.SK: "PROFILEX"},
+        {keys.PK: "USER#u"},
+    ],
+)
+def test_a_user_key_needs_both_halves(key: dict) -> None:
+    with pytest.raises(ValueError, match="not a user key"):
+        keys.parse_user_key(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {keys.PK: "TASK#u", keys.SK: "PROFILE"},
+        {keys.PK: "USER#u", keys.SK: "TASK#t"},
+        {keys.PK: "IDEMPOTENCY#x", keys.SK: "TASK#t"},
+        {keys.SK: "TASK#t"},
+    ],
+)
+def test_a_task_key_needs_both_halves(key: dict) -> None:
+    with pytest.raises(ValueError, match="not a task key"):
+        keys.parse_task_key(key)
+
+
+def test_a_page_cursor_holds_the_keys_of_the_table_or_of_the_index_it_walked() -> None:
+    assert keys.key_attributes_for(None) == ("PK", "SK")
+    assert keys.key_attributes_for(keys.BY_STATUS) == ("PK", "SK", "GSI1PK", "GSI1SK")
+    assert keys.key_attributes_for(keys.BY_PRIORITY) == ("PK", "SK", "GSI2PK", "GSI2SK")
+    assert keys.key_attributes_for(keys.BY_CATEGORY) == ("PK", "SK", "GSI3PK", "GSI3SK")
+    assert keys.key_attributes_for(keys.BY_DUE_DATE) == ("PK", "SK", "GSI4PK", "GSI4SK")
+
+
+def test_the_table_schema_is_exactly_the_deployed_one() -> None:
+    """Spelled out, not derived: a live table (the CDK deployment's, adopted by
+    import) has these attribute names and types; a table whose index
+    attributes or types differ cannot be adopted, and items already written
+    under the old names would vanish from every list query."""
+    request = keys.TABLE_SPEC.create_table_request("t")
+    assert request["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert sorted(
+        (d["AttributeName"], d["AttributeType"]) for d in request["AttributeDefinitions"]
+    ) == sorted(
+        (name, "S")
+        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK",
+                     "GSI4PK", "GSI4SK")
+    )
+    assert [
+        (g["IndexName"], [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]])
+        for g in request["GlobalSecondaryIndexes"]
+    ] == [
+        ("by_status", [("GSI1PK", "HASH"), ("GSI1SK", "RANGE")]),
+        ("by_priority", [("GSI2PK", "HASH"), ("GSI2SK", "RANGE")]),
+        ("by_category", [("GSI3PK", "HASH"), ("GSI3SK", "RANGE")]),
+        ("by_due_date", [("GSI4PK", "HASH"), ("GSI4SK", "RANGE")]),
+    ]
+
+
+def test_stored_key_strings_keep_their_layout() -> None:
+    """Existing items are found by these exact strings; changing one orphans them."""
+    assert keys.user_key("u#1") == {"PK": "USER#u%231", "SK": "PROFILE"}
+    assert keys.task_key("u", "t%") == {"PK": "TASK#u", "SK": "TASK#t%25"}
+    assert keys.idempotency_key("u#r") == {"PK": "IDEMPOTENCY#u%23r", "SK": "IDEMPOTENCY"}
+    assert keys.stats_key(3) == {"PK": "STATS#03", "SK": "COUNTERS"}
+    assert keys.activity_partition(dt.date(2030, 1, 2), 7) == "ACTIVITY#2030-01-02#07"
+    assert keys.status_partition("u", "done") == "TASK#u#STATUS#done"
+    assert keys.due_sort_key(dt.date(2030, 1, 2), "t") == "2030-01-02#t"
+    assert keys.due_sort_key(None, "t") == "~#t"
+
+
+def test_activity_markers_outlive_the_active_users_window() -> None:
+    """ActiveUsers counts markers of the last 24 hours: TTL may delete a marker
+    only after that window (and DynamoDB deletes late, never early)."""
+    assert keys.ACTIVITY_TTL_SECONDS >= 24 * 3600 + 3600
