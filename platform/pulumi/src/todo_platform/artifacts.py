@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Tuple
+
+import tomllib
 
 BUILD_COMMAND = "python3 noxfile.py -s build"
 #: The Glue builder's manifest (``todo_local.glue_artifact``).
