@@ -14,6 +14,7 @@ from harness import (
     STAGES,
     StackRun,
     cli_config,
+    deployable_config,
     run_program,
     stack_file_config,
 )
@@ -56,7 +57,7 @@ def test_alert_topic_is_kms_encrypted_and_publishable_by_alarms_and_rules(run: S
 
 
 def test_email_subscription_only_when_configured(run: StackRun) -> None:
-    email = stack_file_config(run.stage)["todo-platform:alerts"]["email"]
+    email = deployable_config(run.stage)["todo-platform:alerts"]["email"]
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     if email is None:
         assert subscriptions == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
-from todo_core.naming import METRICS_NAMESPACE
+from todo_core.naming import ETL_METRICS_NAMESPACE, METRICS_NAMESPACE
 
 #: Billing metrics exist only in us-east-1, whatever the stage's region.
 BILLING_REGION = "us-east-1"
@@ -17,6 +17,12 @@ BILLING_REGION = "us-east-1"
 BUSINESS_COUNTS = ("TotalUsers", "ActiveUsers", "TotalTasks", "CompletedTasks")
 BUSINESS_RATIOS = ("CompletionRate", "AvgTasksPerUser")
 BUSINESS_METRICS = BUSINESS_COUNTS + BUSINESS_RATIOS
+#: What the silver and gold jobs publish per run (dimensions Job and Stage).
+ETL_JOB_METRICS = (
+    ("silver", ("SilverEventsRead", "SilverEventsWritten", "SilverEventsQuarantined")),
+    ("gold", ("GoldInputRows", "GoldRowsWritten")),
+)
+ETL_RUN_SECONDS = (("silver", "SilverRunSeconds"), ("gold", "GoldRunSeconds"))
 #: The dimension the metrics collector puts on every KPI.
 STAGE_DIMENSION = "Stage"
 #: Services whose estimated charges the cost section shows.
@@ -159,6 +165,25 @@ def _sections(i: DashboardInputs) -> List[Tuple[str, List[Dict[str, Any]]]]:
                         ["AWS/Events", "MatchedEvents", "RuleName", i.glue_failure_rule],
                     ],
                     "Sum",
+                    r,
+                ),
+                _metric_widget(
+                    "Lake job rows (per run)",
+                    [
+                        [ETL_METRICS_NAMESPACE, metric, "Job", job, STAGE_DIMENSION, i.stage]
+                        for job, metrics in ETL_JOB_METRICS
+                        for metric in metrics
+                    ],
+                    "Sum",
+                    r,
+                ),
+                _metric_widget(
+                    "Lake job run time (s)",
+                    [
+                        [ETL_METRICS_NAMESPACE, metric, "Job", job, STAGE_DIMENSION, i.stage]
+                        for job, metric in ETL_RUN_SECONDS
+                    ],
+                    "Maximum",
                     r,
                 ),
                 _metric_widget(

@@ -33,6 +33,7 @@ BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
 TOPIC = "aws:sns/topic:Topic"
 QUEUE = "aws:sqs/queue:Queue"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
@@ -64,7 +65,6 @@ UNCHECKED_STORAGE_TYPES = frozenset(
         "aws:dynamodb/globalTable:GlobalTable",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "aws:opensearch/domain:Domain",
-        "aws:secretsmanager/secret:Secret",
         "aws:ssm/parameter:Parameter",
     }
 )
@@ -87,6 +87,10 @@ class ResourceRecord:
     #: ``"<provider URN>::<provider id>"``, or empty for the default provider.
     provider: str = ""
     urn: str = ""
+    #: Resource options (Pulumi's ``protect``, ``retainOnDelete``, ``import``).
+    protect: bool = False
+    retain_on_delete: bool = False
+    import_id: str = ""
 
     @property
     def ref(self) -> str:
@@ -221,6 +225,9 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
             )
             if option not in ("SSE_KMS", "CSE_KMS"):
                 fail(r, "query results not encrypted with KMS")
+        elif r.type == SECRET:
+            if not i.get("kmsKeyId"):
+                fail(r, "secret not encrypted with a customer-managed key")
         elif r.type == KMS_KEY:
             if not i.get("enableKeyRotation"):
                 fail(r, "key rotation disabled")
