@@ -337,3 +337,16 @@ def test_outputs_are_the_runbooks_names_all_resolved(stage: str, stack_runs) -> 
         outputs["TableArn"]
         == f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{stage}"
     )
+
+
+def test_dashboard_graphs_the_lake_jobs_run_metrics(run: StackRun) -> None:
+    from todo_core.naming import ETL_METRICS_NAMESPACE
+
+    graphed = {
+        (m[1], m[3])
+        for w in widgets(run)
+        for m in metrics_in(w)
+        if m[0] == ETL_METRICS_NAMESPACE and m[-2:] == ["Stage", run.stage]
+    }
+    assert {("SilverEventsWritten", "silver"), ("GoldRowsWritten", "gold")} <= graphed
+    assert {("SilverRunSeconds", "silver"), ("GoldRunSeconds", "gold")} <= graphed
