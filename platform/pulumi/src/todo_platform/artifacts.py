@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Tuple
@@ -86,6 +87,14 @@ def _pyproject(package_path: str) -> Dict[str, Any]:
 def platform_table(package_path: str) -> Dict[str, Any]:
     """The package's ``[tool.todo-platform]`` table (empty when it has none)."""
     return dict(_pyproject(package_path).get("tool", {}).get(PLATFORM_TABLE, {}))
+
+
+def package_dependencies(package: str, path: Path = DEPLOYABLES_FILE) -> List[str]:
+    """The monorepo packages ``package`` requires (its pyproject's dependencies)."""
+    listed = {e["name"]: e["path"] for e in tomllib.loads(path.read_text("utf-8"))["package"]}
+    requirements = _pyproject(listed[package]).get("project", {}).get("dependencies", [])
+    names = [re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] for r in requirements]
+    return [n for n in names if n in listed]
 
 
 def load_deployables(path: Path = DEPLOYABLES_FILE) -> Tuple[Deployable, ...]:

@@ -40,7 +40,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from todo_platform.artifacts import BY_PACKAGE, DEPLOYABLES
+from todo_platform.artifacts import BY_PACKAGE, DEPLOYABLES, package_dependencies
 
 _TAG = re.compile(r"^(?P<package>[a-z0-9][a-z0-9-]*?)-v(?P<version>\d+\.\d+\.\d+\S*)$")
 
@@ -61,6 +61,33 @@ def exclude_patterns() -> List[str]:
     return [p for d in DEPLOYABLES for p in target_patterns(d.package)]
 
 
+def effective_scope(requested: str, resources_in_stack: int) -> str:
+    """What a run may change: everything when the stack is empty (a first run).
+
+    The platform scope excludes every function; in an empty stack the API
+    integration, the event source mapping, the permissions and the alarms
+    depend on functions that were never created, so it cannot succeed.
+    """
+    if requested not in ("all", "platform", "release"):
+        raise ValueError(f"unknown scope {requested!r}")
+    return "all" if resources_in_stack == 0 else requested
+
+
+def dependents_of(library: str) -> List[str]:
+    """The deployables that ship ``library`` (directly or through another package)."""
+    found = []
+    for deployable in DEPLOYABLES:
+        seen, todo = set(), [deployable.package]
+        while todo:
+            for dependency in package_dependencies(todo.pop()):
+                if dependency not in seen:
+                    seen.add(dependency)
+                    todo.append(dependency)
+        if library in seen:
+            found.append(deployable.package)
+    return found
+
+
 def package_of_tag(tag: str) -> str:
     """``todo-api-v1.2.0`` -> ``todo-api`` (release-please's component tags)."""
     match = _TAG.match(tag)
@@ -79,16 +106,25 @@ def released_deployables(
     which maps each path to its component (= package) name.
     """
     paths = outputs.get("paths_released") or "[]"
-    releases = []
+    releases: Dict[str, Dict[str, str]] = {}
+    libraries = []
     for path in json.loads(paths) if isinstance(paths, str) else paths:
         package = config.get("packages", {}).get(path, {}).get("component")
-        if package not in BY_PACKAGE:
-            continue  # a library or the platform itself: nothing to deploy on its own
+        if package is None:
+            continue
         tag = outputs.get(f"{path}--tag_name") or f"{package}-v{outputs[f'{path}--version']}"
         if package_of_tag(tag) != package:
             raise ValueError(f"tag {tag!r} does not belong to {package}")
-        releases.append({"package": package, "tag": tag})
-    return releases
+        if package in BY_PACKAGE:
+            releases[package] = {"package": package, "tag": tag}
+        else:
+            libraries.append((package, tag))
+    # A library release (todo-core) changes what its dependents ship: they are
+    # re-released from the library's tag, unless released themselves.
+    for library, tag in libraries:
+        for dependent in dependents_of(library):
+            releases.setdefault(dependent, {"package": dependent, "tag": tag})
+    return [releases[d.package] for d in DEPLOYABLES if d.package in releases]
 
 
 def urn_glob_regex(pattern: str) -> re.Pattern[str]:
@@ -109,6 +145,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     tag = commands.add_parser("package", help="the package a release tag belongs to")
     tag.add_argument("tag")
     commands.add_parser("deployables", help="the packages that deploy something")
+    scope = commands.add_parser("scope", help="the scope a run may use on this stack")
+    scope.add_argument("requested")
+    scope.add_argument("resources", type=int, help="resources in the stack now")
     released = commands.add_parser(
         "released", help="GitHub output line: the deployable packages just released"
     )
@@ -123,6 +162,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             lines = [f"--exclude={p}" for p in exclude_patterns()]
         elif args.command == "package":
             lines = [package_of_tag(args.tag)]
+        elif args.command == "scope":
+            lines = [effective_scope(args.requested, args.resources)]
         elif args.command == "released":
             if args.tag:
                 package = package_of_tag(args.tag)
