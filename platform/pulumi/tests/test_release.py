@@ -196,3 +196,38 @@ def test_wheel_names_do_not_change_with_the_version_and_survive_deletion(run: St
         digest = wheel.inputs["key"].split("/")[-2]
         assert len(digest) == 32
         assert all(c in "0123456789abcdef" for c in digest)
+
+
+def test_a_preview_without_changes_asks_for_no_approval() -> None:
+    unchanged = {"changeSummary": {"same": 212}, "steps": [{"op": "same", "urn": "u::a::b"}]}
+    has_changes, markdown = release.summarize_preview(unchanged, "prod")
+    assert has_changes is False
+    assert "No changes" in markdown
+    changed = {
+        "changeSummary": {"same": 210, "update": 1, "create": 1},
+        "steps": [
+            {"op": "same", "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::bronze-bucket"},
+            {
+                "op": "update",
+                "urn": "urn:pulumi:prod::p::aws:lambda/function:Function::api-function",
+            },
+            {
+                "op": "create",
+                "urn": "urn:pulumi:prod::p::aws:budgets/budget:Budget::monthly-budget",
+            },
+        ],
+    }
+    has_changes, markdown = release.summarize_preview(changed, "prod")
+    assert has_changes is True
+    assert "| update | `api-function` (aws:lambda/function:Function) |" in markdown
+    assert "bronze-bucket" not in markdown
+    assert release.summarize_preview({}, "prod")[0] is False
+
+
+def test_cli_preview_summary_writes_a_github_output_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"changeSummary": {"delete": 1}, "steps": []}))
+    markdown = tmp_path / "preview.md"
+    out = run_cli("preview-summary", str(preview), "prod", "--markdown", str(markdown))
+    assert out.stdout.strip() == "changes=true"
+    assert markdown.read_text().startswith("### pulumi preview (prod)")

@@ -32,6 +32,9 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
 TOPIC = "aws:sns/topic:Topic"
 QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 - a type token
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
@@ -353,7 +356,8 @@ def _statement_problems(statement: Mapping[str, Any]) -> List[str]:
         problems.append("Allow with NotAction/NotResource")
     actions = [str(a) for a in _as_list(statement.get("Action"))]
     for action in actions:
-        if action == "*" or action.endswith(":*"):
+        # `*`, `s3:*`, and patterns such as `s3:Get*` or `kms:*Key*` alike.
+        if "*" in action or "?" in action:
             problems.append(f"wildcard action {action!r}")
     if "*" in _as_list(statement.get("Resource")):
         scoped = [a for a in actions if a not in WILDCARD_RESOURCE_ACTIONS]
@@ -381,6 +385,60 @@ def iam_least_privilege(records: Sequence[ResourceRecord]) -> List[Violation]:
     for role in of_type(records, ROLE):
         if role.inputs.get("managedPolicyArns"):
             out.append(Violation("iam-least-privilege", role.ref, "managed policies on the role"))
+    return out
+
+
+# --- resource policies -------------------------------------------------------------------
+
+#: Where each resource type keeps a resource-based policy (trust, key, topic,
+#: queue, bucket, secret).
+RESOURCE_POLICY_INPUTS = {
+    ROLE: "assumeRolePolicy",
+    KMS_KEY: "policy",
+    TOPIC: "policy",
+    TOPIC_POLICY: "policy",
+    QUEUE: "policy",
+    QUEUE_POLICY: "policy",
+    BUCKET_POLICY: "policy",
+    SECRET_POLICY: "policy",
+}
+
+
+def resource_policies(
+    records: Sequence[ResourceRecord],
+) -> List[Tuple[ResourceRecord, Dict[str, Any]]]:
+    docs = []
+    for r in records:
+        key = RESOURCE_POLICY_INPUTS.get(r.type)
+        if key and r.inputs.get(key):
+            docs.append((r, _document(r.inputs[key])))
+    return docs
+
+
+@_policy("no-anonymous-principals")
+def no_anonymous_principals(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Trust, key, topic, queue, bucket and secret policies: no Allow to ``*`` without a condition.
+
+    ``Principal: "*"`` (or ``{"AWS": "*"}``) lets every AWS account in; only a
+    condition (source account, organisation, VPC endpoint...) narrows it.
+    """
+    out: List[Violation] = []
+    for record, doc in resource_policies(records):
+        for statement in _as_list(doc.get("Statement")):
+            if statement.get("Effect") != "Allow":
+                continue
+            if _public_principal(statement.get("Principal")) and not statement.get("Condition"):
+                out.append(
+                    Violation(
+                        "no-anonymous-principals",
+                        record.ref,
+                        "Allow to Principal '*' without a condition",
+                    )
+                )
+            if "NotPrincipal" in statement:
+                out.append(
+                    Violation("no-anonymous-principals", record.ref, "Allow with NotPrincipal")
+                )
     return out
 
 

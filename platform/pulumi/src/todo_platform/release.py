@@ -73,6 +73,36 @@ def effective_scope(requested: str, resources_in_stack: int) -> str:
     return "all" if resources_in_stack == 0 else requested
 
 
+#: Preview operations that leave a resource as it is.
+_NO_CHANGE_OPS = frozenset({"same", "read", "refresh"})
+
+
+def summarize_preview(preview: Mapping[str, Any], stage: str) -> tuple:
+    """Whether a ``pulumi preview --json`` changes anything, and its Markdown summary.
+
+    The prod apply job runs only when the preview it applies changes something,
+    so a push that changes nothing in prod (documentation, another stage's
+    settings) never waits for an approval.
+    """
+    summary = {k: v for k, v in (preview.get("changeSummary") or {}).items() if v}
+    changed = [
+        (step.get("op", "?"), step.get("urn", "?"))
+        for step in preview.get("steps") or []
+        if step.get("op") not in _NO_CHANGE_OPS
+    ]
+    has_changes = bool(changed) or any(op not in _NO_CHANGE_OPS for op in summary)
+    lines = [f"### pulumi preview ({stage})", ""]
+    lines.append(", ".join(f"{op}: {n}" for op, n in sorted(summary.items())) or "no resources")
+    if changed:
+        lines += ["", "| operation | resource |", "|---|---|"]
+        lines += [
+            f"| {op} | `{urn.split('::')[-1]}` ({urn.split('::')[-2]}) |" for op, urn in changed
+        ]
+    else:
+        lines += ["", "No changes: nothing to apply."]
+    return has_changes, "\n".join(lines) + "\n"
+
+
 def dependents_of(library: str) -> List[str]:
     """The deployables that ship ``library`` (directly or through another package)."""
     found = []
@@ -145,6 +175,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     tag = commands.add_parser("package", help="the package a release tag belongs to")
     tag.add_argument("tag")
     commands.add_parser("deployables", help="the packages that deploy something")
+    summary = commands.add_parser(
+        "preview-summary", help="changes=<bool> (GitHub output) and a Markdown summary file"
+    )
+    summary.add_argument("preview_json", type=Path)
+    summary.add_argument("stage")
+    summary.add_argument("--markdown", type=Path, required=True)
     scope = commands.add_parser("scope", help="the scope a run may use on this stack")
     scope.add_argument("requested")
     scope.add_argument("resources", type=int, help="resources in the stack now")
@@ -162,6 +198,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             lines = [f"--exclude={p}" for p in exclude_patterns()]
         elif args.command == "package":
             lines = [package_of_tag(args.tag)]
+        elif args.command == "preview-summary":
+            has_changes, markdown = summarize_preview(
+                json.loads(args.preview_json.read_text() or "{}"), args.stage
+            )
+            args.markdown.write_text(markdown)
+            lines = [f"changes={'true' if has_changes else 'false'}"]
         elif args.command == "scope":
             lines = [effective_scope(args.requested, args.resources)]
         elif args.command == "released":
