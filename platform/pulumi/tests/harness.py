@@ -168,14 +168,15 @@ class OptionsRecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
-        #: (type, logical name) -> (protect, retainOnDelete, import id)
-        self.options: Dict[Tuple[str, str], Tuple[bool, bool, str]] = {}
+        #: (type, logical name) -> (protect, retainOnDelete, import id, ignoreChanges)
+        self.options: Dict[Tuple[str, str], Tuple[bool, bool, str, Tuple[str, ...]]] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         self.options[(request.type, request.name)] = (
             bool(request.protect),
             bool(request.retainOnDelete),
             request.importId,
+            tuple(request.ignoreChanges),
         )
         return super().RegisterResource(request)
 
@@ -251,7 +252,7 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
             inputs,
             provider,
             urns.get((typ, name), ""),
-            *monitor.options.get((typ, name), (False, False, "")),
+            *monitor.options.get((typ, name), (False, False, "", ())),
         )
         for typ, name, inputs, provider in mocks.resources
     ]

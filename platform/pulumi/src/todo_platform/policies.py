@@ -94,6 +94,7 @@ class ResourceRecord:
     protect: bool = False
     retain_on_delete: bool = False
     import_id: str = ""
+    ignore_changes: Tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
