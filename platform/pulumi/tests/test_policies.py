@@ -521,13 +521,19 @@ def test_anonymous_principal_policy_ignores_denies_and_named_principals() -> Non
 class FakePolicyResource:
     """What pulumi-policy hands a stack policy for each resource."""
 
-    def __init__(self, record: ResourceRecord) -> None:
+    def __init__(self, record: ResourceRecord, provider: Any = None) -> None:
         self.resource_type = record.type
         self.name = record.name
         self.props = dict(record.inputs)
         self.urn = f"urn:pulumi:s::p::{record.type}::{record.name}"
         self.opts = None
-        self.provider = None
+        self.provider = provider
+
+
+class FakeProvider:
+    def __init__(self, record: ResourceRecord) -> None:
+        self.props = dict(record.inputs)
+        self.urn, self.name = record.urn, record.name
 
 
 @pytest.mark.parametrize("policy_name", sorted(POLICIES))
@@ -535,14 +541,18 @@ def test_the_policy_pack_reports_what_the_rules_find(run: StackRun, policy_name:
     from todo_platform import crossguard
 
     rule = POLICIES[policy_name]
-    resources = [FakePolicyResource(r) for r in run.records if not r.type.startswith("pulumi:")]
-    reported = crossguard.violations(rule, resources)
-    if policy_name == "tagged":
-        return  # provider default tags are not part of this fake (the rule needs them)
-    assert reported == []
+    (provider,) = run.of_type("pulumi:providers:aws")
+    resources = [
+        FakePolicyResource(r, FakeProvider(provider))
+        for r in run.records
+        if not r.type.startswith("pulumi:")
+    ]
+    assert crossguard.violations(rule, resources) == []
     bad = rec(policies.ROLE, "r", assumeRolePolicy=json.dumps({"Statement": [ANYONE]}))
     caught = crossguard.violations(policies.no_anonymous_principals, [FakePolicyResource(bad)])
     assert caught == ["Allow to Principal '*' without a condition"]
+    untagged = rec(policies.BUCKET, "b", bucket="b")
+    assert crossguard.violations(policies.tagged, [FakePolicyResource(untagged)])
 
 
 def test_the_policy_pack_registers_every_rule() -> None:

@@ -10,7 +10,8 @@ testable without it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence
+import json
+from typing import Any, Callable, Dict, List, Sequence
 
 from todo_platform.policies import Policy, ResourceRecord
 
@@ -22,13 +23,35 @@ def _provider_reference(resource: Any) -> str:
     return f"{getattr(provider, 'urn', '')}::{getattr(provider, 'name', '')}"
 
 
+def _default_tags(resource: Any) -> Dict[str, Any]:
+    """The tags the resource's provider adds (``defaultTags``), as CrossGuard shows them."""
+    provider = getattr(resource, "provider", None)
+    default_tags = (getattr(provider, "props", None) or {}).get("defaultTags") or {}
+    if isinstance(default_tags, str):
+        default_tags = json.loads(default_tags)
+    return dict(default_tags.get("tags") or {})
+
+
 def to_record(resource: Any) -> ResourceRecord:
-    """A CrossGuard ``PolicyResource`` as the rules see resources."""
+    """A CrossGuard ``PolicyResource`` as the rules see resources.
+
+    The rules look for tags on the resource or on its provider; CrossGuard
+    hands over the provider separately, so its default tags (and the
+    provider's computed ``tagsAll``) are folded into the resource's ``tags``.
+    """
     opts = getattr(resource, "opts", None)
+    inputs = dict(resource.props or {})
+    tags = {
+        **_default_tags(resource),
+        **(inputs.get("tagsAll") or {}),
+        **(inputs.get("tags") or {}),
+    }
+    if tags:
+        inputs["tags"] = tags
     return ResourceRecord(
         type=resource.resource_type,
         name=resource.name,
-        inputs=dict(resource.props or {}),
+        inputs=inputs,
         provider=_provider_reference(resource),
         urn=getattr(resource, "urn", ""),
         protect=bool(getattr(opts, "protect", False)),
