@@ -11,6 +11,7 @@ import pytest
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 from ruamel.yaml import YAML
+
 from todo_bootstrap import program
 
 ACCOUNT = "123456789012"

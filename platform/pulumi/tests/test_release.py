@@ -147,7 +147,11 @@ def test_cli_released_with_a_tag_redeploys_that_release() -> None:
     out = run_cli("released", "--tag", "todo-etl-gold-v0.1.4")
     expected = [{"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.1.4"}]
     assert out.stdout.strip() == "releases=" + json.dumps(expected)
-    refused = run_cli("released", "--tag", "todo-core-v0.2.0")
+    core = run_cli("released", "--tag", "todo-core-v0.2.0")
+    assert core.stdout.strip() == "releases=" + json.dumps(
+        [{"package": d.package, "tag": "todo-core-v0.2.0"} for d in DEPLOYABLES]
+    )
+    refused = run_cli("released", "--tag", "todo-local-v0.2.0")
     assert refused.returncode == 2
     assert "deploys nothing" in refused.stderr
 

@@ -118,6 +118,17 @@ def dependents_of(library: str) -> List[str]:
     return found
 
 
+def tag_releases(tag: str) -> List[Dict[str, str]]:
+    """What deploying an existing tag deploys: its package, or a library's dependents."""
+    package = package_of_tag(tag)
+    if package in BY_PACKAGE:
+        return [{"package": package, "tag": tag}]
+    dependents = dependents_of(package)
+    if not dependents:
+        target_patterns(package)  # raises: deploys nothing
+    return [{"package": d, "tag": tag} for d in dependents]
+
+
 def package_of_tag(tag: str) -> str:
     """``todo-api-v1.2.0`` -> ``todo-api`` (release-please's component tags)."""
     match = _TAG.match(tag)
@@ -208,9 +219,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             lines = [effective_scope(args.requested, args.resources)]
         elif args.command == "released":
             if args.tag:
-                package = package_of_tag(args.tag)
-                target_patterns(package)  # only deployable packages can be deployed
-                releases = [{"package": package, "tag": args.tag}]
+                releases = tag_releases(args.tag)
             else:
                 outputs = json.loads(os.environ.get(args.outputs_env) or "{}")
                 releases = released_deployables(outputs, json.loads(Path(args.config).read_text()))
