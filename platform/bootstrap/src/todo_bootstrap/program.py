@@ -106,14 +106,13 @@ def state_access(
     bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str], stage: Optional[str]
 ) -> List[Dict[str, Any]]:
     """Read and write the stage's state files (``stage`` None: every stage), use the key."""
+    # The backend keeps a stack's files under .pulumi/<kind>/[organization/]<project>/<stack>
+    # (stacks, locks, history, backups); IAM's `*` also matches `/`.
     objects = (
         [pulumi.Output.concat(bucket_arn, "/.pulumi/*")]
         if stage is None
         else [
-            pulumi.Output.concat(bucket_arn, f"/.pulumi/stacks/{PLATFORM_PROJECT}/{stage}.json*"),
-            pulumi.Output.concat(bucket_arn, f"/.pulumi/locks/*/{PLATFORM_PROJECT}/{stage}/*"),
-            pulumi.Output.concat(bucket_arn, f"/.pulumi/history/*/{PLATFORM_PROJECT}/{stage}/*"),
-            pulumi.Output.concat(bucket_arn, f"/.pulumi/backups/*/{PLATFORM_PROJECT}/{stage}/*"),
+            pulumi.Output.concat(bucket_arn, f"/.pulumi/*/{PLATFORM_PROJECT}/{stage}*"),
             pulumi.Output.concat(bucket_arn, "/.pulumi/meta.yaml"),
         ]
     )
