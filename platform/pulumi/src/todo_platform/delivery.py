@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -69,8 +69,12 @@ class Bronze:
 
 
 def _delivery_role(
-    parent: pulumi.Resource, spec: StreamSpec, bronze: Bronze, names: ResourceNames, errors_arn
-) -> tuple:
+    parent: pulumi.Resource,
+    spec: StreamSpec,
+    bronze: Bronze,
+    names: ResourceNames,
+    errors_arn: pulumi.Input[str],
+) -> Tuple[aws.iam.Role, aws.iam.RolePolicy]:
     role = aws.iam.Role(
         f"{spec.key}-stream-role",
         assume_role_policy=iam.firehose_trust_policy(names.account_id),

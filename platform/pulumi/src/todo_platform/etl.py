@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -22,7 +22,7 @@ from todo_platform.blocks import (
     service_function,
     stored_secret,
 )
-from todo_platform.config import Settings
+from todo_platform.config import LifecycleSettings, Settings
 from todo_platform.delivery import (
     CLOUDWATCH_LOGS_PROCESSORS,
     Bronze,
@@ -94,7 +94,14 @@ class TodoEtl(pulumi.ComponentResource):
             }
         )
 
-    def _bucket(self, key: str, name: str, lifecycle, noncurrent_days: int, extra=()):  # type: ignore[no-untyped-def]
+    def _bucket(
+        self,
+        key: str,
+        name: str,
+        lifecycle: Optional[LifecycleSettings],
+        noncurrent_days: int,
+        extra: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] = (),
+    ) -> aws.s3.Bucket:
         return secure_bucket(
             self,
             key,
@@ -264,12 +271,12 @@ class TodoEtl(pulumi.ComponentResource):
             "--PII_HMAC_SECRET_ID": self.pii_hmac_secret.arn,
         }
 
-    def _gold_engine(self) -> tuple:
+    def _gold_engine(self) -> Tuple[str, Dict[str, pulumi.Input[str]], List[iam.Statement]]:
         """Gold's ``--ENGINE`` and, for Athena, its workgroup and the actions it needs."""
         args = self._args
         engine = args.settings.etl.gold_engine
         arguments: Dict[str, pulumi.Input[str]] = {"--ENGINE": engine}
-        statements = []
+        statements: List[iam.Statement] = []
         if engine == "athena":
             names = args.names
             arguments["--ATHENA_WORKGROUP"] = names.athena_workgroup
@@ -294,7 +301,7 @@ class TodoEtl(pulumi.ComponentResource):
         self.pii_hmac_secret = self._pii_secret()
         common = self._job_arguments()
 
-        def access(reads, writes) -> LakeAccess:  # type: ignore[no-untyped-def]
+        def access(reads: List[aws.s3.Bucket], writes: List[aws.s3.Bucket]) -> LakeAccess:
             return LakeAccess(
                 reads,
                 writes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -80,7 +80,9 @@ class GlueJobSpec:
     extra_statements: List[iam.Statement] = field(default_factory=list)
 
 
-def upload_code(parent: pulumi.Resource, spec: GlueJobSpec, bucket: aws.s3.Bucket) -> tuple:
+def upload_code(
+    parent: pulumi.Resource, spec: GlueJobSpec, bucket: aws.s3.Bucket
+) -> Tuple[str, aws.s3.BucketObjectv2, List[aws.s3.BucketObjectv2]]:
     """The job script and wheels in the artifacts bucket.
 
     The wheels' logical names do not carry their version and their keys are

@@ -18,7 +18,7 @@ list against the recorded policies of every stage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from todo_platform.artifacts import Deployable, platform_table
 
@@ -47,9 +47,9 @@ def declared(deployable: Deployable) -> Declared:
     )
 
 
-def granted_actions(statements: Iterable[Mapping[str, Any]]) -> set:
+def granted_actions(statements: Iterable[Mapping[str, Any]]) -> Set[str]:
     """Every action an Allow statement grants (exact names; the policies forbid wildcards)."""
-    found = set()
+    found: Set[str] = set()
     for statement in statements:
         if statement.get("Effect") != "Allow":
             continue
@@ -60,7 +60,7 @@ def granted_actions(statements: Iterable[Mapping[str, Any]]) -> set:
 
 def missing_actions(
     deployable: Deployable, statements: Sequence[Mapping[str, Any]], engine: Optional[str] = None
-) -> list:
+) -> List[str]:
     return sorted(set(declared(deployable).required(engine)) - granted_actions(statements))
 
 

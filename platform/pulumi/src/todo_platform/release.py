@@ -38,7 +38,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from todo_platform.artifacts import BY_PACKAGE, DEPLOYABLES, package_dependencies
 
@@ -77,7 +77,7 @@ def effective_scope(requested: str, resources_in_stack: int) -> str:
 _NO_CHANGE_OPS = frozenset({"same", "read", "refresh"})
 
 
-def summarize_preview(preview: Mapping[str, Any], stage: str) -> tuple:
+def summarize_preview(preview: Mapping[str, Any], stage: str) -> Tuple[bool, str]:
     """Whether a ``pulumi preview --json`` changes anything, and its Markdown summary.
 
     The prod apply job runs only when the preview it applies changes something,
