@@ -16,15 +16,23 @@ Patterns use Pulumi's URN globs: ``**`` matches anything, ``*`` anything but
 ``todo_platform.artifacts`` as well, so the two cannot drift apart (and
 tests/test_release.py matches them against every resource of the program).
 
+A library's release (``todo-core``) re-releases every deployable that ships
+it (:func:`dependents_of`, from the packages' dependencies), built from the
+library's tag: release-please attributes commits by path, so a fix in
+``shared/todo_core`` would otherwise never reach staging and prod.
+
 Command line (the workflows call it)::
 
     python -m todo_platform.release targets todo-api     # --target=... lines
     python -m todo_platform.release excludes             # --exclude=... lines
+    python -m todo_platform.release scope platform 0     # -> all (an empty stack)
     python -m todo_platform.release package todo-api-v1.2.0   # -> todo-api
     python -m todo_platform.release deployables          # one package per line
     RELEASE_PLEASE_OUTPUTS='{...}' python -m todo_platform.release released \
         --config release-please-config.json              # releases=[{package, tag}...]
     python -m todo_platform.release released --tag todo-api-v1.1.0   # redeploy (roll back)
+    python -m todo_platform.release preview-summary preview.json prod --markdown out.md
+                                                         # changes=true|false + summary
 
 Only the standard library is used, so the release workflow runs it without
 installing anything (``PYTHONPATH=platform/pulumi/src``).
