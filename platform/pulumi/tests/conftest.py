@@ -10,8 +10,8 @@ from harness import (
     STAGES,
     StackRun,
     cli_config,
+    deployable_config,
     run_program,
-    stack_file_config,
     write_dummy_artifacts,
 )
 
@@ -28,7 +28,7 @@ def stack_runs(artifacts_dir: Path) -> Callable[[str], StackRun]:
 
     def get(stage: str) -> StackRun:
         if stage not in cache:
-            cache[stage] = run_program(stage, cli_config(stack_file_config(stage)), artifacts_dir)
+            cache[stage] = run_program(stage, cli_config(deployable_config(stage)), artifacts_dir)
         return cache[stage]
 
     return get

@@ -24,7 +24,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 from ruamel.yaml import YAML
 
-from todo_platform.config import ARTIFACTS_DIR_ENV, PULUMI_PROJECT, load_settings
+from todo_platform.config import ARTIFACTS_DIR_ENV, PAGED_STAGES, PULUMI_PROJECT, load_settings
 from todo_platform.policies import ResourceRecord
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -34,10 +34,29 @@ ACCOUNT_ID = "123456789012"
 API_ID = "a1b2c3d4e5"
 
 
-def stack_file_config(stage: str) -> Dict[str, Any]:
-    """The committed stack file's ``config`` block (YAML 1.2, as the Pulumi CLI reads it)."""
+def stack_file(stage: str) -> Dict[str, Any]:
+    """The committed ``Pulumi.<stage>.yaml`` (YAML 1.2, as the Pulumi CLI reads it)."""
     yaml = YAML(typ="safe", pure=True)
-    return dict(yaml.load((PROJECT_DIR / f"Pulumi.{stage}.yaml").read_text())["config"])
+    return dict(yaml.load((PROJECT_DIR / f"Pulumi.{stage}.yaml").read_text()))
+
+
+def stack_file_config(stage: str) -> Dict[str, Any]:
+    """The committed stack file's ``config`` block."""
+    return dict(stack_file(stage)["config"])
+
+
+def alert_address(stage: str) -> str:
+    """What a platform engineer sets once per paged stack (not committed)."""
+    return f"oncall-{stage}@ops.todo-app.io"
+
+
+def deployable_config(stage: str) -> Dict[str, Any]:
+    """The committed config plus what each paged stack must be given before its first run."""
+    config = stack_file_config(stage)
+    if stage in PAGED_STAGES:
+        alerts = {**config["todo-platform:alerts"], "email": alert_address(stage)}
+        config["todo-platform:alerts"] = alerts
+    return config
 
 
 def cli_config(raw: Dict[str, Any]) -> Dict[str, str]:
@@ -144,6 +163,24 @@ class RecordingMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"no mock for {args.token}")
 
 
+class OptionsRecordingMonitor(MockMonitor):
+    """The mock engine, also remembering the resource options the mocks never see."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        #: (type, logical name) -> (protect, retainOnDelete, import id, ignoreChanges)
+        self.options: Dict[Tuple[str, str], Tuple[bool, bool, str, Tuple[str, ...]]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.options[(request.type, request.name)] = (
+            bool(request.protect),
+            bool(request.retainOnDelete),
+            request.importId,
+            tuple(request.ignoreChanges),
+        )
+        return super().RegisterResource(request)
+
+
 @dataclass
 class StackRun:
     stage: str
@@ -186,7 +223,7 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
     try:
         pulumi.runtime.set_all_config(config)
         mocks = RecordingMocks(region_of(config))
-        monitor = MockMonitor(mocks)
+        monitor = OptionsRecordingMonitor(mocks)
         # A fresh root stack per run (set_mocks only creates one if none exists).
         runtime_settings.ROOT.set(None)
         pulumi.runtime.set_mocks(
@@ -209,7 +246,14 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
 
     urns = {_urn_type_and_name(u): u for u in monitor.resources}
     records = [
-        ResourceRecord(typ, name, inputs, provider, urns.get((typ, name), ""))
+        ResourceRecord(
+            typ,
+            name,
+            inputs,
+            provider,
+            urns.get((typ, name), ""),
+            *monitor.options.get((typ, name), (False, False, "", ())),
+        )
         for typ, name, inputs, provider in mocks.resources
     ]
     return StackRun(stage, records, result["outputs"], result["stack"])

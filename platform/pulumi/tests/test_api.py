@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from harness import ACCOUNT_ID, API_ID, StackRun, stack_file_config
 
+from todo_core.naming import ResourceNames
 from todo_platform.api import ACCESS_LOG_FORMAT, API_METHODS, TABLE_ITEM_ACTIONS
 from todo_platform.policies import FUNCTION
 
@@ -121,7 +122,7 @@ def test_api_function_environment_is_exactly_the_contract(run: StackRun) -> None
     assert set(env) == {
         "STAGE",
         "TABLE_NAME",
-        "CURSOR_SECRET",
+        "CURSOR_SECRET_ID",
         "AUTH_MODE",
         "COGNITO_USER_POOL_ID",
         "COGNITO_CLIENT_ID",
@@ -137,12 +138,43 @@ def test_api_function_environment_is_exactly_the_contract(run: StackRun) -> None
     assert env["IDEMPOTENCY_TTL_SECONDS"] == "86400"
     assert env["POWERTOOLS_SERVICE_NAME"] == "todo-api"
     assert env["LOG_LEVEL"] == api_config(run)["function"]["logLevel"]
-    secret = run.named("cursor-secret").inputs
-    assert len(env["CURSOR_SECRET"]) == secret["length"] == 64
+    secret = run.named("cursor-signing-secret").inputs
+    assert env["CURSOR_SECRET_ID"] == (
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:{secret['name']}"
+    )
+    assert "CURSOR_SECRET" not in env  # the key itself never sits in the environment
+
+
+def test_cursor_key_lives_in_secrets_manager_under_the_stage_key(run: StackRun) -> None:
+    secret = run.named("cursor-signing-secret").inputs
+    assert secret["name"] == names_of(run).cursor_signing_secret
+    assert secret["kmsKeyId"] == f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/secrets-key-0000-1111"
+    value = run.named("cursor-signing-secret-value").inputs
+    # A secret in the engine's eyes (the mocks see the sealed value).
+    sealed = value["secretString"]
+    assert len(sealed["value"]) == run.named("cursor-secret").inputs["length"] == 64
+
+
+def test_only_the_api_role_reads_the_cursor_key(run: StackRun) -> None:
+    arn = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:{names_of(run).cursor_signing_secret}"
+    readers = [
+        r.name for r in run.of_type("aws:iam/rolePolicy:RolePolicy") if arn in r.inputs["policy"]
+    ]
+    assert readers == ["api-policy"]
+    statements = policy_statements(run, "api-policy")
+    assert statements["ReadOwnSecret"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadOwnSecret"]["Resource"] == [arn]
+    assert statements["DecryptOwnSecret"]["Condition"] == {
+        "StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}
+    }
 
 
 def test_cursor_secret_is_a_secret_output(dev: StackRun) -> None:
     assert dev.stack.api.cursor_secret.result.is_secret is not None
+
+
+def names_of(run: StackRun) -> ResourceNames:
+    return ResourceNames(run.stage, ACCOUNT_ID, "us-east-1")
 
 
 def policy_statements(run: StackRun, name: str) -> dict:
@@ -168,6 +200,8 @@ def test_api_role_touches_only_this_table_and_its_indexes(run: StackRun) -> None
         "UseTableKey",
         "WriteOwnLogGroup",
         "WriteTraces",
+        "ReadOwnSecret",
+        "DecryptOwnSecret",
     }
     actions = {a for s in statements.values() for a in s["Action"]}
     assert not {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:BatchWriteItem"} & actions

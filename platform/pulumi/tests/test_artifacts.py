@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -120,22 +119,33 @@ def test_the_program_fails_before_declaring_anything(tmp_path: Path) -> None:
         run_program("dev", cli_config(stack_file_config("dev")), tmp_path)
 
 
-def test_handlers_and_modules_agree_with_noxfile() -> None:
-    """noxfile.py's PACKAGES registry is the source of the handler settings."""
-    tree = ast.parse((REPO_ROOT / "noxfile.py").read_text())
-    registry = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Package":
-            keywords = {
-                k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)
-            }
-            registry[node.args[0].value] = keywords.get("lambda_handler") or keywords.get(
-                "glue_module"
-            )  # type: ignore[attr-defined]
+def test_handlers_and_modules_come_from_deployables_toml() -> None:
+    """deployables.toml (read by the noxfile too) is the one list of what runs in AWS."""
+    import tomllib
+
+    listed = tomllib.loads((REPO_ROOT / "deployables.toml").read_text())["package"]
+    entries = {
+        p["name"]: p.get("lambda_handler") or p.get("glue_module")
+        for p in listed
+        if p.get("lambda_handler") or p.get("glue_module")
+    }
+    assert {d.package: d.entry for d in DEPLOYABLES} == entries
     for deployable in DEPLOYABLES:
-        assert registry[deployable.package] == deployable.entry
-    deployable_in_nox = {name for name, entry in registry.items() if entry}
-    assert deployable_in_nox == {d.package for d in DEPLOYABLES}
+        expected = "lambda" if deployable.entry.endswith(".lambda_handler") else "glue"
+        assert deployable.kind == expected, deployable.package
+    assert len({d.key for d in DEPLOYABLES}) == len(DEPLOYABLES)
+
+
+def test_a_deployable_without_a_resource_key_is_refused(tmp_path: Path) -> None:
+    from todo_platform.artifacts import load_deployables
+
+    listing = tmp_path / "deployables.toml"
+    listing.write_text(
+        '[[package]]\nname = "todo-core"\npath = "shared/todo_core"\n'
+        'pythons = ["3.12"]\nworkspace = "root"\nlambda_handler = "x.handler"\n'
+    )
+    with pytest.raises(ValueError, match="resource-key"):
+        load_deployables(listing)
 
 
 def test_the_repositorys_own_build_if_there_is_one() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
-from harness import PROJECT_DIR, STAGES, stack_file_config
+from harness import PROJECT_DIR, STAGES, deployable_config, stack_file_config
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -19,7 +19,7 @@ from todo_platform.config import LifecycleSettings, Settings, settings_from_mapp
 
 
 def sections(stage: str) -> Dict[str, Any]:
-    raw = stack_file_config(stage)
+    raw = deployable_config(stage)
     return {
         k.split(":", 1)[1]: v
         for k, v in raw.items()

@@ -73,7 +73,7 @@ def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_groups(run: St
 def test_every_key_rotates_and_waits_before_deletion(run: StackRun) -> None:
     window = {"dev": 7, "staging": 14, "prod": 30}[run.stage]
     keys = run.of_type(KMS_KEY)
-    assert len(keys) == 4  # table, logs, lake, alerts
+    assert len(keys) == 5  # table, logs, secrets, lake, alerts
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == window

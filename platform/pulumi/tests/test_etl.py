@@ -9,7 +9,7 @@ import pytest
 from harness import ACCOUNT_ID, DUMMY_GLUE_PINS, StackRun, stack_file_config
 
 from todo_core import lake
-from todo_core.naming import METRICS_NAMESPACE, ResourceNames
+from todo_core.naming import ETL_METRICS_NAMESPACE, METRICS_NAMESPACE, ResourceNames
 from todo_platform.policies import BUCKET, FIREHOSE
 
 LAYERS = ("bronze", "silver", "gold")
@@ -336,9 +336,11 @@ def test_glue_roles_read_their_input_and_write_their_output_only(run: StackRun) 
         f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:database/{n.glue_database}",
         f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:table/{n.glue_database}/*",
     ]
-    assert silver["PutOwnMetrics"]["Condition"] == {
-        "StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}
-    }
+    # The jobs publish their run metrics to the ETL namespace (and nowhere else).
+    for job in (silver, gold):
+        assert job["PutOwnMetrics"]["Condition"] == {
+            "StringEquals": {"cloudwatch:namespace": ETL_METRICS_NAMESPACE}
+        }
 
 
 def test_silver_then_gold_on_a_schedule(run: StackRun) -> None:

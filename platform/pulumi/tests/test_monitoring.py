@@ -14,6 +14,7 @@ from harness import (
     STAGES,
     StackRun,
     cli_config,
+    deployable_config,
     run_program,
     stack_file_config,
 )
@@ -56,7 +57,7 @@ def test_alert_topic_is_kms_encrypted_and_publishable_by_alarms_and_rules(run: S
 
 
 def test_email_subscription_only_when_configured(run: StackRun) -> None:
-    email = stack_file_config(run.stage)["todo-platform:alerts"]["email"]
+    email = deployable_config(run.stage)["todo-platform:alerts"]["email"]
     subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     if email is None:
         assert subscriptions == []
@@ -336,3 +337,16 @@ def test_outputs_are_the_runbooks_names_all_resolved(stage: str, stack_runs) -> 
         outputs["TableArn"]
         == f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{stage}"
     )
+
+
+def test_dashboard_graphs_the_lake_jobs_run_metrics(run: StackRun) -> None:
+    from todo_core.naming import ETL_METRICS_NAMESPACE
+
+    graphed = {
+        (m[1], m[3])
+        for w in widgets(run)
+        for m in metrics_in(w)
+        if m[0] == ETL_METRICS_NAMESPACE and m[-2:] == ["Stage", run.stage]
+    }
+    assert {("SilverEventsWritten", "silver"), ("GoldRowsWritten", "gold")} <= graphed
+    assert {("SilverRunSeconds", "silver"), ("GoldRunSeconds", "gold")} <= graphed

@@ -6,7 +6,7 @@ import json
 from typing import Any, Dict, List
 
 import pytest
-from harness import StackRun
+from harness import PROJECT_DIR, StackRun
 
 from todo_platform import policies
 from todo_platform.policies import POLICIES, ResourceRecord, run_all
@@ -315,6 +315,8 @@ def test_pitr_and_streams_policy_catches(inputs: Dict[str, Any], message: str) -
     [
         {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"},
         {"Effect": "Allow", "Action": ["s3:*"], "Resource": "arn:aws:s3:::b"},
+        {"Effect": "Allow", "Action": ["s3:Get*"], "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": ["kms:*Key*"], "Resource": "arn:aws:kms:::key/k"},
         {"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
         {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "arn:aws:s3:::b"},
@@ -327,6 +329,8 @@ def test_pitr_and_streams_policy_catches(inputs: Dict[str, Any], message: str) -
     ids=[
         "star",
         "service-star",
+        "prefix-pattern",
+        "infix-pattern",
         "data-plane-star-resource",
         "unfenced-metrics",
         "not-action",
@@ -470,3 +474,90 @@ def test_every_resource_is_a_child_of_one_of_the_four_components(run: StackRun) 
         if record.type.startswith(("aws:", "random:")):
             parent_type = record.urn.split("::")[2].split("$")[0]
             assert parent_type in components, record.ref
+
+
+# --- resource policies: trust, key, topic, queue ------------------------------------------------
+
+ANYONE = {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}
+
+
+@pytest.mark.parametrize(
+    ("typ", "key"),
+    [
+        (policies.ROLE, "assumeRolePolicy"),
+        (policies.KMS_KEY, "policy"),
+        (policies.TOPIC_POLICY, "policy"),
+        (policies.QUEUE_POLICY, "policy"),
+        (policies.BUCKET_POLICY, "policy"),
+    ],
+    ids=["trust", "key", "topic", "queue", "bucket"],
+)
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}, {"AWS": ["arn:aws:iam::1:root", "*"]}])
+def test_anonymous_principal_policy_catches_every_resource_policy(
+    typ: str, key: str, principal: Any
+) -> None:
+    statement = {**ANYONE, "Principal": principal}
+    bad = rec(typ, "r", **{key: json.dumps({"Statement": [statement]})})
+    violations = policies.no_anonymous_principals([bad])
+    assert [v.resource for v in violations] == [bad.ref]
+    fenced = {**statement, "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    ok = rec(typ, "r", **{key: json.dumps({"Statement": [fenced]})})
+    assert policies.no_anonymous_principals([ok]) == []
+
+
+def test_anonymous_principal_policy_ignores_denies_and_named_principals() -> None:
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*"}
+    service = {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "x"}
+    record = rec(policies.ROLE, "r", assumeRolePolicy=json.dumps({"Statement": [deny, service]}))
+    assert policies.no_anonymous_principals([record]) == []
+    not_principal = {"Effect": "Allow", "NotPrincipal": {"AWS": "1"}, "Action": "x"}
+    record = rec(policies.KMS_KEY, "k", policy=json.dumps({"Statement": [not_principal]}))
+    assert policies.no_anonymous_principals([record])
+
+
+# --- the CrossGuard pack runs the same rules ---------------------------------------------------
+
+
+class FakePolicyResource:
+    """What pulumi-policy hands a stack policy for each resource."""
+
+    def __init__(self, record: ResourceRecord, provider: Any = None) -> None:
+        self.resource_type = record.type
+        self.name = record.name
+        self.props = dict(record.inputs)
+        self.urn = f"urn:pulumi:s::p::{record.type}::{record.name}"
+        self.opts = None
+        self.provider = provider
+
+
+class FakeProvider:
+    def __init__(self, record: ResourceRecord) -> None:
+        self.props = dict(record.inputs)
+        self.urn, self.name = record.urn, record.name
+
+
+@pytest.mark.parametrize("policy_name", sorted(POLICIES))
+def test_the_policy_pack_reports_what_the_rules_find(run: StackRun, policy_name: str) -> None:
+    from todo_platform import crossguard
+
+    rule = POLICIES[policy_name]
+    (provider,) = run.of_type("pulumi:providers:aws")
+    resources = [
+        FakePolicyResource(r, FakeProvider(provider))
+        for r in run.records
+        if not r.type.startswith("pulumi:")
+    ]
+    assert crossguard.violations(rule, resources) == []
+    bad = rec(policies.ROLE, "r", assumeRolePolicy=json.dumps({"Statement": [ANYONE]}))
+    caught = crossguard.violations(policies.no_anonymous_principals, [FakePolicyResource(bad)])
+    assert caught == ["Allow to Principal '*' without a condition"]
+    untagged = rec(policies.BUCKET, "b", bucket="b")
+    assert crossguard.violations(policies.tagged, [FakePolicyResource(untagged)])
+
+
+def test_the_policy_pack_registers_every_rule() -> None:
+    main = (PROJECT_DIR / "policy-pack" / "__main__.py").read_text()
+    assert "for name, rule in POLICIES.items()" in main
+    assert "EnforcementLevel.MANDATORY" in main
+    requirements = (PROJECT_DIR / "policy-pack" / "requirements.txt").read_text()
+    assert "pulumi-policy" in requirements

@@ -80,10 +80,20 @@ def test_released_deployables_from_release_please_outputs() -> None:
         "shared/todo_core--tag_name": "todo-core-v0.3.0",
         "etl/gold--tag_name": "todo-etl-gold-v0.2.0",
     }
+    # todo-core's release re-releases every deployable that ships it, from its
+    # tag; those released themselves keep their own tags.
     assert release.released_deployables(outputs, config()) == [
         {"package": "todo-api", "tag": "todo-api-v1.2.0"},
+        {"package": "todo-cdc-processor", "tag": "todo-core-v0.3.0"},
+        {"package": "todo-metrics-collector", "tag": "todo-core-v0.3.0"},
+        {"package": "todo-etl-silver", "tag": "todo-core-v0.3.0"},
         {"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.2.0"},
     ]
+    only_platform = {
+        "paths_released": '["platform/pulumi"]',
+        "platform/pulumi--tag_name": "todo-platform-v0.2.0",
+    }
+    assert release.released_deployables(only_platform, config()) == []
     assert release.released_deployables({"releases_created": "false"}, config()) == []
     with pytest.raises(ValueError, match="does not belong to todo-etl-gold"):
         release.released_deployables(
@@ -137,7 +147,11 @@ def test_cli_released_with_a_tag_redeploys_that_release() -> None:
     out = run_cli("released", "--tag", "todo-etl-gold-v0.1.4")
     expected = [{"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.1.4"}]
     assert out.stdout.strip() == "releases=" + json.dumps(expected)
-    refused = run_cli("released", "--tag", "todo-core-v0.2.0")
+    core = run_cli("released", "--tag", "todo-core-v0.2.0")
+    assert core.stdout.strip() == "releases=" + json.dumps(
+        [{"package": d.package, "tag": "todo-core-v0.2.0"} for d in DEPLOYABLES]
+    )
+    refused = run_cli("released", "--tag", "todo-local-v0.2.0")
     assert refused.returncode == 2
     assert "deploys nothing" in refused.stderr
 
@@ -158,3 +172,66 @@ def test_release_module_needs_only_the_standard_library() -> None:
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_every_deployable_ships_todo_core_so_its_release_reaches_them_all() -> None:
+    assert release.dependents_of("todo-core") == [d.package for d in DEPLOYABLES]
+    assert release.dependents_of("todo-platform") == []
+
+
+def test_an_empty_stack_deploys_everything_whatever_the_scope() -> None:
+    for requested in ("all", "platform", "release"):
+        assert release.effective_scope(requested, 0) == "all"
+    assert release.effective_scope("platform", 250) == "platform"
+    assert release.effective_scope("release", 1) == "release"
+    with pytest.raises(ValueError, match="unknown scope"):
+        release.effective_scope("everything", 3)
+    assert run_cli("scope", "platform", "0").stdout.strip() == "all"
+    assert run_cli("scope", "platform", "12").stdout.strip() == "platform"
+
+
+def test_wheel_names_do_not_change_with_the_version_and_survive_deletion(run: StackRun) -> None:
+    """A version bump must not make an excluded train delete a wheel a job installs."""
+    wheels = [r for r in run.records if "-wheel-" in r.name]
+    assert wheels
+    for wheel in wheels:
+        assert not any(ch.isdigit() for ch in wheel.name.split("-wheel-")[1]), wheel.name
+        assert wheel.retain_on_delete, wheel.name
+        digest = wheel.inputs["key"].split("/")[-2]
+        assert len(digest) == 32
+        assert all(c in "0123456789abcdef" for c in digest)
+
+
+def test_a_preview_without_changes_asks_for_no_approval() -> None:
+    unchanged = {"changeSummary": {"same": 212}, "steps": [{"op": "same", "urn": "u::a::b"}]}
+    has_changes, markdown = release.summarize_preview(unchanged, "prod")
+    assert has_changes is False
+    assert "No changes" in markdown
+    changed = {
+        "changeSummary": {"same": 210, "update": 1, "create": 1},
+        "steps": [
+            {"op": "same", "urn": "urn:pulumi:prod::p::aws:s3/bucket:Bucket::bronze-bucket"},
+            {
+                "op": "update",
+                "urn": "urn:pulumi:prod::p::aws:lambda/function:Function::api-function",
+            },
+            {
+                "op": "create",
+                "urn": "urn:pulumi:prod::p::aws:budgets/budget:Budget::monthly-budget",
+            },
+        ],
+    }
+    has_changes, markdown = release.summarize_preview(changed, "prod")
+    assert has_changes is True
+    assert "| update | `api-function` (aws:lambda/function:Function) |" in markdown
+    assert "bronze-bucket" not in markdown
+    assert release.summarize_preview({}, "prod")[0] is False
+
+
+def test_cli_preview_summary_writes_a_github_output_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"changeSummary": {"delete": 1}, "steps": []}))
+    markdown = tmp_path / "preview.md"
+    out = run_cli("preview-summary", str(preview), "prod", "--markdown", str(markdown))
+    assert out.stdout.strip() == "changes=true"
+    assert markdown.read_text().startswith("### pulumi preview (prod)")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Optional, Sequence
+from dataclasses import dataclass
+from typing import Dict, Optional, Sequence, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -12,9 +13,15 @@ import pulumi_random as random
 from todo_core.naming import ResourceNames
 from todo_platform import iam
 from todo_platform.artifacts import TODO_API, Artifacts
-from todo_platform.blocks import ServiceFunction, child, log_group, service_function
+from todo_platform.blocks import (
+    FunctionSpec,
+    ServiceFunction,
+    child,
+    log_group,
+    service_function,
+    stored_secret,
+)
 from todo_platform.config import Settings
-from todo_platform.data import TodoData
 
 #: The API Gateway authorizer has verified the token; the app reads its claims.
 AUTH_MODE = "apigateway"
@@ -76,22 +83,95 @@ def issuer_url(region: str, user_pool_id: pulumi.Input[str]) -> pulumi.Output[st
     return pulumi.Output.concat("https://cognito-idp.", region, ".amazonaws.com/", user_pool_id)
 
 
+#: User-pool properties the CDK deployment set and AWS cannot change in place
+#: (a change would replace the pool and lose its users): an adopted pool keeps them.
+ADOPTED_POOL_IMMUTABLE = (
+    "usernameAttributes",
+    "aliasAttributes",
+    "usernameConfiguration",
+    "schemas",
+)
+#: ...and, while it is being imported, what it may have set differently.
+ADOPTED_POOL_IGNORED_ON_IMPORT = (
+    "passwordPolicy",
+    "mfaConfiguration",
+    "softwareTokenMfaConfiguration",
+    "accountRecoverySetting",
+    "adminCreateUserConfig",
+    "autoVerifiedAttributes",
+    "deletionProtection",
+    "tags",
+)
+#: Where the function finds the cursor-signing key (the secret's ARN).
+CURSOR_SECRET_ENV = "CURSOR_SECRET_ID"  # noqa: S105 - a variable's name
+
+
+@dataclass(frozen=True)
+class TodoApiArgs:
+    settings: Settings
+    names: ResourceNames
+    artifacts: Artifacts
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    table_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+
+
 class TodoApi(pulumi.ComponentResource):
-    """The public face: user pool and client, HTTP API, todo-api function."""
+    """The public face: user pool and client, HTTP API, todo-api function, its secret."""
 
     def __init__(
-        self,
-        name: str,
-        settings: Settings,
-        names: ResourceNames,
-        data: TodoData,
-        artifacts: Artifacts,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, name: str, args: TodoApiArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         super().__init__("todo:platform:TodoApi", name, None, opts)
+        self._args = args
+        self.user_pool = self._user_pool()
+        self.user_pool_client = self._user_pool_client()
+        self.cursor_secret, self.cursor_signing_secret = self._cursor_secret()
+        self.service: ServiceFunction = self._function()
+        self.function = self.service.function
+        self.http_api, self.authorizer = self._http_api()
+        self.integration, self.routes = self._routes()
+        self.stage = self._stage()
+        aws.lambda_.Permission(
+            "api-invokes-function",
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(self.http_api.execution_arn, "/*/*"),
+            opts=child(self),
+        )
+        self.endpoint: pulumi.Output[str] = self.stage.invoke_url
+        self.register_outputs(
+            {
+                "apiEndpoint": self.endpoint,
+                "userPoolId": self.user_pool.id,
+                "userPoolClientId": self.user_pool_client.id,
+            }
+        )
+
+    def _user_pool_options(self) -> pulumi.ResourceOptions:
+        settings = self._args.settings
+        adopt = settings.adopt
+        if not adopt.user_pool_id:
+            return child(self, protect=settings.data.deletion_protection)
+        ignored = list(ADOPTED_POOL_IMMUTABLE)
+        if adopt.importing:
+            ignored += ADOPTED_POOL_IGNORED_ON_IMPORT
+        # The CDK pool holds real users: never replaced, never deleted.
+        return child(
+            self,
+            protect=True,
+            retain_on_delete=True,
+            import_=adopt.user_pool_id if adopt.importing else None,
+            ignore_changes=ignored,
+        )
+
+    def _user_pool(self) -> aws.cognito.UserPool:
+        settings, names = self._args.settings, self._args.names
         cognito = settings.cognito
-        mfa_on = cognito.mfa != "OFF"
-        self.user_pool = aws.cognito.UserPool(
+        return aws.cognito.UserPool(
             "user-pool",
             name=names.user_pool,
             username_attributes=["email"],
@@ -110,7 +190,7 @@ class TodoApi(pulumi.ComponentResource):
             mfa_configuration=cognito.mfa,
             software_token_mfa_configuration=(
                 aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
-                if mfa_on
+                if cognito.mfa != "OFF"
                 else None
             ),
             account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
@@ -124,9 +204,12 @@ class TodoApi(pulumi.ComponentResource):
                 allow_admin_create_user_only=not cognito.self_signup
             ),
             deletion_protection="ACTIVE" if settings.data.deletion_protection else "INACTIVE",
-            opts=child(self, protect=settings.data.deletion_protection),
+            opts=self._user_pool_options(),
         )
-        self.user_pool_client = aws.cognito.UserPoolClient(
+
+    def _user_pool_client(self) -> aws.cognito.UserPoolClient:
+        cognito, names = self._args.settings.cognito, self._args.names
+        return aws.cognito.UserPoolClient(
             "user-pool-client",
             name=names.user_pool_client,
             user_pool_id=self.user_pool.id,
@@ -152,47 +235,62 @@ class TodoApi(pulumi.ComponentResource):
             opts=child(self),
         )
 
-        # Signs pagination cursors. Generated once and kept (secret) in the
-        # stack state; `pulumi up --replace` on it rotates it.
-        self.cursor_secret = random.RandomPassword(
-            "cursor-secret", length=64, special=False, opts=child(self)
-        )
+    def _cursor_secret(self) -> Tuple[random.RandomPassword, aws.secretsmanager.Secret]:
+        """The key that signs pagination cursors, in Secrets Manager (never in the environment).
 
-        table_arn = data.table.arn
-        function_settings = settings.api.function
-        self.service: ServiceFunction = service_function(
+        Generated once (kept encrypted in the state); ``pulumi up --replace``
+        on ``cursor-secret`` rotates it.
+        """
+        value = random.RandomPassword("cursor-secret", length=64, special=False, opts=child(self))
+        secret = stored_secret(
             self,
+            "cursor-signing",
+            self._args.names.cursor_signing_secret,
+            "Signs the API's pagination cursors (read by the API function only)",
+            self._args.secrets_key_arn,
+            value.result,
+        )
+        return value, secret
+
+    def _function(self) -> ServiceFunction:
+        args = self._args
+        settings, names = args.settings, args.names
+        function_settings = settings.api.function
+        statements = [
+            iam.allow(TABLE_ITEM_ACTIONS, [args.table_arn], sid="TableItems"),
+            iam.allow(
+                TABLE_QUERY_ACTIONS,
+                [args.table_arn, pulumi.Output.concat(args.table_arn, "/index/*")],
+                sid="QueryTableAndIndexes",
+            ),
+            iam.kms_user(args.table_key_arn, TABLE_KEY_ACTIONS, sid="UseTableKey"),
+            *iam.secret_reader(self.cursor_signing_secret.arn, args.secrets_key_arn),
+        ]
+        environment: Dict[str, pulumi.Input[str]] = {
+            "STAGE": settings.stage,
+            "TABLE_NAME": args.table_name,
+            CURSOR_SECRET_ENV: self.cursor_signing_secret.arn,
+            "AUTH_MODE": AUTH_MODE,
+            "COGNITO_USER_POOL_ID": self.user_pool.id,
+            "COGNITO_CLIENT_ID": self.user_pool_client.id,
+            "IDEMPOTENCY_TTL_SECONDS": str(settings.api.idempotency_ttl_seconds),
+            "POWERTOOLS_SERVICE_NAME": TODO_API.package,
+            "LOG_LEVEL": function_settings.log_level,
+        }
+        spec = FunctionSpec(
             TODO_API,
             names.api_function,
             function_settings,
-            settings,
-            artifacts,
-            data.logs_key,
-            environment={
-                "STAGE": settings.stage,
-                "TABLE_NAME": data.table.name,
-                "CURSOR_SECRET": self.cursor_secret.result,
-                "AUTH_MODE": AUTH_MODE,
-                "COGNITO_USER_POOL_ID": self.user_pool.id,
-                "COGNITO_CLIENT_ID": self.user_pool_client.id,
-                "IDEMPOTENCY_TTL_SECONDS": str(settings.api.idempotency_ttl_seconds),
-                "POWERTOOLS_SERVICE_NAME": TODO_API.package,
-                "LOG_LEVEL": function_settings.log_level,
-            },
-            statements=[
-                iam.allow(TABLE_ITEM_ACTIONS, [table_arn], sid="TableItems"),
-                iam.allow(
-                    TABLE_QUERY_ACTIONS,
-                    [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
-                    sid="QueryTableAndIndexes",
-                ),
-                iam.kms_user(data.table_key.arn, TABLE_KEY_ACTIONS, sid="UseTableKey"),
-            ],
+            environment,
+            statements,
+            args.logs_key_arn,
             log_group_name=names.api_log_group,
         )
-        self.function = self.service.function
+        return service_function(self, spec, settings, args.artifacts)
 
-        self.http_api = aws.apigatewayv2.Api(
+    def _http_api(self) -> Tuple[aws.apigatewayv2.Api, aws.apigatewayv2.Authorizer]:
+        settings, names = self._args.settings, self._args.names
+        http_api = aws.apigatewayv2.Api(
             "http-api",
             name=names.api,
             protocol_type="HTTP",
@@ -200,10 +298,10 @@ class TodoApi(pulumi.ComponentResource):
             cors_configuration=cors_configuration(settings.api.cors_allowed_origins),
             opts=child(self),
         )
-        self.authorizer = aws.apigatewayv2.Authorizer(
+        authorizer = aws.apigatewayv2.Authorizer(
             "jwt-authorizer",
-            api_id=self.http_api.id,
-            name=f"{names.user_pool}-jwt",
+            api_id=http_api.id,
+            name=names.jwt_authorizer,
             authorizer_type="JWT",
             identity_sources=["$request.header.Authorization"],
             jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
@@ -212,7 +310,12 @@ class TodoApi(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
-        self.integration = aws.apigatewayv2.Integration(
+        return http_api, authorizer
+
+    def _routes(
+        self,
+    ) -> Tuple[aws.apigatewayv2.Integration, Dict[str, aws.apigatewayv2.Route]]:
+        integration = aws.apigatewayv2.Integration(
             "lambda-integration",
             api_id=self.http_api.id,
             integration_type="AWS_PROXY",
@@ -221,12 +324,13 @@ class TodoApi(pulumi.ComponentResource):
             payload_format_version="2.0",
             opts=child(self),
         )
-        target = pulumi.Output.concat("integrations/", self.integration.id)
-        public_routes = [HEALTH_ROUTE, *(DOCS_ROUTES if settings.api.public_docs else ())]
-        self.routes = {}
+        target = pulumi.Output.concat("integrations/", integration.id)
+        public_docs = self._args.settings.api.public_docs
+        public_routes = [HEALTH_ROUTE, *(DOCS_ROUTES if public_docs else ())]
+        routes = {}
         for route_key in [*public_routes, *API_ROUTES]:
             protected = route_key in API_ROUTES
-            self.routes[route_key] = aws.apigatewayv2.Route(
+            routes[route_key] = aws.apigatewayv2.Route(
                 _route_logical_name(route_key),
                 api_id=self.http_api.id,
                 route_key=route_key,
@@ -235,11 +339,15 @@ class TodoApi(pulumi.ComponentResource):
                 authorizer_id=self.authorizer.id if protected else None,
                 opts=child(self),
             )
+        return integration, routes
 
+    def _stage(self) -> aws.apigatewayv2.Stage:
+        args = self._args
+        settings = args.settings
         self.access_logs = log_group(
-            self, "access-logs", f"/aws/apigateway/{names.api}/access", settings, data.logs_key
+            self, "access-logs", args.names.api_access_log_group, settings, args.logs_key_arn
         )
-        self.stage = aws.apigatewayv2.Stage(
+        return aws.apigatewayv2.Stage(
             "default-stage",
             api_id=self.http_api.id,
             name="$default",
@@ -253,23 +361,6 @@ class TodoApi(pulumi.ComponentResource):
                 destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
             opts=child(self, depends_on=list(self.routes.values())),
-        )
-        aws.lambda_.Permission(
-            "api-invokes-function",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.http_api.execution_arn, "/*/*"),
-            opts=child(self),
-        )
-
-        self.endpoint: pulumi.Output[str] = self.stage.invoke_url
-        self.register_outputs(
-            {
-                "apiEndpoint": self.endpoint,
-                "userPoolId": self.user_pool.id,
-                "userPoolClientId": self.user_pool_client.id,
-            }
         )
 
 

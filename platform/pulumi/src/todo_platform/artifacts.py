@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Literal, Tuple
+
+import tomllib
 
 BUILD_COMMAND = "python3 noxfile.py -s build"
 #: The Glue builder's manifest (``todo_local.glue_artifact``).
@@ -39,8 +42,11 @@ class Deployable:
     kind: Literal["lambda", "glue"]
     #: Lambda: the handler setting; Glue: the entry module the job script runs.
     entry: str
-    #: Short key used in the logical names of the package's resources.
+    #: Short key used in the logical names of the package's resources (its
+    #: ``[tool.todo-platform] resource-key``; changing it replaces them).
     key: str
+    #: Its folder, relative to the repository root.
+    path: str = ""
 
     # Logical names of the resources that carry the package's code.
     @property
@@ -66,26 +72,56 @@ class Deployable:
         return (self.job_logical_name, self.script_logical_name, self.wheel_logical_name("*"))
 
 
-# The handlers and entry modules are those of noxfile.py's PACKAGES registry
-# (tests/test_artifacts.py keeps the two in step).
-TODO_API = Deployable("todo-api", "lambda", "todo_api.handler.lambda_handler", "api")
-CDC_PROCESSOR = Deployable(
-    "todo-cdc-processor", "lambda", "cdc_processor.handler.lambda_handler", "cdc"
-)
-METRICS_COLLECTOR = Deployable(
-    "todo-metrics-collector", "lambda", "metrics_collector.handler.lambda_handler", "metrics"
-)
-ETL_SILVER = Deployable("todo-etl-silver", "glue", "todo_silver.job", "silver")
-ETL_GOLD = Deployable("todo-etl-gold", "glue", "todo_gold.job", "gold")
+#: The repository's one list of packages (see its header).
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEPLOYABLES_FILE = REPO_ROOT / "deployables.toml"
+#: The table in a package's own ``pyproject.toml`` that says how the platform
+#: deploys it (``resource-key``) and which AWS actions its code calls.
+PLATFORM_TABLE = "todo-platform"
 
-DEPLOYABLES: Tuple[Deployable, ...] = (
-    TODO_API,
-    CDC_PROCESSOR,
-    METRICS_COLLECTOR,
-    ETL_SILVER,
-    ETL_GOLD,
-)
+
+def _pyproject(package_path: str) -> Dict[str, Any]:
+    return tomllib.loads((REPO_ROOT / package_path / "pyproject.toml").read_text("utf-8"))
+
+
+def platform_table(package_path: str) -> Dict[str, Any]:
+    """The package's ``[tool.todo-platform]`` table (empty when it has none)."""
+    return dict(_pyproject(package_path).get("tool", {}).get(PLATFORM_TABLE, {}))
+
+
+def package_dependencies(package: str, path: Path = DEPLOYABLES_FILE) -> List[str]:
+    """The monorepo packages ``package`` requires (its pyproject's dependencies)."""
+    listed = {e["name"]: e["path"] for e in tomllib.loads(path.read_text("utf-8"))["package"]}
+    requirements = _pyproject(listed[package]).get("project", {}).get("dependencies", [])
+    names = [re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] for r in requirements]
+    return [n for n in names if n in listed]
+
+
+def load_deployables(path: Path = DEPLOYABLES_FILE) -> Tuple[Deployable, ...]:
+    """Every package of ``deployables.toml`` that runs in AWS (a handler or a Glue module)."""
+    found = []
+    for entry in tomllib.loads(path.read_text("utf-8"))["package"]:
+        handler, module = entry.get("lambda_handler"), entry.get("glue_module")
+        if not (handler or module):
+            continue
+        key = platform_table(entry["path"]).get("resource-key")
+        if not key:
+            raise ValueError(
+                f"{entry['path']}/pyproject.toml: [tool.{PLATFORM_TABLE}] needs a resource-key"
+            )
+        kind: Literal["lambda", "glue"] = "lambda" if handler else "glue"
+        found.append(Deployable(entry["name"], kind, handler or module, key, entry["path"]))
+    return tuple(found)
+
+
+DEPLOYABLES: Tuple[Deployable, ...] = load_deployables()
 BY_PACKAGE: Dict[str, Deployable] = {d.package: d for d in DEPLOYABLES}
+# The components name the deployables they run.
+TODO_API = BY_PACKAGE["todo-api"]
+CDC_PROCESSOR = BY_PACKAGE["todo-cdc-processor"]
+METRICS_COLLECTOR = BY_PACKAGE["todo-metrics-collector"]
+ETL_SILVER = BY_PACKAGE["todo-etl-silver"]
+ETL_GOLD = BY_PACKAGE["todo-etl-gold"]
 
 
 class ArtifactMissing(FileNotFoundError):

@@ -14,7 +14,8 @@ from typing import Dict, List, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from todo_platform import iam
+from todo_core.naming import ResourceNames
+from todo_platform import iam, permissions
 from todo_platform.artifacts import Artifacts, Deployable
 from todo_platform.config import FunctionSettings, LifecycleSettings, Settings
 
@@ -38,7 +39,11 @@ def kms_key(
     service_statements: Sequence[iam.Statement] = (),
     region: Optional[str] = None,
 ) -> aws.kms.Key:
-    """A customer-managed key with yearly rotation and an alias."""
+    """A customer-managed key with yearly rotation and an alias.
+
+    Where the stage protects its data (prod), the key is ``protect``-ed too:
+    deleting it would make everything it encrypts unreadable.
+    """
     kms = aws.kms.Key(
         f"{key}-key",
         description=description,
@@ -46,7 +51,7 @@ def kms_key(
         deletion_window_in_days=settings.data.kms_deletion_window_days,
         policy=iam.key_policy(account_id, service_statements),
         region=region,
-        opts=child(parent),
+        opts=child(parent, protect=settings.data.deletion_protection),
     )
     aws.kms.Alias(
         f"{key}-key-alias",
@@ -82,14 +87,14 @@ def log_group(
     key: str,
     name: str,
     settings: Settings,
-    logs_key: aws.kms.Key,
+    logs_key_arn: pulumi.Input[str],
 ) -> aws.cloudwatch.LogGroup:
     """A log group with the stage's retention, encrypted with the logs key."""
     return aws.cloudwatch.LogGroup(
         key,
         name=name,
         retention_in_days=settings.logs.retention_days,
-        kms_key_id=logs_key.arn,
+        kms_key_id=logs_key_arn,
         opts=child(parent),
     )
 
@@ -178,12 +183,16 @@ def secure_bucket(
     noncurrent_days: int,
     extra_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] = (),
 ) -> aws.s3.Bucket:
-    """A private, versioned, SSE-KMS, TLS-only bucket with a lifecycle."""
+    """A private, versioned, SSE-KMS, TLS-only bucket with a lifecycle.
+
+    ``protect``-ed where the stage protects its data (prod): the lake is the
+    only copy of the change history.
+    """
     bucket = aws.s3.Bucket(
         f"{key}-bucket",
         bucket=bucket_name,
         force_destroy=settings.lake.force_destroy,
-        opts=child(parent),
+        opts=child(parent, protect=settings.data.deletion_protection),
     )
     aws.s3.BucketOwnershipControls(
         f"{key}-ownership",
@@ -237,6 +246,40 @@ def secure_bucket(
     return bucket
 
 
+# --- Secrets Manager -------------------------------------------------------------------
+
+
+def stored_secret(
+    parent: pulumi.Resource,
+    key: str,
+    secret_name: str,
+    description: str,
+    kms_key_arn: pulumi.Input[str],
+    value: pulumi.Input[str],
+) -> aws.secretsmanager.Secret:
+    """A Secrets Manager secret encrypted with the stage's secrets key, holding ``value``.
+
+    Only the roles granted ``secretsmanager:GetSecretValue`` on it (and
+    ``kms:Decrypt`` via Secrets Manager) can read it.
+    """
+    secret = aws.secretsmanager.Secret(
+        f"{key}-secret",
+        name=secret_name,
+        description=description,
+        kms_key_id=kms_key_arn,
+        # Deleted secrets can be restored for a week.
+        recovery_window_in_days=7,
+        opts=child(parent),
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{key}-secret-value",
+        secret_id=secret.id,
+        secret_string=value,
+        opts=child(parent),
+    )
+    return secret
+
+
 # --- Lambda ---------------------------------------------------------------------------
 
 
@@ -252,25 +295,33 @@ class ServiceFunction:
     log_group: aws.cloudwatch.LogGroup
 
 
-def service_function(
-    parent: pulumi.Resource,
-    deployable: Deployable,
-    name: str,
-    function_settings: FunctionSettings,
-    settings: Settings,
-    artifacts: Artifacts,
-    logs_key: aws.kms.Key,
-    environment: Dict[str, pulumi.Input[str]],
-    statements: Sequence[iam.Statement],
-    log_group_name: Optional[str] = None,
-) -> ServiceFunction:
-    """A Lambda from its built zip, with its log group and a role granting only ``statements``.
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What a service function is deployed with."""
 
-    ``log_group_name`` defaults to Lambda's own convention, ``/aws/lambda/<name>``.
+    deployable: Deployable
+    name: str
+    function_settings: FunctionSettings
+    environment: Dict[str, pulumi.Input[str]]
+    statements: Sequence[iam.Statement]
+    logs_key_arn: pulumi.Input[str]
+    #: Defaults to Lambda's own convention, ``/aws/lambda/<name>``.
+    log_group_name: Optional[str] = None
+
+
+def service_function(
+    parent: pulumi.Resource, spec: FunctionSpec, settings: Settings, artifacts: Artifacts
+) -> ServiceFunction:
+    """A Lambda from its built zip, with its log group and a role granting only its statements.
+
+    The statements must cover every AWS action the package declares it calls
+    (``[tool.todo-platform]`` in its pyproject): the preview fails otherwise.
     """
+    deployable, name = spec.deployable, spec.name
+    permissions.require_granted(deployable, spec.statements)
     key = deployable.key
-    group_name = log_group_name or f"/aws/lambda/{name}"
-    group = log_group(parent, f"{key}-logs", group_name, settings, logs_key)
+    group_name = spec.log_group_name or ResourceNames.function_log_group(name)
+    group = log_group(parent, f"{key}-logs", group_name, settings, spec.logs_key_arn)
     role = aws.iam.Role(
         f"{key}-role",
         assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
@@ -280,7 +331,7 @@ def service_function(
     policy = aws.iam.RolePolicy(
         f"{key}-policy",
         role=role.id,
-        policy=iam.document([iam.log_writer(group.arn), iam.xray_writer(), *statements]),
+        policy=iam.document([iam.log_writer(group.arn), iam.xray_writer(), *spec.statements]),
         opts=child(parent),
     )
     function = aws.lambda_.Function(
@@ -292,10 +343,10 @@ def service_function(
         handler=deployable.entry,
         code=pulumi.FileArchive(str(artifacts.lambda_zip(deployable))),
         architectures=[settings.lambda_architecture],
-        memory_size=function_settings.memory_mb,
-        timeout=function_settings.timeout_seconds,
-        reserved_concurrent_executions=function_settings.reserved_concurrency,
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+        memory_size=spec.function_settings.memory_mb,
+        timeout=spec.function_settings.timeout_seconds,
+        reserved_concurrent_executions=spec.function_settings.reserved_concurrency,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON", log_group=group.name

@@ -73,7 +73,16 @@ SECTIONS = (
     "etl",
     "alarms",
     "alerts",
+    "budget",
+    "adopt",
 )
+#: Stages whose alerts must reach a person: an unset (or placeholder) alert
+#: address there is a configuration error, not a silent no-op.
+PAGED_STAGES = frozenset({"staging", "prod"})
+#: Domains reserved for documentation (RFC 2606): never a real inbox.
+PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+#: The engines the gold job can run its SQL on (``--ENGINE``).
+GOLD_ENGINES = ("duckdb", "athena")
 
 
 #: An exact browser origin; wildcards are refused because every API call
@@ -218,6 +227,9 @@ class EtlSettings(_Model):
     schedule: str = Field(pattern=r"^cron\(.+\)$")
     schedule_enabled: bool = True
     athena_bytes_scanned_cutoff: int = Field(ge=10 * 1024 * 1024)
+    #: Where gold runs its SQL: in the job (DuckDB, one machine) or in Athena
+    #: (the stage's workgroup; the job role then gets the Athena permissions).
+    gold_engine: Literal["duckdb", "athena"] = "duckdb"
 
     @field_validator("glue_max_capacity")
     @classmethod
@@ -244,6 +256,38 @@ class AlertSettings(_Model):
     email: Optional[str] = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
+class BudgetSettings(_Model):
+    """A monthly AWS Budget over this stage's costs (its Environment tag)."""
+
+    monthly_limit_usd: float = Field(gt=0)
+    #: Percentages of the limit that notify the alert topic (runbook: 80 % and 100 %).
+    alert_thresholds_percent: List[float] = Field(default_factory=lambda: [80.0, 100.0])
+
+    @field_validator("alert_thresholds_percent")
+    @classmethod
+    def _sorted_percentages(cls, values: List[float]) -> List[float]:
+        if not values or values != sorted(set(values)) or not all(0 < v <= 1000 for v in values):
+            raise ValueError("thresholds must be increasing percentages (0-1000], e.g. [80, 100]")
+        return values
+
+
+class AdoptSettings(_Model):
+    """Live resources of the CDK deployment that this stack takes over instead of creating.
+
+    ``table``: the live table's name (for example ``todo-app-data``);
+    ``user_pool_id``: the live user pool's id. While ``importing`` is on, the
+    program declares them with Pulumi's ``import`` option (the resource is
+    read, never created) and leaves the properties the CDK version set
+    differently alone; turn it off after the first successful ``pulumi up``.
+    """
+
+    table: Optional[str] = Field(default=None, min_length=3, max_length=255)
+    user_pool_id: Optional[str] = Field(
+        default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$"
+    )
+    importing: bool = False
+
+
 class Settings(_Model):
     """Everything a stage is deployed with."""
 
@@ -263,6 +307,24 @@ class Settings(_Model):
     etl: EtlSettings
     alarms: AlarmSettings
     alerts: AlertSettings
+    budget: BudgetSettings
+    adopt: AdoptSettings = Field(default_factory=AdoptSettings)
+
+    @model_validator(mode="after")
+    def _someone_is_paged(self) -> Settings:
+        if self.stage not in PAGED_STAGES:
+            return self
+        email = self.alerts.email
+        if not email:
+            raise ValueError(
+                f"stage {self.stage} needs an alert address: pulumi config set "
+                f"--path 'todo-platform:alerts.email' <address> --stack {self.stage}"
+            )
+        if email.rsplit("@", 1)[-1].lower() in PLACEHOLDER_EMAIL_DOMAINS:
+            raise ValueError(
+                f"alerts.email {email!r} is a placeholder; set the team's real address"
+            )
+        return self
 
     @property
     def default_tags(self) -> Dict[str, str]:

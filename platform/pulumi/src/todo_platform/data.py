@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -53,50 +54,81 @@ def table_args(table_name: str, settings: Settings, kms_key_arn: pulumi.Input[st
     }
 
 
+#: Table properties the CDK deployment may have set differently; while its
+#: live table is being imported they are read, not changed (README, "Adopting").
+ADOPTED_TABLE_IGNORED = (
+    "serverSideEncryption",
+    "pointInTimeRecovery",
+    "deletionProtectionEnabled",
+    "ttl",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class TodoDataArgs:
+    settings: Settings
+    names: ResourceNames
+
+
 class TodoData(pulumi.ComponentResource):
     """The DynamoDB table (keys, GSIs, TTL and stream from todo_core) and the data keys.
 
-    ``table_key`` encrypts the table and its stream; ``logs_key`` encrypts
-    every log group of the stage (request logs hold user ids and e-mails).
+    ``table_key`` encrypts the table and its stream; ``logs_key`` every log
+    group of the stage (request logs hold user ids and e-mails);
+    ``secrets_key`` the stage's secrets in Secrets Manager.
     """
 
     def __init__(
-        self,
-        name: str,
-        settings: Settings,
-        names: ResourceNames,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, name: str, args: TodoDataArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         super().__init__("todo:platform:TodoData", name, None, opts)
+        settings, names = args.settings, args.names
         account = names.account_id
         self.table_key = kms_key(
-            self,
-            "table",
-            names.table,
-            f"Encrypts {names.table} and its stream",
-            account,
-            settings,
+            self, "table", names.table, f"Encrypts {names.table} and its stream", account, settings
         )
         self.logs_key = kms_key(
             self,
             "logs",
-            f"todo-logs-{settings.stage}",
+            names.logs_key_alias,
             f"Encrypts the {settings.stage} log groups",
             account,
             settings,
             service_statements=[logs_key_statement(settings.region, account)],
         )
-        protect = settings.data.deletion_protection
-        self.table = aws.dynamodb.Table(
-            "table",
-            **table_args(names.table, settings, self.table_key.arn),
-            # Deletion protection in AWS, and in Pulumi too: `pulumi destroy`
-            # refuses instead of failing half-way.
-            opts=child(self, protect=protect),
+        self.secrets_key = kms_key(
+            self,
+            "secrets",
+            names.secrets_key_alias,
+            f"Encrypts the {settings.stage} secrets (Secrets Manager)",
+            account,
+            settings,
         )
+        self.table = self._table(settings, names)
         self.table_name: pulumi.Output[str] = self.table.name
         self.table_arn: pulumi.Output[str] = self.table.arn
         self.stream_arn: pulumi.Output[str] = self.table.stream_arn
         self.register_outputs(
             {"tableName": self.table_name, "tableArn": self.table_arn, "streamArn": self.stream_arn}
+        )
+
+    def _table(self, settings: Settings, names: ResourceNames) -> aws.dynamodb.Table:
+        adopt = settings.adopt
+        # Deletion protection in AWS, and in Pulumi too: `pulumi destroy`
+        # refuses instead of failing half-way. An adopted table (the CDK
+        # deployment's, with real data) is always protected and kept on delete.
+        opts = child(self, protect=settings.data.deletion_protection)
+        if adopt.table:
+            opts = child(
+                self,
+                protect=True,
+                retain_on_delete=True,
+                import_=adopt.table if adopt.importing else None,
+                ignore_changes=list(ADOPTED_TABLE_IGNORED) if adopt.importing else None,
+            )
+        return aws.dynamodb.Table(
+            "table",
+            **table_args(adopt.table or names.table, settings, self.table_key.arn),
+            opts=opts,
         )

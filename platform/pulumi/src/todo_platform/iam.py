@@ -41,16 +41,40 @@ def allow(
     return statement
 
 
-def assume_role_policy(service: str, account_id: Optional[str] = None) -> str:
-    """Trust policy for an AWS service; ``account_id`` adds a confused-deputy guard."""
+def assume_role_policy(service: str, condition: Optional[Dict[str, Any]] = None) -> str:
+    """Trust policy for an AWS service principal, in the form that service documents."""
     statement: Statement = {
         "Effect": "Allow",
         "Principal": {"Service": service},
         "Action": "sts:AssumeRole",
     }
-    if account_id:
-        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if condition:
+        statement["Condition"] = condition
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def firehose_trust_policy(account_id: str) -> str:
+    """Firehose assumes its delivery role with this account's id as the external id.
+
+    The documented trust policy for an S3 destination checks ``sts:ExternalId``
+    (not ``aws:SourceAccount``):
+    https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
+    """
+    return assume_role_policy(
+        "firehose.amazonaws.com", {"StringEquals": {"sts:ExternalId": account_id}}
+    )
+
+
+def glue_trust_policy() -> str:
+    """Glue job roles trust ``glue.amazonaws.com`` without a condition.
+
+    That is the form Glue documents for job roles
+    (https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html); Glue
+    does not document passing ``aws:SourceAccount`` when it assumes a job
+    role, and a condition on a key the service does not send denies every
+    run. Only this account can pass the role to a job (``iam:PassRole``).
+    """
+    return assume_role_policy("glue.amazonaws.com")
 
 
 def log_writer(log_group_arn: pulumi.Input[str]) -> Statement:
@@ -67,14 +91,30 @@ def xray_writer() -> Statement:
     return allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"], sid="WriteTraces")
 
 
-def metrics_writer(namespace: str = METRICS_NAMESPACE) -> Statement:
+def metrics_writer(*namespaces: str) -> Statement:
     """PutMetricData has no resource scoping; the namespace condition is the fence."""
+    fence = sorted(namespaces or (METRICS_NAMESPACE,))
     return allow(
         ["cloudwatch:PutMetricData"],
         ["*"],
         sid="PutOwnMetrics",
-        condition={"StringEquals": {"cloudwatch:namespace": namespace}},
+        condition={
+            "StringEquals": {"cloudwatch:namespace": fence[0] if len(fence) == 1 else fence}
+        },
     )
+
+
+def secret_reader(secret_arn: pulumi.Input[str], key_arn: pulumi.Input[str]) -> List[Statement]:
+    """Read one secret, decrypting it with its key only through Secrets Manager."""
+    return [
+        allow(["secretsmanager:GetSecretValue"], [secret_arn], sid="ReadOwnSecret"),
+        allow(
+            ["kms:Decrypt"],
+            [key_arn],
+            sid="DecryptOwnSecret",
+            condition={"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
+        ),
+    ]
 
 
 def kms_user(key_arn: pulumi.Input[str], actions: Sequence[str], sid: str) -> Statement:

@@ -4,75 +4,73 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from todo_core.naming import METRICS_NAMESPACE, ResourceNames
-from todo_platform import iam
-from todo_platform.api import TodoApi
+from todo_platform import iam, permissions
+from todo_platform.alarms import (
+    AlarmSpec,
+    api_alarm_specs,
+    cost_alarm_specs,
+    function_alarm_specs,
+    pipeline_alarm_specs,
+)
 from todo_platform.artifacts import CDC_PROCESSOR, METRICS_COLLECTOR, Artifacts
-from todo_platform.blocks import ServiceFunction, child, kms_key, service_function
+from todo_platform.blocks import FunctionSpec, ServiceFunction, child, kms_key, service_function
+from todo_platform.budget import monthly_budget
 from todo_platform.config import Settings
 from todo_platform.dashboard import BILLING_REGION, DashboardInputs, dashboard_body
-from todo_platform.data import TodoData
-from todo_platform.etl import TodoEtl
 
 #: Glue job states that page someone.
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """A single-metric alarm; ``statistic`` may be a percentile such as ``p95``."""
-
-    key: str
-    name: str
-    description: str
-    namespace: str
-    metric_name: str
-    dimensions: Mapping[str, pulumi.Input[str]]
-    statistic: str
-    threshold: float
-    comparison: str = "GreaterThanThreshold"
-    period: int = 300
-    evaluation_periods: int = 1
-    treat_missing_data: str = "notBreaching"
-    region: Optional[str] = None
+#: The services that publish to the alert topics (alarms, Glue-failure rules, budgets).
+ALERT_PUBLISHERS = ("budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com")
 
 
 def dashboard_url(region: str, dashboard: str) -> str:
     return f"https://console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={dashboard}"
 
 
+@dataclass(frozen=True)
+class TodoMonitoringArgs:
+    settings: Settings
+    names: ResourceNames
+    artifacts: Artifacts
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    table_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    api_id: pulumi.Input[str]
+    #: The functions deployed elsewhere (api, cdc); the collector is added here.
+    functions: Sequence[ServiceFunction]
+    dead_letter_queue_name: pulumi.Input[str]
+    cdc_stream_name: pulumi.Input[str]
+    logs_stream_name: pulumi.Input[str]
+    silver_job_name: pulumi.Input[str]
+    gold_job_name: pulumi.Input[str]
+
+
 class TodoMonitoring(pulumi.ComponentResource):
     """Everything an operator watches, and everything that pages them."""
 
     def __init__(
-        self,
-        name: str,
-        settings: Settings,
-        names: ResourceNames,
-        data: TodoData,
-        api: TodoApi,
-        etl: TodoEtl,
-        artifacts: Artifacts,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        self, name: str, args: TodoMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None
     ) -> None:
         super().__init__("todo:platform:TodoMonitoring", name, None, opts)
-        self._settings, self._names = settings, names
-        stage, region = settings.stage, settings.region
-
+        self._args = args
+        self._settings, self._names = args.settings, args.names
+        names, region = args.names, args.settings.region
         # --- Glue job state changes (the events exist before the topic policy) ----
         self.glue_failure_rule = self._glue_rule(
-            "glue-job-failures", f"todo-lake-jobs-failed-{stage}", etl, GLUE_FAILURE_STATES
+            "glue-job-failures", names.glue_failure_rule, GLUE_FAILURE_STATES
         )
         # No target: its MatchedEvents metric is the dashboard's completion count.
         self.glue_success_rule = self._glue_rule(
-            "glue-job-successes", f"todo-lake-jobs-succeeded-{stage}", etl, ("SUCCEEDED",)
+            "glue-job-successes", names.glue_success_rule, ("SUCCEEDED",)
         )
-
         self.topic = self._alert_topic("alerts", names.alert_topic, region=None)
         self.alert_topic_arn: pulumi.Output[str] = self.topic.arn
         aws.cloudwatch.EventTarget(
@@ -85,40 +83,54 @@ class TodoMonitoring(pulumi.ComponentResource):
         self.billing_topic = (
             self.topic
             if region == BILLING_REGION
-            else self._alert_topic("billing-alerts", f"{names.alert_topic}-billing", BILLING_REGION)
+            else self._alert_topic("billing-alerts", names.billing_alert_topic, BILLING_REGION)
+        )
+        self.collector = self._collector()
+        self.functions: List[ServiceFunction] = [*args.functions, self.collector]
+        self.alarms: Dict[str, aws.cloudwatch.MetricAlarm] = {}
+        for spec in self._alarm_specs():
+            self._alarm(spec)
+        self._table_throttle_alarm()
+        self.budget = monthly_budget(self, args.settings, names, self.topic)
+        self.dashboard = self._dashboard()
+        self.dashboard_url = dashboard_url(region, names.dashboard)
+        self.register_outputs(
+            {"dashboardUrl": self.dashboard_url, "alertTopicArn": self.alert_topic_arn}
         )
 
-        # --- metrics collector ---------------------------------------------------
-        collector = settings.metrics_collector
-        self.collector: ServiceFunction = service_function(
-            self,
+    def _collector(self) -> ServiceFunction:
+        args = self._args
+        collector, names = args.settings.metrics_collector, args.names
+        declared = permissions.declared(METRICS_COLLECTOR)
+        statements = [
+            # The KPI counters and activity markers: read only, base table only.
+            iam.allow(
+                ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+                [args.table_arn],
+                sid="ReadKpiItems",
+            ),
+            iam.kms_user(args.table_key_arn, ["kms:Decrypt"], sid="DecryptTableItems"),
+            iam.metrics_writer(*declared.metrics_namespaces),
+        ]
+        environment: Dict[str, pulumi.Input[str]] = {
+            "STAGE": args.settings.stage,
+            "TABLE_NAME": args.table_name,
+            "METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_SERVICE_NAME": METRICS_COLLECTOR.package,
+            "LOG_LEVEL": collector.function.log_level,
+        }
+        spec = FunctionSpec(
             METRICS_COLLECTOR,
             names.metrics_function,
             collector.function,
-            settings,
-            artifacts,
-            data.logs_key,
-            environment={
-                "STAGE": stage,
-                "TABLE_NAME": data.table.name,
-                "METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "POWERTOOLS_SERVICE_NAME": METRICS_COLLECTOR.package,
-                "LOG_LEVEL": collector.function.log_level,
-            },
-            statements=[
-                # The KPI counters and activity markers: read only, base table only.
-                iam.allow(
-                    ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
-                    [data.table.arn],
-                    sid="ReadKpiItems",
-                ),
-                iam.kms_user(data.table_key.arn, ["kms:Decrypt"], sid="DecryptTableItems"),
-                iam.metrics_writer(METRICS_NAMESPACE),
-            ],
+            environment,
+            statements,
+            args.logs_key_arn,
         )
+        service = service_function(self, spec, args.settings, args.artifacts)
         self.collector_schedule = aws.cloudwatch.EventRule(
             "metrics-schedule",
-            name=f"{names.metrics_function}-schedule",
+            name=names.metrics_schedule,
             description="Publishes the business KPIs",
             schedule_expression=collector.schedule_expression,
             opts=child(self),
@@ -126,7 +138,7 @@ class TodoMonitoring(pulumi.ComponentResource):
         aws.cloudwatch.EventTarget(
             "metrics-schedule-target",
             rule=self.collector_schedule.name,
-            arn=self.collector.function.arn,
+            arn=service.function.arn,
             retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
                 maximum_event_age_in_seconds=300, maximum_retry_attempts=2
             ),
@@ -135,36 +147,31 @@ class TodoMonitoring(pulumi.ComponentResource):
         aws.lambda_.Permission(
             "schedule-invokes-collector",
             action="lambda:InvokeFunction",
-            function=self.collector.function.name,
+            function=service.function.name,
             principal="events.amazonaws.com",
             source_arn=self.collector_schedule.arn,
             opts=child(self),
         )
+        return service
 
-        # --- alarms --------------------------------------------------------------------
-        self.functions: List[ServiceFunction] = [api.service, etl.cdc, self.collector]
-        self.alarms: Dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for spec in self._alarm_specs(api, etl):
-            self._alarm(spec)
-        self._table_throttle_alarm(data)
-
-        # --- dashboard ------------------------------------------------------------------
+    def _dashboard(self) -> aws.cloudwatch.Dashboard:
+        args, names, settings = self._args, self._names, self._settings
         body = pulumi.Output.all(
-            api.http_api.id,
-            etl.cdc_stream.name,
-            etl.logs_stream.name,
-            etl.silver_job.name,
-            etl.gold_job.name,
-            data.table.name,
-            etl.dead_letter_queue.name,
+            args.api_id,
+            args.cdc_stream_name,
+            args.logs_stream_name,
+            args.silver_job_name,
+            args.gold_job_name,
+            args.table_name,
+            args.dead_letter_queue_name,
             self.glue_failure_rule.name,
             self.glue_success_rule.name,
         ).apply(
             lambda v: json.dumps(
                 dashboard_body(
                     DashboardInputs(
-                        stage=stage,
-                        region=region,
+                        stage=settings.stage,
+                        region=settings.region,
                         api_id=v[0],
                         functions=tuple(f.name for f in self.functions),
                         cdc_function=names.cdc_function,
@@ -180,24 +187,19 @@ class TodoMonitoring(pulumi.ComponentResource):
                 sort_keys=True,
             )
         )
-        self.dashboard = aws.cloudwatch.Dashboard(
+        return aws.cloudwatch.Dashboard(
             "dashboard", dashboard_name=names.dashboard, dashboard_body=body, opts=child(self)
-        )
-        self.dashboard_url = dashboard_url(region, names.dashboard)
-        self.register_outputs(
-            {"dashboardUrl": self.dashboard_url, "alertTopicArn": self.alert_topic_arn}
         )
 
     # --- topics ---------------------------------------------------------------------------
 
     def _alert_topic(self, key: str, topic_name: str, region: Optional[str]) -> aws.sns.Topic:
-        """A KMS-encrypted topic that CloudWatch alarms and EventBridge may publish to."""
+        """A KMS-encrypted topic that CloudWatch alarms, EventBridge and Budgets may publish to."""
         names, settings = self._names, self._settings
-        publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
         key_resource = kms_key(
             self,
             key,
-            f"{topic_name}",
+            topic_name,
             f"Encrypts the {topic_name} topic",
             names.account_id,
             settings,
@@ -207,7 +209,7 @@ class TodoMonitoring(pulumi.ComponentResource):
                     p,
                     ["kms:Decrypt", "kms:GenerateDataKey*"],
                 )
-                for p in publishers
+                for p in ALERT_PUBLISHERS
             ],
             region=region,
         )
@@ -226,7 +228,7 @@ class TodoMonitoring(pulumi.ComponentResource):
                     {
                         "Sid": "AlarmsAndRulesOfThisAccountPublish",
                         "Effect": "Allow",
-                        "Principal": {"Service": publishers},
+                        "Principal": {"Service": list(ALERT_PUBLISHERS)},
                         "Action": "sns:Publish",
                         "Resource": topic.arn,
                         "Condition": {"StringEquals": {"aws:SourceAccount": names.account_id}},
@@ -248,9 +250,10 @@ class TodoMonitoring(pulumi.ComponentResource):
         return topic
 
     def _glue_rule(
-        self, key: str, rule_name: str, etl: TodoEtl, states: Sequence[str]
+        self, key: str, rule_name: str, states: Sequence[str]
     ) -> aws.cloudwatch.EventRule:
-        pattern = pulumi.Output.all(etl.silver_job.name, etl.gold_job.name).apply(
+        args = self._args
+        pattern = pulumi.Output.all(args.silver_job_name, args.gold_job_name).apply(
             lambda jobs: json.dumps(
                 {
                     "source": ["aws.glue"],
@@ -270,146 +273,14 @@ class TodoMonitoring(pulumi.ComponentResource):
 
     # --- alarms ---------------------------------------------------------------------------
 
-    def _alarm_specs(self, api: TodoApi, etl: TodoEtl) -> List[AlarmSpec]:
-        a, names, stage = self._settings.alarms, self._names, self._settings.stage
-        api_dims = {"ApiId": api.http_api.id}
-        specs = [
-            AlarmSpec(
-                "api-5xx",
-                f"{names.api}-5xx",
-                "API 5XX responses above 1 per minute",
-                "AWS/ApiGateway",
-                "5xx",
-                api_dims,
-                "Sum",
-                a.api_5xx_per_minute,
-                period=60,
-            ),
-            AlarmSpec(
-                "api-latency",
-                f"{names.api}-latency-p95",
-                "API p95 latency above 500 ms",
-                "AWS/ApiGateway",
-                "Latency",
-                api_dims,
-                "p95",
-                a.api_latency_p95_ms,
-            ),
-            AlarmSpec(
-                "api-4xx",
-                f"{names.api}-4xx",
-                "API 4XX responses above 10, two periods running",
-                "AWS/ApiGateway",
-                "4xx",
-                api_dims,
-                "Sum",
-                a.api_4xx_per_period,
-                evaluation_periods=2,
-            ),
+    def _alarm_specs(self) -> List[AlarmSpec]:
+        a, names, args = self._settings.alarms, self._names, self._args
+        return [
+            *api_alarm_specs(names, a, {"ApiId": args.api_id}),
+            *[spec for fn in self.functions for spec in function_alarm_specs(fn, a)],
+            *pipeline_alarm_specs(names, a, args),
+            *cost_alarm_specs(names, a),
         ]
-        for fn in self.functions:
-            key, dims = fn.deployable.key, {"FunctionName": fn.function.name}
-            specs += [
-                AlarmSpec(
-                    f"{key}-errors",
-                    f"{fn.name}-errors",
-                    f"{fn.name}: more than 5 errors",
-                    "AWS/Lambda",
-                    "Errors",
-                    dims,
-                    "Sum",
-                    a.lambda_errors,
-                ),
-                AlarmSpec(
-                    f"{key}-duration",
-                    f"{fn.name}-duration",
-                    f"{fn.name}: average duration above 5 s, two periods running",
-                    "AWS/Lambda",
-                    "Duration",
-                    dims,
-                    "Average",
-                    a.lambda_duration_ms,
-                    evaluation_periods=2,
-                ),
-                AlarmSpec(
-                    f"{key}-throttles",
-                    f"{fn.name}-throttles",
-                    f"{fn.name} is being throttled",
-                    "AWS/Lambda",
-                    "Throttles",
-                    dims,
-                    "Sum",
-                    0,
-                ),
-            ]
-        specs += [
-            AlarmSpec(
-                "cdc-iterator-age",
-                f"{names.cdc_function}-iterator-age",
-                "CDC is falling behind the table stream",
-                "AWS/Lambda",
-                "IteratorAge",
-                {"FunctionName": etl.cdc_function.name},
-                "Maximum",
-                a.iterator_age_ms,
-            ),
-            AlarmSpec(
-                "cdc-dlq-depth",
-                f"{names.cdc_dead_letter_queue}-not-empty",
-                "Change batches gave up on and parked in the dead-letter queue",
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                {"QueueName": etl.dead_letter_queue.name},
-                "Maximum",
-                0,
-            ),
-        ]
-        for key, stream in (("cdc", etl.cdc_stream), ("logs", etl.logs_stream)):
-            stream_name = names.cdc_delivery_stream if key == "cdc" else names.logs_delivery_stream
-            dims = {"DeliveryStreamName": stream.name}
-            specs += [
-                AlarmSpec(
-                    f"{key}-stream-delivery-failures",
-                    f"{stream_name}-delivery-failures",
-                    f"{stream_name}: deliveries to S3 failing",
-                    "AWS/Firehose",
-                    "DeliveryToS3.Success",
-                    dims,
-                    "Minimum",
-                    1,
-                    comparison="LessThanThreshold",
-                ),
-                AlarmSpec(
-                    f"{key}-stream-freshness",
-                    f"{stream_name}-data-freshness",
-                    f"{stream_name}: oldest undelivered record too old",
-                    "AWS/Firehose",
-                    "DeliveryToS3.DataFreshness",
-                    dims,
-                    "Maximum",
-                    a.firehose_freshness_seconds,
-                ),
-            ]
-        # Billing metrics: us-east-1 only, account-wide, updated a few times a day.
-        for key, service, threshold in (
-            ("dynamodb-cost", "AmazonDynamoDB", a.dynamodb_cost_usd),
-            ("lambda-cost", "AWSLambda", a.lambda_cost_usd),
-        ):
-            specs.append(
-                AlarmSpec(
-                    key,
-                    f"todo-{key}-{stage}",
-                    f"{service} estimated charges this month above ${threshold:g}",
-                    "AWS/Billing",
-                    "EstimatedCharges",
-                    {"ServiceName": service, "Currency": "USD"},
-                    "Maximum",
-                    threshold,
-                    period=21600,
-                    region=BILLING_REGION,
-                )
-            )
-        return specs
 
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
         topic = self.billing_topic if spec.region else self.topic
@@ -436,9 +307,9 @@ class TodoMonitoring(pulumi.ComponentResource):
         self.alarms[spec.key] = alarm
         return alarm
 
-    def _table_throttle_alarm(self, data: TodoData) -> None:
+    def _table_throttle_alarm(self) -> None:
         """Reads and writes throttled on the table or its indexes (one alarm, metric math)."""
-        table = {"TableName": data.table.name}
+        table = {"TableName": self._args.table_name}
         queries = [
             aws.cloudwatch.MetricAlarmMetricQueryArgs(
                 id=query_id,
@@ -465,7 +336,7 @@ class TodoMonitoring(pulumi.ComponentResource):
         )
         self.alarms["table-throttles"] = aws.cloudwatch.MetricAlarm(
             "alarm-table-throttles",
-            name=f"{self._names.table}-throttles",
+            name=ResourceNames.alarm(self._names.table, "throttles"),
             alarm_description="DynamoDB is throttling reads or writes",
             metric_queries=queries,
             threshold=0,

@@ -32,7 +32,11 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
 TOPIC = "aws:sns/topic:Topic"
 QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"  # noqa: S105 - a type token
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
@@ -64,7 +68,6 @@ UNCHECKED_STORAGE_TYPES = frozenset(
         "aws:dynamodb/globalTable:GlobalTable",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "aws:opensearch/domain:Domain",
-        "aws:secretsmanager/secret:Secret",
         "aws:ssm/parameter:Parameter",
     }
 )
@@ -87,6 +90,11 @@ class ResourceRecord:
     #: ``"<provider URN>::<provider id>"``, or empty for the default provider.
     provider: str = ""
     urn: str = ""
+    #: Resource options (Pulumi's ``protect``, ``retainOnDelete``, ``import``).
+    protect: bool = False
+    retain_on_delete: bool = False
+    import_id: str = ""
+    ignore_changes: Tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -221,6 +229,9 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
             )
             if option not in ("SSE_KMS", "CSE_KMS"):
                 fail(r, "query results not encrypted with KMS")
+        elif r.type == SECRET:
+            if not i.get("kmsKeyId"):
+                fail(r, "secret not encrypted with a customer-managed key")
         elif r.type == KMS_KEY:
             if not i.get("enableKeyRotation"):
                 fail(r, "key rotation disabled")
@@ -346,7 +357,8 @@ def _statement_problems(statement: Mapping[str, Any]) -> List[str]:
         problems.append("Allow with NotAction/NotResource")
     actions = [str(a) for a in _as_list(statement.get("Action"))]
     for action in actions:
-        if action == "*" or action.endswith(":*"):
+        # `*`, `s3:*`, and patterns such as `s3:Get*` or `kms:*Key*` alike.
+        if "*" in action or "?" in action:
             problems.append(f"wildcard action {action!r}")
     if "*" in _as_list(statement.get("Resource")):
         scoped = [a for a in actions if a not in WILDCARD_RESOURCE_ACTIONS]
@@ -374,6 +386,60 @@ def iam_least_privilege(records: Sequence[ResourceRecord]) -> List[Violation]:
     for role in of_type(records, ROLE):
         if role.inputs.get("managedPolicyArns"):
             out.append(Violation("iam-least-privilege", role.ref, "managed policies on the role"))
+    return out
+
+
+# --- resource policies -------------------------------------------------------------------
+
+#: Where each resource type keeps a resource-based policy (trust, key, topic,
+#: queue, bucket, secret).
+RESOURCE_POLICY_INPUTS = {
+    ROLE: "assumeRolePolicy",
+    KMS_KEY: "policy",
+    TOPIC: "policy",
+    TOPIC_POLICY: "policy",
+    QUEUE: "policy",
+    QUEUE_POLICY: "policy",
+    BUCKET_POLICY: "policy",
+    SECRET_POLICY: "policy",
+}
+
+
+def resource_policies(
+    records: Sequence[ResourceRecord],
+) -> List[Tuple[ResourceRecord, Dict[str, Any]]]:
+    docs = []
+    for r in records:
+        key = RESOURCE_POLICY_INPUTS.get(r.type)
+        if key and r.inputs.get(key):
+            docs.append((r, _document(r.inputs[key])))
+    return docs
+
+
+@_policy("no-anonymous-principals")
+def no_anonymous_principals(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Trust, key, topic, queue, bucket and secret policies: no Allow to ``*`` without a condition.
+
+    ``Principal: "*"`` (or ``{"AWS": "*"}``) lets every AWS account in; only a
+    condition (source account, organisation, VPC endpoint...) narrows it.
+    """
+    out: List[Violation] = []
+    for record, doc in resource_policies(records):
+        for statement in _as_list(doc.get("Statement")):
+            if statement.get("Effect") != "Allow":
+                continue
+            if _public_principal(statement.get("Principal")) and not statement.get("Condition"):
+                out.append(
+                    Violation(
+                        "no-anonymous-principals",
+                        record.ref,
+                        "Allow to Principal '*' without a condition",
+                    )
+                )
+            if "NotPrincipal" in statement:
+                out.append(
+                    Violation("no-anonymous-principals", record.ref, "Allow with NotPrincipal")
+                )
     return out
 
 

@@ -14,11 +14,11 @@ import pulumi_aws as aws
 
 from todo_core.naming import OUTPUT_NAMES, ResourceNames
 from todo_platform import artifacts as artifact_registry
-from todo_platform.api import TodoApi
+from todo_platform.api import TodoApi, TodoApiArgs
 from todo_platform.config import Settings, load_settings
-from todo_platform.data import TodoData
-from todo_platform.etl import TodoEtl
-from todo_platform.monitoring import TodoMonitoring
+from todo_platform.data import TodoData, TodoDataArgs
+from todo_platform.etl import TodoEtl, TodoEtlArgs
+from todo_platform.monitoring import TodoMonitoring, TodoMonitoringArgs
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,56 @@ def build(settings: Settings) -> Stack:
     # Components pass the provider down to every child.
     opts = pulumi.ResourceOptions(providers={"aws": provider})
 
-    data = TodoData("data", settings, names, opts=opts)
-    api = TodoApi("api", settings, names, data, built, opts=opts)
-    etl = TodoEtl("etl", settings, names, data, api, built, opts=opts)
-    monitoring = TodoMonitoring("monitoring", settings, names, data, api, etl, built, opts=opts)
+    data = TodoData("data", TodoDataArgs(settings, names), opts=opts)
+    api = TodoApi(
+        "api",
+        TodoApiArgs(
+            settings,
+            names,
+            built,
+            table_name=data.table.name,
+            table_arn=data.table.arn,
+            table_key_arn=data.table_key.arn,
+            logs_key_arn=data.logs_key.arn,
+            secrets_key_arn=data.secrets_key.arn,
+        ),
+        opts=opts,
+    )
+    etl = TodoEtl(
+        "etl",
+        TodoEtlArgs(
+            settings,
+            names,
+            built,
+            table_arn=data.table.arn,
+            stream_arn=data.table.stream_arn,
+            table_key_arn=data.table_key.arn,
+            logs_key_arn=data.logs_key.arn,
+            secrets_key_arn=data.secrets_key.arn,
+            api_log_group_name=api.service.log_group.name,
+        ),
+        opts=opts,
+    )
+    monitoring = TodoMonitoring(
+        "monitoring",
+        TodoMonitoringArgs(
+            settings,
+            names,
+            built,
+            table_name=data.table.name,
+            table_arn=data.table.arn,
+            table_key_arn=data.table_key.arn,
+            logs_key_arn=data.logs_key.arn,
+            api_id=api.http_api.id,
+            functions=(api.service, etl.cdc),
+            dead_letter_queue_name=etl.dead_letter_queue.name,
+            cdc_stream_name=etl.cdc_stream.name,
+            logs_stream_name=etl.logs_stream.name,
+            silver_job_name=etl.silver_job.name,
+            gold_job_name=etl.gold_job.name,
+        ),
+        opts=opts,
+    )
 
     outputs: Dict[str, pulumi.Input[str]] = {
         "TableName": data.table.name,

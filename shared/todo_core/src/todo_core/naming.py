@@ -14,6 +14,8 @@ from dataclasses import dataclass
 PROJECT = "todo-api-with-insights"
 #: The custom-metrics namespace operators watch (runbook "Business Metrics").
 METRICS_NAMESPACE = "TodoApi/CustomMetrics"
+#: CloudWatch namespace of the ETL jobs' run metrics (silver and gold publish here).
+ETL_METRICS_NAMESPACE = "TodoApi/ETL"
 #: The stage name the local stack uses.
 LOCAL_STAGE = "local"
 #: moto's default account id; any 12 digits work against the emulator.
@@ -151,6 +153,81 @@ class ResourceNames:
     @property
     def api_log_group(self) -> str:
         return f"/aws/lambda/{self.api_function}"
+
+    # names the Pulumi program gives the resources around the runbook's ones
+    @property
+    def logs_key_alias(self) -> str:
+        return self._dashed("todo-logs")
+
+    @property
+    def lake_key_alias(self) -> str:
+        return self._dashed("todo-lake")
+
+    @property
+    def secrets_key_alias(self) -> str:
+        return self._dashed("todo-secrets")
+
+    @property
+    def api_access_log_group(self) -> str:
+        return f"/aws/apigateway/{self.api}/access"
+
+    @property
+    def jwt_authorizer(self) -> str:
+        return f"{self.user_pool}-jwt"
+
+    @property
+    def api_logs_subscription(self) -> str:
+        return f"{self.api_function}-to-lake"
+
+    @staticmethod
+    def function_log_group(function_name: str) -> str:
+        """Lambda's own convention for a function's log group."""
+        return f"/aws/lambda/{function_name}"
+
+    @staticmethod
+    def delivery_stream_log_group(stream_name: str) -> str:
+        return f"/aws/kinesisfirehose/{stream_name}"
+
+    @property
+    def lake_workflow(self) -> str:
+        return self._dashed("todo-lake-refresh")
+
+    @property
+    def silver_schedule_trigger(self) -> str:
+        return f"{self.silver_job}-schedule"
+
+    @property
+    def gold_after_silver_trigger(self) -> str:
+        return f"{self.gold_job}-after-silver"
+
+    @property
+    def glue_failure_rule(self) -> str:
+        return self._dashed("todo-lake-jobs-failed")
+
+    @property
+    def glue_success_rule(self) -> str:
+        return self._dashed("todo-lake-jobs-succeeded")
+
+    @property
+    def metrics_schedule(self) -> str:
+        return f"{self.metrics_function}-schedule"
+
+    @property
+    def billing_alert_topic(self) -> str:
+        """Billing alarms live in us-east-1 and notify a topic of their own region."""
+        return f"{self.alert_topic}-billing"
+
+    @staticmethod
+    def alarm(subject: str, condition: str) -> str:
+        """``todo-api-dev`` + ``5xx`` -> ``todo-api-dev-5xx``."""
+        return f"{subject}-{condition}"
+
+    def cost_alarm(self, service_key: str) -> str:
+        return f"todo-{service_key}-cost-{self.stage}"
+
+    @property
+    def budget(self) -> str:
+        return self._dashed("todo-monthly-budget")
 
     # secrets (Secrets Manager; AWSCURRENT and AWSPREVIOUS both accepted while
     # a rotation is under way)

@@ -1,0 +1,3 @@
+from todo_bootstrap.program import main
+
+main()

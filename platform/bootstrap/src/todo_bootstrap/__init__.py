@@ -1,0 +1,1 @@
+"""What must exist in an AWS account before the first `pulumi up` of a stage."""

@@ -1,0 +1,189 @@
+"""The alarms of a stage, as data: the runbook's thresholds from the ``alarms`` settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional
+
+import pulumi
+
+from todo_core.naming import ResourceNames
+from todo_platform.blocks import ServiceFunction
+from todo_platform.config import AlarmSettings
+from todo_platform.dashboard import BILLING_REGION
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """A single-metric alarm; ``statistic`` may be a percentile such as ``p95``."""
+
+    key: str
+    name: str
+    description: str
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    statistic: str
+    threshold: float
+    comparison: str = "GreaterThanThreshold"
+    period: int = 300
+    evaluation_periods: int = 1
+    treat_missing_data: str = "notBreaching"
+    region: Optional[str] = None
+
+
+def api_alarm_specs(
+    names: ResourceNames, a: AlarmSettings, dims: Mapping[str, Any]
+) -> List[AlarmSpec]:
+    gateway = "AWS/ApiGateway"
+    return [
+        AlarmSpec(
+            "api-5xx",
+            names.alarm(names.api, "5xx"),
+            "API 5XX responses above 1 per minute",
+            gateway,
+            "5xx",
+            dims,
+            "Sum",
+            a.api_5xx_per_minute,
+            period=60,
+        ),
+        AlarmSpec(
+            "api-latency",
+            names.alarm(names.api, "latency-p95"),
+            "API p95 latency above 500 ms",
+            gateway,
+            "Latency",
+            dims,
+            "p95",
+            a.api_latency_p95_ms,
+        ),
+        AlarmSpec(
+            "api-4xx",
+            names.alarm(names.api, "4xx"),
+            "API 4XX responses above 10, two periods running",
+            gateway,
+            "4xx",
+            dims,
+            "Sum",
+            a.api_4xx_per_period,
+            evaluation_periods=2,
+        ),
+    ]
+
+
+def function_alarm_specs(fn: ServiceFunction, a: AlarmSettings) -> List[AlarmSpec]:
+    key, dims = fn.deployable.key, {"FunctionName": fn.function.name}
+    alarm = ResourceNames.alarm
+    return [
+        AlarmSpec(
+            f"{key}-errors",
+            alarm(fn.name, "errors"),
+            f"{fn.name}: more than 5 errors",
+            "AWS/Lambda",
+            "Errors",
+            dims,
+            "Sum",
+            a.lambda_errors,
+        ),
+        AlarmSpec(
+            f"{key}-duration",
+            alarm(fn.name, "duration"),
+            f"{fn.name}: average duration above 5 s, two periods running",
+            "AWS/Lambda",
+            "Duration",
+            dims,
+            "Average",
+            a.lambda_duration_ms,
+            evaluation_periods=2,
+        ),
+        AlarmSpec(
+            f"{key}-throttles",
+            alarm(fn.name, "throttles"),
+            f"{fn.name} is being throttled",
+            "AWS/Lambda",
+            "Throttles",
+            dims,
+            "Sum",
+            0,
+        ),
+    ]
+
+
+def _stream_alarm_specs(
+    key: str, stream_name: str, stream: Any, a: AlarmSettings
+) -> List[AlarmSpec]:
+    dims = {"DeliveryStreamName": stream}
+    return [
+        AlarmSpec(
+            f"{key}-stream-delivery-failures",
+            ResourceNames.alarm(stream_name, "delivery-failures"),
+            f"{stream_name}: deliveries to S3 failing",
+            "AWS/Firehose",
+            "DeliveryToS3.Success",
+            dims,
+            "Minimum",
+            1,
+            comparison="LessThanThreshold",
+        ),
+        AlarmSpec(
+            f"{key}-stream-freshness",
+            ResourceNames.alarm(stream_name, "data-freshness"),
+            f"{stream_name}: oldest undelivered record too old",
+            "AWS/Firehose",
+            "DeliveryToS3.DataFreshness",
+            dims,
+            "Maximum",
+            a.firehose_freshness_seconds,
+        ),
+    ]
+
+
+def pipeline_alarm_specs(names: ResourceNames, a: AlarmSettings, args: Any) -> List[AlarmSpec]:
+    """CDC falling behind or parking failures, and both delivery streams."""
+    return [
+        AlarmSpec(
+            "cdc-iterator-age",
+            names.alarm(names.cdc_function, "iterator-age"),
+            "CDC is falling behind the table stream",
+            "AWS/Lambda",
+            "IteratorAge",
+            {"FunctionName": names.cdc_function},
+            "Maximum",
+            a.iterator_age_ms,
+        ),
+        AlarmSpec(
+            "cdc-dlq-depth",
+            names.alarm(names.cdc_dead_letter_queue, "not-empty"),
+            "Change batches gave up on and parked in the dead-letter queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": args.dead_letter_queue_name},
+            "Maximum",
+            0,
+        ),
+        *_stream_alarm_specs("cdc", names.cdc_delivery_stream, args.cdc_stream_name, a),
+        *_stream_alarm_specs("logs", names.logs_delivery_stream, args.logs_stream_name, a),
+    ]
+
+
+def cost_alarm_specs(names: ResourceNames, a: AlarmSettings) -> List[AlarmSpec]:
+    """Billing metrics: us-east-1 only, account-wide, updated a few times a day."""
+    return [
+        AlarmSpec(
+            f"{service_key}-cost",
+            names.cost_alarm(service_key),
+            f"{service} estimated charges this month above ${threshold:g}",
+            "AWS/Billing",
+            "EstimatedCharges",
+            {"ServiceName": service, "Currency": "USD"},
+            "Maximum",
+            threshold,
+            period=21600,
+            region=BILLING_REGION,
+        )
+        for service_key, service, threshold in (
+            ("dynamodb", "AmazonDynamoDB", a.dynamodb_cost_usd),
+            ("lambda", "AWSLambda", a.lambda_cost_usd),
+        )
+    ]
