@@ -1,0 +1,69 @@
+"""Run mutmut on one target, in a copy of the repository, with the target package's Python.
+
+mutmut 2 writes each mutant over the module on disk and runs the tests. It
+runs here in a throw-away copy of the repository (no ``.git``, ``.nox``), and
+the copy's ``src`` folder goes first on ``PYTHONPATH`` so that the package's
+own test environment, whose editable install points at the real tree,
+imports the mutated copy. An interrupted run can therefore never leave a
+mutant in the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import List
+
+from todo_mutation.results import Mutant, parse_junit
+from todo_mutation.targets import Target
+
+_NOT_COPIED = (".git", ".nox", ".local", "dist", "build", ".venv", "__pycache__",
+               ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".mutmut-cache")
+
+
+def _copy_repository(root: Path, into: Path) -> Path:
+    copy = into / "repo"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(*_NOT_COPIED), symlinks=True)
+    return copy
+
+
+def _src_root(module: str) -> str:
+    """The import root of a module path: ``src/todo_core/keys.py`` -> ``src``."""
+    parts = Path(module).parts
+    return parts[0] if parts and parts[0] == "src" else "."
+
+
+def run_target(
+    target: Target, root: Path, package_path: str, test_python: str, timeout_factor: float = 4.0
+) -> List[Mutant]:
+    """Every mutant of ``target.module`` and what its tests made of it."""
+    mutmut = shutil.which("mutmut")
+    if mutmut is None:
+        raise RuntimeError("mutmut is not installed in this environment")
+    with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
+        copy = _copy_repository(root, Path(scratch))
+        package = copy / package_path
+        if not (package / target.module).is_file():
+            raise FileNotFoundError(f"{target.name}: no module {package_path}/{target.module}")
+        runner = " ".join(
+            [shlex.quote(test_python), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+             "-o", "addopts=", *(shlex.quote(t) for t in target.tests)]
+        )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(package / _src_root(target.module)), env.get("PYTHONPATH")) if p
+        )
+        env.pop("PYTEST_ADDOPTS", None)
+        subprocess.run(
+            [mutmut, "run", "--paths-to-mutate", target.module, "--runner", runner,
+             "--no-progress", "--test-time-multiplier", str(timeout_factor)],
+            cwd=package, env=env, check=False,  # exit status encodes survivors
+        )
+        report = subprocess.run(
+            [mutmut, "junitxml"], cwd=package, env=env, check=True, capture_output=True, text=True
+        ).stdout
+    return parse_junit(report, target)
