@@ -19,9 +19,9 @@ import statistics
 import sys
 import tempfile
 
+from todo_lake_testing.bench import Row, generate_bronze, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
-from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
 import glob, sys, time

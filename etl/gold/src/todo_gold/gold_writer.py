@@ -29,8 +29,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_silver import catalog, s3io
-from todo_silver.lakeio import parquet_keys, partition_directory, split_partitions
+from todo_lake import catalog, s3io
+from todo_lake.partitions import partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"
 
@@ -73,7 +73,7 @@ class GoldWriter:
         self.database = database
         self.s3 = s3 or s3io.s3_client(threads + 4)
         self.http = http or s3io.http_pool(threads)
-        # The catalog session's client: the catalog writes (todo_silver.catalog) use it too.
+        # The catalog session's client: the catalog writes (todo_lake.catalog) use it too.
         self.glue = glue or catalog.session().client("glue")
         # Requests run on ``_io``; a table's write (which waits for requests)
         # runs on ``_tables``, so waiting never starves the requests.
@@ -95,7 +95,7 @@ class GoldWriter:
                 self._partitions[table] = self._io.submit(self._catalog_partitions, table)
 
     def _list(self, table: str) -> List[str]:
-        return parquet_keys(self.s3, self.bucket, f"{table}/")
+        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def _catalog_tables(self) -> Dict[str, Dict[str, str]]:
         """``{table: {column: type}}`` of the database, partition keys included."""

@@ -6,8 +6,8 @@ from typing import Dict, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from todo_silver.args import as_bool, parse_glue_args
-from todo_silver.observability import ETL_METRICS_NAMESPACE
+from todo_lake.args import as_bool, common_settings, parse_glue_args, require
+from todo_lake.observability import ETL_METRICS_NAMESPACE
 
 
 class SilverSettings(BaseModel):
@@ -17,6 +17,7 @@ class SilverSettings(BaseModel):
     bronze_bucket: str = Field(min_length=1)
     silver_bucket: str = Field(min_length=1)
     database_name: str = Field(min_length=1)
+    #: The deployment stage (a metric dimension).
     stage: Optional[str] = None
     #: Forget what was processed and rebuild silver from all of bronze.
     full_refresh: bool = False
@@ -36,23 +37,16 @@ class SilverSettings(BaseModel):
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> SilverSettings:
         args: Dict[str, str] = parse_glue_args(argv)
-        missing = [n for n in ("BRONZE_BUCKET", "SILVER_BUCKET", "DATABASE_NAME") if n not in args]
-        if missing:
-            raise SystemExit(f"missing job arguments: {', '.join('--' + m for m in missing)}")
+        require(args, ("BRONZE_BUCKET", "SILVER_BUCKET", "DATABASE_NAME"))
         values = {
+            **common_settings(args),
             "bronze_bucket": args["BRONZE_BUCKET"],
             "silver_bucket": args["SILVER_BUCKET"],
             "database_name": args["DATABASE_NAME"],
-            "stage": args.get("STAGE"),
             "full_refresh": as_bool(args.get("FULL_REFRESH")),
-            "publish_metrics": as_bool(args.get("PUBLISH_METRICS"), True),
         }
         if "CHUNK_MB" in args:
             values["chunk_mb"] = int(args["CHUNK_MB"])
         if "PARSE_THREADS" in args:
             values["parse_threads"] = int(args["PARSE_THREADS"])
-        if "DUCKDB_MEMORY_MB" in args:
-            values["duckdb_memory_mb"] = int(args["DUCKDB_MEMORY_MB"])
-        if "METRICS_NAMESPACE" in args:
-            values["metrics_namespace"] = args["METRICS_NAMESPACE"]
         return cls(**values)

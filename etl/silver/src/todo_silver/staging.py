@@ -1,4 +1,5 @@
-"""A run's rows of one output, staged on local disk by partition until the end of the run.
+"""A staging area: a run's rows of one output, on local disk by partition,
+until the end of the run.
 
 Each chunk's rows are split by partition value and appended, as Arrow IPC
 files (written and read back at memory speed), to that partition's folder.
@@ -9,7 +10,7 @@ instead of one per partition per chunk.
 
 Schema evolution across chunks is resolved when a partition is read back:
 a missing column reads as null, a column whose type differs between chunks
-becomes JSON text (:func:`todo_silver.workspace.unify`).
+becomes JSON text (:func:`todo_silver.tables.unify`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from typing import Dict, List, Optional
 
 import pyarrow as pa
 
-from todo_silver.fastpath import split_by
-from todo_silver.workspace import unify
+from todo_silver.tables import split_by, unify
 
 #: The staging order of every row: ties in deduplication go to the first staged.
 ORDINAL = "_ordinal"
 
 
-class Stage:
+class StagingArea:
     """Thread-safe: the job's parse threads stage their objects' rows themselves."""
 
     def __init__(self, directory: str, name: str, partition: str) -> None:

@@ -4,11 +4,15 @@ Glue adds its own arguments (``--JOB_ID``, ``--JOB_RUN_ID``, ``--scriptLocation`
 ``--job-bookmark-option`` ...); they are accepted and ignored. Locally the
 same job runs as ``python -m todo_silver.job --BRONZE_BUCKET ...``; a flag
 given without a value (``--FULL_REFRESH``) means ``true``.
+
+:func:`common_settings` reads the arguments every lake job takes the same
+way (``--STAGE``, ``--PUBLISH_METRICS``, ``--METRICS_NAMESPACE``,
+``--DUCKDB_MEMORY_MB``), so each job's settings spell only their own.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -48,3 +52,24 @@ def as_bool(value: Optional[str], default: bool = False) -> bool:
     if word in FALSE_WORDS:
         return False
     raise ValueError(f"not a boolean: {value!r}")
+
+
+def require(args: Dict[str, str], names: Sequence[str]) -> None:
+    """Exit with the names of the required arguments that are missing."""
+    missing = [name for name in names if name not in args]
+    if missing:
+        raise SystemExit(f"missing job arguments: {', '.join('--' + m for m in missing)}")
+
+
+def common_settings(args: Dict[str, str]) -> Dict[str, Any]:
+    """The settings every lake job reads alike, by field name (only those given,
+    but ``stage`` and ``publish_metrics``, which always have a value)."""
+    values: Dict[str, Any] = {
+        "stage": args.get("STAGE"),
+        "publish_metrics": as_bool(args.get("PUBLISH_METRICS"), True),
+    }
+    if "DUCKDB_MEMORY_MB" in args:
+        values["duckdb_memory_mb"] = int(args["DUCKDB_MEMORY_MB"])
+    if "METRICS_NAMESPACE" in args:
+        values["metrics_namespace"] = args["METRICS_NAMESPACE"]
+    return values

@@ -15,8 +15,8 @@ awswrangler is imported on first use, not with this module: it takes seconds
 to import (pandas comes with it), and readers of the lake never need it.
 
 Every call passes :func:`session`: awswrangler builds a new boto3 client for
-each catalog call, and building one costs about 50 ms here (botocore makes
-the client class and resolves its endpoint each time); a run makes a dozen.
+each catalog call otherwise, and building one is slow (botocore makes the
+client class and resolves its endpoint each time); a run makes a dozen.
 """
 
 from __future__ import annotations

@@ -8,13 +8,13 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from todo_core import events as contract
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 
 START_MS = 1735689600000  # 2025-01-01
 
@@ -73,7 +73,6 @@ def run_child(
     )
     out_chunks: List[bytes] = []
     err_chunks: List[bytes] = []
-    import threading
 
     def drain(stream, sink):  # type: ignore[no-untyped-def]
         for chunk in iter(lambda: stream.read(65536), b""):
@@ -151,7 +150,3 @@ def write_fragment(path: str, package: str, rows: Sequence[Row], notes: Sequence
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return text
-
-
-def python() -> str:
-    return sys.executable
