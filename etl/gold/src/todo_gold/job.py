@@ -66,10 +66,10 @@ class GoldJob:
         self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None
     ) -> None:
         self.settings = settings
-        # Clients are made once per process (thread-safe, shared by the pools).
-        # The Glue client is the catalog session's, which the catalog writes
-        # use too: one client (~0.2 s to make) instead of a second one made in
-        # the middle of the run's writes.
+        # Clients are made once per process (thread-safe, shared by the pools),
+        # before the run: making one is slow. The Glue client is the catalog
+        # session's, which the catalog writes use too, so none is made in the
+        # middle of the run's writes.
         self.s3 = s3_client()
         self.http = http_pool()
         self.glue = catalog.session().client("glue")
@@ -96,8 +96,8 @@ class GoldJob:
         try:
             counts = self.engine.prepare(self.silver, params)
             # What gold holds is looked up once silver is in: the look-ups are
-            # needed only when the first table is written, and started earlier
-            # they delayed silver's listings, which every read waits for.
+            # needed only when the first table is written, and made at the same
+            # time they would delay silver's listings, which every read waits for.
             gold.start({table: WRITE_PLAN[table][0] for table in queries.TABLES})
             result.input_rows = sum(counts.values())
             for table in queries.TABLES:

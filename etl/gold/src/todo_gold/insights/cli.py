@@ -35,6 +35,9 @@ QUERIES = {
 }
 DEFAULT_OUTPUTS = os.path.join(".local", "outputs.json")
 DEFAULT_REPORT = os.path.join(".local", "report.html")
+#: What the CLI signs requests to the local emulator with when no AWS
+#: credentials are configured (the emulator does not check them).
+EMULATOR_KEY = "local-emulator"
 
 
 class Insights:
@@ -121,16 +124,17 @@ class Location:
         if not self.endpoint_url:
             return None
         import boto3
-        from botocore import UNSIGNED
-        from botocore.config import Config
 
-        session = boto3.Session()
-        # The emulator does not check signatures: without credentials the
-        # requests go unsigned rather than signed with made-up keys.
-        config = Config(signature_version=UNSIGNED) if session.get_credentials() is None else None
-        return session.client(
-            "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
-        )
+        session = boto3.Session(region_name=self.region)
+        if session.get_credentials() is None:
+            # The emulator accepts any key but boto3 signs every request:
+            # this one client gets a placeholder, the environment stays as is.
+            session = boto3.Session(
+                aws_access_key_id=EMULATOR_KEY,
+                aws_secret_access_key=EMULATOR_KEY,
+                region_name=self.region,
+            )
+        return session.client("s3", endpoint_url=self.endpoint_url)
 
 
 def locate(args: argparse.Namespace) -> Location:
