@@ -190,7 +190,7 @@ class SilverJob:
                 self.counts.events_valid += valid
                 self.counts.events_quarantined += len(parsed.rejected)
                 self.counts.rechecked_by_model += parsed.rechecked
-                self._stage(result.rows, staged)
+                self._add_rows(result.rows, staged)
                 if result.rows.declined:
                     declined.append(result.rows)
                 self._quarantine(obj, parsed.rejected)
@@ -202,10 +202,10 @@ class SilverJob:
                 self._quarantine(obj, result.rejected)
         for rows in transform_declined(ws, declined):
             self.counts.transformed_by_sql += rows.by_sql
-            self._stage(rows, staged)
+            self._add_rows(rows, staged)
         staged.requests.add(unify(request_tables))
 
-    def _stage(self, rows: SilverRows, staged: _RunRows) -> None:
+    def _add_rows(self, rows: SilverRows, staged: _RunRows) -> None:
         staged.events.add(rows.events)
         # Current state takes every event of the run, not only the fresh
         # ones: after a crash the events may be in silver while the state is not.
