@@ -5,22 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from todo_gold.pii import MODES
-from todo_lake.args import common_settings, parse_glue_args, require
-from todo_lake.observability import ETL_METRICS_NAMESPACE
+from todo_lake.args import JobSettings, common_settings, parse_glue_args, require
 
 ENGINES = ("duckdb", "athena")
 
 
-class GoldSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    silver_bucket: str = Field(min_length=1)
+class GoldSettings(JobSettings):
     gold_bucket: str = Field(min_length=1)
-    database_name: str = Field(min_length=1)
-    stage: Optional[str] = None
     engine: str = "duckdb"
     athena_workgroup: Optional[str] = None
     #: The moment the KPI snapshot describes (default: the start of the run).
@@ -29,8 +23,6 @@ class GoldSettings(BaseModel):
     since_days: Optional[int] = Field(default=None, ge=0)
     email_mode: str = "hash"
     duckdb_memory_mb: int = Field(default=512, ge=64)
-    publish_metrics: bool = True
-    metrics_namespace: str = ETL_METRICS_NAMESPACE
 
     @field_validator("engine")
     @classmethod

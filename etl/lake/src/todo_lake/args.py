@@ -5,6 +5,7 @@ Glue adds its own arguments (``--JOB_ID``, ``--JOB_RUN_ID``, ``--scriptLocation`
 same job runs as ``python -m todo_silver.job --BRONZE_BUCKET ...``; a flag
 given without a value (``--FULL_REFRESH``) means ``true``.
 
+:class:`JobSettings` holds the settings every lake job has, and
 :func:`common_settings` reads the arguments every lake job takes the same
 way (``--STAGE``, ``--PUBLISH_METRICS``, ``--METRICS_NAMESPACE``,
 ``--DUCKDB_MEMORY_MB``), so each job's settings spell only their own.
@@ -14,8 +15,26 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from todo_lake.observability import ETL_METRICS_NAMESPACE
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class JobSettings(BaseModel):
+    """What every lake job is configured with; each job's settings extend it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: ``s3://bucket`` or a bucket name (both jobs read or write silver).
+    silver_bucket: str = Field(min_length=1)
+    database_name: str = Field(min_length=1)
+    #: The deployment stage (a metric dimension).
+    stage: Optional[str] = None
+    publish_metrics: bool = True
+    metrics_namespace: str = ETL_METRICS_NAMESPACE
 
 
 def parse_glue_args(argv: Sequence[str]) -> Dict[str, str]:

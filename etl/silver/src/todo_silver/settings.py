@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from todo_lake.args import as_bool, common_settings, parse_glue_args, require
-from todo_lake.observability import ETL_METRICS_NAMESPACE
+from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
 
 
-class SilverSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SilverSettings(JobSettings):
     #: ``s3://bucket`` or a bucket name; ``file:///dir`` reads a local copy.
     bronze_bucket: str = Field(min_length=1)
-    silver_bucket: str = Field(min_length=1)
-    database_name: str = Field(min_length=1)
-    #: The deployment stage (a metric dimension).
-    stage: Optional[str] = None
     #: Forget what was processed and rebuild silver from all of bronze.
     full_refresh: bool = False
     #: Bronze (uncompressed JSON) read per chunk; bounds the memory of a run.
@@ -27,8 +20,6 @@ class SilverSettings(BaseModel):
     parse_threads: int = Field(default=2, ge=1, le=16)
     #: DuckDB's memory limit; beyond it the work tables spill to local disk.
     duckdb_memory_mb: int = Field(default=256, ge=64)
-    publish_metrics: bool = True
-    metrics_namespace: str = ETL_METRICS_NAMESPACE
 
     @property
     def chunk_bytes(self) -> int:

@@ -8,6 +8,7 @@ import os
 import platform
 import statistics
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -50,6 +51,18 @@ def generate_bronze(root: str, total_events: int, per_object: int = 5000) -> int
             break
     flush()
     return written
+
+
+def bronze_directory(directory: Optional[str], total_events: int, prefix: str) -> str:
+    """A directory holding about ``total_events`` generated bronze events:
+    ``directory`` (generated once, reused by later runs), or a new temporary one."""
+    data = directory or tempfile.mkdtemp(prefix=prefix)
+    marker = os.path.join(data, f".generated-{total_events}")
+    if not os.path.exists(marker):
+        print(f"generating {total_events:,} bronze events in {data} ...", flush=True)
+        generate_bronze(data, total_events)
+        open(marker, "w").close()
+    return data
 
 
 @dataclass
