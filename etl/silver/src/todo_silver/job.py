@@ -27,15 +27,7 @@ import pyarrow.compute as pc
 
 from todo_core import lake
 from todo_lake.observability import log, publish_metrics, run_logged
-from todo_lake.silver_schema import (
-    API_REQUESTS_PARTITION,
-    EVENT_KEY,
-    REQUEST_KEY,
-    STATE_PARTITION,
-    TASK_EVENTS_PARTITION,
-    TASK_KEY,
-    USER_KEY,
-)
+from todo_lake.silver_schema import EVENT_KEY, REQUEST_KEY, STATE_PARTITION, TASK_KEY, USER_KEY
 from todo_lake.store import LakeStore
 from todo_silver import arrow_transform
 from todo_silver.bronze import BronzeObject, BronzeSource, chunked, open_source
@@ -43,7 +35,7 @@ from todo_silver.manifest import Manifest
 from todo_silver.parse import Rejected
 from todo_silver.prefetch import ParsePool, PreparedEvents
 from todo_silver.settings import SilverSettings
-from todo_silver.staging import ORDINAL, StagingArea
+from todo_silver.staging import ORDINAL, RunRows, StagingArea
 from todo_silver.tables import (
     first_per_key,
     key_strings,
@@ -118,7 +110,7 @@ class SilverJob:
             bronze=self.source.location,
         )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
-            staged = _RunRows(ws.directory)
+            staged = RunRows(ws.directory)
             with ParsePool(
                 self.source,
                 todo,
@@ -127,7 +119,7 @@ class SilverJob:
                 staged.events,
             ) as pool:
                 self._read(ws, todo, pool, staged)
-            self._publish(staged)
+            self._write_outputs(staged)
         # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
             self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
@@ -162,7 +154,7 @@ class SilverJob:
 
     # --- reading bronze, one chunk at a time ---------------------------------------------
     def _read(
-        self, ws: Workspace, todo: List[BronzeObject], pool: ParsePool, staged: _RunRows
+        self, ws: Workspace, todo: List[BronzeObject], pool: ParsePool, staged: RunRows
     ) -> None:
         for number, chunk in enumerate(chunked(todo, self.settings.chunk_bytes), 1):
             with self._phase("read_and_stage"):
@@ -177,7 +169,7 @@ class SilverJob:
             )
 
     def _chunk(
-        self, ws: Workspace, chunk: List[BronzeObject], pool: ParsePool, staged: _RunRows
+        self, ws: Workspace, chunk: List[BronzeObject], pool: ParsePool, staged: RunRows
     ) -> None:
         declined: List[SilverRows] = []
         request_tables: List[Optional[pa.Table]] = []
@@ -205,7 +197,7 @@ class SilverJob:
             self._add_rows(rows, staged)
         staged.requests.add(unify(request_tables))
 
-    def _add_rows(self, rows: SilverRows, staged: _RunRows) -> None:
+    def _add_rows(self, rows: SilverRows, staged: RunRows) -> None:
         staged.events.add(rows.events)
         # Current state takes every event of the run, not only the fresh
         # ones: after a crash the events may be in silver while the state is not.
@@ -246,7 +238,7 @@ class SilverJob:
         )
 
     # --- the end of the run: each output partition written once -----------------------
-    def _publish(self, staged: _RunRows) -> None:
+    def _write_outputs(self, staged: RunRows) -> None:
         with self._phase("write_task_events"):
             self.counts.events_written = self._append_new(
                 lake.SILVER_TASK_EVENTS, staged.events, EVENT_KEY, ("event_id", ORDINAL)
@@ -338,48 +330,6 @@ class SilverJob:
             )
             self.silver.delete_keys(old_files)
         return latest.num_rows
-
-
-class _Latest:
-    """The latest row per key over everything the run has read, in memory.
-
-    Chunks add their own latest rows; they are reduced together when they
-    have doubled since the last reduction, so the cost stays linear.
-    """
-
-    def __init__(self, key: Tuple[str, ...]) -> None:
-        self.key = key
-        self._tables: List[pa.Table] = []
-        self._rows = 0
-        self._reduced = 0
-
-    def add(self, rows: Optional[pa.Table]) -> None:
-        if rows is None or rows.num_rows == 0:
-            return
-        self._tables.append(rows)
-        self._rows += rows.num_rows
-        if self._rows > max(100_000, 2 * self._reduced):
-            self._reduce()
-
-    def _reduce(self) -> None:
-        combined = unify(self._tables)
-        self._tables = [] if combined is None else [arrow_transform.latest(combined, self.key)]
-        self._rows = self._reduced = sum(t.num_rows for t in self._tables)
-
-    def result(self) -> Optional[pa.Table]:
-        self._reduce()
-        return self._tables[0] if self._tables else None
-
-
-class _RunRows:
-    """Where a run's rows wait for the end of the run: events and requests in
-    staging areas on local disk, the latest state rows in memory."""
-
-    def __init__(self, directory: str) -> None:
-        self.events = StagingArea(directory, lake.SILVER_TASK_EVENTS, TASK_EVENTS_PARTITION)
-        self.requests = StagingArea(directory, lake.SILVER_API_REQUESTS, API_REQUESTS_PARTITION)
-        self.tasks = _Latest(TASK_KEY)
-        self.users = _Latest(USER_KEY)
 
 
 def run(settings: SilverSettings) -> RunCounts:
