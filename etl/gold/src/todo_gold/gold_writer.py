@@ -88,35 +88,16 @@ class GoldWriter:
     def start(self, tables: Dict[str, Sequence[str]]) -> None:
         """Begin reading the tables' files and catalog entries (``{table: partition cols}``)."""
         if self._catalog is None:
-            self._catalog = self._io.submit(self._catalog_tables)
+            self._catalog = self._io.submit(catalog.database_tables, self.database, self.glue)
         for table, partition_cols in tables.items():
             self._files[table] = self._io.submit(self._list, table)
             if partition_cols:
-                self._partitions[table] = self._io.submit(self._catalog_partitions, table)
+                self._partitions[table] = self._io.submit(
+                    catalog.partition_values, self.database, table, self.glue
+                )
 
     def _list(self, table: str) -> List[str]:
         return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
-
-    def _catalog_tables(self) -> Dict[str, Dict[str, str]]:
-        """``{table: {column: type}}`` of the database, partition keys included."""
-        found: Dict[str, Dict[str, str]] = {}
-        for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=self.database):
-            for entry in page["TableList"]:
-                columns = entry.get("StorageDescriptor", {}).get("Columns", [])
-                columns = columns + entry.get("PartitionKeys", [])
-                found[entry["Name"]] = {c["Name"]: c["Type"] for c in columns}
-        return found
-
-    def _catalog_partitions(self, table: str) -> Set[catalog.PartitionValues]:
-        values: Set[catalog.PartitionValues] = set()
-        try:
-            for page in self.glue.get_paginator("get_partitions").paginate(
-                DatabaseName=self.database, TableName=table
-            ):
-                values.update(tuple(p["Values"]) for p in page["Partitions"])
-        except self.glue.exceptions.EntityNotFoundException:
-            pass  # the table is created by this run
-        return values
 
     # --- writing -------------------------------------------------------------
     def write(self, table: str, rows: pa.Table, partition_cols: Sequence[str], mode: str) -> None:

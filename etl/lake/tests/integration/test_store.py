@@ -61,3 +61,14 @@ def test_json_objects_round_trip_and_deletes_go_in_batches(names):
         store.put_bytes(key, b"")
     store.delete_keys(iter(keys))
     assert store.list_keys("many/") == []
+
+
+def test_the_catalog_is_read_in_one_call_per_database_and_per_table(names):
+    from todo_lake import catalog
+
+    store = LakeStore(names.silver_bucket, names.glue_database)
+    store.write_partitions("t", "day", [("2025-01-01", pa.table({"id": ["a"]}))])
+    tables = catalog.database_tables(names.glue_database)
+    assert tables["t"] == {"id": "string", "day": "string"}
+    assert catalog.partition_values(names.glue_database, "t") == {("2025-01-01",)}
+    assert catalog.partition_values(names.glue_database, "no_such_table") == set()
