@@ -28,9 +28,9 @@ import statistics
 import sys
 import tempfile
 
+from todo_lake_testing.bench import Row, bronze_directory, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
-from todo_silver.bench import Row, generate_bronze, run_child, write_fragment
 
 PANDAS_NAIVE = r"""
 import glob, sys, time
@@ -100,12 +100,7 @@ def main() -> int:
     parser.add_argument("--data-dir", help="reuse generated bronze here (default: a temporary dir)")
     args = parser.parse_args()
 
-    data = args.data_dir or tempfile.mkdtemp(prefix="gold-bench-")
-    marker = os.path.join(data, f".generated-{args.events}")
-    if not os.path.exists(marker):
-        print(f"generating {args.events:,} bronze events in {data} ...", flush=True)
-        generate_bronze(data, args.events)
-        open(marker, "w").close()
+    data = bronze_directory(args.data_dir, args.events, "gold-bench-")
     copy = tempfile.mkdtemp(prefix="gold-bench-silver-")
 
     with Emulator() as emulator:

@@ -11,9 +11,9 @@ import pytest
 
 from todo_gold.job import GoldJob
 from todo_gold.settings import GoldSettings
-from todo_silver import synthetic
+from todo_lake.store import LakeStore
+from todo_lake_testing import synthetic
 from todo_silver.job import SilverJob
-from todo_silver.lakeio import LakeStore
 from todo_silver.settings import SilverSettings
 
 UTC = dt.timezone.utc

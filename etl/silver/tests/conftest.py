@@ -10,9 +10,9 @@ import boto3
 import pyarrow as pa
 import pytest
 
-from todo_silver import synthetic
+from todo_lake.store import LakeStore
+from todo_lake_testing import synthetic
 from todo_silver.job import RunCounts, SilverJob
-from todo_silver.lakeio import LakeStore
 from todo_silver.settings import SilverSettings
 
 START_MS = int(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)

@@ -3,9 +3,9 @@
 ``DuckDBEngine`` (the default, and the only one locally): the silver files
 are fetched from S3 into a local work directory and DuckDB queries them
 in-process, reading only the columns the SQL uses, straight from Parquet
-into its own format (reading them through Arrow instead took a run about
-0.4 s longer per million rows); the current-state views are materialised
-once (temporary tables), since three gold tables read them.
+into its own format (handing DuckDB Arrow tables instead makes it convert
+every string again); the current-state views are materialised once
+(temporary tables), since three gold tables read them.
 ``AthenaEngine``: the same SQL, transpiled to Athena's dialect, runs in
 Athena through awswrangler against the catalog tables, for data that
 outgrows one machine.
@@ -14,89 +14,64 @@ outgrows one machine.
 from __future__ import annotations
 
 import tempfile
-import warnings
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import duckdb
 import pyarrow as pa
 
-from todo_gold import queries as Q
+from todo_core import lake
+from todo_gold import queries
 from todo_gold.silver_reader import LocalFile, SilverReader
-from todo_silver.lakeio import LakeStore
+from todo_lake import silver_schema
+from todo_lake.sql import fetch_arrow, quote_identifier, quote_literal
+from todo_lake.store import LakeStore
 
-__all__ = ["SILVER_COLUMNS", "AthenaEngine", "DuckDBEngine", "register_gold"]
+__all__ = ["SILVER_COLUMNS", "SILVER_INPUTS", "AthenaEngine", "DuckDBEngine", "register_gold"]
 
-#: The silver columns gold reads (only these are decoded), with the types the
-#: SQL sees (also when a column or a whole table does not exist yet).
+#: The silver columns gold reads (only these are decoded).
+SILVER_INPUTS: Dict[str, Sequence[str]] = {
+    lake.SILVER_TASKS: (
+        "user_id",
+        "task_id",
+        "sequence_number",
+        "is_deleted",
+        "status",
+        "category",
+        "created_at",
+        "completed_at",
+    ),
+    lake.SILVER_USERS: (
+        "user_id",
+        "sequence_number",
+        "is_deleted",
+        "email",
+        "given_name",
+        "family_name",
+        "created_at",
+        "last_event_time",
+    ),
+    lake.SILVER_TASK_EVENTS: (
+        "user_id",
+        "task_id",
+        "event_name",
+        "event_time",
+        "status_changed",
+        "status_to",
+        "event_date",
+    ),
+}
+#: Those columns with the types the SQL sees (also when a column or a whole
+#: table does not exist yet), from silver's schema.
 SILVER_COLUMNS: Dict[str, Dict[str, pa.DataType]] = {
-    "tasks": {
-        "user_id": pa.string(),
-        "task_id": pa.string(),
-        "sequence_number": pa.string(),
-        "is_deleted": pa.bool_(),
-        "status": pa.string(),
-        "category": pa.string(),
-        "created_at": pa.timestamp("us"),
-        "completed_at": pa.timestamp("us"),
-    },
-    "users": {
-        "user_id": pa.string(),
-        "sequence_number": pa.string(),
-        "is_deleted": pa.bool_(),
-        "email": pa.string(),
-        "given_name": pa.string(),
-        "family_name": pa.string(),
-        "created_at": pa.timestamp("us"),
-        "last_event_time": pa.timestamp("us"),
-    },
-    "task_events": {
-        "user_id": pa.string(),
-        "task_id": pa.string(),
-        "event_name": pa.string(),
-        "event_time": pa.timestamp("us"),
-        "status_changed": pa.bool_(),
-        "status_to": pa.string(),
-        "event_date": pa.string(),
-    },
+    table: silver_schema.arrow_columns(table, names) for table, names in SILVER_INPUTS.items()
 }
-GOLD_SCHEMAS_NEEDED_BY_INSIGHTS = (
-    "kpi_snapshot",
-    "daily_task_metrics",
-    "category_analytics",
-    "user_analytics",
-)
-
-
-#: SQL types of the Arrow types in SILVER_COLUMNS.
-_SQL_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.bool_(): "BOOLEAN",
-    pa.int64(): "BIGINT",
-    pa.float64(): "DOUBLE",
-    pa.timestamp("us"): "TIMESTAMP",
-}
-
-
-def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    result = con.execute(sql)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return result.fetch_arrow_table()
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def parquet_source(paths: Sequence[str]) -> str:
     """The files as one relation: columns matched by name (older files may
     lack newer columns), partition values from the Hive-style directories,
     kept as text as Athena's string partition keys are."""
-    files = ", ".join(_literal(p) for p in paths)
+    files = ", ".join(quote_literal(p) for p in paths)
     return (
         f"read_parquet([{files}], hive_partitioning = true, union_by_name = true,"
         " hive_types_autocast = false)"
@@ -105,7 +80,7 @@ def parquet_source(paths: Sequence[str]) -> str:
 
 class DuckDBEngine:
     name = "duckdb"
-    dialect = Q.SOURCE_DIALECT
+    dialect = queries.SOURCE_DIALECT
 
     def __init__(
         self, memory_mb: int = 512, threads: int = 2, work_dir: Optional[str] = None
@@ -128,7 +103,7 @@ class DuckDBEngine:
         counts = {}
         for table, files in silver.download(SILVER_COLUMNS, self._work.name):
             counts[table] = self.register_files(table, files, SILVER_COLUMNS[table])
-            for view, source in Q.VIEW_SOURCES.items():
+            for view, source in queries.VIEW_SOURCES.items():
                 if source == table:
                     self.create_view(view, params)
         self.input_rows = sum(counts.values())
@@ -144,13 +119,13 @@ class DuckDBEngine:
             source = parquet_source([f.path for f in files])
         else:
             source = "(SELECT 1) AS no_files WHERE false"
-        # Names are quoted identifiers and paths quoted literals (_identifier, _literal).
+        # Names are quoted identifiers and paths quoted literals.
         select = ", ".join(
-            f"CAST({_identifier(c) if c in present else 'NULL'} AS {_SQL_TYPES[kind]})"
-            f" AS {_identifier(c)}"
+            f"CAST({quote_identifier(c) if c in present else 'NULL'}"
+            f" AS {silver_schema.sql_type(kind)}) AS {quote_identifier(c)}"
             for c, kind in columns.items()
         )
-        view = _identifier(name)
+        view = quote_identifier(name)
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT {select} FROM {source}")  # noqa: S608
         return sum(f.rows for f in files)
 
@@ -159,17 +134,16 @@ class DuckDBEngine:
         self.con.register(name, table)
 
     def create_views(self, params: Dict[str, str]) -> None:
-        for view in Q.VIEWS:
+        for view in queries.VIEWS:
             self.create_view(view, params)
 
     def create_view(self, view: str, params: Dict[str, str]) -> None:
         # A temporary table, not a view: computed once, not once per reader.
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {view} AS {Q.render(Q.load('views', view), params)}"
-        )
+        body = queries.render(queries.load("views", view), params)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS {body}")
 
     def query(self, sql: str) -> pa.Table:
-        return fetch(self.con, sql)
+        return fetch_arrow(self.con, sql)
 
     def close(self) -> None:
         self.con.close()
@@ -180,7 +154,7 @@ class AthenaEngine:
     """Runs the transpiled SQL in Athena; ``execute`` is injectable for tests."""
 
     name = "athena"
-    dialect = Q.ATHENA_DIALECT
+    dialect = queries.ATHENA_DIALECT
 
     def __init__(
         self,
@@ -192,7 +166,7 @@ class AthenaEngine:
         self.workgroup = workgroup
         self._execute = execute or self._wrangler
         self.input_rows = 0
-        self.statements: list = []
+        self.statements: List[str] = []
 
     def _wrangler(self, sql: str, returns_rows: bool) -> Any:
         import awswrangler as wr
@@ -218,14 +192,16 @@ class AthenaEngine:
         return {}
 
     def create_views(self, params: Dict[str, str]) -> None:
-        for view in Q.VIEWS:
-            body = Q.to_dialect(Q.render(Q.load("views", view), params), self.dialect)
+        for view in queries.VIEWS:
+            body = queries.to_dialect(
+                queries.render(queries.load("views", view), params), self.dialect
+            )
             statement = f"CREATE OR REPLACE VIEW {view} AS {body}"
             self.statements.append(statement)
             self._execute(statement, False)
 
     def query(self, sql: str) -> pa.Table:
-        statement = Q.to_dialect(sql, self.dialect)
+        statement = queries.to_dialect(sql, self.dialect)
         self.statements.append(statement)
         return self._execute(statement, True)
 

@@ -29,8 +29,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_silver import catalog, s3io
-from todo_silver.lakeio import parquet_keys, partition_directory, split_partitions
+from todo_lake import catalog, s3io
+from todo_lake.partitions import partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"
 
@@ -73,7 +73,7 @@ class GoldWriter:
         self.database = database
         self.s3 = s3 or s3io.s3_client(threads + 4)
         self.http = http or s3io.http_pool(threads)
-        # The catalog session's client: the catalog writes (todo_silver.catalog) use it too.
+        # The catalog session's client: the catalog writes (todo_lake.catalog) use it too.
         self.glue = glue or catalog.session().client("glue")
         # Requests run on ``_io``; a table's write (which waits for requests)
         # runs on ``_tables``, so waiting never starves the requests.
@@ -88,35 +88,16 @@ class GoldWriter:
     def start(self, tables: Dict[str, Sequence[str]]) -> None:
         """Begin reading the tables' files and catalog entries (``{table: partition cols}``)."""
         if self._catalog is None:
-            self._catalog = self._io.submit(self._catalog_tables)
+            self._catalog = self._io.submit(catalog.database_tables, self.database, self.glue)
         for table, partition_cols in tables.items():
             self._files[table] = self._io.submit(self._list, table)
             if partition_cols:
-                self._partitions[table] = self._io.submit(self._catalog_partitions, table)
+                self._partitions[table] = self._io.submit(
+                    catalog.partition_values, self.database, table, self.glue
+                )
 
     def _list(self, table: str) -> List[str]:
-        return parquet_keys(self.s3, self.bucket, f"{table}/")
-
-    def _catalog_tables(self) -> Dict[str, Dict[str, str]]:
-        """``{table: {column: type}}`` of the database, partition keys included."""
-        found: Dict[str, Dict[str, str]] = {}
-        for page in self.glue.get_paginator("get_tables").paginate(DatabaseName=self.database):
-            for entry in page["TableList"]:
-                columns = entry.get("StorageDescriptor", {}).get("Columns", [])
-                columns = columns + entry.get("PartitionKeys", [])
-                found[entry["Name"]] = {c["Name"]: c["Type"] for c in columns}
-        return found
-
-    def _catalog_partitions(self, table: str) -> Set[catalog.PartitionValues]:
-        values: Set[catalog.PartitionValues] = set()
-        try:
-            for page in self.glue.get_paginator("get_partitions").paginate(
-                DatabaseName=self.database, TableName=table
-            ):
-                values.update(tuple(p["Values"]) for p in page["Partitions"])
-        except self.glue.exceptions.EntityNotFoundException:
-            pass  # the table is created by this run
-        return values
+        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
 
     # --- writing -------------------------------------------------------------
     def write(self, table: str, rows: pa.Table, partition_cols: Sequence[str], mode: str) -> None:

@@ -19,22 +19,22 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, Optional, Sequence, Tuple, Union
 
-# Every run writes the catalog through awswrangler (todo_silver.catalog
+# Every run writes the catalog through awswrangler (todo_lake.catalog
 # imports it on first use, so readers of the lake never pay for it); importing
 # it, pandas included, takes seconds, paid here with the interpreter's
 # start-up rather than in the middle of a run.
 import awswrangler  # noqa: F401
 
 from todo_core import lake
-from todo_gold import queries as Q
+from todo_gold import queries
 from todo_gold.engines import AthenaEngine, DuckDBEngine
 from todo_gold.gold_writer import GoldWriter, TableWrite
 from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
 from todo_gold.silver_reader import SilverReader
-from todo_silver import catalog
-from todo_silver.observability import log, publish_metrics
-from todo_silver.s3io import http_pool, s3_client
+from todo_lake import catalog
+from todo_lake.observability import log, publish_metrics, run_logged
+from todo_lake.s3io import http_pool, s3_client
 
 #: How each gold table is written: (partition columns, awswrangler mode).
 WRITE_PLAN: Dict[str, Tuple[Tuple[str, ...], str]] = {
@@ -66,10 +66,10 @@ class GoldJob:
         self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None
     ) -> None:
         self.settings = settings
-        # Clients are made once per process (thread-safe, shared by the pools).
-        # The Glue client is the catalog session's, which the catalog writes
-        # use too: one client (~0.2 s to make) instead of a second one made in
-        # the middle of the run's writes.
+        # Clients are made once per process (thread-safe, shared by the pools),
+        # before the run: making one is slow. The Glue client is the catalog
+        # session's, which the catalog writes use too, so none is made in the
+        # middle of the run's writes.
         self.s3 = s3_client()
         self.http = http_pool()
         self.glue = catalog.session().client("glue")
@@ -84,7 +84,7 @@ class GoldJob:
             if self.settings.since_days is None
             else (as_of - dt.timedelta(days=self.settings.since_days)).date()
         )
-        params = Q.parameters(as_of, since)
+        params = queries.parameters(as_of, since)
         result = GoldResult(as_of=as_of)
         gold = GoldWriter(
             self.settings.gold_bucket,
@@ -96,12 +96,12 @@ class GoldJob:
         try:
             counts = self.engine.prepare(self.silver, params)
             # What gold holds is looked up once silver is in: the look-ups are
-            # needed only when the first table is written, and started earlier
-            # they delayed silver's listings, which every read waits for.
-            gold.start({table: WRITE_PLAN[table][0] for table in Q.TABLES})
+            # needed only when the first table is written, and made at the same
+            # time they would delay silver's listings, which every read waits for.
+            gold.start({table: WRITE_PLAN[table][0] for table in queries.TABLES})
             result.input_rows = sum(counts.values())
-            for table in Q.TABLES:
-                rows = self.engine.query(Q.render(Q.load("tables", table), params))
+            for table in queries.TABLES:
+                rows = self.engine.query(queries.render(queries.load("tables", table), params))
                 if table == lake.GOLD_USER_ANALYTICS:
                     rows = protect(rows, "email", self.settings.email_mode)
                 if table == lake.GOLD_KPI_SNAPSHOT and rows.num_rows:
@@ -150,12 +150,7 @@ class GoldJob:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = GoldSettings.from_argv(sys.argv[1:] if argv is None else argv)
-    try:
-        GoldJob(settings).run()
-    except Exception as exc:
-        log("ERROR", "gold run failed", error=repr(exc))
-        raise
-    return 0
+    return run_logged("gold", lambda: GoldJob(settings).run())
 
 
 if __name__ == "__main__":

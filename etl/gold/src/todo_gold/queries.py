@@ -15,6 +15,9 @@ from typing import Dict, List, Mapping
 
 import sqlglot
 
+from todo_core import lake
+from todo_lake.sql import quote_literal
+
 try:  # Python 3.9 has files() too; keep the import local to one place
     from importlib.resources import files
 except ImportError:  # pragma: no cover
@@ -24,8 +27,15 @@ SOURCE_DIALECT = "duckdb"
 ATHENA_DIALECT = "trino"
 VIEWS = ("live_tasks", "live_users")
 #: The silver table each view reads (a view can be built once its table is in).
-VIEW_SOURCES = {"live_tasks": "tasks", "live_users": "users"}
-TABLES = ("daily_task_metrics", "user_analytics", "category_analytics", "kpi_snapshot")
+VIEW_SOURCES = {"live_tasks": lake.SILVER_TASKS, "live_users": lake.SILVER_USERS}
+#: The gold tables in the order a run computes them: the one with the most
+#: files first, so its writes overlap the other queries.
+TABLES = (
+    lake.GOLD_DAILY_TASK_METRICS,
+    lake.GOLD_USER_ANALYTICS,
+    lake.GOLD_CATEGORY_ANALYTICS,
+    lake.GOLD_KPI_SNAPSHOT,
+)
 INSIGHTS = ("kpis", "completion_trend", "top_categories", "user_engagement")
 
 
@@ -46,10 +56,6 @@ def timestamp_literal(moment: dt.datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return f"TIMESTAMP '{moment.isoformat(sep=' ', timespec='milliseconds')}'"
-
-
-def string_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def render(sql: str, params: Mapping[str, str]) -> str:
@@ -74,5 +80,5 @@ def parameters(as_of: dt.datetime, since: dt.date) -> Dict[str, str]:
     return {
         "as_of": timestamp_literal(as_of),
         "active_since": timestamp_literal(as_of - dt.timedelta(hours=24)),
-        "since_date": string_literal(since.isoformat()),
+        "since_date": quote_literal(since.isoformat()),
     }

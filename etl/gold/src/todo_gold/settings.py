@@ -5,22 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Dict, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from todo_gold.pii import MODES
-from todo_silver.args import as_bool, parse_glue_args
-from todo_silver.observability import ETL_METRICS_NAMESPACE
+from todo_lake.args import JobSettings, common_settings, parse_glue_args, require
 
 ENGINES = ("duckdb", "athena")
 
 
-class GoldSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    silver_bucket: str = Field(min_length=1)
+class GoldSettings(JobSettings):
     gold_bucket: str = Field(min_length=1)
-    database_name: str = Field(min_length=1)
-    stage: Optional[str] = None
     engine: str = "duckdb"
     athena_workgroup: Optional[str] = None
     #: The moment the KPI snapshot describes (default: the start of the run).
@@ -29,8 +23,6 @@ class GoldSettings(BaseModel):
     since_days: Optional[int] = Field(default=None, ge=0)
     email_mode: str = "hash"
     duckdb_memory_mb: int = Field(default=512, ge=64)
-    publish_metrics: bool = True
-    metrics_namespace: str = ETL_METRICS_NAMESPACE
 
     @field_validator("engine")
     @classmethod
@@ -56,25 +48,18 @@ class GoldSettings(BaseModel):
     @classmethod
     def from_argv(cls, argv: Sequence[str]) -> GoldSettings:
         args: Dict[str, str] = parse_glue_args(argv)
-        missing = [n for n in ("SILVER_BUCKET", "GOLD_BUCKET", "DATABASE_NAME") if n not in args]
-        if missing:
-            raise SystemExit(f"missing job arguments: {', '.join('--' + m for m in missing)}")
+        require(args, ("SILVER_BUCKET", "GOLD_BUCKET", "DATABASE_NAME"))
         values: Dict[str, object] = {
+            **common_settings(args),
             "silver_bucket": args["SILVER_BUCKET"],
             "gold_bucket": args["GOLD_BUCKET"],
             "database_name": args["DATABASE_NAME"],
-            "stage": args.get("STAGE"),
             "engine": args.get("ENGINE", "duckdb").lower(),
             "athena_workgroup": args.get("ATHENA_WORKGROUP"),
             "email_mode": args.get("EMAIL_MODE", "hash").lower(),
-            "publish_metrics": as_bool(args.get("PUBLISH_METRICS"), True),
         }
         if args.get("AS_OF"):
             values["as_of"] = dt.datetime.fromisoformat(args["AS_OF"].replace("Z", "+00:00"))
         if args.get("SINCE_DAYS"):
             values["since_days"] = int(args["SINCE_DAYS"])
-        if "DUCKDB_MEMORY_MB" in args:
-            values["duckdb_memory_mb"] = int(args["DUCKDB_MEMORY_MB"])
-        if "METRICS_NAMESPACE" in args:
-            values["metrics_namespace"] = args["METRICS_NAMESPACE"]
         return cls(**values)  # type: ignore[arg-type]

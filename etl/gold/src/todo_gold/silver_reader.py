@@ -9,7 +9,7 @@
   nothing has to open the files again to learn them). DuckDB then reads the
   local files directly (see :mod:`todo_gold.engines`), decoding only the
   columns the SQL uses.
-* **Light requests**: presigned GETs on a urllib3 pool (:mod:`todo_silver.s3io`).
+* **Light requests**: presigned GETs on a urllib3 pool (:mod:`todo_lake.s3io`).
 * **Tables as they arrive.** ``download()`` yields each table as soon as its
   files are in, in the order asked for, while the next ones still download,
   so the caller can start on the small tables early.
@@ -25,8 +25,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_silver import s3io
-from todo_silver.lakeio import key_partitions, parquet_keys
+from todo_lake import s3io
+from todo_lake.partitions import key_partitions
 
 #: Enough requests in flight to hide each one's latency.
 DEFAULT_THREADS = s3io.DEFAULT_CONNECTIONS
@@ -67,7 +67,7 @@ class SilverReader:
         self.files_read = 0
 
     def list_files(self, table: str) -> List[str]:
-        return parquet_keys(self.s3, self.bucket, f"{table}/")
+        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def get_bytes(self, key: str) -> bytes:
         return s3io.get_bytes(self.s3, self.http, self.bucket, key)

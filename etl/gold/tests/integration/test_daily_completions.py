@@ -5,7 +5,7 @@ import random
 import pytest
 
 from tests.conftest import at
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 
 pytestmark = pytest.mark.integration
 

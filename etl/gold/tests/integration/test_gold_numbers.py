@@ -124,7 +124,7 @@ def test_rerun_changes_nothing_and_new_data_only_adds(gold):
 
     import random
 
-    from todo_silver import synthetic
+    from todo_lake_testing import synthetic
 
     f = synthetic.EventFactory(first_sequence=10**30, rng=random.Random(3))
     b2 = synthetic.new_task("u-bob", "b2", at(3, 10), random.Random(3), category="home")

@@ -11,9 +11,8 @@ import pytest
 from todo_gold.engines import DuckDBEngine
 from todo_gold.gold_writer import GoldWriter
 from todo_gold.silver_reader import SilverReader
-from todo_silver import s3io
-from todo_silver.lakeio import LakeStore
-from todo_silver.s3io import ObjectError
+from todo_lake.s3io import ObjectError
+from todo_lake.store import LakeStore
 
 pytestmark = pytest.mark.integration
 
@@ -144,13 +143,3 @@ def test_new_columns_reach_the_catalog_and_an_empty_result_empties_the_table(nam
     emptied = write(names, "w", pa.table({"v": pa.array([], pa.int64())}), (), "overwrite")
     assert emptied.files_deleted == 1
     assert keys(names.gold_bucket, "w/") == []
-
-
-def test_presigned_puts_store_the_object_and_fail_loudly(names):
-    s3, http = s3io.s3_client(), s3io.http_pool()
-    s3io.put_bytes(s3, http, names.gold_bucket, "p/one.bin", b"\x00body", "application/x-test")
-    stored = boto3.client("s3").get_object(Bucket=names.gold_bucket, Key="p/one.bin")
-    assert stored["Body"].read() == b"\x00body"
-    assert stored["ContentType"] == "application/x-test"
-    with pytest.raises(ObjectError, match=r"PUT s3://no-such-bucket-here/p/two\.bin: HTTP 404"):
-        s3io.put_bytes(s3, http, "no-such-bucket-here", "p/two.bin", b"x", "application/x-test")

@@ -9,7 +9,7 @@ import pytest
 
 from todo_gold.engines import DuckDBEngine
 from todo_gold.silver_reader import LocalFile, local_path
-from todo_silver.s3io import ObjectError
+from todo_lake.s3io import ObjectError
 
 
 def test_a_key_becomes_a_path_under_the_directory(tmp_path):

@@ -7,25 +7,27 @@ import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
-from todo_gold import queries as Q
+from todo_gold import queries
 from todo_gold.engines import SILVER_COLUMNS, AthenaEngine, DuckDBEngine
 from todo_gold.silver_reader import LocalFile
 
-PARAMS = Q.parameters(dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1))
-ALL = [(kind, name) for kind in ("views", "tables", "insights") for name in Q.names(kind)]
+PARAMS = queries.parameters(
+    dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1)
+)
+ALL = [(kind, name) for kind in ("views", "tables", "insights") for name in queries.names(kind)]
 
 
 def test_every_query_is_known_and_present():
-    assert set(Q.names("views")) == set(Q.VIEWS)
-    assert set(Q.names("tables")) == set(Q.TABLES)
-    assert set(Q.names("insights")) == set(Q.INSIGHTS)
+    assert set(queries.names("views")) == set(queries.VIEWS)
+    assert set(queries.names("tables")) == set(queries.TABLES)
+    assert set(queries.names("insights")) == set(queries.INSIGHTS)
 
 
 @pytest.mark.parametrize(("kind", "name"), ALL)
 def test_every_query_transpiles_to_trino_that_parses(kind, name):
-    sql = Q.render(Q.load(kind, name), PARAMS)
+    sql = queries.render(queries.load(kind, name), PARAMS)
     assert "{" not in sql, "unrendered parameter"
-    trino = Q.to_dialect(sql, Q.ATHENA_DIALECT)
+    trino = queries.to_dialect(sql, queries.ATHENA_DIALECT)
     parsed = sqlglot.parse_one(trino, read="trino")
     assert parsed.find(sqlglot.exp.Select) is not None
 
@@ -85,12 +87,12 @@ def _duckdb_with_sample(directory):
     return engine
 
 
-@pytest.mark.parametrize("table", Q.TABLES)
+@pytest.mark.parametrize("table", queries.TABLES)
 def test_the_athena_sql_means_what_the_duckdb_sql_means(table, tmp_path):
     """Run the Trino text (translated back by sqlglot) and compare results."""
     local = _duckdb_with_sample(tmp_path)
     local.create_views(PARAMS)
-    expected = local.query(Q.render(Q.load("tables", table), PARAMS)).to_pylist()
+    expected = local.query(queries.render(queries.load("tables", table), PARAMS)).to_pylist()
 
     backend = _duckdb_with_sample(tmp_path)
 
@@ -100,7 +102,7 @@ def test_the_athena_sql_means_what_the_duckdb_sql_means(table, tmp_path):
 
     athena = AthenaEngine("db", execute=execute)
     athena.create_views(PARAMS)
-    got = athena.query(Q.render(Q.load("tables", table), PARAMS)).to_pylist()
+    got = athena.query(queries.render(queries.load("tables", table), PARAMS)).to_pylist()
     assert got == expected
     assert all(
         "CREATE OR REPLACE VIEW" in s or s.startswith(("SELECT", "WITH", "/*"))
@@ -110,4 +112,4 @@ def test_the_athena_sql_means_what_the_duckdb_sql_means(table, tmp_path):
 
 def test_unknown_sql_fails_loudly():
     with pytest.raises(sqlglot.errors.ParseError):
-        Q.to_dialect("SELECT FROM WHERE (", Q.ATHENA_DIALECT)
+        queries.to_dialect("SELECT FROM WHERE (", queries.ATHENA_DIALECT)

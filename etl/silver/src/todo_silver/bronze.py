@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from todo_core import lake
-from todo_silver import s3io
+from todo_lake import s3io
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: Bronze prefixes the silver job reads, and the kind of record each holds.

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-# Every run writes the catalog through awswrangler (todo_silver.catalog
+# Every run writes the catalog through awswrangler (todo_lake.catalog
 # imports it on first use, so readers of the lake never pay for it); importing
 # it, pandas included, takes seconds, paid here with the interpreter's
 # start-up rather than in the middle of a run.
@@ -26,24 +26,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from todo_core import lake
-from todo_silver import columns as C
-from todo_silver import fastpath
+from todo_lake.observability import log, publish_metrics, run_logged
+from todo_lake.silver_schema import EVENT_KEY, REQUEST_KEY, STATE_PARTITION, TASK_KEY, USER_KEY
+from todo_lake.store import LakeStore
+from todo_silver import arrow_transform
 from todo_silver.bronze import BronzeObject, BronzeSource, chunked, open_source
-from todo_silver.lakeio import LakeStore
-from todo_silver.logs import KEY as REQUEST_KEY
 from todo_silver.manifest import Manifest
-from todo_silver.observability import log, publish_metrics
 from todo_silver.parse import Rejected
 from todo_silver.prefetch import ParsePool, PreparedEvents
 from todo_silver.settings import SilverSettings
-from todo_silver.staging import ORDINAL, Stage
-from todo_silver.transform import drop_empty_columns, latest_sql, task_events_sql, users_sql
-from todo_silver.workspace import Workspace, unify
+from todo_silver.staging import ORDINAL, RunRows, StagingArea
+from todo_silver.tables import (
+    first_per_key,
+    key_strings,
+    one_chunk,
+    split_by,
+    unify,
+    with_partition,
+)
+from todo_silver.transform import SilverRows, transform_declined
+from todo_silver.workspace import Workspace
 
-TASK_KEY = ("user_id", "task_id")
-#: A change: the item's key and its sequence number.
-EVENT_KEY = ("user_id", "task_id", "sequence_number")
-USER_KEY = ("user_id",)
 #: Partitions merged per write when rebuilding current state.
 STATE_PARTITIONS_PER_WRITE = 64
 METRIC_NAMES = {
@@ -78,10 +81,6 @@ class RunCounts:
     transformed_by_sql: int = 0
 
 
-class SimulatedCrash(RuntimeError):
-    """Raised by tests' fault injection; never by the job itself."""
-
-
 class SilverJob:
     def __init__(self, settings: SilverSettings, source: Optional[BronzeSource] = None) -> None:
         self.settings = settings
@@ -111,17 +110,17 @@ class SilverJob:
             bronze=self.source.location,
         )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
-            stages = _Stages(ws.directory)
+            staged = RunRows(ws.directory)
             with ParsePool(
                 self.source,
                 todo,
                 self.settings.parse_threads,
                 self.settings.chunk_bytes,
-                stages.events,
+                staged.events,
             ) as pool:
-                self._read(ws, todo, pool, stages)
-            self._publish(stages)
-        self._before_commit()
+                self._read(ws, todo, pool, staged)
+            self._write_outputs(staged)
+        # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
             self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
             self.manifest.compact(self.run_id)
@@ -146,9 +145,6 @@ class SilverJob:
             )
         return self.counts
 
-    def _before_commit(self) -> None:
-        """Outputs are durable, the manifest is not yet: tests inject crashes here."""
-
     def _reset(self) -> None:
         log("INFO", "full refresh: dropping silver tables and the manifest", run_id=self.run_id)
         for table in lake.SILVER_TABLES:
@@ -158,11 +154,11 @@ class SilverJob:
 
     # --- reading bronze, one chunk at a time ---------------------------------------------
     def _read(
-        self, ws: Workspace, todo: List[BronzeObject], pool: ParsePool, stages: _Stages
+        self, ws: Workspace, todo: List[BronzeObject], pool: ParsePool, staged: RunRows
     ) -> None:
         for number, chunk in enumerate(chunked(todo, self.settings.chunk_bytes), 1):
             with self._phase("read_and_stage"):
-                self._chunk(ws, chunk, pool, stages)
+                self._chunk(ws, chunk, pool, staged)
             log(
                 "INFO",
                 "silver chunk done",
@@ -173,10 +169,9 @@ class SilverJob:
             )
 
     def _chunk(
-        self, ws: Workspace, chunk: List[BronzeObject], pool: ParsePool, stages: _Stages
+        self, ws: Workspace, chunk: List[BronzeObject], pool: ParsePool, staged: RunRows
     ) -> None:
-        for_sql: List[pa.Table] = []
-        users_for_sql: List[pa.Table] = []
+        declined: List[SilverRows] = []
         request_tables: List[Optional[pa.Table]] = []
         for obj in chunk:
             result = pool.take(obj)
@@ -187,20 +182,9 @@ class SilverJob:
                 self.counts.events_valid += valid
                 self.counts.events_quarantined += len(parsed.rejected)
                 self.counts.rechecked_by_model += parsed.rechecked
-                if parsed.table is not None:
-                    if result.events is None and not result.staged:
-                        for_sql.append(parsed.table)
-                    else:
-                        stages.events.add(result.events)
-                        # Current state takes every event of the run, not only the
-                        # fresh ones: after a crash the events may be in silver
-                        # while the state is not.
-                        stages.tasks.add(result.tasks)
-                    if result.users is None:
-                        users_for_sql.append(parsed.table)
-                    elif result.users.num_rows:
-                        self.counts.user_changes += result.users.num_rows
-                        stages.users.add(result.users)
+                self._add_rows(result.rows, staged)
+                if result.rows.declined:
+                    declined.append(result.rows)
                 self._quarantine(obj, parsed.rejected)
             else:
                 self.counts.requests_read += len(result.rows)
@@ -208,42 +192,19 @@ class SilverJob:
                 self.counts.log_records_skipped += result.skipped
                 request_tables.append(result.table())
                 self._quarantine(obj, result.rejected)
-        if for_sql:
-            self._events_by_sql(ws, for_sql, stages)
-        if users_for_sql:
-            self._users_by_sql(ws, users_for_sql, stages)
-        stages.requests.add(unify(request_tables))
+        for rows in transform_declined(ws, declined):
+            self.counts.transformed_by_sql += rows.by_sql
+            self._add_rows(rows, staged)
+        staged.requests.add(unify(request_tables))
 
-    @staticmethod
-    def _groups(tables: List[pa.Table]) -> List[pa.Table]:
-        """One table for the SQL (a query costs milliseconds however small), or
-        one per object when their images disagree on a type."""
-        try:
-            return [pa.concat_tables(tables, promote_options="permissive")]
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return tables
-
-    def _events_by_sql(self, ws: Workspace, tables: List[pa.Table], stages: _Stages) -> None:
-        for table in self._groups(tables):
-            self.counts.transformed_by_sql += table.num_rows
-            ws.register("ev", table)
-            sql, extras = task_events_sql(table)
-            rows = fastpath.plain_lists(drop_empty_columns(ws.query(sql), extras))
-            ws.unregister("ev")
-            stages.events.add(rows)
-            stages.tasks.add(fastpath.latest(fastpath.task_state_rows(rows), TASK_KEY))
-
-    def _users_by_sql(self, ws: Workspace, tables: List[pa.Table], stages: _Stages) -> None:
-        for table in self._groups(tables):
-            users = table.filter(pc.equal(table.column("entity_type"), "user"))
-            if not users.num_rows:
-                continue
-            ws.register("ev", users)
-            sql, extras = users_sql(users)
-            rows = drop_empty_columns(ws.query(latest_sql(f"({sql})", USER_KEY)), extras)
-            ws.unregister("ev")
-            self.counts.user_changes += rows.num_rows
-            stages.users.add(rows)
+    def _add_rows(self, rows: SilverRows, staged: RunRows) -> None:
+        staged.events.add(rows.events)
+        # Current state takes every event of the run, not only the fresh
+        # ones: after a crash the events may be in silver while the state is not.
+        staged.tasks.add(rows.tasks)
+        if rows.users is not None:
+            self.counts.user_changes += rows.users.num_rows
+            staged.users.add(rows.users)
 
     def _quarantine(self, obj: BronzeObject, rejected: List[Rejected]) -> None:
         if not rejected:
@@ -277,23 +238,23 @@ class SilverJob:
         )
 
     # --- the end of the run: each output partition written once -----------------------
-    def _publish(self, stages: _Stages) -> None:
+    def _write_outputs(self, staged: RunRows) -> None:
         with self._phase("write_task_events"):
             self.counts.events_written = self._append_new(
-                lake.SILVER_TASK_EVENTS, stages.events, EVENT_KEY, ("event_id", ORDINAL)
+                lake.SILVER_TASK_EVENTS, staged.events, EVENT_KEY, ("event_id", ORDINAL)
             )
-        self.counts.duplicates_dropped = stages.events.rows - self.counts.events_written
+        self.counts.duplicates_dropped = staged.events.rows - self.counts.events_written
         with self._phase("write_api_requests"):
             self.counts.requests_written = self._append_new(
-                lake.SILVER_API_REQUESTS, stages.requests, REQUEST_KEY, ("request_time", ORDINAL)
+                lake.SILVER_API_REQUESTS, staged.requests, REQUEST_KEY, ("request_time", ORDINAL)
             )
         with self._phase("merge_tasks"):
             self.counts.tasks_written = self._merge_state(
-                lake.SILVER_TASKS, stages.tasks.result(), TASK_KEY
+                lake.SILVER_TASKS, staged.tasks.result(), TASK_KEY
             )
         with self._phase("merge_users"):
             self.counts.users_written = self._merge_state(
-                lake.SILVER_USERS, stages.users.result(), USER_KEY
+                lake.SILVER_USERS, staged.users.result(), USER_KEY
             )
 
     @contextmanager
@@ -306,33 +267,33 @@ class SilverJob:
             self.phases[name] = round(self.phases.get(name, 0.0) + time.monotonic() - started, 3)
 
     def _append_new(
-        self, table: str, stage: Stage, key: Tuple[str, ...], order: Tuple[str, ...]
+        self, table: str, staging: StagingArea, key: Tuple[str, ...], order: Tuple[str, ...]
     ) -> int:
         """Append the staged rows whose key is new: once per run (the first by
         ``order``), and not already in the partition of the table they go to
         (re-deliveries, and re-runs after a crash before the manifest commit)."""
-        if not stage.rows:
+        if not staging.rows:
             return 0
-        listing = self.silver.partition_files(table, stage.partition)
+        listing = self.silver.partition_files(table, staging.partition)
 
         def partition(value: str) -> Callable[[], pa.Table]:
             def rows() -> pa.Table:
-                staged = stage.read(value)
-                first = fastpath.first_per_key(staged, key, order)
-                staged = staged if first is None else first
+                fresh = staging.read(value)
+                first = first_per_key(fresh, key, order)
+                fresh = fresh if first is None else first
                 existing = self.silver.read_files(listing.get(value, []), columns=list(key))
                 if existing is not None and existing.num_rows:
-                    known = _one_chunk(fastpath.key_strings(existing, key))
-                    mine = fastpath.key_strings(staged, key)
-                    staged = staged.filter(pc.invert(pc.is_in(mine, value_set=known)))
-                stage.remove(value)
-                return staged.drop_columns([ORDINAL])
+                    known = one_chunk(key_strings(existing, key))
+                    mine = key_strings(fresh, key)
+                    fresh = fresh.filter(pc.invert(pc.is_in(mine, value_set=known)))
+                staging.remove(value)
+                return fresh.drop_columns([ORDINAL])
 
             return rows
 
-        pieces = ((value, partition(value)) for value in stage.values())
+        pieces = ((value, partition(value)) for value in staging.values())
         return self.silver.write_partitions(
-            table, stage.partition, pieces, filename_prefix=f"{self.run_id}_"
+            table, staging.partition, pieces, filename_prefix=f"{self.run_id}_"
         )
 
     # --- current state ------------------------------------------------------------
@@ -347,11 +308,11 @@ class SilverJob:
         """
         if latest is None or latest.num_rows == 0:
             return 0
-        listing = self.silver.partition_files(table, C.STATE_PARTITION)
+        listing = self.silver.partition_files(table, STATE_PARTITION)
         prefix = f"{self.run_id}_"
-        fresh = [(v, rows) for v, rows in fastpath.split_by(latest, C.STATE_PARTITION)]
+        fresh = list(split_by(latest, STATE_PARTITION))
         self.silver.write_partitions(
-            table, C.STATE_PARTITION, ((v, r) for v, r in fresh if v not in listing), prefix
+            table, STATE_PARTITION, ((v, r) for v, r in fresh if v not in listing), prefix
         )
         merged = [(v, rows) for v, rows in fresh if v in listing]
         del fresh
@@ -360,64 +321,15 @@ class SilverJob:
             old_files = [f for value, _ in group for f in listing[value]]
             combined = unify(
                 [self.silver.read_files(old_files)]
-                + [_with_partition(rows, C.STATE_PARTITION, value) for value, rows in group]
+                + [with_partition(rows, STATE_PARTITION, value) for value, rows in group]
             )
             assert combined is not None
-            result = fastpath.latest(combined, key)
+            result = arrow_transform.latest(combined, key)
             self.silver.write_partitions(
-                table, C.STATE_PARTITION, fastpath.split_by(result, C.STATE_PARTITION), prefix
+                table, STATE_PARTITION, split_by(result, STATE_PARTITION), prefix
             )
             self.silver.delete_keys(old_files)
         return latest.num_rows
-
-
-class _Latest:
-    """The latest row per key over everything the run has read, in memory.
-
-    Chunks add their own latest rows; they are reduced together when they
-    have doubled since the last reduction, so the cost stays linear.
-    """
-
-    def __init__(self, key: Tuple[str, ...]) -> None:
-        self.key = key
-        self._tables: List[pa.Table] = []
-        self._rows = 0
-        self._reduced = 0
-
-    def add(self, rows: Optional[pa.Table]) -> None:
-        if rows is None or rows.num_rows == 0:
-            return
-        self._tables.append(rows)
-        self._rows += rows.num_rows
-        if self._rows > max(100_000, 2 * self._reduced):
-            self._reduce()
-
-    def _reduce(self) -> None:
-        combined = unify(self._tables)
-        self._tables = [] if combined is None else [fastpath.latest(combined, self.key)]
-        self._rows = self._reduced = sum(t.num_rows for t in self._tables)
-
-    def result(self) -> Optional[pa.Table]:
-        self._reduce()
-        return self._tables[0] if self._tables else None
-
-
-class _Stages:
-    """Where a run's rows wait for the end of the run."""
-
-    def __init__(self, directory: str) -> None:
-        self.events = Stage(directory, "task_events", C.TASK_EVENTS_PARTITION)
-        self.requests = Stage(directory, "api_requests", C.API_REQUESTS_PARTITION)
-        self.tasks = _Latest(TASK_KEY)
-        self.users = _Latest(USER_KEY)
-
-
-def _one_chunk(values: pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-
-
-def _with_partition(table: pa.Table, column: str, value: str) -> pa.Table:
-    return table.append_column(column, pa.array([value] * table.num_rows, pa.string()))
 
 
 def run(settings: SilverSettings) -> RunCounts:
@@ -426,12 +338,7 @@ def run(settings: SilverSettings) -> RunCounts:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = SilverSettings.from_argv(sys.argv[1:] if argv is None else argv)
-    try:
-        run(settings)
-    except Exception as exc:
-        log("ERROR", "silver run failed", error=repr(exc))
-        raise
-    return 0
+    return run_logged("silver", lambda: run(settings))
 
 
 if __name__ == "__main__":

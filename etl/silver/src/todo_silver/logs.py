@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 
+from todo_lake.silver_schema import API_REQUEST_COLUMNS, arrow_schema
 from todo_silver.parse import Rejected
 
 _FIELDS: Dict[str, Tuple[str, ...]] = {
@@ -37,23 +38,8 @@ _FIELDS: Dict[str, Tuple[str, ...]] = {
     "level": ("level",),
     "service": ("service",),
 }
-SCHEMA = pa.schema(
-    [
-        ("request_id", pa.string()),
-        ("request_time", pa.timestamp("us")),
-        ("operation", pa.string()),
-        ("status_code", pa.int64()),
-        ("duration_ms", pa.float64()),
-        ("user_id", pa.string()),
-        ("method", pa.string()),
-        ("path", pa.string()),
-        ("level", pa.string()),
-        ("service", pa.string()),
-        ("is_error", pa.bool_()),
-        ("request_date", pa.string()),
-    ]
-)
-KEY = ("request_id", "operation", "status_code")
+#: The api_requests columns, from silver's schema.
+SCHEMA = arrow_schema(API_REQUEST_COLUMNS)
 
 
 @dataclass

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any, Dict, Iterable, List, Set
 
 from todo_core import lake
-from todo_silver.lakeio import LakeStore
+from todo_lake.store import LakeStore
 
 MANIFEST_PREFIX = lake.STATE_PREFIX + "manifest/"
 COMPACT_AFTER = 64

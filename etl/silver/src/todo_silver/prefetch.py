@@ -1,54 +1,50 @@
 """Bronze objects fetched, parsed and transformed ahead of the job, on a few threads.
 
-Parsing JSON is most of a run's work, and the column transforms of
-:mod:`todo_silver.fastpath` most of the rest. pyarrow's JSON reader and
-compute kernels release the GIL, so objects handled on two threads take
-about half the time on two cores. Memory stays bounded: an object is only started while the
-objects started but not yet taken by the job add up to less than
-``max_bytes`` of JSON (at least one object is always in flight).
+Parsing JSON is most of a run's work, and the Arrow transforms
+(:func:`todo_silver.transform.transform_events`) most of the rest. pyarrow's
+JSON reader and compute kernels release the GIL, so objects handled on two
+threads take about half the time on two cores. Memory stays bounded: an
+object is only started while the objects started but not yet taken by the
+job add up to less than ``max_bytes`` of JSON (at least one object is always
+in flight).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Deque, Iterable, Optional, Tuple, Union
 
-import pyarrow as pa
-
-from todo_silver import fastpath
 from todo_silver.bronze import BronzeObject, BronzeSource, decompress, expanded_size
 from todo_silver.logs import ParsedLogs, parse_request_logs
 from todo_silver.parse import ParsedEvents, parse_change_events
-from todo_silver.staging import Stage
-
-TASK_KEY = ("user_id", "task_id")
+from todo_silver.staging import StagingArea
+from todo_silver.transform import SilverRows, transform_events
 
 
 @dataclass
 class PreparedEvents:
-    """A change-event object, parsed, and transformed where the fast path could.
+    """A change-event object, parsed and transformed where Arrow could.
 
-    ``events`` (task_events rows), ``tasks`` (the latest task state rows) and
-    ``users`` (the latest user state rows) are None when the SQL must do it;
-    ``staged``: the task_events rows are already in the stage (then ``events``
-    is None too).
+    ``rows.events`` is None when the task_events rows went to the staging
+    area already (``staged``), or when Arrow declined them (see
+    :class:`todo_silver.transform.SilverRows`).
     """
 
     parsed: ParsedEvents
+    rows: SilverRows = field(default_factory=SilverRows)
     staged: bool = False
-    events: Optional[pa.Table] = None
-    tasks: Optional[pa.Table] = None
-    users: Optional[pa.Table] = None
 
 
 Parsed = Union[PreparedEvents, ParsedLogs]
 
 
-def parse_object(source: BronzeSource, obj: BronzeObject, stage: Optional[Stage] = None) -> Parsed:
+def parse_object(
+    source: BronzeSource, obj: BronzeObject, staging: Optional[StagingArea] = None
+) -> Parsed:
     """Fetch, decompress, parse and transform one bronze object (the bytes are
-    dropped here); its task_events rows go to ``stage`` when given."""
+    dropped here); its task_events rows go to ``staging`` when given."""
     data = decompress(source.read(obj.key))
     if obj.kind != "cdc":
         return parse_request_logs(data)
@@ -56,14 +52,10 @@ def parse_object(source: BronzeSource, obj: BronzeObject, stage: Optional[Stage]
     del data
     out = PreparedEvents(parsed)
     if parsed.table is not None:
-        out.events = fastpath.task_events(parsed.table)
-        if out.events is not None:
-            out.events = fastpath.plain_lists(out.events)
-            out.tasks = fastpath.latest(fastpath.task_state_rows(out.events), TASK_KEY)
-            if stage is not None:
-                stage.add(out.events)
-                out.events, out.staged = None, True
-        out.users = fastpath.user_states(parsed.table)
+        out.rows = transform_events(parsed.table)
+        if staging is not None and out.rows.events is not None:
+            staging.add(out.rows.events)
+            out.rows.events, out.staged = None, True
     return out
 
 
@@ -80,10 +72,10 @@ class ParsePool:
         objects: Iterable[BronzeObject],
         threads: int = 2,
         max_bytes: int = 32 << 20,
-        stage: Optional[Stage] = None,
+        staging: Optional[StagingArea] = None,
     ) -> None:
         self._source = source
-        self._stage = stage
+        self._staging = staging
         self._todo: Deque[BronzeObject] = deque(objects)
         self._pending: Deque[Tuple[BronzeObject, Future]] = deque()
         self._in_flight = 0
@@ -96,7 +88,7 @@ class ParsePool:
             not self._pending or self._in_flight + expanded_size(self._todo[0]) <= self._max_bytes
         ):
             obj = self._todo.popleft()
-            future = self._pool.submit(parse_object, self._source, obj, self._stage)
+            future = self._pool.submit(parse_object, self._source, obj, self._staging)
             self._pending.append((obj, future))
             self._in_flight += expanded_size(obj)
 

@@ -1,4 +1,7 @@
-"""A run's rows of one output, staged on local disk by partition until the end of the run.
+"""Where a run's rows wait for the end of the run (:class:`RunRows`).
+
+A staging area (:class:`StagingArea`) holds a run's rows of one output, on
+local disk by partition, until the end of the run.
 
 Each chunk's rows are split by partition value and appended, as Arrow IPC
 files (written and read back at memory speed), to that partition's folder.
@@ -9,25 +12,32 @@ instead of one per partition per chunk.
 
 Schema evolution across chunks is resolved when a partition is read back:
 a missing column reads as null, a column whose type differs between chunks
-becomes JSON text (:func:`todo_silver.workspace.unify`).
+becomes JSON text (:func:`todo_silver.tables.unify`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pyarrow as pa
 
-from todo_silver.fastpath import split_by
-from todo_silver.workspace import unify
+from todo_core import lake
+from todo_lake.silver_schema import (
+    API_REQUESTS_PARTITION,
+    TASK_EVENTS_PARTITION,
+    TASK_KEY,
+    USER_KEY,
+)
+from todo_silver import arrow_transform
+from todo_silver.tables import split_by, unify
 
 #: The staging order of every row: ties in deduplication go to the first staged.
 ORDINAL = "_ordinal"
 
 
-class Stage:
+class StagingArea:
     """Thread-safe: the job's parse threads stage their objects' rows themselves."""
 
     def __init__(self, directory: str, name: str, partition: str) -> None:
@@ -82,3 +92,45 @@ class Stage:
     def remove(self, value: str) -> None:
         for path in self.files.pop(value, []):
             os.remove(path)
+
+
+class LatestRows:
+    """The latest row per key over everything the run has read, in memory.
+
+    Chunks add their own latest rows; they are reduced together when they
+    have doubled since the last reduction, so the cost stays linear.
+    """
+
+    def __init__(self, key: Tuple[str, ...]) -> None:
+        self.key = key
+        self._tables: List[pa.Table] = []
+        self._rows = 0
+        self._reduced = 0
+
+    def add(self, rows: Optional[pa.Table]) -> None:
+        if rows is None or rows.num_rows == 0:
+            return
+        self._tables.append(rows)
+        self._rows += rows.num_rows
+        if self._rows > max(100_000, 2 * self._reduced):
+            self._reduce()
+
+    def _reduce(self) -> None:
+        combined = unify(self._tables)
+        self._tables = [] if combined is None else [arrow_transform.latest(combined, self.key)]
+        self._rows = self._reduced = sum(t.num_rows for t in self._tables)
+
+    def result(self) -> Optional[pa.Table]:
+        self._reduce()
+        return self._tables[0] if self._tables else None
+
+
+class RunRows:
+    """Where a run's rows wait for the end of the run: events and requests in
+    staging areas on local disk, the latest state rows in memory."""
+
+    def __init__(self, directory: str) -> None:
+        self.events = StagingArea(directory, lake.SILVER_TASK_EVENTS, TASK_EVENTS_PARTITION)
+        self.requests = StagingArea(directory, lake.SILVER_API_REQUESTS, API_REQUESTS_PARTITION)
+        self.tasks = LatestRows(TASK_KEY)
+        self.users = LatestRows(USER_KEY)

@@ -1,237 +1,110 @@
-"""Valid change events (Arrow) -> silver rows, in SQL on DuckDB.
+"""Valid change events -> silver rows: the one entry point.
 
-The SQL is generated from the events' schema: every attribute present in the
-images becomes a column, known ones with their silver type. Nothing here
-touches storage.
+Two implementations compute the same rows. The SQL in
+:mod:`todo_silver.sql_transform` defines them; :mod:`todo_silver.arrow_transform`
+computes them in pyarrow compute, several times cheaper, for the usual shape
+of events, and declines anything else. The choice is made here, and only
+here: :func:`transform_events` tries Arrow (on the parse threads, object by
+object); whatever it declines is kept and :func:`transform_declined` runs
+the SQL over it once per chunk, on the run's DuckDB (a query costs
+milliseconds however few rows it has). Tests check both give identical rows.
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from todo_core import keys
-from todo_silver.columns import (
-    ALWAYS_CHANGING,
-    NOT_DATA,
-    SEQUENCE_WIDTH,
-    TASK_ATTRIBUTES,
-    USER_ATTRIBUTES,
-    column_name,
-)
+from todo_lake.silver_schema import TASK_KEY, USER_KEY
+from todo_silver import arrow_transform
+from todo_silver.sql_transform import drop_empty_columns, latest_sql, task_events_sql, users_sql
+from todo_silver.workspace import Workspace
+
+#: The name the events are registered under for the SQL.
+_EVENTS = "ev"
 
 
-def fetch(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    """Run ``sql`` and return an Arrow table (DuckDB 1.4 and 1.5 spell it differently)."""
-    result = con.execute(sql)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return result.fetch_arrow_table()
+@dataclass
+class SilverRows:
+    """What a set of valid change events becomes in silver."""
+
+    #: ``task_events`` rows.
+    events: Optional[pa.Table] = None
+    #: The latest ``tasks`` state row per task.
+    tasks: Optional[pa.Table] = None
+    #: The latest ``users`` state row per user.
+    users: Optional[pa.Table] = None
+    #: The events whose task rows (or user rows) Arrow declined: the SQL's input.
+    declined_tasks: Optional[pa.Table] = None
+    declined_users: Optional[pa.Table] = None
+    #: Events the SQL transformed.
+    by_sql: int = 0
+
+    @property
+    def declined(self) -> bool:
+        return self.declined_tasks is not None or self.declined_users is not None
 
 
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+def plain_lists(rows: pa.Table) -> pa.Table:
+    """``changed_fields`` as ``list<string>`` whichever implementation made it."""
+    index = rows.column_names.index("changed_fields")
+    return rows.set_column(index, "changed_fields", rows.column(index).cast(pa.list_(pa.string())))
 
 
-def lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def task_states(events: pa.Table) -> pa.Table:
+    """The latest task state row per task, from task_events rows."""
+    return arrow_transform.latest(arrow_transform.task_state_rows(events), TASK_KEY)
 
 
-def _image_fields(table: pa.Table, image: str) -> Dict[str, pa.DataType]:
-    if image not in table.column_names:
-        return {}
-    kind = table.schema.field(image).type
-    if not pa.types.is_struct(kind):
-        return {}
-    return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+def transform_events(table: pa.Table) -> SilverRows:
+    """The silver rows of one object's valid events, by Arrow where it can."""
+    out = SilverRows()
+    events = arrow_transform.task_events(table)
+    if events is None:
+        out.declined_tasks = table
+    else:
+        out.events = plain_lists(events)
+        out.tasks = task_states(out.events)
+    users = arrow_transform.user_states(table)
+    if users is None:
+        out.declined_users = table
+    elif users.num_rows:
+        out.users = users
+    return out
 
 
-def _typed(expr: str, sql_type: Optional[str]) -> str:
-    if sql_type is None:
-        return expr
-    if sql_type == "TIMESTAMP":
-        # ISO-8601 text with a trailing Z, as the API writes it (UTC).
-        return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS TIMESTAMP)"
-    if sql_type == "DATE":
-        return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS DATE)"
-    return f"TRY_CAST({expr} AS {sql_type})"
+def transform_declined(ws: Workspace, declined: Sequence[SilverRows]) -> List[SilverRows]:
+    """The silver rows of what Arrow declined, by the SQL (one query per group
+    of tables whose images agree on types, see :func:`_groups`)."""
+    out: List[SilverRows] = []
+    tasks = [d.declined_tasks for d in declined if d.declined_tasks is not None]
+    for table in _groups(tasks):
+        ws.register(_EVENTS, table)
+        sql, extras = task_events_sql(table, _EVENTS)
+        events = plain_lists(drop_empty_columns(ws.query(sql), extras))
+        ws.unregister(_EVENTS)
+        out.append(SilverRows(events=events, tasks=task_states(events), by_sql=table.num_rows))
+    users = [d.declined_users for d in declined if d.declined_users is not None]
+    for table in _groups(users):
+        profiles = table.filter(pc.equal(table.column("entity_type"), "user"))
+        if not profiles.num_rows:
+            continue
+        ws.register(_EVENTS, profiles)
+        sql, extras = users_sql(profiles, _EVENTS)
+        rows = drop_empty_columns(ws.query(latest_sql(f"({sql})", USER_KEY)), extras)
+        ws.unregister(_EVENTS)
+        out.append(SilverRows(users=rows))
+    return out
 
 
-class _Images:
-    """SQL expressions over the new and old image of an event row ``e``."""
-
-    def __init__(self, table: pa.Table) -> None:
-        self.new = _image_fields(table, "new_image")
-        self.old = _image_fields(table, "old_image")
-
-    def attributes(self, known: Dict[str, str]) -> List[str]:
-        seen = [a for a in list(self.new) + list(self.old) if a not in NOT_DATA]
-        ordered = list(known) + [a for a in dict.fromkeys(seen) if a not in known]
-        return ordered
-
-    def n(self, attr: str) -> str:
-        return f'e."new_image".{q(attr)}' if attr in self.new else "NULL"
-
-    def o(self, attr: str) -> str:
-        return f'e."old_image".{q(attr)}' if attr in self.old else "NULL"
-
-    def after(self, attr: str) -> str:
-        """The attribute after the change (before it, for a REMOVE)."""
-        return f"(CASE WHEN e.event_name = 'REMOVE' THEN {self.o(attr)} ELSE {self.n(attr)} END)"
-
-    def changed(self, attr: str) -> str:
-        new, old = self.n(attr), self.o(attr)
-        if new == "NULL" or old == "NULL" or self.new[attr] != self.old[attr]:
-            new, old = f"TRY_CAST({new} AS VARCHAR)", f"TRY_CAST({old} AS VARCHAR)"
-        return f"({new} IS DISTINCT FROM {old})"
-
-
-def _changed_fields(images: _Images, attributes: List[str]) -> str:
-    tracked = [
-        a for a in attributes if a not in ALWAYS_CHANGING and (a in images.new or a in images.old)
-    ]
-    if not tracked:
-        return "[]::VARCHAR[]"
-    inserted = ", ".join(f"CASE WHEN {images.n(a)} IS NOT NULL THEN {lit(a)} END" for a in tracked)
-    modified = ", ".join(f"CASE WHEN {images.changed(a)} THEN {lit(a)} END" for a in tracked)
-    return (
-        "CASE e.event_name "
-        f"WHEN 'INSERT' THEN [x FOR x IN [{inserted}] IF x IS NOT NULL] "
-        f"WHEN 'MODIFY' THEN [x FOR x IN [{modified}] IF x IS NOT NULL] "
-        "ELSE []::VARCHAR[] END"
-    )
-
-
-def _attribute_columns(images: _Images, known: Dict[str, str]) -> Tuple[List[str], List[str]]:
-    """Select expressions for the image attributes, and the names of the unknown ones."""
-    out: List[str] = []
-    extras: List[str] = []
-    used = set()
-    for attr in images.attributes(known):
-        name = attr if attr in known else column_name(attr)
-        if name in used:
-            continue  # two attributes that fold to one name: the first wins
-        used.add(name)
-        if attr not in known:
-            if (
-                attr in images.new
-                and pa.types.is_null(images.new[attr])
-                and (attr not in images.old or pa.types.is_null(images.old[attr]))
-            ):
-                continue  # no values, no type: nothing to add yet
-            extras.append(name)
-        out.append(f"{_typed(images.after(attr), known.get(attr))} AS {q(name)}")
-    return out, extras
-
-
-def _unescape(expr: str) -> str:
-    return f"replace(replace({expr}, '%23', '#'), '%25', '%')"
-
-
-_COMMON = (
-    f"lpad(e.sequence_number, {SEQUENCE_WIDTH}, '0') AS sequence_number, "
-    "epoch_ms(e.approximate_creation_time) AS event_time"
-)
-
-
-def task_events_sql(table: pa.Table, source: str = "ev") -> Tuple[str, List[str]]:
-    """SQL turning the events in ``source`` into task_events rows; and the extra columns."""
-    images = _Images(table)
-    attributes, extras = _attribute_columns(images, TASK_ATTRIBUTES)
-    sk_offset = len(keys.TASK_PREFIX) + 1
-    sort_key = "e." + q("keys") + "." + q(keys.SK)
-    select = [
-        "e.event_id",
-        "e.event_name",
-        "e.user_id",
-        _unescape(f"substr({sort_key}, {sk_offset})") + " AS task_id",
-        _COMMON,
-        "strftime(epoch_ms(e.approximate_creation_time), '%Y-%m-%d') AS event_date",
-        f"{_changed_fields(images, images.attributes(TASK_ATTRIBUTES))} AS changed_fields",
-        "CASE WHEN e.event_name <> 'INSERT' THEN "
-        f"TRY_CAST({images.o('status')} AS VARCHAR) END AS status_from",
-        "CASE WHEN e.event_name <> 'REMOVE' THEN "
-        f"TRY_CAST({images.n('status')} AS VARCHAR) END AS status_to",
-        "e.event_name = 'REMOVE' AS is_deleted",
-        *attributes,
-    ]
-    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'task'"  # noqa: S608
-    # A transition is explicit: from -> to, on creation (none -> status) too.
-    sql = (
-        "SELECT *, event_name <> 'REMOVE' AND status_from IS DISTINCT FROM status_to "  # noqa: S608
-        f"AS status_changed FROM ({sql})"
-    )
-    return sql, extras
-
-
-def users_sql(table: pa.Table, source: str = "ev") -> Tuple[str, List[str]]:
-    """SQL turning the user-profile events in ``source`` into user state rows."""
-    images = _Images(table)
-    attributes, extras = _attribute_columns(images, USER_ATTRIBUTES)
-    select = [
-        "e.user_id",
-        _COMMON,
-        "e.event_name = 'REMOVE' AS is_deleted",
-        *attributes,
-    ]
-    sql = f"SELECT {', '.join(select)} FROM {source} e WHERE e.entity_type = 'user'"  # noqa: S608
-    return state_sql(f"({sql})", ("user_id",)), extras
-
-
-def state_sql(source: str, key: Tuple[str, ...]) -> str:
-    """Current-state rows from event rows: bookkeeping columns + the creation-date partition."""
-    return (
-        "SELECT * EXCLUDE (event_time), event_time AS last_event_time, "  # noqa: S608
-        "CASE WHEN is_deleted THEN event_time END AS deleted_at, "
-        "coalesce(strftime(created_at, '%Y-%m-%d'), '1970-01-01') AS created_date "
-        f"FROM {source}"
-    )
-
-
-def task_state_sql(source: str) -> str:
-    """Task state rows from task_events rows (event-only columns dropped)."""
-    inner = (
-        f"SELECT * EXCLUDE (event_id, event_name, event_date, changed_fields, status_from, "  # noqa: S608
-        f"status_to, status_changed) FROM {source}"
-    )
-    return state_sql(f"({inner})", ("user_id", "task_id"))
-
-
-def latest_sql(source: str, key: Tuple[str, ...]) -> str:
-    """One row per key: the highest sequence number wins (deletes included, as tombstones)."""
-    return (
-        f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
-        f"PARTITION BY {', '.join(q(k) for k in key)} "
-        "ORDER BY sequence_number DESC, is_deleted DESC) = 1"
-    )
-
-
-def drop_empty_columns(table: pa.Table, candidates: List[str]) -> pa.Table:
-    """Drop extra columns with no values (their type is unknown; a later run adds them)."""
-    empty = [
-        c
-        for c in candidates
-        if c in table.column_names
-        and (
-            pa.types.is_null(table.schema.field(c).type)
-            or table.column(c).null_count == table.num_rows
-        )
-    ]
-    return table.drop_columns(empty) if empty else table
-
-
-def null_typed_columns(table: pa.Table) -> List[str]:
-    return [f.name for f in table.schema if pa.types.is_null(f.type)]
-
-
-def count(table: Optional[pa.Table]) -> int:
-    return 0 if table is None else table.num_rows
-
-
-def true_count(values: pa.ChunkedArray) -> int:
-    return int(pc.sum(values.cast(pa.int64())).as_py() or 0)
+def _groups(tables: List[pa.Table]) -> List[pa.Table]:
+    """One table for the SQL, or one per object when their images disagree on a type."""
+    if not tables:
+        return []
+    try:
+        return [pa.concat_tables(tables, promote_options="permissive")]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return tables

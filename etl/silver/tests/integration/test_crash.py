@@ -3,9 +3,13 @@ doubles nothing: the re-run ends exactly where an uninterrupted run ends."""
 
 import pytest
 
-from tests.conftest import START_MS
-from todo_silver import synthetic
-from todo_silver.job import SilverJob, SimulatedCrash
+from tests.conftest import START_MS, empty_lake
+from tests.faults import CrashingSource, SimulatedCrash
+from todo_lake.store import LakeStore
+from todo_lake_testing import synthetic
+from todo_silver.bronze import open_source
+from todo_silver.job import SilverJob
+from todo_silver.manifest import Manifest
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +36,11 @@ def test_crash_between_outputs_and_manifest_commit(lake, monkeypatch):
     history = list(synthetic.workload(2, 3, 2, START_MS, delete_every=2))
     expected = _clean_run_state(lake, history)
     lake.run(full_refresh=True)  # sanity: deterministic
-    from tests.conftest import empty_lake
 
     empty_lake(lake.stack)
     lake.put_events(synthetic.split(history, 6))
-    monkeypatch.setattr(SilverJob, "_before_commit", _crash)
+    # The manifest commit is the run's last step: every output is written.
+    monkeypatch.setattr(Manifest, "commit", _crash)
     with pytest.raises(SimulatedCrash):
         lake.run()
     assert lake.silver.list_keys("_state/manifest/") == []
@@ -50,26 +54,18 @@ def test_crash_between_outputs_and_manifest_commit(lake, monkeypatch):
 def test_crash_after_the_first_chunk(lake, monkeypatch):
     history = list(synthetic.workload(2, 3, 2, START_MS, delete_every=2))
     expected = _clean_run_state(lake, history)
-    from tests.conftest import empty_lake
 
     empty_lake(lake.stack)
     lake.put_events(synthetic.split(history, 6))
     import todo_silver.job as job
 
-    real = SilverJob._chunk
-    calls = {"n": 0}
-
-    def crash_on_second(self, *args):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise SimulatedCrash("killed mid-run")
-        return real(self, *args)
-
+    # One object per chunk; the second object's read kills the run.
     monkeypatch.setattr(job, "chunked", lambda objects, size: ([o] for o in objects))
-    monkeypatch.setattr(SilverJob, "_chunk", crash_on_second)
-    with pytest.raises(SimulatedCrash):
-        lake.run()
-    monkeypatch.setattr(SilverJob, "_chunk", real)
+    crashing = CrashingSource(open_source(lake.bronze, lake.s3), crash_at=1)
+    with pytest.raises(SimulatedCrash, match="killed while reading"):
+        SilverJob(lake.settings(), source=crashing).run()
+    assert lake.silver.list_keys("_state/manifest/") == []
+    monkeypatch.undo()
     lake.run()
     assert _state(lake) == expected
 
@@ -81,7 +77,6 @@ def test_crash_between_state_write_and_old_file_delete(lake, monkeypatch):
     lake.run()
     expected_after = None
     lake.put_events([history[5:]], start_number=10)
-    from todo_silver.lakeio import LakeStore
 
     real_delete = LakeStore.delete_keys
 

@@ -3,9 +3,9 @@
 import pytest
 
 from tests.conftest import START_MS
-from todo_silver import synthetic
+from todo_lake.s3io import ObjectError
+from todo_lake_testing import synthetic
 from todo_silver.bronze import open_source
-from todo_silver.s3io import ObjectError
 
 pytestmark = pytest.mark.integration
 

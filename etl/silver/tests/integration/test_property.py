@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import START_MS, Lake, empty_lake
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import START_MS
 from todo_core import events
+from todo_lake_testing import synthetic
 from todo_local.stack import glue_job_arguments
-from todo_silver import synthetic
 
 pytestmark = pytest.mark.integration
 

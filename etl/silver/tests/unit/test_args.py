@@ -1,6 +1,6 @@
 import pytest
 
-from todo_silver.args import as_bool, parse_glue_args
+from todo_lake.args import parse_glue_args
 from todo_silver.settings import SilverSettings
 
 
@@ -32,15 +32,3 @@ def test_glue_style_arguments_are_parsed_and_glue_extras_ignored():
 def test_missing_required_arguments_name_them():
     with pytest.raises(SystemExit, match="--SILVER_BUCKET"):
         SilverSettings.from_argv(["--BRONZE_BUCKET", "b", "--DATABASE_NAME", "d"])
-
-
-@pytest.mark.parametrize(
-    ("word", "value"), [("true", True), ("1", True), ("False", False), ("no", False)]
-)
-def test_booleans(word, value):
-    assert as_bool(word) is value
-
-
-def test_a_non_boolean_is_refused():
-    with pytest.raises(ValueError, match="boolean"):
-        as_bool("maybe")

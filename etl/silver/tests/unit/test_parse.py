@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from todo_core import events
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 from todo_silver.bronze import decompress
 from todo_silver.parse import parse_change_events
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 from todo_silver.bronze import BronzeObject, BronzeSource
 from todo_silver.prefetch import ParsePool, PreparedEvents
-from todo_silver.staging import Stage
+from todo_silver.staging import StagingArea
 
 EVENTS = list(synthetic.workload(2, 3, 2, 1735689600000))
 
@@ -37,7 +37,8 @@ def test_objects_come_back_in_order_and_parsed():
         results = [pool.take(o) for o in objects]
     assert all(isinstance(r, PreparedEvents) for r in results)
     assert sum(r.parsed.table.num_rows for r in results) == len(EVENTS)
-    assert all(r.events is not None and r.tasks is not None for r in results)
+    assert all(r.rows.events is not None and r.rows.tasks is not None for r in results)
+    assert not any(r.rows.declined for r in results)
 
 
 def test_in_flight_json_stays_within_the_budget():
@@ -50,15 +51,15 @@ def test_in_flight_json_stays_within_the_budget():
             assert pool._in_flight <= budget
 
 
-def test_rows_go_to_the_stage_when_given(tmp_path):
+def test_rows_go_to_the_staging_area_when_given(tmp_path):
     source = _source()
     objects = source.list()
-    stage = Stage(str(tmp_path), "task_events", "event_date")
-    with ParsePool(source, objects, threads=2, stage=stage) as pool:
+    staging = StagingArea(str(tmp_path), "task_events", "event_date")
+    with ParsePool(source, objects, threads=2, staging=staging) as pool:
         results = [pool.take(o) for o in objects]
-    assert all(r.staged and r.events is None for r in results)
-    staged = sum(stage.read(v).num_rows for v in stage.values())
-    assert staged == stage.rows == sum(1 for e in EVENTS if e["entity_type"] == "task")
+    assert all(r.staged and r.rows.events is None for r in results)
+    staged = sum(staging.read(v).num_rows for v in staging.values())
+    assert staged == staging.rows == sum(1 for e in EVENTS if e["entity_type"] == "task")
 
 
 def test_taking_out_of_order_is_an_error():

@@ -8,6 +8,9 @@ Locally (the default engine, DuckDB) the gold tables are read from the gold
 bucket; the bucket, database and emulator address come from the flags, or
 from the local stack's ``.local/outputs.json``. ``--engine athena`` runs the
 same SQL in Athena instead (AWS credentials and a workgroup needed).
+
+The process environment is left as it is: the emulator's address from the
+outputs file goes to the one S3 client the CLI makes.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ import datetime as dt
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import pyarrow as pa
 
-from todo_gold import queries as Q
+from todo_gold import queries
 
 QUERIES = {
     "kpis": "kpis",
@@ -31,6 +35,9 @@ QUERIES = {
 }
 DEFAULT_OUTPUTS = os.path.join(".local", "outputs.json")
 DEFAULT_REPORT = os.path.join(".local", "report.html")
+#: What the CLI signs requests to the local emulator with when no AWS
+#: credentials are configured (the emulator does not check them).
+EMULATOR_KEY = "local-emulator"
 
 
 class Insights:
@@ -42,9 +49,11 @@ class Insights:
         database: str,
         engine: str = "duckdb",
         workgroup: Optional[str] = None,
+        s3_client: Optional[Any] = None,
     ) -> None:
         self.gold_bucket, self.database, self.engine_name = gold_bucket, database, engine
         self.workgroup = workgroup
+        self.s3_client = s3_client
         self._engine: Any = None
 
     def _ready(self) -> Any:
@@ -55,14 +64,15 @@ class Insights:
                 self._engine = AthenaEngine(self.database, self.workgroup)
             else:
                 from todo_gold.engines import DuckDBEngine, register_gold
-                from todo_silver.lakeio import LakeStore
+                from todo_lake.store import LakeStore
 
                 self._engine = DuckDBEngine()
-                register_gold(self._engine, LakeStore(self.gold_bucket, self.database), Q.TABLES)
+                gold = LakeStore(self.gold_bucket, self.database, self.s3_client)
+                register_gold(self._engine, gold, queries.TABLES)
         return self._engine
 
     def run(self, name: str) -> pa.Table:
-        return self._ready().query(Q.load("insights", QUERIES.get(name, name)))
+        return self._ready().query(queries.load("insights", QUERIES.get(name, name)))
 
 
 def format_value(value: Any) -> str:
@@ -99,7 +109,35 @@ def _numeric(text: str) -> bool:
     return text.replace(",", "").replace(".", "").replace("-", "").isdigit()
 
 
-def _location(args: argparse.Namespace) -> Dict[str, str]:
+@dataclass(frozen=True)
+class Location:
+    """Where the gold tables are, and the emulator serving them (local stack only)."""
+
+    gold_bucket: str
+    database: str
+    endpoint_url: Optional[str] = None
+    region: Optional[str] = None
+
+    def s3_client(self) -> Optional[Any]:
+        """An S3 client aimed at the local stack's emulator; None for the
+        default client (AWS, or wherever ``AWS_ENDPOINT_URL`` points)."""
+        if not self.endpoint_url:
+            return None
+        import boto3
+
+        session = boto3.Session(region_name=self.region)
+        if session.get_credentials() is None:
+            # The emulator accepts any key but boto3 signs every request:
+            # this one client gets a placeholder, the environment stays as is.
+            session = boto3.Session(
+                aws_access_key_id=EMULATOR_KEY,
+                aws_secret_access_key=EMULATOR_KEY,
+                region_name=self.region,
+            )
+        return session.client("s3", endpoint_url=self.endpoint_url)
+
+
+def locate(args: argparse.Namespace) -> Location:
     outputs: Dict[str, str] = {}
     if args.outputs and os.path.exists(args.outputs):
         with open(args.outputs, encoding="utf-8") as handle:
@@ -113,16 +151,8 @@ def _location(args: argparse.Namespace) -> Dict[str, str]:
         )
     endpoint = outputs.get("AwsEndpointUrl")
     if endpoint and args.engine == "duckdb" and "AWS_ENDPOINT_URL" not in os.environ:
-        # The local stack: aim every client at its emulator.
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_DEFAULT_REGION": outputs.get("Region", "us-east-1"),
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-            }
-        )
-    return {"gold": gold, "database": database}
+        return Location(gold, database, endpoint, outputs.get("Region", "us-east-1"))
+    return Location(gold, database)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,8 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    where = _location(args)
-    insights = Insights(where["gold"], where["database"], args.engine, args.workgroup)
+    where = locate(args)
+    insights = Insights(
+        where.gold_bucket, where.database, args.engine, args.workgroup, where.s3_client()
+    )
     if args.report and args.query != "all":
         raise SystemExit("todo-insights: --report goes with `all` (or run `report`)")
     if args.query != "report":

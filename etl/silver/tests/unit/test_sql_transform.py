@@ -2,9 +2,9 @@
 
 import json
 
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 from todo_silver.parse import parse_change_events
-from todo_silver.transform import task_events_sql
+from todo_silver.sql_transform import task_events_sql
 from todo_silver.workspace import Workspace
 
 START = 1735689600000

@@ -15,8 +15,8 @@ awswrangler is imported on first use, not with this module: it takes seconds
 to import (pandas comes with it), and readers of the lake never need it.
 
 Every call passes :func:`session`: awswrangler builds a new boto3 client for
-each catalog call, and building one costs about 50 ms here (botocore makes
-the client class and resolves its endpoint each time); a run makes a dozen.
+each catalog call otherwise, and building one is slow (botocore makes the
+client class and resolves its endpoint each time); a run makes a dozen.
 """
 
 from __future__ import annotations
@@ -131,19 +131,31 @@ def ensure_table(
     return {**merged, **dict.fromkeys(partition_cols, "string")}
 
 
-def partition_values(database: str, table: str) -> Set[PartitionValues]:
-    """The partitions the catalog holds for ``table`` (none for a missing table)."""
-    import awswrangler as wr
+def database_tables(database: str, glue: Optional[Any] = None) -> Dict[str, ColumnTypes]:
+    """``{table: {column: type}}`` of every table of ``database`` (partition keys
+    included), in one paginated ``GetTables``."""
+    glue = glue or session().client("glue")
+    found: Dict[str, ColumnTypes] = {}
+    for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+        for entry in page["TableList"]:
+            columns = entry.get("StorageDescriptor", {}).get("Columns", [])
+            columns = columns + entry.get("PartitionKeys", [])
+            found[entry["Name"]] = {c["Name"]: c["Type"] for c in columns}
+    return found
 
+
+def partition_values(database: str, table: str, glue: Optional[Any] = None) -> Set[PartitionValues]:
+    """The partitions the catalog holds for ``table`` (none for a missing table)."""
+    glue = glue or session().client("glue")
+    values: Set[PartitionValues] = set()
     try:
-        return {
-            tuple(v)
-            for v in wr.catalog.get_partitions(
-                database=database, table=table, boto3_session=session()
-            ).values()
-        }
-    except Exception:  # the table is created by this run
-        return set()
+        for page in glue.get_paginator("get_partitions").paginate(
+            DatabaseName=database, TableName=table
+        ):
+            values.update(tuple(p["Values"]) for p in page["Partitions"])
+    except glue.exceptions.EntityNotFoundException:
+        pass  # the table is created by this run
+    return values
 
 
 def add_partitions(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 #: CloudWatch namespace of the ETL jobs' run metrics.
 ETL_METRICS_NAMESPACE = "TodoApi/ETL"
@@ -63,5 +63,12 @@ def publish_metrics(
         return False
 
 
-def as_metric_values(counts: Dict[str, int], names: Mapping[str, str]) -> Dict[str, float]:
-    return {metric: float(counts.get(field, 0)) for field, metric in names.items()}
+def run_logged(job: str, run: Callable[[], object]) -> int:
+    """A job's ``main``: run it; a failure is logged as one JSON line, then raised
+    (Glue marks the run failed on the exception)."""
+    try:
+        run()
+    except Exception as exc:
+        log("ERROR", f"{job} run failed", error=repr(exc))
+        raise
+    return 0

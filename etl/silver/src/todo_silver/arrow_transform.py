@@ -1,32 +1,34 @@
-"""The per-chunk transforms in pyarrow compute, for the common shape of events.
+"""Silver's transforms in pyarrow compute, for the usual shape of events.
 
-The SQL in :mod:`todo_silver.transform` defines silver's rows. Running it on
-DuckDB costs about as much as parsing the JSON, mostly in moving strings
+The SQL in :mod:`todo_silver.sql_transform` defines silver's rows. Running it
+on DuckDB costs about as much as parsing the JSON, mostly in moving strings
 between Arrow and DuckDB. For events whose images hold only known attributes
 of the expected JSON types (what the API writes), the same rows are computed
 here on the Arrow columns directly: attributes are zero-copy views of the
-parsed images. :func:`task_events` returns None for anything else (an
-unknown attribute, a number where text was expected, a timestamp that is not
-UTC ISO-8601 text...) and the job runs the SQL instead; a test checks that
-both give the same rows.
+parsed images. :func:`task_events` and :func:`user_states` return None for
+anything else (an unknown attribute, a number where text was expected, a
+timestamp that is not UTC ISO-8601 text...), and :mod:`todo_silver.transform`
+runs the SQL instead; tests check that both give the same rows.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from todo_core import keys
-from todo_silver.columns import (
+from todo_lake.silver_schema import (
     ALWAYS_CHANGING,
+    EVENT_ONLY,
     NOT_DATA,
     SEQUENCE_WIDTH,
     TASK_ATTRIBUTES,
     USER_ATTRIBUTES,
 )
+from todo_silver.tables import one_chunk
 
 _MS_PER_DAY = 86_400_000
 _TEXT_TYPES = ("VARCHAR", "TIMESTAMP", "DATE")
@@ -106,16 +108,12 @@ def _distinct(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.fill_null(pc.or_kleene(pc.not_equal(a, b), either), False)
 
 
-def _one_chunk(values: pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-
-
 def _changed_fields(names: Sequence[str], masks: Sequence[pa.ChunkedArray], n: int) -> pa.Array:
     """Per row, the names whose mask is true, in ``names`` order."""
     offsets = np.zeros(n + 1, dtype=np.int32)
     if not names:
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array([], pa.string()))
-    matrix = np.column_stack([_one_chunk(m).to_numpy(zero_copy_only=False) for m in masks]).astype(
+    matrix = np.column_stack([one_chunk(m).to_numpy(zero_copy_only=False) for m in masks]).astype(
         bool, copy=False
     )
     _, columns = np.nonzero(matrix)  # row-major: by row, then in name order
@@ -182,7 +180,7 @@ def _after(
 
 def _keep(table: pa.Table, mask: pa.ChunkedArray) -> pa.Table:
     """``table.filter(mask)``, as zero-copy slices when the kept rows are a few runs."""
-    flags = _one_chunk(mask).to_numpy(zero_copy_only=False)
+    flags = one_chunk(mask).to_numpy(zero_copy_only=False)
     edges = np.flatnonzero(np.diff(flags.astype(np.int8))) + 1
     if len(edges) > 64 or flags.sum() * 4 < len(flags):
         return table.filter(mask)  # scattered, or few rows: copying is cheaper
@@ -204,7 +202,7 @@ def _common(table: pa.Table) -> Tuple[pa.ChunkedArray, pa.ChunkedArray]:
 
 
 def task_events(table: pa.Table) -> Optional[pa.Table]:
-    """The task_events rows of ``table`` (as ``transform.task_events_sql`` and
+    """The task_events rows of ``table`` (as ``sql_transform.task_events_sql`` and
     ``drop_empty_columns`` make them), or None when the SQL must decide."""
     new = _struct_fields(table, "new_image")
     old = _struct_fields(table, "old_image")
@@ -272,7 +270,7 @@ def task_events(table: pa.Table) -> Optional[pa.Table]:
 
 
 def user_states(table: pa.Table) -> Optional[pa.Table]:
-    """The latest user state rows of ``table`` (``transform.users_sql`` then
+    """The latest user state rows of ``table`` (``sql_transform.users_sql`` then
     ``latest_sql``, after ``drop_empty_columns``), or None when the SQL must decide."""
     is_user = pc.equal(table.column("entity_type"), "user")
     if not pc.any(is_user).as_py():
@@ -304,25 +302,13 @@ def user_states(table: pa.Table) -> Optional[pa.Table]:
     return latest(state_rows(rows), ("user_id",))
 
 
-#: task_events columns that are not part of a task's state.
-EVENT_ONLY = (
-    "event_id",
-    "event_name",
-    "event_date",
-    "changed_fields",
-    "status_from",
-    "status_to",
-    "status_changed",
-)
-
-
 def task_state_rows(rows: pa.Table) -> pa.Table:
-    """Task state rows from task_events rows (``transform.task_state_sql``)."""
+    """Task state rows from task_events rows (``sql_transform.task_state_sql``)."""
     return state_rows(rows.drop_columns([c for c in EVENT_ONLY if c in rows.column_names]))
 
 
 def state_rows(rows: pa.Table) -> pa.Table:
-    """Current-state rows from event rows (``transform.state_sql``)."""
+    """Current-state rows from event rows (``sql_transform.state_sql``)."""
     event_time = rows.column("event_time")
     deleted_at = pc.if_else(rows.column("is_deleted"), event_time, pa.scalar(None, event_time.type))
     if "created_at" in rows.column_names and pa.types.is_timestamp(
@@ -340,7 +326,7 @@ def state_rows(rows: pa.Table) -> pa.Table:
 
 def latest(table: pa.Table, key: Sequence[str]) -> pa.Table:
     """One row per key: the highest sequence number wins, a delete over an update
-    with the same number (``transform.latest_sql``)."""
+    with the same number (``sql_transform.latest_sql``)."""
     if table.num_rows <= 1:
         return table
     order = pc.sort_indices(
@@ -356,72 +342,5 @@ def latest(table: pa.Table, key: Sequence[str]) -> pa.Table:
         differs = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, n - 1)), True)
         first = differs if first is None else pc.or_(first, differs)
     assert first is not None
-    keep = pa.concat_arrays([pa.array([True]), _one_chunk(first)])
+    keep = pa.concat_arrays([pa.array([True]), one_chunk(first)])
     return table.take(order.filter(keep))
-
-
-def key_strings(table: pa.Table, key: Sequence[str]) -> pa.ChunkedArray:
-    """One text value per row identifying its key (for set membership)."""
-    parts = [pc.fill_null(table.column(k).cast(pa.string()), "\x00") for k in key]
-    if len(parts) == 1:
-        return parts[0]
-    return pc.binary_join_element_wise(*parts, "\x1f")
-
-
-def split_by(table: pa.Table, column: str) -> Iterator[Tuple[str, pa.Table]]:
-    """The rows of each value of ``column`` (which they lose), by value.
-
-    Rows usually arrive in time order, so a value's rows are a few runs:
-    those are sliced (zero-copy) rather than filtered.
-    """
-    values = table.column(column)
-    data = table.drop_columns([column])
-    n = table.num_rows
-    if n == 0:
-        return
-    if values.null_count:
-        raise ValueError(f"rows without a {column}")
-    changes = pc.not_equal(values.slice(1), values.slice(0, n - 1))
-    edges = np.flatnonzero(_one_chunk(changes).to_numpy(zero_copy_only=False)) + 1
-    if len(edges) <= 256:
-        bounds = [0, *edges.tolist(), n]
-        starts = values.take(pa.array(bounds[:-1])).to_pylist()
-        runs: Dict[str, List[pa.Table]] = {}
-        for value, start, stop in zip(starts, bounds, bounds[1:]):
-            runs.setdefault(value, []).append(data.slice(start, stop - start))
-        for value in sorted(runs):
-            pieces = runs[value]
-            yield value, pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-        return
-    for value in sorted(pc.unique(values).to_pylist()):
-        yield value, data.filter(pc.equal(values, value))
-
-
-def first_per_key(table: pa.Table, key: Sequence[str], order: Sequence[str]) -> Optional[pa.Table]:
-    """One row per key, the lowest by ``order`` (nulls last); None when keys are unique."""
-    n = table.num_rows
-    for name in dict.fromkeys([key[-1], key[0]]):
-        # Distinct values in one key column (the sequence number, the request
-        # id) make the keys distinct: the usual answer, found cheaply.
-        if pc.count_distinct(table.column(name), mode="all").as_py() == n:
-            return None
-    keys = key_strings(table, key)
-    if pc.count_distinct(keys, mode="all").as_py() == table.num_rows:
-        return None
-    columns = {"__key": keys, **{f"__{i}": table.column(c) for i, c in enumerate(order)}}
-    indices = pc.sort_indices(
-        pa.table(columns),
-        sort_keys=[(name, "ascending") for name in columns],
-        null_placement="at_end",
-    )
-    ordered = keys.take(indices)
-    n = len(ordered)
-    differs = pc.not_equal(ordered.slice(1), ordered.slice(0, n - 1))
-    keep = pa.concat_arrays([pa.array([True]), _one_chunk(differs)])
-    return table.take(indices.filter(keep))
-
-
-def plain_lists(rows: pa.Table) -> pa.Table:
-    """``changed_fields`` as ``list<string>`` whichever engine made it."""
-    index = rows.column_names.index("changed_fields")
-    return rows.set_column(index, "changed_fields", rows.column(index).cast(pa.list_(pa.string())))

@@ -1,4 +1,4 @@
-"""The pyarrow fast path must give exactly the rows the SQL gives, or step aside."""
+"""The Arrow transform must give exactly the rows the SQL gives, or decline."""
 
 import json
 import random
@@ -7,13 +7,15 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from todo_silver import fastpath, synthetic
+from todo_lake_testing import synthetic
+from todo_silver import arrow_transform, tables
 from todo_silver.parse import parse_change_events
-from todo_silver.transform import (
+from todo_silver.sql_transform import (
     drop_empty_columns,
     latest_sql,
     task_events_sql,
     task_state_sql,
+    users_sql,
 )
 from todo_silver.workspace import Workspace
 
@@ -41,12 +43,12 @@ def _normal(table):
     return table
 
 
-def _same(fast, sql):
-    assert fast is not None
-    fast, sql = _normal(fast), _normal(sql)
-    assert fast.schema == sql.schema
+def _same(by_arrow, by_sql):
+    assert by_arrow is not None
+    by_arrow, by_sql = _normal(by_arrow), _normal(by_sql)
+    assert by_arrow.schema == by_sql.schema
     key = lambda r: tuple(str(r[k]) for k in KEY)  # noqa: E731
-    assert sorted(fast.to_pylist(), key=key) == sorted(sql.to_pylist(), key=key)
+    assert sorted(by_arrow.to_pylist(), key=key) == sorted(by_sql.to_pylist(), key=key)
 
 
 def _history(seed, users=3, tasks=4, updates=3, **fields):
@@ -94,17 +96,17 @@ def _history(seed, users=3, tasks=4, updates=3, **fields):
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10**6), st.integers(1, 4), st.integers(0, 4))
-def test_fast_rows_equal_the_sql_rows(seed, tasks, updates):
+def test_arrow_rows_equal_the_sql_rows(seed, tasks, updates):
     events_ = _history(seed, tasks=tasks, updates=updates)
     rng = random.Random(seed)
     rng.shuffle(events_)
     table = _table(events_)
-    _same(fastpath.task_events(table), _sql_rows(table))
+    _same(arrow_transform.task_events(table), _sql_rows(table))
 
 
-def test_the_bench_shape_takes_the_fast_path():
+def test_the_benchmark_shape_is_transformed_by_arrow():
     table = _table(list(synthetic.workload(3, 5, 3, START, delete_every=4)))
-    _same(fastpath.task_events(table), _sql_rows(table))
+    _same(arrow_transform.task_events(table), _sql_rows(table))
 
 
 def test_only_inserts_and_only_removes():
@@ -113,7 +115,7 @@ def test_only_inserts_and_only_removes():
     removes = [e for e in events_ if e["event_name"] == "REMOVE"]
     for subset in (inserts, removes):
         table = _table(subset)
-        _same(fastpath.task_events(table), _sql_rows(table))
+        _same(arrow_transform.task_events(table), _sql_rows(table))
 
 
 def _mutated(mutate):
@@ -125,7 +127,7 @@ def _mutated(mutate):
     return _table(lines)
 
 
-def test_unusual_images_go_to_sql():
+def test_unusual_images_are_declined_for_the_sql():
     cases = [
         lambda image: image.update(estimate=3),  # unknown attribute
         lambda image: image.update(version=1.5),  # a number of another type
@@ -135,7 +137,7 @@ def test_unusual_images_go_to_sql():
         lambda image: image.update(email="task@example.com"),  # a user attribute on a task
     ]
     for mutate in cases:
-        assert fastpath.task_events(_mutated(mutate)) is None
+        assert arrow_transform.task_events(_mutated(mutate)) is None
 
 
 def test_latest_equals_the_sql():
@@ -143,19 +145,17 @@ def test_latest_equals_the_sql():
     events_ += events_[:5]  # duplicates
     random.Random(5).shuffle(events_)
     rows = _sql_rows(_table(events_))
-    state = fastpath.task_state_rows(rows)
+    state = arrow_transform.task_state_rows(rows)
     with Workspace(128) as ws:
         ws.register("rows", rows)
         expected = ws.query(latest_sql(f"({task_state_sql('rows')})", ("user_id", "task_id")))
-    got = fastpath.latest(state, ("user_id", "task_id"))
+    got = arrow_transform.latest(state, ("user_id", "task_id"))
     assert got.schema == expected.schema
     key = lambda r: (r["user_id"], r["task_id"])  # noqa: E731
     assert sorted(got.to_pylist(), key=key) == sorted(expected.to_pylist(), key=key)
 
 
 def test_user_states_equal_the_sql():
-    from todo_silver.transform import users_sql
-
     events_ = _history(7, users=4, tasks=2, updates=1)
     rng = random.Random(7)
     for e in [e for e in events_ if e["entity_type"] == "user"]:
@@ -165,7 +165,7 @@ def test_user_states_equal_the_sql():
         events_.append(later)
     rng.shuffle(events_)
     table = _table(events_)
-    got = fastpath.user_states(table)
+    got = arrow_transform.user_states(table)
     users = table.filter(pa.compute.equal(table.column("entity_type"), "user"))
     with Workspace(128) as ws:
         ws.register("ev", users)
@@ -175,22 +175,24 @@ def test_user_states_equal_the_sql():
     key = lambda r: r["user_id"]  # noqa: E731
     assert sorted(got.to_pylist(), key=key) == sorted(expected.to_pylist(), key=key)
     assert (
-        fastpath.user_states(_table([e for e in events_ if e["entity_type"] == "task"])).num_rows
+        arrow_transform.user_states(
+            _table([e for e in events_ if e["entity_type"] == "task"])
+        ).num_rows
         == 0
     )
 
 
 def test_split_by_slices_runs_and_filters_the_rest():
     table = pa.table({"p": ["a", "a", "b", "a", "c", "c"], "x": [1, 2, 3, 4, 5, 6]})
-    got = {v: t.column("x").to_pylist() for v, t in fastpath.split_by(table, "p")}
+    got = {v: t.column("x").to_pylist() for v, t in tables.split_by(table, "p")}
     assert got == {"a": [1, 2, 4], "b": [3], "c": [5, 6]}
     many = pa.table({"p": [str(i % 2) for i in range(1000)], "x": list(range(1000))})
-    got = {v: t.num_rows for v, t in fastpath.split_by(many, "p")}
+    got = {v: t.num_rows for v, t in tables.split_by(many, "p")}
     assert got == {"0": 500, "1": 500}
 
 
 def test_first_per_key_keeps_the_lowest_order():
     table = pa.table({"k": ["a", "b", "a", "a"], "o": ["2", "1", "1", "1"], "i": [0, 1, 2, 3]})
-    assert fastpath.first_per_key(table.slice(0, 2), ["k"], ["o", "i"]) is None
-    got = fastpath.first_per_key(table, ["k"], ["o", "i"])
+    assert tables.first_per_key(table.slice(0, 2), ["k"], ["o", "i"]) is None
+    got = tables.first_per_key(table, ["k"], ["o", "i"])
     assert sorted(got.column("i").to_pylist()) == [1, 2]

@@ -8,13 +8,14 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from todo_core import events as contract
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 
 START_MS = 1735689600000  # 2025-01-01
 
@@ -52,6 +53,18 @@ def generate_bronze(root: str, total_events: int, per_object: int = 5000) -> int
     return written
 
 
+def bronze_directory(directory: Optional[str], total_events: int, prefix: str) -> str:
+    """A directory holding about ``total_events`` generated bronze events:
+    ``directory`` (generated once, reused by later runs), or a new temporary one."""
+    data = directory or tempfile.mkdtemp(prefix=prefix)
+    marker = os.path.join(data, f".generated-{total_events}")
+    if not os.path.exists(marker):
+        print(f"generating {total_events:,} bronze events in {data} ...", flush=True)
+        generate_bronze(data, total_events)
+        open(marker, "w").close()
+    return data
+
+
 @dataclass
 class Measured:
     seconds: float
@@ -73,7 +86,6 @@ def run_child(
     )
     out_chunks: List[bytes] = []
     err_chunks: List[bytes] = []
-    import threading
 
     def drain(stream, sink):  # type: ignore[no-untyped-def]
         for chunk in iter(lambda: stream.read(65536), b""):
@@ -151,7 +163,3 @@ def write_fragment(path: str, package: str, rows: Sequence[Row], notes: Sequence
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return text
-
-
-def python() -> str:
-    return sys.executable

@@ -6,7 +6,7 @@ import random
 from todo_core import attributes, events, keys
 from todo_core.models import Task
 from todo_core.repository import task_to_item
-from todo_silver import synthetic
+from todo_lake_testing import synthetic
 
 
 def test_task_images_match_the_repository_items():

@@ -1,23 +1,24 @@
-"""Light S3 object requests for the jobs' many whole-object GETs and PUTs.
+"""S3 access for the jobs: light whole-object GETs and PUTs, and listings.
 
-A boto3 ``get_object`` / ``put_object`` call costs 2.5-5 ms of CPU on a
-2-core worker (event hooks, endpoint rules, response parsing); a gold run
-makes over a hundred of them, a silver run one GET per bronze object.
-Here each request is SigV4-presigned by boto3 with the job's own
-credentials (valid 15 minutes, used at once) and sent on a urllib3 pool
-that retries what S3 asks to retry (5xx, SlowDown) and lost connections:
-about half the CPU. Listings, deletes and everything else
-still go through the boto3 client.
+A job makes many whole-object requests (a silver run one GET per bronze
+object, a gold run over a hundred GETs and PUTs). A boto3 ``get_object`` /
+``put_object`` call spends most of its CPU in event hooks, endpoint rules and
+response parsing; here each request is instead SigV4-presigned by boto3 with
+the job's own credentials (valid 15 minutes, used at once) and sent on a
+urllib3 pool that retries what S3 asks to retry (5xx, SlowDown) and lost
+connections, for about half the CPU. Listings, deletes and everything else
+still go through the boto3 client (:func:`list_keys`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List
 
 #: Requests a job keeps in flight (a pool's connections; boto3's default is 10).
 DEFAULT_CONNECTIONS = 8
 #: How long a presigned request stays valid (it is used at once).
 PRESIGN_SECONDS = 900
+PARQUET_SUFFIX = ".parquet"
 
 
 class ObjectError(RuntimeError):
@@ -77,3 +78,16 @@ def put_bytes(s3: Any, http: Any, bucket: str, key: str, body: bytes, content_ty
         raise ObjectError(
             f"PUT s3://{bucket}/{key}: HTTP {response.status}: {response.data[:300]!r}"
         )
+
+
+def list_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
+    """Every key under ``prefix`` (all pages)."""
+    keys: List[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(obj["Key"] for obj in page.get("Contents", []))
+    return keys
+
+
+def parquet_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
+    """The Parquet files under ``prefix``, sorted."""
+    return sorted(k for k in list_keys(s3, bucket, prefix) if k.endswith(PARQUET_SUFFIX))

@@ -101,19 +101,6 @@ class EventFactory:
             at_ms,
         )
 
-    def user_modify(
-        self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int
-    ) -> Dict[str, Any]:
-        return self._event(
-            "MODIFY",
-            "user",
-            after["user_id"],
-            keys.user_key(after["user_id"]),
-            user_image(after),
-            user_image(before),
-            at_ms,
-        )
-
     def task_insert(self, task: Dict[str, Any], at_ms: int) -> Dict[str, Any]:
         return self._event(
             "INSERT",

@@ -1,11 +1,12 @@
-"""Lake tables in S3 + the Glue Data Catalog, through awswrangler.
+"""A lake layer's tables: Parquet files in S3, registered in the Glue Data Catalog.
 
-Writes are Parquet (snappy) in Hive-style partitions, registered in the
-catalog with awswrangler's catalog functions; a column that appears later is
-added to the table (schema evolution), the catalog keeps the type it had.
-Reads list the table's files
-and read them with pyarrow, unifying schemas: a file written before a column
-existed reads that column as null, as Athena does.
+Writes are Parquet (snappy) in Hive-style partitions, written with pyarrow
+(awswrangler's own ``to_parquet`` goes through pandas and costs several
+times more) and registered with :mod:`todo_lake.catalog`: a column that
+appears later is added to the table (schema evolution), the catalog keeps
+the type it had. Reads list the table's files and read them with pyarrow,
+unifying schemas: a file written before a column existed reads that column
+as null, as Athena does.
 
 Every client comes from the default boto3 session, so ``AWS_ENDPOINT_URL``
 points all of it at the local emulator.
@@ -20,12 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from todo_silver import catalog
+from todo_lake import catalog, s3io
+from todo_lake.partitions import key_partitions
 
-PARQUET_SUFFIX = ".parquet"
 #: A partition's rows, or a function that makes them (run on a writing thread).
 Piece = Union[pa.Table, Callable[[], pa.Table]]
 #: Columns whose values are (nearly) all different: dictionary-encoding them
@@ -44,57 +44,10 @@ def _dictionary_columns(schema: pa.Schema) -> List[str]:
     ]
 
 
-def list_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
-    """Every key under ``prefix`` (all pages)."""
-    keys: List[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []))
-    return keys
-
-
-def parquet_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
-    """The Parquet files under ``prefix``, sorted."""
-    return sorted(k for k in list_keys(s3, bucket, prefix) if k.endswith(PARQUET_SUFFIX))
-
-
 def _s3() -> Any:
     import boto3
 
     return boto3.client("s3")
-
-
-def split_partitions(
-    table: pa.Table, partition_cols: Sequence[str]
-) -> List[Tuple[Tuple[str, ...], pa.Table]]:
-    """``[(partition values, rows without the partition columns)]``; one piece if unpartitioned."""
-    if not partition_cols:
-        return [((), table)]
-    data = table.drop_columns(list(partition_cols))
-    groups = table.select(list(partition_cols)).group_by(list(partition_cols), use_threads=False)
-    pieces = []
-    for values in groups.aggregate([]).to_pylist():
-        mask = None
-        for col in partition_cols:
-            test = pc.equal(table.column(col), values[col])
-            mask = test if mask is None else pc.and_(mask, test)
-        pieces.append((tuple(str(values[c]) for c in partition_cols), data.filter(mask)))
-    return pieces
-
-
-def partition_directory(partition_cols: Sequence[str], values: Sequence[str]) -> str:
-    """``a=1/b=2/`` (Hive style), ``""`` for an unpartitioned table."""
-    return "".join(f"{c}={v}/" for c, v in zip(partition_cols, values))
-
-
-def key_partitions(key: str) -> List[Tuple[str, str]]:
-    """The ``(column, value)`` pairs of a key's Hive-style directories
-    (the inverse of :func:`partition_directory`)."""
-    pairs = []
-    for part in key.split("/")[:-1]:
-        name, sep, value = part.partition("=")
-        if sep:
-            pairs.append((name, value))
-    return pairs
 
 
 class LakeStore:
@@ -111,7 +64,7 @@ class LakeStore:
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
-        return list_keys(self.s3, self.bucket, prefix)
+        return s3io.list_keys(self.s3, self.bucket, prefix)
 
     def get_bytes(self, key: str) -> bytes:
         return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
@@ -139,10 +92,9 @@ class LakeStore:
     def table_path(self, table: str) -> str:
         return f"s3://{self.bucket}/{table}/"
 
-    def data_files(self, table: str, partition: Optional[str] = None) -> List[str]:
-        """Keys of the Parquet files of a table, or of one ``col=value`` partition."""
-        prefix = f"{table}/" + (f"{partition}/" if partition else "")
-        return parquet_keys(self.s3, self.bucket, prefix)
+    def data_files(self, table: str) -> List[str]:
+        """Keys of the Parquet files of a table."""
+        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
 
     def partition_files(self, table: str, column: str) -> Dict[str, List[str]]:
         """Keys of a table's Parquet files by the value of partition ``column``.
@@ -184,67 +136,6 @@ class LakeStore:
 
     def read_table(self, table: str, columns: Optional[Sequence[str]] = None) -> Optional[pa.Table]:
         return self.read_files(self.data_files(table), columns)
-
-    def append(
-        self,
-        table_name: str,
-        table: pa.Table,
-        partition_cols: Sequence[str] = (),
-        filename_prefix: Optional[str] = None,
-        mode: str = "append",
-    ) -> List[str]:
-        """Write rows as new Parquet files and register them in the catalog.
-
-        ``mode``: ``append`` adds files; ``overwrite_partitions`` replaces the
-        partitions written; ``overwrite`` replaces the whole table. Old files
-        are deleted only after the new ones are written, so a crash leaves
-        extra rows rather than missing ones. Returns the written S3 paths.
-
-        Files are written with pyarrow and registered with awswrangler's
-        catalog functions (awswrangler's own ``to_parquet`` goes through
-        pandas and costs several times more on a million rows).
-        """
-        if mode not in ("append", "overwrite", "overwrite_partitions"):
-            raise ValueError(f"unknown mode {mode!r}")
-        partition_cols = list(partition_cols)
-        replaced: List[str] = []
-        if mode == "overwrite":
-            replaced = self.data_files(table_name)
-        if table.num_rows == 0:
-            if replaced:
-                self.delete_keys(replaced)
-            return []
-        table = table.replace_schema_metadata(None)
-        prefix = filename_prefix or ""
-        token = uuid.uuid4().hex
-        pieces: List[Tuple[str, List[str], pa.Table]] = [
-            (partition_directory(partition_cols, values), list(values), rows)
-            for values, rows in split_partitions(table, partition_cols)
-        ]
-        if mode == "overwrite_partitions":
-            for directory, _, _ in pieces:
-                replaced += self.data_files(table_name, directory.rstrip("/"))
-
-        def write(piece: Tuple[str, List[str], pa.Table]) -> str:
-            directory, _, rows = piece
-            sink = io.BytesIO()
-            pq.write_table(rows, sink, compression="snappy")
-            key = f"{table_name}/{directory}{prefix}{token}.snappy.parquet"
-            self.put_bytes(key, sink.getvalue(), "application/octet-stream")
-            return key
-
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(pieces)))) as pool:
-            written = list(pool.map(write, pieces))
-        data_schema = table.drop_columns(partition_cols).schema if partition_cols else table.schema
-        self._register(
-            table_name,
-            data_schema,
-            partition_cols,
-            {f"{self.table_path(table_name)}{d}": v for d, v, _ in pieces if d},
-        )
-        if replaced:
-            self.delete_keys(k for k in replaced if k not in set(written))
-        return [f"s3://{self.bucket}/{k}" for k in written]
 
     def write_partitions(
         self,
@@ -342,8 +233,3 @@ class LakeStore:
         catalog.drop_table(self.database, table_name)
         self._types.pop(table_name, None)
         self._partitions.pop(table_name, None)
-
-
-def key_of(path: str) -> str:
-    """``s3://bucket/a/b`` -> ``a/b``."""
-    return path.split("/", 3)[3]

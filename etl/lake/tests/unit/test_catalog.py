@@ -1,4 +1,4 @@
-"""The catalog and partition rules silver and gold share (todo_silver.catalog, lakeio)."""
+"""The catalog and partition rules silver and gold share (catalog, partitions)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from todo_silver import catalog
-from todo_silver.catalog import athena_types, evolved_columns
-from todo_silver.lakeio import key_partitions, partition_directory, split_partitions
+from todo_lake import catalog
+from todo_lake.catalog import athena_types, evolved_columns
+from todo_lake.partitions import key_partitions, partition_directory, split_partitions
 
 
 def test_a_new_table_gets_every_data_column() -> None:
