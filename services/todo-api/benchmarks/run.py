@@ -153,11 +153,11 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
         TokenFactory,
         load_event,
     )
+    from tests.fakes import InMemoryRepository, in_memory_idempotency
 
     from todo_api.app import create_app
     from todo_api.auth import JwtVerifier
     from todo_api.settings import Settings
-    from todo_api.testing import InMemoryRepository, in_memory_idempotency
 
     keys = Keys()
     tokens = TokenFactory(keys)
@@ -170,20 +170,25 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
     settings = Settings(
         stage="bench",
         table_name="bench",
-        cursor_secret="b" * 40,
+        cursor_secret_id="todo-app/bench/cursor-signing-key",  # noqa: S106 - a name, not a key
         cognito_client_id=UNIT_CLIENT,
         cognito_issuer=UNIT_ISSUER,
         blocking_io="inline",
     )
     repository = InMemoryRepository()
     app = create_app(
-        settings, repository=repository, idempotency=in_memory_idempotency(), verifier=verifier
+        settings,
+        tasks=repository,
+        profiles=repository,
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     handler = Mangum(app, lifespan="off")
     threaded = Mangum(
         create_app(
             settings.model_copy(update={"blocking_io": "threadpool"}),
-            repository=repository,
+            tasks=repository,
+            profiles=repository,
             idempotency=in_memory_idempotency(),
             verifier=verifier,
         ),

@@ -104,21 +104,21 @@ def test_every_runtime_path_imports_from_the_zip(task_root: Path, tmp_path: Path
         claims = jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="c", issuer="i")
         import todo_api.handler as handler
         container = handler.app.state.container
-        container.repository, container.idempotency
+        container.tasks, container.profiles, container.idempotency
         import boto3, botocore.session
         services = botocore.session.get_session().get_available_services()
         print(json.dumps({"sub": claims["sub"], "services": services}))
     """,
         {
             "TABLE_NAME": "t",
-            "CURSOR_SECRET": "x" * 40,
+            "CURSOR_SECRET_ID": "todo-app/prod/cursor-signing-key",
             "COGNITO_CLIENT_ID": "c",
             "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x",
         },
     )
     assert out["sub"] == "u"
-    assert out["services"] == ["dynamodb"]
+    assert out["services"] == ["dynamodb", "secretsmanager"]
 
 
 def test_contents_are_what_the_function_needs(artifact: Path) -> None:
