@@ -8,10 +8,10 @@ import threading
 from typing import Any, Dict
 
 import pytest
+from tests.readback import read_published
 from workload import Workload, run_script
 
 from metrics_collector import collector
-from metrics_collector.readback import read_published
 from metrics_collector.settings import Settings
 from todo_core.errors import TaskNotFound, VersionConflict
 from todo_core.models import TaskStatus, utc_now

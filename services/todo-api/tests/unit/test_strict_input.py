@@ -83,3 +83,63 @@ def test_reading_one_task_is_strongly_consistent(
     repository.consistent_reads.clear()
     assert unit_client.get(f"{TASKS}/{task['task_id']}", headers=alice).status_code == 200
     assert repository.consistent_reads == [True]
+
+
+# --- text: no control or format characters, NFC, invisible is blank ------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "a\u0000b"},
+        {"title": "\u200b\u200b\u200b"},
+        {"title": "\u3164"},
+        {"title": "invoice\u202efdp.exe"},
+        {"title": "t", "category": "home\u0000office"},
+        {"title": "t", "category": "\u2066work"},
+        {"title": "t", "description": "bell\u0007"},
+        {"title": "t", "description": "zero\u200bwidth"},
+    ],
+)
+def test_text_with_control_format_or_only_invisible_characters_is_422(
+    unit_client: TestClient, alice: Dict[str, str], body: Dict[str, Any]
+) -> None:
+    response = unit_client.post(TASKS, json=body, headers=alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == problems.VALIDATION_FAILED.uri
+    task = _create(unit_client, alice)
+    update = unit_client.patch(f"{TASKS}/{task['task_id']}", json=body, headers=alice)
+    assert update.status_code == 422, update.text
+
+
+def test_a_lone_surrogate_is_422_not_a_storage_error(
+    unit_client: TestClient, alice: Dict[str, str]
+) -> None:
+    response = unit_client.post(
+        TASKS,
+        content=b'{"title": "lone \\ud800 surrogate"}',
+        headers={**alice, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_descriptions_keep_tabs_and_newlines(
+    unit_client: TestClient, alice: Dict[str, str]
+) -> None:
+    task = _create(unit_client, alice, description="1.\tmilk\n2.\teggs")
+    assert task["description"] == "1.\tmilk\n2.\teggs"
+
+
+def test_text_is_stored_in_nfc(unit_client: TestClient, alice: Dict[str, str]) -> None:
+    task = _create(unit_client, alice, title="Cafe\u0301", category="Re\u0301sume\u0301")
+    assert task["title"] == "Caf\u00e9"
+    assert task["category"] == "r\u00e9sum\u00e9"
+    listed = unit_client.get(TASKS, params={"category": "R\u00e9sum\u00e9"}, headers=alice)
+    assert [t["task_id"] for t in listed.json()["items"]] == [task["task_id"]]
+
+
+def test_a_category_filter_with_control_characters_is_422(
+    unit_client: TestClient, alice: Dict[str, str]
+) -> None:
+    response = unit_client.get(TASKS, params={"category": "a\u0000b"}, headers=alice)
+    assert response.status_code == 422
