@@ -119,6 +119,11 @@ def cold_init(runs: int, work: Path) -> Dict[str, Any]:
         "STAGE": "bench",
         "AWS_REGION": "us-east-1",
         "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-bench",
+        # The configuration the handler validates at import.
+        "TABLE_NAME": "todo-app-data-bench",
+        "CURSOR_SECRET_ID": "todo-app/bench/cursor-signing-key",
+        "COGNITO_USER_POOL_ID": "us-east-1_bench",
+        "COGNITO_CLIENT_ID": "bench-client",
     }
     samples: Dict[str, List[float]] = {"hello": [], "api": [], "api_no_pyc": []}
     imported: List[str] = []

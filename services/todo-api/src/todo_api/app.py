@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_api import http_errors, package_version, problems
@@ -21,7 +22,8 @@ from todo_api.idempotency import Idempotency
 from todo_api.middleware import REQUEST_ID, RequestContextMiddleware
 from todo_api.observability import logger
 from todo_api.responses import problem_response
-from todo_api.routes import router
+from todo_api.routes import ROUTERS
+from todo_api.routes.tasks import BODY_MODELS
 from todo_api.settings import Settings, load_settings
 from todo_core.ports import ProfileStore, TaskStore
 
@@ -127,7 +129,19 @@ def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
                     }
                 elif code == 200 and "TaskOut" in str(response.get("content", "")):
                     response["headers"] = {"ETag": _HEADER_DOCS["ETag"]}
-    schemas = components.get("schemas", {})
+    schemas = components.setdefault("schemas", {})
+    # Request bodies are parsed by the routes (see deps.json_body), so their
+    # models are added here, as FastAPI would have.
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in BODY_MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    for name, definition in definitions.get("$defs", {}).items():
+        for field in definition.get("properties", {}).values():
+            # FastAPI leaves out a null default (absent means null already).
+            if "default" in field and field["default"] is None:
+                del field["default"]
+        schemas.setdefault(name, definition)
     text = str(schema.get("paths"))
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in schemas and f"/{unused}'" not in text:
@@ -157,7 +171,8 @@ def create_app(
     app.state.container = Container(
         settings, tasks=tasks, profiles=profiles, idempotency=idempotency, verifier=verifier
     )
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from todo_api import problems
 from todo_api.auth import Principal
-from todo_api.deps import container, current_principal, idempotency_key, if_match
+from todo_api.deps import container, current_principal, idempotency_key, if_match, json_body
 from todo_api.http_errors import DECIDED, http_error, replayed_error
 from todo_api.idempotency import Outcome
 from todo_api.responses import (
@@ -48,8 +48,22 @@ _IF_MATCH_DOC = {
     "description": "Apply the change only if the task's current ETag is one of these (else 412).",
     "schema": {"type": "string", "maxLength": 1024},
 }
-_WRITE_HEADERS = {"parameters": [_IDEMPOTENCY_KEY_DOC]}
-_CONDITIONAL_WRITE_HEADERS = {"parameters": [_IDEMPOTENCY_KEY_DOC, _IF_MATCH_DOC]}
+
+
+def _json_body_doc(model: Any) -> Dict[str, Any]:
+    """The request body's documentation (the body is parsed by the route: ``json_body``)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+#: Models the document must define although no parameter declares them.
+BODY_MODELS = (TaskCreate, TaskUpdate)
+_CREATE_DOC = {"parameters": [_IDEMPOTENCY_KEY_DOC], "requestBody": _json_body_doc(TaskCreate)}
+_UPDATE_DOC = {
+    "parameters": [_IDEMPOTENCY_KEY_DOC, _IF_MATCH_DOC],
+    "requestBody": _json_body_doc(TaskUpdate),
+}
+_DELETE_DOC = {"parameters": [_IDEMPOTENCY_KEY_DOC, _IF_MATCH_DOC]}
 TaskIdPath = Path(..., min_length=1, max_length=MAX_TASK_ID_LENGTH)
 
 
@@ -140,14 +154,12 @@ async def _write(request: Request, principal: Principal, body: Any, write: Write
     tags=["tasks"],
     operation_id="create_task",
     responses=problems.openapi_responses(*_WRITE_ERRORS, 403),
-    openapi_extra=_WRITE_HEADERS,
+    openapi_extra=_CREATE_DOC,
 )
-async def create_task(
-    request: Request,
-    body: TaskCreate,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+async def create_task(request: Request) -> Response:
     """Create a task; 201 with its Location and ETag (403 past the per-user quota)."""
+    principal = await current_principal(request)
+    body = await json_body(request, TaskCreate)
     c = container(request)
     base_path = request.scope.get("root_path", "")
 
@@ -168,9 +180,7 @@ async def create_task(
     responses=problems.openapi_responses(400, 401, 422, 503),
     openapi_extra={"parameters": ListQuery.openapi_parameters()},
 )
-async def list_tasks(
-    request: Request, principal: Principal = Depends(current_principal)
-) -> Response:
+async def list_tasks(request: Request) -> Response:
     """The caller's tasks, one page at a time.
 
     Without filters: creation order. With any filter: by due date (undated
@@ -178,6 +188,7 @@ async def list_tasks(
     request examines a bounded number of items: a page may be short (even
     empty) with a `next_cursor`; only a null `next_cursor` ends the list.
     """
+    principal = await current_principal(request)
     query = ListQuery.from_request(request.query_params)
     c = container(request)
     page = await c.call(
@@ -195,20 +206,17 @@ async def list_tasks(
     operation_id="get_task",
     responses=problems.openapi_responses(401, 404, 422, 503),
 )
-async def get_task(
-    request: Request,
-    task_id: str = TaskIdPath,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+async def get_task(request: Request, task_id: str = TaskIdPath) -> Response:
     """One task (404 for unknown ids and for other users' tasks alike)."""
+    principal = await current_principal(request)
     c = container(request)
     task = await c.call(c.service.get_task, principal.user_id, task_id)
     return task_response(task)
 
 
-async def _update(
-    request: Request, task_id: str, body: TaskUpdate, principal: Principal
-) -> Response:
+async def _update(request: Request, task_id: str) -> Response:
+    principal = await current_principal(request)
+    body = await json_body(request, TaskUpdate)
     condition = if_match(request)
     c = container(request)
 
@@ -228,16 +236,11 @@ _UPDATE_RESPONSES = problems.openapi_responses(*_WRITE_ERRORS, 404, 412)
     tags=["tasks"],
     operation_id="update_task",
     responses=_UPDATE_RESPONSES,
-    openapi_extra=_CONDITIONAL_WRITE_HEADERS,
+    openapi_extra=_UPDATE_DOC,
 )
-async def put_task(
-    request: Request,
-    body: TaskUpdate,
-    task_id: str = TaskIdPath,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+async def put_task(request: Request, task_id: str = TaskIdPath) -> Response:
     """Change the fields given (a partial update, as PATCH)."""
-    return await _update(request, task_id, body, principal)
+    return await _update(request, task_id)
 
 
 @router.patch(
@@ -246,16 +249,11 @@ async def put_task(
     tags=["tasks"],
     operation_id="patch_task",
     responses=_UPDATE_RESPONSES,
-    openapi_extra=_CONDITIONAL_WRITE_HEADERS,
+    openapi_extra=_UPDATE_DOC,
 )
-async def patch_task(
-    request: Request,
-    body: TaskUpdate,
-    task_id: str = TaskIdPath,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+async def patch_task(request: Request, task_id: str = TaskIdPath) -> Response:
     """Change the fields given; ``null`` clears description, category or due_date."""
-    return await _update(request, task_id, body, principal)
+    return await _update(request, task_id)
 
 
 @router.delete(
@@ -265,14 +263,11 @@ async def patch_task(
     tags=["tasks"],
     operation_id="delete_task",
     responses=problems.openapi_responses(400, 401, 404, 409, 412, 422, 503),
-    openapi_extra=_CONDITIONAL_WRITE_HEADERS,
+    openapi_extra=_DELETE_DOC,
 )
-async def delete_task(
-    request: Request,
-    task_id: str = TaskIdPath,
-    principal: Principal = Depends(current_principal),
-) -> Response:
+async def delete_task(request: Request, task_id: str = TaskIdPath) -> Response:
     """Delete a task; 204."""
+    principal = await current_principal(request)
     condition = if_match(request)
     c = container(request)
 
