@@ -14,7 +14,7 @@ does). What is measured:
   measurement behind shipping checked-hash ``.pyc`` files.
 * **warm overhead**: API Gateway v2 events through ``lambda_handler``-style
   Mangum calls in one warm process, with real RS256 JWT verification; the
-  database is replaced by ``todo_api.testing.InMemoryRepository`` (dict
+  database is replaced by ``tests.fakes.InMemoryRepository`` (dict
   look-ups), so what is timed is the API layer only. Baseline: a hello-world
   FastAPI route through the same Mangum path.
 * **artifact size**: zipped and unzipped.
@@ -303,10 +303,12 @@ def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
         ("create_fresh_jwt", "warm POST /api/v1/tasks, full RS256 verification"),
     ):
         median, q1, q3, p99 = quantiles(warm[name])
-        met = "yes" if median <= 150 and p99 <= 400 else "no"
+        cached = "fresh" not in name  # the goal is for a warm container's usual request
+        met = ("yes" if median / hello_warm <= 2.0 else "no") if cached else "-"
+        goal = "<= 2.0x hello world" if cached else "(first request of a token)"
         rows.append(
             f"| {label} | p50 {median:.0f} us, p99 {p99:.0f} us | {q1:.0f}-{q3:.0f} us (IQR) | "
-            f"{median / hello_warm:.2f}x | p50 <= 150 us, p99 <= 400 us | {met} |"
+            f"{median / hello_warm:.2f}x | {goal} | {met} |"
         )
     median, q1, q3, p99 = quantiles(warm["list_threadpool"])
     rows.append(

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from todo_core.cursor import DEFAULT_MAX_AGE_SECONDS
-from todo_core.task_repository import DEFAULT_TASK_QUOTA
+from todo_core.ports import DEFAULT_TASK_QUOTA
 
 #: Request bodies larger than this are refused with 413 before parsing.
 MAX_BODY_BYTES = 64 * 1024

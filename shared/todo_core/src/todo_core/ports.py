@@ -21,6 +21,10 @@ from todo_core.errors import TodoError
 from todo_core.models import Task, TaskPriority, TaskStatus, User, normalize_category
 
 
+#: The most tasks one user may have, unless the deployment says otherwise.
+DEFAULT_TASK_QUOTA = 10_000
+
+
 @dataclass(frozen=True)
 class TaskFilter:
     """List filters; any combination is served by one Query.

@@ -29,6 +29,7 @@ from todo_core.dynamodb import Table, iso
 from todo_core.errors import StoreUnavailable, TaskNotFound, VersionConflict
 from todo_core.models import Task, utc_now
 from todo_core.ports import (
+    DEFAULT_TASK_QUOTA,
     CreateClaim,
     Page,
     TaskAlreadyCreated,
@@ -47,8 +48,6 @@ MAX_ITEMS_EXAMINED = 500
 #: Attempts of an update or delete without an expected version when other
 #: writers keep getting in first (each attempt re-reads the latest version).
 MAX_RACE_ATTEMPTS = 8
-#: The most tasks one user may have (creates beyond it: TaskQuotaExceeded).
-DEFAULT_TASK_QUOTA = 10_000
 
 _TASK_FIELDS = (
     "task_id",
