@@ -20,7 +20,6 @@ from typing import Any, Dict, List, Optional, Protocol
 from todo_core.errors import TodoError
 from todo_core.models import Task, TaskPriority, TaskStatus, User, normalize_category
 
-
 #: The most tasks one user may have, unless the deployment says otherwise.
 DEFAULT_TASK_QUOTA = 10_000
 

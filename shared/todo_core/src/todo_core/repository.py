@@ -59,3 +59,8 @@ class TodoRepository(TaskRepository, ProfileRepository, KpiRepository):
     ) -> None:
         # The three roles share one table wrapper and one clock.
         TaskRepository.__init__(self, client, table_name, cursor_codec, clock, task_quota)
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client it calls (tests hook botocore events on it)."""
+        return self._table.client
