@@ -16,10 +16,9 @@ from typing import Any, Callable
 from todo_core.cursor import CursorCodec
 from todo_core.kpi_repository import KpiRepository
 from todo_core.models import utc_now
-from todo_core.ports import KpiCounts, Page, TaskFilter
+from todo_core.ports import DEFAULT_TASK_QUOTA, KpiCounts, Page, TaskFilter
 from todo_core.profile_repository import LAST_SEEN_RESOLUTION, ProfileRepository, user_from_item
 from todo_core.task_repository import (
-    DEFAULT_TASK_QUOTA,
     MAX_ITEMS_EXAMINED,
     MAX_PAGE_SIZE,
     MAX_QUERY_ROUNDS,
