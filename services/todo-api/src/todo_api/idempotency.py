@@ -43,8 +43,6 @@ MAX_KEY_LENGTH = 255
 #: Visible ASCII without quotes or backslash (a structured-field token or the
 #: inside of an sf-string): what clients put in practice, UUIDs included.
 _KEY_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
-#: Response headers worth replaying; the rest are recomputed per response.
-REPLAYED_HEADERS = ("location", "etag")
 
 
 class MalformedIdempotencyKey(ValueError):

@@ -10,13 +10,16 @@ from fastapi.responses import Response
 
 from todo_api import problems
 from todo_api.http_errors import HttpError
+from todo_api.idempotency import REPLAYED_HEADER
 from todo_api.middleware import REQUEST_ID
 from todo_api.preconditions import etag_for
 from todo_api.schemas import task_json
 from todo_core.models import Task
 
 JSON = "application/json"
-REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+__all__ = ["JSON", "REPLAYED_HEADER", "json_response", "problem_response", "task_response"]
 
 
 def json_response(
