@@ -8,11 +8,11 @@ that are not meant to be dereferenced.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE_PREFIX = "tag:todo-api-with-insights,2025:problem:"
@@ -177,7 +177,8 @@ def problem_body(
 
 
 def render(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON, as ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``."""
+    return to_json(body)
 
 
 def openapi_responses(*statuses: int) -> Dict[int | str, Dict[str, Any]]:

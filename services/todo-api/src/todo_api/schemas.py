@@ -259,7 +259,10 @@ def task_json(task: Task) -> Dict[str, Any]:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    # Domain timestamps are already UTC (todo_core.models); convert only others.
+    if value.tzinfo is not dt.timezone.utc:
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 class TaskPage(BaseModel):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import TokenFactory
 from tests.fakes import InMemoryRepository
 from todo_api import problems
 from todo_api.preconditions import parse_if_match
+from todo_api.responses import json_response
 
 TASKS = "/api/v1/tasks"
 
@@ -143,3 +147,18 @@ def test_a_category_filter_with_control_characters_is_422(
 ) -> None:
     response = unit_client.get(TASKS, params={"category": "a\u0000b"}, headers=alice)
     assert response.status_code == 422
+
+
+# --- rendering -----------------------------------------------------------------
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_bodies_are_the_compact_utf8_json_of_the_standard_library(body: Any) -> None:
+    expected = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert json_response(body).body == expected
