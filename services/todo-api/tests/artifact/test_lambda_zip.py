@@ -133,6 +133,8 @@ def test_contents_are_what_the_function_needs(artifact: Path) -> None:
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert "todo_api/handler.py" in names
+    # Test doubles stay with the tests.
+    assert not [n for n in names if n.startswith(("todo_api/testing", "tests/"))]
     assert "todo_core/repository.py" in names
     assert any(n.startswith("todo_api-") and n.endswith(".dist-info/METADATA") for n in names)
     # Real installs, not editable links; no tests, scripts or stale byte code.
