@@ -19,8 +19,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_environment_matches_what_the_lambda_gets(local_stack: LocalStack) -> None:
-    env = api_environment(local_stack, cursor_secret="s" * 40)
+    env = api_environment(local_stack)
     assert env["TABLE_NAME"] == local_stack.names.table
+    assert env["CURSOR_SECRET_ID"] == local_stack.names.cursor_signing_secret
     assert env["COGNITO_ISSUER"] == local_stack.issuer
     assert env["COGNITO_JWKS_URL"] == local_stack.jwks_url
     assert env["COGNITO_CLIENT_ID"] == local_stack.user_pool_client_id
@@ -99,7 +100,7 @@ def test_forwarder_batches_and_retries_rejected_records() -> None:
 
 def test_a_failing_api_reports_its_log(local_stack: LocalStack, tmp_path: Path) -> None:
     bad = ApiProcess(
-        local_stack, log_dir=str(tmp_path), extra_env={"CURSOR_SECRET": "short"}, startup_timeout=30
+        local_stack, log_dir=str(tmp_path), extra_env={"CURSOR_SECRET_ID": ""}, startup_timeout=30
     )
     started = time.monotonic()
     with pytest.raises(Exception, match=r"exited|did not answer"):

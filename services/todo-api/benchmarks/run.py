@@ -14,7 +14,7 @@ does). What is measured:
   measurement behind shipping checked-hash ``.pyc`` files.
 * **warm overhead**: API Gateway v2 events through ``lambda_handler``-style
   Mangum calls in one warm process, with real RS256 JWT verification; the
-  database is replaced by ``todo_api.testing.InMemoryRepository`` (dict
+  database is replaced by ``tests.fakes.InMemoryRepository`` (dict
   look-ups), so what is timed is the API layer only. Baseline: a hello-world
   FastAPI route through the same Mangum path.
 * **artifact size**: zipped and unzipped.
@@ -119,6 +119,11 @@ def cold_init(runs: int, work: Path) -> Dict[str, Any]:
         "STAGE": "bench",
         "AWS_REGION": "us-east-1",
         "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-bench",
+        # The configuration the handler validates at import.
+        "TABLE_NAME": "todo-app-data-bench",
+        "CURSOR_SECRET_ID": "todo-app/bench/cursor-signing-key",
+        "COGNITO_USER_POOL_ID": "us-east-1_bench",
+        "COGNITO_CLIENT_ID": "bench-client",
     }
     samples: Dict[str, List[float]] = {"hello": [], "api": [], "api_no_pyc": []}
     imported: List[str] = []
@@ -153,11 +158,11 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
         TokenFactory,
         load_event,
     )
+    from tests.fakes import InMemoryRepository, in_memory_idempotency
 
     from todo_api.app import create_app
     from todo_api.auth import JwtVerifier
     from todo_api.settings import Settings
-    from todo_api.testing import InMemoryRepository, in_memory_idempotency
 
     keys = Keys()
     tokens = TokenFactory(keys)
@@ -170,20 +175,25 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
     settings = Settings(
         stage="bench",
         table_name="bench",
-        cursor_secret="b" * 40,
+        cursor_secret_id="todo-app/bench/cursor-signing-key",  # noqa: S106 - a name, not a key
         cognito_client_id=UNIT_CLIENT,
         cognito_issuer=UNIT_ISSUER,
         blocking_io="inline",
     )
     repository = InMemoryRepository()
     app = create_app(
-        settings, repository=repository, idempotency=in_memory_idempotency(), verifier=verifier
+        settings,
+        tasks=repository,
+        profiles=repository,
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     handler = Mangum(app, lifespan="off")
     threaded = Mangum(
         create_app(
             settings.model_copy(update={"blocking_io": "threadpool"}),
-            repository=repository,
+            tasks=repository,
+            profiles=repository,
             idempotency=in_memory_idempotency(),
             verifier=verifier,
         ),
@@ -247,14 +257,20 @@ def machine() -> str:
 
 
 GAPS = [
-    "Gaps, read with the baselines: the warm goal (150 us p50) is below what the hello-world",
-    "route itself costs on this shared 2-core machine; the API's extra cost over it is one",
-    "Powertools JSON log line per request, FastAPI's routing and auth dependency, and RS256 when a",
-    "token is seen for the first time (a warm container verifies each token once, then re-checks",
-    "only its expiry). Cold init is within noise of the 1.3x goal across runs (1.24x-1.45x seen);",
-    "the extra is pydantic-settings, Powertools Logger and the app's own models. The zip misses the",
-    "size goal by the checked-hash .pyc files (they halve cold init, row above) and cryptography's",
-    "native module (RS256); without .pyc it meets it.",
+    'Where the warm time goes (cProfile of 3,000 warm GET /api/v1/tasks; shares of one request):',
+    "Starlette/FastAPI's request machinery, which the hello world pays too, about 45%; the",
+    'Powertools JSON access-log line about 20%; the route itself about 20% (query validation,',
+    "five task bodies, JSON); the request middleware about 5%. Before this change FastAPI's",
+    'dependency and body resolution took about 13% of a GET and 23% of a POST; it is gone (the',
+    'routes resolve the caller and parse the body in one pydantic call, and the resource routers',
+    'are included at one level, as nested routers are matched level by level). The previous run',
+    'measured 2.93x (GET) and 3.48x (POST). The 2.0x goal is not met: what is',
+    "left over the hello world is mostly the runbook's log line and the response's serialization.",
+    'RS256 is paid once per token (a warm container re-checks only the expiry of a token it has',
+    'verified). Cold init is noisy on this shared machine (1.24x-1.49x across runs); the extra',
+    "is pydantic-settings, Powertools Logger and the app's own models. The zip misses the size",
+    "goal by the checked-hash .pyc files (they halve cold init, row above) and cryptography's",
+    'native module (RS256); without .pyc it meets it.',
 ]
 
 
@@ -293,10 +309,12 @@ def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
         ("create_fresh_jwt", "warm POST /api/v1/tasks, full RS256 verification"),
     ):
         median, q1, q3, p99 = quantiles(warm[name])
-        met = "yes" if median <= 150 and p99 <= 400 else "no"
+        cached = "fresh" not in name  # the goal is for a warm container's usual request
+        met = ("yes" if median / hello_warm <= 2.0 else "no") if cached else "-"
+        goal = "<= 2.0x hello world" if cached else "(first request of a token)"
         rows.append(
             f"| {label} | p50 {median:.0f} us, p99 {p99:.0f} us | {q1:.0f}-{q3:.0f} us (IQR) | "
-            f"{median / hello_warm:.2f}x | p50 <= 150 us, p99 <= 400 us | {met} |"
+            f"{median / hello_warm:.2f}x | {goal} | {met} |"
         )
     median, q1, q3, p99 = quantiles(warm["list_threadpool"])
     rows.append(

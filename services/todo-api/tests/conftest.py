@@ -15,17 +15,16 @@ from fastapi.testclient import TestClient
 from jwt import PyJWKClient
 from jwt.algorithms import RSAAlgorithm
 
+from tests.fakes import InMemoryRepository, in_memory_idempotency
 from todo_api.app import create_app
 from todo_api.auth import JwtVerifier
 from todo_api.settings import Settings
-from todo_api.testing import InMemoryRepository, in_memory_idempotency
 
 EVENTS = Path(__file__).parent / "events"
 UNIT_POOL = "us-east-1_UnitTest1"
 UNIT_ISSUER = f"https://cognito-idp.us-east-1.amazonaws.com/{UNIT_POOL}"
 UNIT_CLIENT = "unit-test-client"
 UNIT_KID = "unit-key-1"
-CURSOR_SECRET = "unit-test-cursor-secret-0123456789abcdef"
 
 
 def load_event(name: str, **values: str) -> Dict[str, Any]:
@@ -142,7 +141,7 @@ def unit_settings(**overrides: Any) -> Settings:
     values: Dict[str, Any] = {
         "stage": "unit",
         "table_name": "unit-table",
-        "cursor_secret": CURSOR_SECRET,
+        "cursor_secret_id": "todo-app/unit/cursor-signing-key",
         "cognito_user_pool_id": UNIT_POOL,
         "cognito_client_id": UNIT_CLIENT,
         "cognito_issuer": UNIT_ISSUER,
@@ -161,7 +160,8 @@ def repository() -> InMemoryRepository:
 def unit_client(repository: InMemoryRepository, verifier: JwtVerifier) -> Iterator[TestClient]:
     app = create_app(
         unit_settings(),
-        repository=repository,
+        tasks=repository,
+        profiles=repository,
         idempotency=in_memory_idempotency(),
         verifier=verifier,
     )

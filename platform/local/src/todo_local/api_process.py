@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import secrets
 import subprocess
 import sys
 import threading
@@ -36,19 +35,29 @@ class ApiProcessError(RuntimeError):
     pass
 
 
-def api_environment(stack: Any, cursor_secret: Optional[str] = None) -> Dict[str, str]:
-    """The API's environment against the local stack (what Pulumi sets in AWS)."""
+def api_environment(stack: Any) -> Dict[str, str]:
+    """The API's environment against the local stack (what Pulumi sets in AWS).
+
+    Variable names come from the API's own contract
+    (``todo_api.settings.environment_variables``); only values are chosen here.
+    """
+    from todo_api.settings import environment_variables
+
+    names = environment_variables()
+    settings = {
+        "stage": stack.names.stage,
+        "table_name": stack.names.table,
+        "cursor_secret_id": stack.names.cursor_signing_secret,
+        "auth_mode": "jwt",
+        "cognito_user_pool_id": stack.user_pool_id,
+        "cognito_client_id": stack.user_pool_client_id,
+        "cognito_issuer": stack.issuer,
+        "cognito_jwks_url": stack.jwks_url,
+        "blocking_io": "threadpool",
+    }
     return {
         **client_environment(stack.endpoint_url),
-        "STAGE": stack.names.stage,
-        "TABLE_NAME": stack.names.table,
-        "CURSOR_SECRET": cursor_secret or secrets.token_urlsafe(48),
-        "AUTH_MODE": "jwt",
-        "COGNITO_USER_POOL_ID": stack.user_pool_id,
-        "COGNITO_CLIENT_ID": stack.user_pool_client_id,
-        "COGNITO_ISSUER": stack.issuer,
-        "COGNITO_JWKS_URL": stack.jwks_url,
-        "BLOCKING_IO": "threadpool",
+        **{names[field]: value for field, value in settings.items()},
         "POWERTOOLS_SERVICE_NAME": "todo-api",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -223,6 +224,15 @@ def _create_athena_workgroup(stack: LocalStack) -> None:
     )
 
 
+def _create_cursor_signing_secret(stack: LocalStack) -> None:
+    """The API's cursor-signing key, generated, in Secrets Manager as in AWS."""
+    stack.client("secretsmanager").create_secret(
+        Name=stack.names.cursor_signing_secret,
+        SecretString=secrets.token_urlsafe(48),
+        Description="Todo API with Insights: signs the API's pagination cursors",
+    )
+
+
 def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     """Create every resource of ``stage`` in the emulator at ``endpoint_url``."""
     stack = LocalStack(endpoint_url=endpoint_url, names=local_names(stage))
@@ -232,6 +242,7 @@ def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     _create_user_pool(stack)
     _create_glue_database(stack)
     _create_athena_workgroup(stack)
+    _create_cursor_signing_secret(stack)
     return stack
 
 

@@ -8,21 +8,16 @@ failed invocation and a gap in the graphs, never as zeros.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from typing import Any, Optional, Protocol
+from typing import Any, Optional
 
 from metrics_collector.errors import InconsistentCounters, KpiSourceUnavailable, PublishFailed
 from metrics_collector.kpis import BusinessKpis
 from metrics_collector.observability import logger
 from metrics_collector.publisher import MetricsPublisher
 from metrics_collector.settings import Settings
-from todo_core.cursor import CursorCodec
+from todo_core.kpi_repository import KpiRepository
 from todo_core.models import utc_now
-from todo_core.repository import KpiCounts, TodoRepository
-
-
-class KpiSource(Protocol):
-    def read_kpis(self, now: Optional[dt.datetime] = None) -> KpiCounts: ...
+from todo_core.ports import KpiSource
 
 
 def collect(
@@ -70,10 +65,8 @@ def collect(
     return kpis
 
 
-def repository_for(settings: Settings, dynamodb_client: Any) -> TodoRepository:
-    # The collector never paginates, so its cursor secret is never used.
-    codec = CursorCodec(secrets.token_bytes(32))
-    return TodoRepository(dynamodb_client, settings.table_name, codec)
+def kpi_source_for(settings: Settings, dynamodb_client: Any) -> KpiSource:
+    return KpiRepository(dynamodb_client, settings.table_name)
 
 
 def run(
@@ -84,7 +77,7 @@ def run(
 ) -> BusinessKpis:
     """A whole run with the given clients (the Lambda handler and the benchmark use this)."""
     return collect(
-        repository_for(settings, dynamodb_client),
+        kpi_source_for(settings, dynamodb_client),
         MetricsPublisher(cloudwatch_client, settings.metrics_namespace),
         settings.stage,
         now,

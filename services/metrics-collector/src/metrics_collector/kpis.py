@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from metrics_collector.errors import InconsistentCounters
-from todo_core.repository import KpiCounts
+from todo_core.ports import KpiCounts
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,12 @@ COMPLETION_RATE = MetricSpec("CompletionRate", "Percent")
 AVG_TASKS_PER_USER = MetricSpec("AvgTasksPerUser", "None")
 
 METRICS: Tuple[MetricSpec, ...] = (
-    TOTAL_USERS, ACTIVE_USERS, TOTAL_TASKS, COMPLETED_TASKS, COMPLETION_RATE, AVG_TASKS_PER_USER,
+    TOTAL_USERS,
+    ACTIVE_USERS,
+    TOTAL_TASKS,
+    COMPLETED_TASKS,
+    COMPLETION_RATE,
+    AVG_TASKS_PER_USER,
 )
 UNITS: Dict[str, str] = {m.name: m.unit for m in METRICS}
 

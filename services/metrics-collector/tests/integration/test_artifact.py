@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+from tests.readback import read_published
 from workload import Workload
 
-from metrics_collector.readback import read_published
 from todo_core.models import utc_now
 from todo_local.emulator import client_environment
 from todo_local.lambda_artifact import build_lambda_zip, find_python

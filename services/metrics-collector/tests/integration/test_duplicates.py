@@ -8,10 +8,10 @@ import threading
 from typing import Any, Dict
 
 import pytest
+from tests.readback import read_published
 from workload import Workload, run_script
 
 from metrics_collector import collector
-from metrics_collector.readback import read_published
 from metrics_collector.settings import Settings
 from todo_core.errors import TaskNotFound, VersionConflict
 from todo_core.models import TaskStatus, utc_now
@@ -57,7 +57,7 @@ def test_concurrent_first_sight_counts_one_user(
             raced.append(True)
             request_b.record_user_seen("newcomer", email="b@example.com")
 
-    events = request_a._client.meta.events
+    events = request_a.client.meta.events
     events.register("before-call.dynamodb.TransactWriteItems", b_gets_there_first)
     try:
         request_a.record_user_seen("newcomer", email="a@example.com")
@@ -112,7 +112,7 @@ def test_a_retried_update_that_hit_a_version_conflict_counts_once(
     # 2. Without If-Match, another writer completes the task between our read and
     #    our write: our transaction fails its version check and is retried on the
     #    new version. The task is completed once, and counted once.
-    client = workload.repo._client
+    client = workload.repo.client
     interfered = []
 
     def complete_first(**_: Any) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
+from tests.readback import read_datapoints, read_published
 from workload import SCRIPT_EXPECTED, Workload, run_script
 
 from metrics_collector import handler
-from metrics_collector.readback import read_datapoints, read_published
 from todo_core.attributes import from_item
 from todo_core.models import utc_now
 

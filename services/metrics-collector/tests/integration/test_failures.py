@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from tests.readback import read_published
 from workload import Workload
 
 from metrics_collector import collector, handler
 from metrics_collector.errors import InconsistentCounters, KpiSourceUnavailable, PublishFailed
-from metrics_collector.readback import read_published
 from metrics_collector.settings import Settings
 from todo_core import keys
 from todo_core.errors import StoreUnavailable

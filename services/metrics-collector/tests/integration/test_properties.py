@@ -42,7 +42,7 @@ def test_active_users_window_is_the_24_hours_before_the_run(
     w.delete("t8", hours_ago=2)
 
     kpis = collector.collect(
-        collector.repository_for(Settings(stage=stage, table_name=table), dynamodb),
+        collector.kpi_source_for(Settings(stage=stage, table_name=table), dynamodb),
         MetricsPublisher(cloudwatch, "TodoApi/CustomMetrics"),
         stage,
         now=run_at,

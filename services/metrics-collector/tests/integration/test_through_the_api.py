@@ -10,9 +10,9 @@ from typing import Any, Dict, Optional
 
 import httpx
 import pytest
+from tests.readback import read_published
 
 from metrics_collector import collector
-from metrics_collector.readback import read_published
 from metrics_collector.settings import Settings
 from todo_api.app import create_app
 from todo_api.settings import Settings as ApiSettings
@@ -66,7 +66,7 @@ def test_api_writes_and_their_replays_are_counted_once(
     api_settings = ApiSettings(
         stage="local",
         table_name=table,
-        cursor_secret="c" * 32,
+        cursor_secret_id=local_stack.names.cursor_signing_secret,
         cognito_user_pool_id=local_stack.user_pool_id,
         cognito_client_id=local_stack.user_pool_client_id,
         cognito_issuer=local_stack.issuer,

@@ -83,3 +83,24 @@ def test_metric_data_values_are_floats() -> None:
     [datum] = metric_data({"TotalUsers": 3}, "dev", NOW)
     assert datum["Value"] == 3.0
     assert isinstance(datum["Value"], float)
+
+
+def test_the_collector_uses_the_kpi_role_only() -> None:
+    """No cursor key, no task or profile access: the KPI source is all it gets."""
+    import subprocess
+    import sys
+
+    from metrics_collector.collector import kpi_source_for
+    from metrics_collector.settings import Settings
+    from todo_core.kpi_repository import KpiRepository
+
+    source = kpi_source_for(Settings(stage="unit", table_name="todo-app-data-unit"), object())
+    assert type(source) is KpiRepository
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, metrics_collector.handler; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for module in ("todo_core.cursor", "todo_core.task_repository", "metrics_collector.readback"):
+        assert f"'{module}'" not in loaded

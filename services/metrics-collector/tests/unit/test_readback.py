@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List
 
-from metrics_collector.readback import read_datapoints, read_published
+from tests.readback import read_datapoints, read_published
 
 T0 = dt.datetime(2025, 1, 27, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -12,22 +12,20 @@ from typing import Any, Dict, List, Optional
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from todo_api import package_version, problems
-from todo_api.auth import AuthError, JwtVerifier, KeySetUnavailable
+from todo_api import http_errors, package_version, problems
+from todo_api.auth import JwtVerifier
 from todo_api.container import Container
-from todo_api.idempotency import (
-    Idempotency,
-    IdempotencyConflict,
-    IdempotencyKeyReused,
-    IdempotencyStoreError,
-)
+from todo_api.idempotency import Idempotency
 from todo_api.middleware import REQUEST_ID, RequestContextMiddleware
 from todo_api.observability import logger
-from todo_api.routes import router
-from todo_api.settings import Settings
-from todo_core.errors import InvalidCursor, StoreUnavailable, TaskNotFound, UserNotFound
+from todo_api.responses import problem_response
+from todo_api.routes import ROUTERS
+from todo_api.routes.tasks import BODY_MODELS
+from todo_api.settings import Settings, load_settings
+from todo_core.ports import ProfileStore, TaskStore
 
 TITLE = "Todo API with Insights"
 DESCRIPTION = """\
@@ -37,28 +35,6 @@ Tasks for authenticated users (Amazon Cognito bearer tokens: ID or access token)
   accept `If-Match` with the task's `ETag`.
 * Every error is `application/problem+json` (RFC 9457) with a stable `type`.
 """
-
-
-def _problem_response(
-    request: Request,
-    problem: problems.ProblemType,
-    detail: Optional[str] = None,
-    headers: Optional[Dict[str, str]] = None,
-    errors: Optional[List[Dict[str, Any]]] = None,
-) -> Response:
-    body = problems.problem_body(
-        problem,
-        detail=detail,
-        instance=request.scope.get("path"),
-        request_id=request.scope.get(REQUEST_ID),
-        errors=errors,
-    )
-    return Response(
-        problems.render(body),
-        status_code=problem.status,
-        headers=headers,
-        media_type=problems.PROBLEM_CONTENT_TYPE,
-    )
 
 
 def _validation_errors(exc: RequestValidationError) -> List[Dict[str, Any]]:
@@ -75,81 +51,39 @@ def _validation_errors(exc: RequestValidationError) -> List[Dict[str, Any]]:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    async def mapped_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, http_errors.UNAVAILABLE):
+            logger.warning(
+                "dependency unavailable",
+                extra={"error": str(exc), "request_id": request.scope.get(REQUEST_ID)},
+            )
+        return problem_response(request, http_errors.http_error(exc))
+
     async def problem_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, problems.ProblemError)
-        return _problem_response(request, exc.problem, exc.detail, exc.headers, exc.errors)
+        error = http_errors.HttpError(exc.problem, exc.detail, exc.headers)
+        return problem_response(request, error, errors=exc.errors)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        return _problem_response(
-            request,
-            problems.VALIDATION_FAILED,
-            "see errors for the fields that are not valid",
-            errors=_validation_errors(exc),
+        error = http_errors.HttpError(
+            problems.VALIDATION_FAILED, "see errors for the fields that are not valid", {}
         )
+        return problem_response(request, error, errors=_validation_errors(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return _problem_response(
-            request, problems.for_status(exc.status_code), detail, dict(exc.headers or {})
+        error = http_errors.HttpError(
+            problems.for_status(exc.status_code), detail, dict(exc.headers or {})
         )
-
-    async def auth_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, AuthError)
-        return _problem_response(
-            request, problems.UNAUTHORIZED, exc.reason, {"WWW-Authenticate": exc.www_authenticate}
-        )
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _problem_response(request, problems.TASK_NOT_FOUND, "no such task")
-
-    async def user_not_found(request: Request, exc: Exception) -> Response:
-        return _problem_response(request, problems.NOT_FOUND, "no profile for this user")
-
-    async def invalid_cursor(request: Request, exc: Exception) -> Response:
-        return _problem_response(request, problems.INVALID_CURSOR, str(exc))
-
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        retry_after = getattr(exc, "retry_after_seconds", 1)
-        logger.warning(
-            "dependency unavailable",
-            extra={"error": str(exc), "request_id": request.scope.get(REQUEST_ID)},
-        )
-        return _problem_response(
-            request,
-            problems.SERVICE_UNAVAILABLE,
-            None,
-            {"Retry-After": str(max(1, int(retry_after)))},
-        )
-
-    async def in_flight(request: Request, exc: Exception) -> Response:
-        return _problem_response(
-            request,
-            problems.IDEMPOTENCY_IN_FLIGHT,
-            "the first request with this Idempotency-Key has not finished; retry later",
-            {"Retry-After": "1"},
-        )
-
-    async def key_reused(request: Request, exc: Exception) -> Response:
-        return _problem_response(
-            request,
-            problems.IDEMPOTENCY_KEY_REUSED,
-            "this Idempotency-Key was used for a different request; use a new key",
-        )
+        return problem_response(request, error)
 
     app.add_exception_handler(problems.ProblemError, problem_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(AuthError, auth_error)
-    app.add_exception_handler(TaskNotFound, not_found)
-    app.add_exception_handler(UserNotFound, user_not_found)
-    app.add_exception_handler(InvalidCursor, invalid_cursor)
-    app.add_exception_handler(StoreUnavailable, unavailable)
-    app.add_exception_handler(KeySetUnavailable, unavailable)
-    app.add_exception_handler(IdempotencyStoreError, unavailable)
-    app.add_exception_handler(IdempotencyConflict, in_flight)
-    app.add_exception_handler(IdempotencyKeyReused, key_reused)
+    for kind in http_errors.HANDLED:
+        app.add_exception_handler(kind, mapped_error)
 
 
 _HEADER_DOCS = {
@@ -195,7 +129,19 @@ def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
                     }
                 elif code == 200 and "TaskOut" in str(response.get("content", "")):
                     response["headers"] = {"ETag": _HEADER_DOCS["ETag"]}
-    schemas = components.get("schemas", {})
+    schemas = components.setdefault("schemas", {})
+    # Request bodies are parsed by the routes (see deps.json_body), so their
+    # models are added here, as FastAPI would have.
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in BODY_MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    for name, definition in definitions.get("$defs", {}).items():
+        for field in definition.get("properties", {}).values():
+            # FastAPI leaves out a null default (absent means null already).
+            if "default" in field and field["default"] is None:
+                del field["default"]
+        schemas.setdefault(name, definition)
     text = str(schema.get("paths"))
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in schemas and f"/{unused}'" not in text:
@@ -206,11 +152,13 @@ def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
 def create_app(
     settings: Optional[Settings] = None,
     *,
-    repository: Any = None,
+    tasks: Optional[TaskStore] = None,
+    profiles: Optional[ProfileStore] = None,
     idempotency: Optional[Idempotency] = None,
     verifier: Optional[JwtVerifier] = None,
 ) -> FastAPI:
-    settings = settings or Settings()
+    """The app; ``settings`` default to the environment's (ConfigurationError if invalid)."""
+    settings = settings or load_settings()
     app = FastAPI(
         title=TITLE,
         description=DESCRIPTION,
@@ -221,9 +169,10 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.container = Container(
-        settings, repository=repository, idempotency=idempotency, verifier=verifier
+        settings, tasks=tasks, profiles=profiles, idempotency=idempotency, verifier=verifier
     )
-    app.include_router(router)
+    for router in ROUTERS:
+        app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware,

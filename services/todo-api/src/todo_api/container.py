@@ -1,9 +1,9 @@
 """The objects a container keeps between requests, created when first needed.
 
-boto3, the DynamoDB client, Powertools' idempotency layer and the JWKS
-client are built on first use, not at import: the Lambda init phase then
-only pays for the web framework, and ``/health`` never touches AWS. Tests
-and benchmarks inject their own repository, idempotency store or verifier.
+boto3, the DynamoDB client, Powertools' idempotency layer, the cursor keys
+and the JWKS client are built on first use, not at import: the Lambda init
+phase then only pays for the web framework, and ``/health`` never touches
+AWS. Tests and benchmarks inject their own stores, idempotency or verifier.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from todo_api.idempotency import Idempotency
 from todo_api.observability import logger
 from todo_api.service import TaskService
 from todo_api.settings import Settings
+from todo_core.ports import ProfileStore, TaskStore
 
 T = TypeVar("T")
 
@@ -49,7 +50,8 @@ class Container:
     def __init__(
         self,
         settings: Settings,
-        repository: Any = None,
+        tasks: Optional[TaskStore] = None,
+        profiles: Optional[ProfileStore] = None,
         idempotency: Optional[Idempotency] = None,
         verifier: Optional[JwtVerifier] = None,
         client_factory: Callable[[], Any] = dynamodb_client,
@@ -58,11 +60,12 @@ class Container:
         self.offload = settings.offload_blocking_io
         self._client_factory = client_factory
         self._client: Any = None
-        self._repository = repository
+        self._tasks = tasks
+        self._profiles = profiles
         self._idempotency = idempotency
         self._verifier = verifier
         self._service: Optional[TaskService] = None
-        # Re-entrant: building the service builds the repository.
+        # Re-entrant: building the service builds the stores.
         self._lock = threading.RLock()
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
@@ -80,25 +83,34 @@ class Container:
         return self._once("_client", self._client_factory)
 
     @property
-    def repository(self) -> Any:
-        def build() -> Any:
-            from todo_core.cursor import CursorCodec
-            from todo_core.repository import TodoRepository
+    def tasks(self) -> TaskStore:
+        def build() -> TaskStore:
+            from todo_api.cursor_keys import CursorKeys, SecretCursorCodec
+            from todo_core.task_repository import TaskRepository
 
-            self.settings.require_data_settings()
-            codec = CursorCodec(self.settings.cursor_secret.encode("utf-8"))
-            return TodoRepository(self.client, self.settings.table_name, codec)
+            s = self.settings
+            keys = CursorKeys(s.cursor_secret_id, s.secrets_cache_seconds)
+            codec = SecretCursorCodec(keys, s.cursor_max_age_seconds)
+            return TaskRepository(self.client, s.table_name, codec, task_quota=s.max_tasks_per_user)
 
-        return self._once("_repository", build)
+        return self._once("_tasks", build)
+
+    @property
+    def profiles(self) -> ProfileStore:
+        def build() -> ProfileStore:
+            from todo_core.profile_repository import ProfileRepository
+
+            return ProfileRepository(self.client, self.settings.table_name)
+
+        return self._once("_profiles", build)
 
     @property
     def service(self) -> TaskService:
-        return self._once("_service", lambda: TaskService(self.repository))
+        return self._once("_service", lambda: TaskService(self.tasks, self.profiles))
 
     @property
     def idempotency(self) -> Idempotency:
         def build() -> Idempotency:
-            self.settings.require_data_settings()
             return Idempotency.dynamodb(
                 self.client,
                 self.settings.table_name,
@@ -113,8 +125,6 @@ class Container:
         s = self.settings
 
         def build() -> JwtVerifier:
-            if not s.cognito_client_id:
-                raise RuntimeError("missing configuration: COGNITO_CLIENT_ID")
             return JwtVerifier(
                 s.jwks_url,
                 s.issuer,

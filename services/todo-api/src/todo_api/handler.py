@@ -12,9 +12,10 @@ from typing import Any, Dict
 from mangum import Mangum
 
 from todo_api.app import create_app
-from todo_api.settings import Settings
+from todo_api.settings import load_settings
 
-settings = Settings()
+# A missing or invalid variable fails the init phase here, with one message.
+settings = load_settings()
 app = create_app(settings)
 # The stage prefix (e.g. /prod) is stripped before routing, and restored as
 # root_path for /docs and Location headers.

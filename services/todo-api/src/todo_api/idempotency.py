@@ -10,8 +10,12 @@ the operation raises). This module adds what an HTTP API needs on top:
 * the request fingerprint is the method, the path, the If-Match header and the
   validated body: the same key with a different request is 422;
 * the same key while the first request is in flight is 409;
-* the stored response (status, selected headers, body) is replayed with
-  ``Idempotent-Replayed: true``;
+* the stored outcome (status, Location, the task id or the problem type; never
+  the task's content) is replayed with ``Idempotent-Replayed: true``, the
+  body rebuilt from the task as it is now;
+* a create also writes a claim in its own transaction, so a re-run after a
+  lost answer, a failed completion write or a timeout finds the task it made
+  instead of making a second one;
 * a request that ends in a server error raises, so Powertools deletes the
   in-progress marker and a retry runs again; client errors the operation
   decides (404, 412) are results and are replayed like successes;
@@ -22,13 +26,16 @@ the operation raises). This module adds what an HTTP API needs on top:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from todo_api.observability import logger
 from todo_core import keys
+from todo_core.ports import CreateClaim
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -36,8 +43,6 @@ MAX_KEY_LENGTH = 255
 #: Visible ASCII without quotes or backslash (a structured-field token or the
 #: inside of an sf-string): what clients put in practice, UUIDs included.
 _KEY_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
-#: Response headers worth replaying; the rest are recomputed per response.
-REPLAYED_HEADERS = ("location", "etag")
 
 
 class MalformedIdempotencyKey(ValueError):
@@ -86,37 +91,72 @@ def record_id(user_id: str, key: str) -> str:
 
 
 @dataclass(frozen=True)
-class StoredResponse:
-    """What an operation produced, as it is stored and replayed.
+class Outcome:
+    """What a write decided, as its idempotency record keeps it.
 
-    The body is kept as the JSON text that was sent, so a replay is
-    byte-for-byte the original response.
+    No task content is stored (records outlive deletions, and end up in
+    backups): a replay rebuilds the body from the task itself (``task_id``)
+    or from the problem type (``problem``, the slug of a decided client
+    error such as 404 or 412).
     """
 
     status: int
-    content: Optional[str] = None
-    headers: Optional[Dict[str, str]] = None
-    replayed: bool = False
+    headers: Dict[str, str] = field(default_factory=dict)
+    task_id: Optional[str] = None
+    problem: Optional[str] = None
+
+    def to_record(self) -> Dict[str, Any]:
+        record: Dict[str, Any] = {"status": self.status, "headers": dict(self.headers)}
+        if self.task_id is not None:
+            record["task_id"] = self.task_id
+        if self.problem is not None:
+            record["problem"] = self.problem
+        return record
 
     @classmethod
-    def json(
-        cls, status: int, body: Any, headers: Optional[Dict[str, str]] = None
-    ) -> StoredResponse:
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-        return cls(status=status, content=text, headers=headers)
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"status": self.status, "content": self.content, "headers": self.headers or {}}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], replayed: bool) -> StoredResponse:
-        content = data.get("content")
+    def from_record(cls, data: Mapping[str, Any]) -> Outcome:
+        task_id, problem = data.get("task_id"), data.get("problem")
         return cls(
             status=int(data["status"]),
-            content=content if isinstance(content, str) else None,
             headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
-            replayed=replayed,
+            task_id=task_id if isinstance(task_id, str) else None,
+            problem=problem if isinstance(problem, str) else None,
         )
+
+
+def request_fingerprint(fingerprint: Mapping[str, Any]) -> str:
+    """A stable digest of a request's identifying parts (method, path, If-Match, body)."""
+    text = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CompletionTolerantStore:
+    """Mixed into a Powertools persistence layer: a failed completion write is not an error.
+
+    When the operation succeeded and only storing its outcome fails (the table
+    throttled), the client gets the real result, not a 503 for a change that
+    was made. The in-progress marker is then removed (best effort) so a retry
+    runs again: a create meets its claim and is answered as a replay; an
+    update applies the same change again.
+    """
+
+    def save_success(self, data: Dict[str, Any], result: Dict[str, Any]) -> None:
+        try:
+            super().save_success(data, result)  # type: ignore[misc]
+        except Exception as exc:
+            logger.warning(
+                "could not store the outcome of an idempotent request",
+                exc_info=True,
+                extra={"component": "lambda-sync"},
+            )
+            try:
+                super().delete_record(data, exc)  # type: ignore[misc]
+            except Exception:
+                logger.warning(
+                    "could not remove the in-progress marker; it expires on its own",
+                    exc_info=True,
+                    extra={"component": "lambda-sync"},
+                )
 
 
 class InFlightWindow:
@@ -153,14 +193,23 @@ class Idempotency:
             in_flight_seconds,
         )
 
+    def claim(self, user_id: str, key: str, fingerprint: Mapping[str, Any]) -> CreateClaim:
+        """The create claim of this request (written with the task it creates)."""
+        return CreateClaim(
+            request_id=record_id(user_id, key),
+            fingerprint=request_fingerprint(fingerprint),
+            expires_at=int(time.time()) + self._ttl_seconds,
+        )
+
     def run(
         self,
         user_id: str,
         key: str,
         fingerprint: Mapping[str, Any],
-        operation: Callable[[], StoredResponse],
+        operation: Callable[[], Outcome],
         lambda_context: Any = None,
-    ) -> StoredResponse:
+    ) -> Tuple[Outcome, bool]:
+        """The operation's outcome and whether it is a replay of an earlier run."""
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
         from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -182,7 +231,7 @@ class Idempotency:
             response_hook=lambda response, _record: {**response, "replayed": True},
         )
         handler = IdempotencyHandler(
-            function=lambda: operation().to_dict(),
+            function=lambda: operation().to_record(),
             function_payload={"record": record_id(user_id, key), "fingerprint": dict(fingerprint)},
             config=config,
             persistence_store=self._store,
@@ -197,4 +246,4 @@ class Idempotency:
             raise IdempotencyKeyReused(str(exc)) from exc
         except IdempotencyPersistenceLayerError as exc:
             raise IdempotencyStoreError(str(exc)) from exc
-        return StoredResponse.from_dict(result, replayed=bool(result.get("replayed")))
+        return Outcome.from_record(result), bool(result.get("replayed"))

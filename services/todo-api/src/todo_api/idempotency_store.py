@@ -14,10 +14,11 @@ from typing import Any, Dict, Optional
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from todo_api.idempotency import CompletionTolerantStore
 from todo_core import keys
 
 
-class TodoIdempotencyStore(DynamoDBPersistenceLayer):
+class TodoIdempotencyStore(CompletionTolerantStore, DynamoDBPersistenceLayer):
     def __init__(self, table_name: str, client: Any) -> None:
         super().__init__(
             table_name=table_name,

@@ -8,11 +8,11 @@ that are not meant to be dereferenced.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE_PREFIX = "tag:todo-api-with-insights,2025:problem:"
@@ -38,6 +38,9 @@ MALFORMED_IDEMPOTENCY_KEY = ProblemType(
 )
 MALFORMED_PRECONDITION = ProblemType("malformed-if-match", "The If-Match header is malformed", 400)
 UNAUTHORIZED = ProblemType("unauthorized", "Authentication is required", 401)
+TASK_QUOTA_EXCEEDED = ProblemType(
+    "task-quota-exceeded", "The user already has as many tasks as one user may have", 403
+)
 NOT_FOUND = ProblemType("not-found", "Not found", 404)
 TASK_NOT_FOUND = ProblemType("task-not-found", "Task not found", 404)
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", "Method not allowed", 405)
@@ -70,6 +73,7 @@ ALL_TYPES = (
     MALFORMED_IDEMPOTENCY_KEY,
     MALFORMED_PRECONDITION,
     UNAUTHORIZED,
+    TASK_QUOTA_EXCEEDED,
     NOT_FOUND,
     TASK_NOT_FOUND,
     METHOD_NOT_ALLOWED,
@@ -93,6 +97,14 @@ _BY_STATUS = {
     500: INTERNAL_ERROR,
     503: SERVICE_UNAVAILABLE,
 }
+
+
+def by_slug(slug: str) -> ProblemType:
+    """The problem type named ``slug`` (how an idempotency record names it)."""
+    for problem in ALL_TYPES:
+        if problem.slug == slug:
+            return problem
+    raise KeyError(slug)
 
 
 def for_status(status: int) -> ProblemType:
@@ -165,7 +177,8 @@ def problem_body(
 
 
 def render(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON, as ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``."""
+    return to_json(body)
 
 
 def openapi_responses(*statuses: int) -> Dict[int | str, Dict[str, Any]]:
@@ -182,6 +195,7 @@ def openapi_responses(*statuses: int) -> Dict[int | str, Dict[str, Any]]:
 
 def _describe(status: int) -> str:
     return {
+        403: TASK_QUOTA_EXCEEDED.title,
         409: IDEMPOTENCY_IN_FLIGHT.title,
         412: PRECONDITION_FAILED.title,
     }.get(status, "Error")

@@ -37,7 +37,9 @@ from todo_core.models import (
     normalize_category,
     normalize_title,
 )
-from todo_core.repository import MAX_PAGE_SIZE, TaskFilter
+from todo_core.ports import TaskFilter
+from todo_core.task_repository import MAX_PAGE_SIZE
+from todo_core.text import clean_text, is_invisible
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -55,11 +57,22 @@ IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
 def _title(value: Any) -> Any:
-    return normalize_title(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    if is_invisible(value):
+        raise ValueError("title must not be blank")
+    return normalize_title(clean_text(value))
+
+
+def _description(value: Any) -> Any:
+    return clean_text(value, allow_layout=True) if isinstance(value, str) else value
 
 
 def _category(value: Any) -> Any:
-    return normalize_category(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # Invisible-only is blank, and a blank category means none.
+    return None if is_invisible(value) else normalize_category(clean_text(value))
 
 
 class TaskCreate(BaseModel):
@@ -90,6 +103,7 @@ class TaskCreate(BaseModel):
     due_date: Optional[IsoDate] = None
 
     _normalise_title = field_validator("title", mode="before")(_title)
+    _normalise_description = field_validator("description", mode="before")(_description)
     _normalise_category = field_validator("category", mode="before")(_category)
 
     def fields(self) -> Dict[str, Any]:
@@ -117,6 +131,7 @@ class TaskUpdate(BaseModel):
     due_date: Optional[IsoDate] = None
 
     _normalise_title = field_validator("title", mode="before")(_title)
+    _normalise_description = field_validator("description", mode="before")(_description)
     _normalise_category = field_validator("category", mode="before")(_category)
 
     @model_validator(mode="after")
@@ -157,6 +172,8 @@ class ListQuery(BaseModel):
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: Optional[str] = Field(None, max_length=MAX_CURSOR_LENGTH)
 
+    _normalise_category = field_validator("category", mode="before")(_category)
+
     @classmethod
     def from_request(cls, params: Mapping[str, str]) -> ListQuery:
         data = {name: params[name] for name in cls.model_fields if name in params}
@@ -185,7 +202,7 @@ class ListQuery(BaseModel):
         return TaskFilter(
             status=self.status,
             priority=self.priority,
-            category=normalize_category(self.category),
+            category=self.category,
             due_after=self.due_after,
             due_before=self.due_before,
         )
@@ -242,7 +259,10 @@ def task_json(task: Task) -> Dict[str, Any]:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    # Domain timestamps are already UTC (todo_core.models); convert only others.
+    if value.tzinfo is not dt.timezone.utc:
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 class TaskPage(BaseModel):

@@ -1,10 +1,7 @@
-"""The API's use cases, between the HTTP routes and todo_core's repository.
+"""The API's use cases, between the HTTP routes and todo_core's stores.
 
-Operations that change data return a :class:`StoredResponse` (status, body,
-headers) rather than raising for the outcomes a client must see the same way
-on a retry (404, 412): that is what the idempotency layer stores and replays.
-Server-side failures (``StoreUnavailable``, bugs) raise, so no idempotency
-record survives them.
+Everything here returns domain objects or raises domain errors; what a
+client sees for each is decided in :mod:`todo_api.http_errors` alone.
 """
 
 from __future__ import annotations
@@ -12,36 +9,26 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from todo_api import problems
 from todo_api.auth import Principal
-from todo_api.idempotency import StoredResponse
-from todo_api.preconditions import IfMatch, etag_for
-from todo_api.schemas import TaskCreate, TaskUpdate, task_json
-from todo_core.errors import TaskNotFound, UserNotFound, VersionConflict
+from todo_api.idempotency import IdempotencyKeyReused
+from todo_api.preconditions import IfMatch
+from todo_core.errors import UserNotFound, VersionConflict
 from todo_core.models import Task, User
-from todo_core.repository import Page, TaskFilter
+from todo_core.ports import (
+    CreateClaim,
+    Page,
+    ProfileStore,
+    TaskAlreadyCreated,
+    TaskFilter,
+    TaskStore,
+)
 
-TASKS_PATH = "/api/v1/tasks"
 #: A user seen by this container within this window is not written again.
 SEEN_TTL_SECONDS = 300.0
 SEEN_CACHE_SIZE = 4096
-
-
-def _problem(problem: problems.ProblemType, detail: str, instance: str) -> StoredResponse:
-    return StoredResponse.json(
-        problem.status,
-        problems.problem_body(problem, detail=detail, instance=instance),
-        headers={"content-type": problems.PROBLEM_CONTENT_TYPE},
-    )
-
-
-def task_response(task: Task, status: int = 200, location: Optional[str] = None) -> StoredResponse:
-    headers = {"etag": etag_for(task.version)}
-    if location:
-        headers["location"] = location
-    return StoredResponse.json(status, task_json(task), headers)
 
 
 class SeenUsers:
@@ -72,9 +59,19 @@ class SeenUsers:
                 self._seen.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class Created:
+    task: Task
+    #: True when this request had already created the task (a retried create).
+    earlier: bool = False
+
+
 class TaskService:
-    def __init__(self, repository: Any, seen: Optional[SeenUsers] = None) -> None:
-        self.repository = repository
+    def __init__(
+        self, tasks: TaskStore, profiles: ProfileStore, seen: Optional[SeenUsers] = None
+    ) -> None:
+        self.tasks = tasks
+        self.profiles = profiles
         self.seen = seen or SeenUsers()
 
     # --- users ----------------------------------------------------------------
@@ -83,7 +80,7 @@ class TaskService:
         """Create / refresh the caller's profile unless done recently; True if written."""
         if not self.seen.needs_write(principal.user_id):
             return False
-        self.repository.record_user_seen(
+        self.profiles.record_user_seen(
             principal.user_id,
             email=principal.email,
             given_name=principal.given_name,
@@ -94,24 +91,32 @@ class TaskService:
 
     def profile(self, principal: Principal) -> User:
         try:
-            return self.repository.get_user(principal.user_id)
+            return self.profiles.get_user(principal.user_id)
         except UserNotFound:
             # The profile write of this request may have been skipped or lost.
-            self.repository.record_user_seen(
+            self.profiles.record_user_seen(
                 principal.user_id, principal.email, principal.given_name, principal.family_name
             )
             self.seen.mark(principal.user_id)
-            return self.repository.get_user(principal.user_id)
+            return self.profiles.get_user(principal.user_id)
 
     # --- tasks ----------------------------------------------------------------
 
-    def create_task(self, user_id: str, body: TaskCreate, base_path: str) -> StoredResponse:
-        task = Task.new(user_id, body.fields())
-        self.repository.create_task(task)
-        return task_response(task, 201, f"{base_path}{TASKS_PATH}/{task.task_id}")
+    def create_task(
+        self, user_id: str, fields: Dict[str, Any], claim: Optional[CreateClaim] = None
+    ) -> Created:
+        """A new task; with a claim, the task this request already created, if any."""
+        try:
+            return Created(self.tasks.create_task(Task.new(user_id, fields), claim))
+        except TaskAlreadyCreated as done:
+            if claim is None or done.fingerprint != claim.fingerprint:
+                raise IdempotencyKeyReused(str(done)) from done
+            return Created(self.get_task(user_id, done.task_id), earlier=True)
 
     def get_task(self, user_id: str, task_id: str) -> Task:
-        return self.repository.get_task(user_id, task_id)
+        # Strongly consistent: a task is readable right after its 201, and its
+        # ETag is the current one (no spurious 412 on read-then-If-Match).
+        return self.tasks.get_task(user_id, task_id, consistent=True)
 
     def _expected_version(
         self, user_id: str, task_id: str, if_match: Optional[IfMatch]
@@ -121,52 +126,22 @@ class TaskService:
             return None
         if len(if_match.versions) == 1:
             return next(iter(if_match.versions))
-        current = self.repository.get_task(user_id, task_id, consistent=True)
+        current = self.get_task(user_id, task_id)
         if not if_match.matches(current.version):
             raise VersionConflict(None, current.version)
         return current.version
 
     def update_task(
-        self,
-        user_id: str,
-        task_id: str,
-        body: TaskUpdate,
-        if_match: Optional[IfMatch],
-        instance: str,
-    ) -> StoredResponse:
-        try:
-            expected = self._expected_version(user_id, task_id, if_match)
-            task = self.repository.update_task(
-                user_id, task_id, body.changes(), expected_version=expected
-            )
-        except TaskNotFound:
-            return _problem(problems.TASK_NOT_FOUND, f"no task {task_id}", instance)
-        except VersionConflict:
-            return _problem(
-                problems.PRECONDITION_FAILED,
-                "the task was changed since the ETag in If-Match; read it again",
-                instance,
-            )
-        return task_response(task)
+        self, user_id: str, task_id: str, changes: Dict[str, Any], if_match: Optional[IfMatch]
+    ) -> Task:
+        expected = self._expected_version(user_id, task_id, if_match)
+        return self.tasks.update_task(user_id, task_id, changes, expected_version=expected)
 
-    def delete_task(
-        self, user_id: str, task_id: str, if_match: Optional[IfMatch], instance: str
-    ) -> StoredResponse:
-        try:
-            expected = self._expected_version(user_id, task_id, if_match)
-            self.repository.delete_task(user_id, task_id, expected_version=expected)
-        except TaskNotFound:
-            return _problem(problems.TASK_NOT_FOUND, f"no task {task_id}", instance)
-        except VersionConflict:
-            return _problem(
-                problems.PRECONDITION_FAILED,
-                "the task was changed since the ETag in If-Match; read it again",
-                instance,
-            )
-        return StoredResponse(status=204)
+    def delete_task(self, user_id: str, task_id: str, if_match: Optional[IfMatch]) -> Task:
+        expected = self._expected_version(user_id, task_id, if_match)
+        return self.tasks.delete_task(user_id, task_id, expected_version=expected)
 
     def list_tasks(
         self, user_id: str, filters: TaskFilter, limit: int, cursor: Optional[str]
-    ) -> Dict[str, Any]:
-        page: Page = self.repository.list_tasks(user_id, filters, limit=limit, cursor=cursor)
-        return {"items": [task_json(t) for t in page.items], "next_cursor": page.next_cursor}
+    ) -> Page:
+        return self.tasks.list_tasks(user_id, filters, limit=limit, cursor=cursor)

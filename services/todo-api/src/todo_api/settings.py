@@ -1,29 +1,52 @@
-"""The function's configuration: environment variables, validated once per container.
+"""The function's configuration contract: environment variables, validated at import.
 
-The Pulumi program sets exactly these variables on the Lambda; the local stack
-(``todo_local.api_process``) sets them for uvicorn. Anything invalid stops the
-container at start-up with a clear message instead of failing requests later.
+This is the one declaration of what the API reads from its environment.
+:func:`environment_variables` exports it (field -> variable name) so the
+deployment (Pulumi) and the local stack can be checked against it instead of
+spelling the names again. Everything is validated when the module that
+builds the app is imported: a missing or invalid variable stops the
+container at start with one message naming every problem, instead of
+answering each request with 500 or, worse, 401.
+
+Secrets are not environment variables: ``CURSOR_SECRET_ID`` names the
+Secrets Manager secret holding the cursor-signing key (read by
+:mod:`todo_api.secrets`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Literal, Optional
+from typing import Dict, List, Literal, Optional, Tuple
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from todo_core.cursor import DEFAULT_MAX_AGE_SECONDS
+from todo_core.ports import DEFAULT_TASK_QUOTA
 
 #: Request bodies larger than this are refused with 413 before parsing.
 MAX_BODY_BYTES = 64 * 1024
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not configure a working API (raised at start)."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
 
     stage: str = Field("local", min_length=1)
-    table_name: str = Field("", description="the single DynamoDB table")
-    #: HMAC key for pagination cursors (at least 32 bytes).
-    cursor_secret: str = Field("", repr=False)
+    #: The single DynamoDB table (required).
+    table_name: str = ""
+    #: Secrets Manager id (name or ARN) of the cursor-signing key (required).
+    cursor_secret_id: str = ""
+    #: How long a pagination cursor stays valid.
+    cursor_max_age_seconds: int = Field(DEFAULT_MAX_AGE_SECONDS, ge=60, le=7 * 86400)
+    #: How long a container keeps the secret before reading it again (rotation
+    #: is picked up within this time; the previous key stays accepted).
+    secrets_cache_seconds: int = Field(300, ge=0, le=3600)
+    #: The most tasks one user may have (403 task-quota-exceeded beyond).
+    max_tasks_per_user: int = Field(DEFAULT_TASK_QUOTA, ge=1)
 
     #: ``jwt``: verify the bearer token here (default, used locally).
     #: ``apigateway``: API Gateway's JWT authorizer verified it; read its claims.
@@ -64,9 +87,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check_secret(self) -> Settings:
-        if self.cursor_secret and len(self.cursor_secret.encode("utf-8")) < 32:
-            raise ValueError("CURSOR_SECRET must be at least 32 bytes")
+    def _required_for_auth_mode(self) -> Settings:
+        missing = [
+            name.upper() for name in required_fields(self.auth_mode) if not getattr(self, name)
+        ]
+        if self.auth_mode == "jwt" and not (self.cognito_user_pool_id or self.cognito_issuer):
+            missing.append("COGNITO_USER_POOL_ID (or COGNITO_ISSUER)")
+        if missing:
+            raise ValueError(
+                f"missing configuration for AUTH_MODE={self.auth_mode}: {', '.join(missing)}"
+            )
         return self
 
     @property
@@ -85,15 +115,26 @@ class Settings(BaseSettings):
             return "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
         return self.blocking_io == "threadpool"
 
-    def require_data_settings(self) -> None:
-        """The table and cursor secret are needed by every data route."""
-        missing = [
-            name
-            for name, value in (
-                ("TABLE_NAME", self.table_name),
-                ("CURSOR_SECRET", self.cursor_secret),
-            )
-            if not value
-        ]
-        if missing:
-            raise RuntimeError(f"missing configuration: {', '.join(missing)}")
+
+def required_fields(auth_mode: str) -> Tuple[str, ...]:
+    """Fields without a usable default in ``auth_mode`` (both modes check the client id)."""
+    del auth_mode  # the same three today; jwt mode also needs the pool (see the validator)
+    return ("table_name", "cursor_secret_id", "cognito_client_id")
+
+
+def environment_variables() -> Dict[str, str]:
+    """The contract: every setting's field name -> the environment variable that sets it."""
+    return {name: name.upper() for name in Settings.model_fields}
+
+
+def load_settings() -> Settings:
+    """The environment's settings, or one :class:`ConfigurationError` naming every problem."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems: List[str] = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part).upper() for part in error.get("loc", ()))
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None

@@ -50,6 +50,11 @@ def run_clean(task_root: Path, code: str, env: Dict[str, str]) -> Dict[str, Any]
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "STAGE": "smoke",
+            # The configuration the handler validates at import.
+            "TABLE_NAME": "todo-app-data-smoke",
+            "CURSOR_SECRET_ID": "todo-app/smoke/cursor-signing-key",
+            "COGNITO_USER_POOL_ID": "us-east-1_smoke",
+            "COGNITO_CLIENT_ID": "smoke-client",
             **env,
         },
     )
@@ -104,21 +109,21 @@ def test_every_runtime_path_imports_from_the_zip(task_root: Path, tmp_path: Path
         claims = jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="c", issuer="i")
         import todo_api.handler as handler
         container = handler.app.state.container
-        container.repository, container.idempotency
+        container.tasks, container.profiles, container.idempotency
         import boto3, botocore.session
         services = botocore.session.get_session().get_available_services()
         print(json.dumps({"sub": claims["sub"], "services": services}))
     """,
         {
             "TABLE_NAME": "t",
-            "CURSOR_SECRET": "x" * 40,
+            "CURSOR_SECRET_ID": "todo-app/prod/cursor-signing-key",
             "COGNITO_CLIENT_ID": "c",
             "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x",
         },
     )
     assert out["sub"] == "u"
-    assert out["services"] == ["dynamodb"]
+    assert out["services"] == ["dynamodb", "secretsmanager"]
 
 
 def test_contents_are_what_the_function_needs(artifact: Path) -> None:
@@ -128,6 +133,8 @@ def test_contents_are_what_the_function_needs(artifact: Path) -> None:
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert "todo_api/handler.py" in names
+    # Test doubles stay with the tests.
+    assert not [n for n in names if n.startswith(("todo_api/testing", "tests/"))]
     assert "todo_core/repository.py" in names
     assert any(n.startswith("todo_api-") and n.endswith(".dist-info/METADATA") for n in names)
     # Real installs, not editable links; no tests, scripts or stale byte code.
@@ -146,7 +153,7 @@ def test_contents_are_what_the_function_needs(artifact: Path) -> None:
         for n in names
         if n.startswith("botocore/data/")
         and n.count("/") > 2
-        and not n.startswith("botocore/data/dynamodb/")
+        and not n.startswith(("botocore/data/dynamodb/", "botocore/data/secretsmanager/"))
     ]
     assert not [n for n in names if n.startswith("aws_lambda_powertools/event_handler/")]
     # Byte code is checked against its source (valid whatever the unzip does to mtimes).

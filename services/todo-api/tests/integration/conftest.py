@@ -16,7 +16,6 @@ from todo_local.cognito import Tokens, stack_user_tokens
 from todo_local.stack import LocalStack
 
 pytestmark = pytest.mark.integration
-CURSOR_SECRET = "integration-cursor-secret-0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def emulator_settings(stack: LocalStack, **overrides: Any) -> Settings:
     values: Dict[str, Any] = {
         "stage": "local",
         "table_name": stack.names.table,
-        "cursor_secret": CURSOR_SECRET,
+        "cursor_secret_id": stack.names.cursor_signing_secret,
         "cognito_user_pool_id": stack.user_pool_id,
         "cognito_client_id": stack.user_pool_client_id,
         "cognito_issuer": stack.issuer,

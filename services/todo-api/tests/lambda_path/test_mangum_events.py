@@ -16,10 +16,10 @@ import pytest
 from mangum import Mangum
 
 from tests.conftest import UNIT_CLIENT, TokenFactory, load_event, unit_settings
+from tests.fakes import InMemoryRepository, in_memory_idempotency
 from todo_api import problems
 from todo_api.app import create_app
 from todo_api.auth import JwtVerifier
-from todo_api.testing import InMemoryRepository, in_memory_idempotency
 
 
 class Context:
@@ -34,9 +34,11 @@ class Context:
 
 def handler_for(base_path: str = "", verifier: Any = None, **overrides: Any) -> Mangum:
     settings = unit_settings(api_base_path=base_path, **overrides)
+    store = InMemoryRepository()
     app = create_app(
         settings,
-        repository=InMemoryRepository(),
+        tasks=store,
+        profiles=store,
         idempotency=in_memory_idempotency(),
         verifier=verifier,
     )
@@ -52,9 +54,11 @@ def body_of(response: Dict[str, Any]) -> Any:
 
 @pytest.fixture
 def jwt_handler(verifier: JwtVerifier) -> Mangum:
+    store = InMemoryRepository()
     app = create_app(
         unit_settings(),
-        repository=InMemoryRepository(),
+        tasks=store,
+        profiles=store,
         idempotency=in_memory_idempotency(),
         verifier=verifier,
     )
@@ -67,7 +71,7 @@ def real_handler_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in {
         "STAGE": "prod",
         "TABLE_NAME": "todo-app-data-prod",
-        "CURSOR_SECRET": "x" * 40,
+        "CURSOR_SECRET_ID": "todo-app/prod/cursor-signing-key",
         "COGNITO_USER_POOL_ID": "us-east-1_EXAMPLE",
         "COGNITO_CLIENT_ID": UNIT_CLIENT,
         "AWS_LAMBDA_FUNCTION_NAME": "todo-api-handler-prod",

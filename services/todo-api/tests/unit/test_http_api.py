@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import TokenFactory, unit_settings
+from tests.fakes import InMemoryRepository, in_memory_idempotency
 from todo_api import problems
 from todo_api.app import create_app
 from todo_api.auth import JwtVerifier
-from todo_api.testing import InMemoryRepository, in_memory_idempotency
 from todo_core.errors import StoreUnavailable
 
 TASKS = "/api/v1/tasks"
@@ -518,16 +518,17 @@ def test_a_server_error_leaves_no_record_so_the_retry_runs(
     class FlakyRepository(InMemoryRepository):
         failures = 1
 
-        def create_task(self, task: Any) -> Any:
+        def create_task(self, task: Any, claim: Any = None) -> Any:
             if self.failures:
                 self.failures -= 1
                 raise StoreUnavailable("throttled", retry_after_seconds=2)
-            return super().create_task(task)
+            return super().create_task(task, claim)
 
     repository = FlakyRepository()
     app = create_app(
         unit_settings(),
-        repository=repository,
+        tasks=repository,
+        profiles=repository,
         idempotency=in_memory_idempotency(),
         verifier=verifier,
     )
@@ -557,8 +558,13 @@ def test_a_bug_is_a_500_problem_without_a_stack_trace(
         def list_tasks(self, *args: Any, **kwargs: Any) -> Any:
             raise KeyError("secret internals")
 
+    broken = Broken()
     app = create_app(
-        unit_settings(), repository=Broken(), idempotency=in_memory_idempotency(), verifier=verifier
+        unit_settings(),
+        tasks=broken,
+        profiles=broken,
+        idempotency=in_memory_idempotency(),
+        verifier=verifier,
     )
     response = TestClient(app, raise_server_exceptions=False).get(
         TASKS, headers=auth(tokens.token())

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fakes import in_memory_idempotency
 from todo_api.idempotency import (
     IdempotencyConflict,
     IdempotencyKeyReused,
     MalformedIdempotencyKey,
-    StoredResponse,
+    Outcome,
     parse_idempotency_key,
     record_id,
 )
-from todo_api.testing import in_memory_idempotency
 from todo_core import keys
 
 VISIBLE = st.text(
@@ -70,10 +70,10 @@ def test_second_request_while_the_first_is_in_flight_is_a_conflict() -> None:
     started, release = threading.Event(), threading.Event()
     results: list = []
 
-    def slow() -> StoredResponse:
+    def slow() -> Outcome:
         started.set()
         release.wait(5)
-        return StoredResponse.json(201, {"ok": True})
+        return Outcome(201, {"location": "/x/1"}, task_id="1")
 
     fingerprint = {"method": "POST", "path": "/x", "body": {"title": "a"}, "if_match": None}
     first = threading.Thread(
@@ -82,17 +82,20 @@ def test_second_request_while_the_first_is_in_flight_is_a_conflict() -> None:
     first.start()
     assert started.wait(5)
     with pytest.raises(IdempotencyConflict):
-        idempotency.run("u", "k", fingerprint, lambda: StoredResponse.json(201, {"ok": "second"}))
+        idempotency.run("u", "k", fingerprint, lambda: Outcome(201, task_id="2"))
     # A different payload under the same key, even in flight, is a misuse (422).
     with pytest.raises(IdempotencyKeyReused):
         idempotency.run("u", "k", {**fingerprint, "body": {"title": "b"}}, slow)
     release.set()
     first.join(5)
-    assert results[0].status == 201
-    assert not results[0].replayed
-    replay = idempotency.run("u", "k", fingerprint, lambda: pytest.fail("must not run again"))  # type: ignore[no-any-return]
-    assert replay.replayed
-    assert replay.content == results[0].content
+    outcome, replayed = results[0]
+    assert outcome.status == 201
+    assert not replayed
+    again, replayed = idempotency.run(
+        "u", "k", fingerprint, lambda: pytest.fail("must not run again")
+    )  # type: ignore[no-any-return]
+    assert replayed
+    assert again == outcome
 
 
 def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
@@ -103,7 +106,7 @@ def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
     class Crash(BaseException):
         """Like a Lambda timeout: the process dies, nothing is cleaned up."""
 
-    def die() -> StoredResponse:
+    def die() -> Outcome:
         raise Crash()
 
     with pytest.raises(Crash):
@@ -111,6 +114,6 @@ def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
     record = next(iter(store.records.values()))
     assert record.status == "INPROGRESS"
     record.in_progress_expiry_timestamp = 0  # its deadline has passed
-    result = idempotency.run("u", "dead", fingerprint, lambda: StoredResponse.json(201, {"ok": 1}))
+    result, replayed = idempotency.run("u", "dead", fingerprint, lambda: Outcome(201, task_id="3"))
     assert result.status == 201
-    assert not result.replayed
+    assert not replayed

@@ -43,6 +43,7 @@ IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 STATS_PREFIX = "STATS#"
 ACTIVITY_PREFIX = "ACTIVITY#"
 PROFILE_SK = "PROFILE"
+TASK_COUNT_SK = "TASK_COUNT"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
 COUNTERS_SK = "COUNTERS"
 
@@ -93,6 +94,11 @@ GLOBAL_INDEXES: Tuple[GlobalIndex, ...] = (BY_STATUS, BY_PRIORITY, BY_CATEGORY, 
 
 def user_key(user_id: str) -> Dict[str, str]:
     return {PK: USER_PREFIX + escape(user_id), SK: PROFILE_SK}
+
+
+def task_count_key(user_id: str) -> Dict[str, str]:
+    """The user's number of tasks (the per-user quota); bookkeeping, not an entity."""
+    return {PK: USER_PREFIX + escape(user_id), SK: TASK_COUNT_SK}
 
 
 def task_partition(user_id: str) -> str:

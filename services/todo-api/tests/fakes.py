@@ -1,10 +1,11 @@
 """In-memory stand-ins for the data store, for unit tests and benchmarks.
 
-:class:`InMemoryRepository` keeps todo_core's repository contract (errors,
-versions, the completed_at rule via ``Task.apply``) without DynamoDB, so
-tests of the HTTP layer and the per-request overhead benchmark measure the
-API, not the database. :class:`InMemoryIdempotencyStore` is a Powertools
-persistence layer with DynamoDB's conditional-put semantics.
+:class:`InMemoryRepository` plays the task and profile roles of
+``todo_core.ports`` (errors, versions, create claims, the quota, the
+completed_at rule via ``Task.apply``) without DynamoDB, so tests of the HTTP
+layer and the per-request overhead benchmark measure the API, not the
+database. The idempotency store is a Powertools persistence layer with
+DynamoDB's conditional-put semantics and a switch to fail completions.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from todo_core.errors import InvalidCursor, TaskNotFound, UserNotFound, VersionConflict
 from todo_core.models import Task, User, utc_now
-from todo_core.repository import Page, TaskFilter
+from todo_core.ports import CreateClaim, Page, TaskAlreadyCreated, TaskFilter, TaskQuotaExceeded
 
 
 class InMemoryRepository:
-    def __init__(self) -> None:
+    def __init__(self, task_quota: int = 10_000) -> None:
+        self.task_quota = task_quota
+        #: request id -> (task id, fingerprint): the create claims.
+        self.claims: Dict[str, Tuple[str, str]] = {}
         self.tasks: Dict[Tuple[str, str], Task] = {}
         #: user id -> task id -> task: a list costs the user's tasks, not everyone's.
         self._by_user: Dict[str, Dict[str, Task]] = {}
         self.users: Dict[str, User] = {}
         self.calls: List[str] = []
+        #: The ``consistent`` flag of every single-task read, in order.
+        self.consistent_reads: List[bool] = []
         self._lock = threading.Lock()
 
     def _count(self, call: str) -> None:
@@ -32,12 +38,18 @@ class InMemoryRepository:
         if len(self.calls) < 10_000:
             self.calls.append(call)
 
-    def create_task(self, task: Task) -> Task:
+    def create_task(self, task: Task, claim: Optional[CreateClaim] = None) -> Task:
         with self._lock:
             self._count("create_task")
             key = (task.user_id, task.task_id)
             if key in self.tasks:
                 raise VersionConflict(None, 1)
+            if claim is not None and claim.request_id in self.claims:
+                raise TaskAlreadyCreated(*self.claims[claim.request_id])
+            if len(self._by_user.get(task.user_id, {})) >= self.task_quota:
+                raise TaskQuotaExceeded(self.task_quota)
+            if claim is not None:
+                self.claims[claim.request_id] = (task.task_id, claim.fingerprint)
             self.tasks[key] = task
             self._by_user.setdefault(task.user_id, {})[task.task_id] = task
             return task
@@ -45,6 +57,7 @@ class InMemoryRepository:
     def get_task(self, user_id: str, task_id: str, consistent: bool = False) -> Task:
         with self._lock:
             self._count("get_task")
+            self.consistent_reads.append(consistent)
             try:
                 return self.tasks[(user_id, task_id)]
             except KeyError:
@@ -158,10 +171,14 @@ def _memory_store() -> Any:
     from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-    class InMemoryIdempotencyStore(BasePersistenceLayer):
+    from todo_api.idempotency import CompletionTolerantStore
+
+    class InMemoryIdempotencyStore(CompletionTolerantStore, BasePersistenceLayer):
         def __init__(self) -> None:
             super().__init__()
             self.records: Dict[str, DataRecord] = {}
+            #: How many completion writes fail next (like a throttled UpdateItem).
+            self.fail_completions = 0
             self._lock = threading.Lock()
 
         def _get_hashed_idempotency_key(self, data: Dict[str, Any]) -> Optional[str]:
@@ -199,6 +216,9 @@ def _memory_store() -> Any:
                 self.records[data_record.idempotency_key] = data_record
 
         def _update_record(self, data_record: DataRecord) -> None:
+            if self.fail_completions:
+                self.fail_completions -= 1
+                raise RuntimeError("throttled")
             with self._lock:
                 self.records[data_record.idempotency_key] = data_record
 

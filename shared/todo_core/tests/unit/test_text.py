@@ -1,0 +1,47 @@
+"""User text: NFC, no control or format characters, invisible-only is blank."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from todo_core.text import clean_text, is_invisible
+
+
+@pytest.mark.parametrize(
+    "text", ["a\u0000b", "a\u001bb", "\u202etxt.exe", "x\u200by", "\ufeffbom", "a\u2066b"]
+)
+def test_control_and_format_characters_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="control or format"):
+        clean_text(text)
+
+
+def test_tab_and_newline_only_where_allowed() -> None:
+    assert clean_text("line 1\n\tline 2", allow_layout=True) == "line 1\n\tline 2"
+    with pytest.raises(ValueError, match=r"U\+000A"):
+        clean_text("line 1\nline 2")
+    with pytest.raises(ValueError, match=r"U\+000D"):
+        clean_text("a\rb", allow_layout=True)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\u200b", "\u3164", " \u2800 ", "\u0301"])
+def test_invisible_only_text_is_blank(text: str) -> None:
+    assert is_invisible(text)
+
+
+@given(st.text())
+def test_cleaned_text_is_nfc_and_printable(text: str) -> None:
+    try:
+        cleaned = clean_text(text)
+    except ValueError:
+        return
+    assert unicodedata.is_normalized("NFC", cleaned)
+    assert not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in cleaned)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs"))))
+def test_ordinary_text_is_kept_as_nfc(text: str) -> None:
+    assert clean_text(text) == unicodedata.normalize("NFC", text)
