@@ -26,9 +26,11 @@ from todo_platform.config import LifecycleSettings, Settings
 from todo_platform.delivery import (
     CLOUDWATCH_LOGS_PROCESSORS,
     Bronze,
+    LakeLogs,
     StreamSpec,
     delivery_stream,
-    log_subscription,
+    logs_subscription_role,
+    subscribe_to_lake,
 )
 from todo_platform.glue import GlueJobSpec, LakeAccess, glue_job, s3_url
 
@@ -174,9 +176,8 @@ class TodoEtl(pulumi.ComponentResource):
             args.settings,
             names,
         )
-        self.subscription_role = log_subscription(
-            self, names, args.api_log_group_name, self.logs_stream
-        )
+        self.lake_logs: LakeLogs = logs_subscription_role(self, names, self.logs_stream)
+        subscribe_to_lake(self, "api", names.api_function, args.api_log_group_name, self.lake_logs)
 
     def _cdc(self) -> None:
         args = self._args
@@ -224,6 +225,7 @@ class TodoEtl(pulumi.ComponentResource):
         )
         self.cdc: ServiceFunction = service_function(self, spec, args.settings, args.artifacts)
         self.cdc_function = self.cdc.function
+        subscribe_to_lake(self, "cdc", names.cdc_function, self.cdc.log_group.name, self.lake_logs)
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             "cdc-stream-mapping",
             event_source_arn=args.stream_arn,

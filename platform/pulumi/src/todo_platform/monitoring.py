@@ -23,6 +23,7 @@ from todo_platform.blocks import FunctionSpec, ServiceFunction, child, kms_key, 
 from todo_platform.budget import monthly_budget
 from todo_platform.config import Settings
 from todo_platform.dashboard import BILLING_REGION, DashboardInputs, dashboard_body
+from todo_platform.delivery import LakeLogs, subscribe_to_lake
 
 #: Glue job states that page someone.
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
@@ -51,6 +52,8 @@ class TodoMonitoringArgs:
     logs_stream_name: pulumi.Input[str]
     silver_job_name: pulumi.Input[str]
     gold_job_name: pulumi.Input[str]
+    #: The collector's log group is delivered into bronze ``logs/`` like the others.
+    lake_logs: LakeLogs
 
 
 class TodoMonitoring(pulumi.ComponentResource):
@@ -128,6 +131,9 @@ class TodoMonitoring(pulumi.ComponentResource):
             args.logs_key_arn,
         )
         service = service_function(self, spec, args.settings, args.artifacts)
+        subscribe_to_lake(
+            self, "metrics", names.metrics_function, service.log_group.name, args.lake_logs
+        )
         self.collector_schedule = aws.cloudwatch.EventRule(
             "metrics-schedule",
             name=names.metrics_schedule,

@@ -42,6 +42,7 @@ WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
 FUNCTION = "aws:lambda/function:Function"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
@@ -160,6 +161,17 @@ def _document(value: Any) -> Dict[str, Any]:
 
 def bucket_name(record: ResourceRecord) -> str:
     return str(record.inputs.get("bucket") or record.name)
+
+
+def provider_region(records: Sequence[ResourceRecord], reference: str) -> str:
+    """The region of the provider a resource is declared with (its ``region`` input)."""
+    provider = _provider(records, reference)
+    return str(provider.inputs.get("region") or "") if provider else ""
+
+
+def region_of(records: Sequence[ResourceRecord], record: ResourceRecord) -> str:
+    """Where a resource lives: its own ``region`` input (pulumi-aws v7) or its provider's."""
+    return str(record.inputs.get("region") or provider_region(records, record.provider))
 
 
 def _for_bucket(records: Sequence[ResourceRecord], kind: str, bucket: str) -> List[ResourceRecord]:
@@ -443,6 +455,17 @@ def no_anonymous_principals(records: Sequence[ResourceRecord]) -> List[Violation
     return out
 
 
+def _provider(records: Sequence[ResourceRecord], reference: str) -> Optional[ResourceRecord]:
+    if not reference:
+        return None
+    provider_urn = reference.rsplit("::", 1)[0]
+    provider_name = provider_urn.rsplit("::", 1)[-1]
+    for provider in of_type(records, AWS_PROVIDER):
+        if provider.name == provider_name and (not provider.urn or provider.urn == provider_urn):
+            return provider
+    return None
+
+
 # --- logs and alarms -------------------------------------------------------------------------
 
 
@@ -459,17 +482,47 @@ def log_retention(records: Sequence[ResourceRecord]) -> List[Violation]:
     out: List[Violation] = []
     groups = {}
     for group in of_type(records, LOG_GROUP):
-        groups[group.inputs.get("name")] = group
+        groups[(region_of(records, group), group.inputs.get("name"))] = group
         if not group.inputs.get("retentionInDays"):
             out.append(Violation("log-retention", group.ref, "log group keeps events forever"))
     for function in of_type(records, FUNCTION):
-        if function_log_group(function) not in groups:
+        if (region_of(records, function), function_log_group(function)) not in groups:
             out.append(
                 Violation(
                     "log-retention",
                     function.ref,
                     f"{function_log_group(function)} is not declared (Lambda would create it "
                     "without retention)",
+                )
+            )
+    return out
+
+
+@_policy("function-logs-to-lake")
+def function_logs_to_lake(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Every function in a region that hosts the lake's delivery streams ships its logs there.
+
+    A function's log group must have a subscription filter (all events) whose
+    destination is a Firehose stream. Regions without a delivery stream (the
+    warm standby's) are exempt: a subscription cannot reach another region's
+    stream directly (README, "Logs in bronze").
+    """
+    out: List[Violation] = []
+    lake_regions = {region_of(records, s) for s in of_type(records, FIREHOSE)}
+    subscribed = {
+        (region_of(records, f), str(f.inputs.get("logGroup")))
+        for f in of_type(records, LOG_SUBSCRIPTION)
+        if str(f.inputs.get("destinationArn", "")).startswith("arn:aws:firehose:")
+        and not f.inputs.get("filterPattern")
+    }
+    for function in of_type(records, FUNCTION):
+        region = region_of(records, function)
+        if region in lake_regions and (region, function_log_group(function)) not in subscribed:
+            out.append(
+                Violation(
+                    "function-logs-to-lake",
+                    function.ref,
+                    f"{function_log_group(function)} is not delivered to a Firehose stream",
                 )
             )
     return out
@@ -482,16 +535,18 @@ def _alarm_metric(alarm: ResourceRecord) -> Tuple[Optional[str], Optional[str], 
 
 @_policy("lambda-alarms")
 def lambda_alarms(records: Sequence[ResourceRecord]) -> List[Violation]:
-    """Every function has an Errors and a Duration alarm that notifies someone."""
+    """Every function has Errors and Duration alarms, in its own region, that notify someone."""
     out: List[Violation] = []
-    watched: Dict[str, set] = {}
+    watched: Dict[Tuple[str, str], set] = {}
     for alarm in of_type(records, METRIC_ALARM):
         namespace, metric, dims = _alarm_metric(alarm)
         if namespace == "AWS/Lambda" and alarm.inputs.get("alarmActions"):
-            watched.setdefault(str(dims.get("FunctionName")), set()).add(metric)
+            key = (region_of(records, alarm), str(dims.get("FunctionName")))
+            watched.setdefault(key, set()).add(metric)
     for function in of_type(records, FUNCTION):
         name = str(function.inputs.get("name") or function.name)
-        missing = {"Errors", "Duration"} - watched.get(name, set())
+        key = (region_of(records, function), name)
+        missing = {"Errors", "Duration"} - watched.get(key, set())
         if missing:
             out.append(
                 Violation("lambda-alarms", function.ref, f"no {sorted(missing)} alarm with actions")
@@ -534,17 +589,13 @@ def is_taggable(type_token: str) -> bool:
 
 
 def _provider_tags(records: Sequence[ResourceRecord], reference: str) -> Dict[str, Any]:
-    if not reference:
+    provider = _provider(records, reference)
+    if provider is None:
         return {}
-    provider_urn = reference.rsplit("::", 1)[0]
-    provider_name = provider_urn.rsplit("::", 1)[-1]
-    for provider in of_type(records, AWS_PROVIDER):
-        if provider.name == provider_name and (not provider.urn or provider.urn == provider_urn):
-            default_tags = provider.inputs.get("defaultTags") or {}
-            if isinstance(default_tags, str):
-                default_tags = json.loads(default_tags)
-            return dict(default_tags.get("tags") or {})
-    return {}
+    default_tags = provider.inputs.get("defaultTags") or {}
+    if isinstance(default_tags, str):
+        default_tags = json.loads(default_tags)
+    return dict(default_tags.get("tags") or {})
 
 
 @_policy("tagged")

@@ -82,7 +82,24 @@ def build(settings: Settings) -> Stack:
         ),
         opts=opts,
     )
-    monitoring = TodoMonitoring(
+    monitoring = _monitoring(settings, names, built, data, api, etl, opts)
+    outputs = _outputs(data, api, etl, monitoring)
+    missing = set(OUTPUT_NAMES) ^ set(outputs)
+    if missing:  # pragma: no cover - guards edits of either list
+        raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
+    return Stack(names, provider, data, api, etl, monitoring, outputs)
+
+
+def _monitoring(
+    settings: Settings,
+    names: ResourceNames,
+    built: artifact_registry.Artifacts,
+    data: TodoData,
+    api: TodoApi,
+    etl: TodoEtl,
+    opts: pulumi.ResourceOptions,
+) -> TodoMonitoring:
+    return TodoMonitoring(
         "monitoring",
         TodoMonitoringArgs(
             settings,
@@ -99,11 +116,17 @@ def build(settings: Settings) -> Stack:
             logs_stream_name=etl.logs_stream.name,
             silver_job_name=etl.silver_job.name,
             gold_job_name=etl.gold_job.name,
+            lake_logs=etl.lake_logs,
         ),
         opts=opts,
     )
 
-    outputs: Dict[str, pulumi.Input[str]] = {
+
+def _outputs(
+    data: TodoData, api: TodoApi, etl: TodoEtl, monitoring: TodoMonitoring
+) -> Dict[str, pulumi.Input[str]]:
+    """The runbook's stack outputs (``OUTPUT_NAMES``)."""
+    return {
         "TableName": data.table.name,
         "TableArn": data.table.arn,
         "ApiEndpoint": api.endpoint,
@@ -119,10 +142,6 @@ def build(settings: Settings) -> Stack:
         "DashboardUrl": monitoring.dashboard_url,
         "AlertTopicArn": monitoring.alert_topic_arn,
     }
-    missing = set(OUTPUT_NAMES) ^ set(outputs)
-    if missing:  # pragma: no cover - guards edits of either list
-        raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
-    return Stack(names, provider, data, api, etl, monitoring, outputs)
 
 
 def main() -> None:
