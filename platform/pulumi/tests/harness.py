@@ -95,6 +95,12 @@ def fake_state(
         state["arn"] = arn("logs", f"log-group:{physical}")
     elif typ == "aws:lambda/function:Function":
         state["arn"] = arn("lambda", f"function:{physical}")
+        state["version"] = "7" if inputs.get("publish") else "$LATEST"
+        state["invokeArn"] = (
+            f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+        )
+    elif typ == "aws:lambda/alias:Alias":
+        state["arn"] = arn("lambda", f"function:{inputs['functionName']}:{physical}")
         state["invokeArn"] = (
             f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
         )

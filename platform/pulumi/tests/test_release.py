@@ -24,8 +24,15 @@ def matching(run: StackRun, patterns: List[str]) -> List[ResourceRecord]:
 def test_targets_select_exactly_the_packages_code(run: StackRun, deployable) -> None:  # type: ignore[no-untyped-def]
     selected = matching(run, release.target_patterns(deployable.package))
     if deployable.kind == "lambda":
+        # The function, and its alias where the stage publishes versions (the API in prod).
+        aliases = [
+            ("aws:lambda/alias:Alias", r.name)
+            for r in run.of_type("aws:lambda/alias:Alias")
+            if r.name == deployable.alias_logical_name
+        ]
         assert [(r.type, r.name) for r in selected] == [
-            ("aws:lambda/function:Function", deployable.function_logical_name)
+            ("aws:lambda/function:Function", deployable.function_logical_name),
+            *aliases,
         ]
     else:
         kinds = sorted(r.type for r in selected)
@@ -41,7 +48,8 @@ def test_excludes_cover_all_service_code_and_nothing_else(run: StackRun) -> None
     excluded = matching(run, release.exclude_patterns())
     targeted = [r for d in DEPLOYABLES for r in matching(run, release.target_patterns(d.package))]
     assert sorted(r.urn for r in excluded) == sorted(r.urn for r in targeted)
-    assert len(excluded) == 3 + 2 * 4
+    aliases = len(run.of_type("aws:lambda/alias:Alias"))
+    assert len(excluded) == 3 + 2 * 4 + aliases
     kinds = {r.type for r in excluded}
     assert "aws:iam/role:Role" not in kinds
     assert "aws:cloudwatch/logGroup:LogGroup" not in kinds
@@ -115,9 +123,9 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[
 def test_cli_prints_arguments_the_workflows_pass_to_pulumi() -> None:
     out = run_cli("targets", "todo-api")
     assert out.returncode == 0
-    assert out.stdout.split() == ["--target=**::api-function"]
+    assert out.stdout.split() == ["--target=**::api-function", "--target=**::api-alias"]
     excludes = run_cli("excludes").stdout.split()
-    assert len(excludes) == 3 + 2 * 3
+    assert len(excludes) == 3 * 2 + 2 * 3
     assert all(e.startswith("--exclude=**::") for e in excludes)
     assert run_cli("package", "todo-cdc-processor-v2.0.0").stdout.strip() == "todo-cdc-processor"
     assert run_cli("deployables").stdout.split() == [d.package for d in DEPLOYABLES]

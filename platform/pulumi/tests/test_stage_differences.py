@@ -67,11 +67,21 @@ def test_prod_offers_mfa_pages_people_and_runs_the_schedule(dev: StackRun, prod:
     assert prod.named("silver-schedule").inputs["enabled"] is True
 
 
+#: Resources a stage has or not by its settings: the docs routes, the e-mail
+#: subscription, and prod's warm API (alias with provisioned concurrency).
+OPTIONAL = {
+    "route-get-docs",
+    "route-get-openapi-json",
+    "alerts-email",
+    "api-alias",
+    "api-provisioned-concurrency",
+}
+
+
 def test_every_stage_has_the_same_shape(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
-    """Stages differ in settings, not in which resources exist (docs routes and e-mail aside)."""
+    """Stages differ in settings, not in which resources exist (the OPTIONAL ones aside)."""
 
     def shape(run: StackRun) -> set:
-        optional = {"route-get-docs", "route-get-openapi-json", "alerts-email"}
-        return {(r.type, r.name) for r in run.records if r.name not in optional}
+        return {(r.type, r.name) for r in run.records if r.name not in OPTIONAL}
 
     assert shape(dev) == shape(staging) == shape(prod)

@@ -131,6 +131,7 @@ class TodoApi(pulumi.ComponentResource):
         self.cursor_secret, self.cursor_signing_secret = self._cursor_secret()
         self.service: ServiceFunction = self._function()
         self.function = self.service.function
+        self.alias = self._live_alias()
         self.http_api, self.authorizer = self._http_api()
         self.integration, self.routes = self._routes()
         self.stage = self._stage()
@@ -138,6 +139,8 @@ class TodoApi(pulumi.ComponentResource):
             "api-invokes-function",
             action="lambda:InvokeFunction",
             function=self.function.name,
+            # Invoking an alias is authorised on the alias (its qualifier).
+            qualifier=self.alias.name if self.alias else None,
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(self.http_api.execution_arn, "/*/*"),
             opts=child(self),
@@ -285,8 +288,37 @@ class TodoApi(pulumi.ComponentResource):
             statements,
             args.logs_key_arn,
             log_group_name=names.api_log_group,
+            publish=settings.api.provisioned_concurrency > 0,
         )
         return service_function(self, spec, settings, args.artifacts)
+
+    def _live_alias(self) -> Optional[aws.lambda_.Alias]:
+        """With provisioned concurrency: the ``live`` alias on the latest published version.
+
+        The integration invokes the alias, so every request lands on the
+        environments kept warm for it. A service release publishes a version
+        and moves the alias (both are in its release unit); Lambda then warms
+        the new version before the alias switches to it.
+        """
+        count = self._args.settings.api.provisioned_concurrency
+        if not count:
+            return None
+        alias = aws.lambda_.Alias(
+            TODO_API.alias_logical_name,
+            name=self._args.names.api_alias,
+            description="What API Gateway invokes; carries the provisioned concurrency",
+            function_name=self.function.name,
+            function_version=self.function.version,
+            opts=child(self),
+        )
+        self.provisioned_concurrency = aws.lambda_.ProvisionedConcurrencyConfig(
+            "api-provisioned-concurrency",
+            function_name=self.function.name,
+            qualifier=alias.name,
+            provisioned_concurrent_executions=count,
+            opts=child(self),
+        )
+        return alias
 
     def _http_api(self) -> Tuple[aws.apigatewayv2.Api, aws.apigatewayv2.Authorizer]:
         settings, names = self._args.settings, self._args.names
@@ -319,7 +351,7 @@ class TodoApi(pulumi.ComponentResource):
             "lambda-integration",
             api_id=self.http_api.id,
             integration_type="AWS_PROXY",
-            integration_uri=self.function.arn,
+            integration_uri=self.alias.arn if self.alias else self.function.arn,
             integration_method="POST",
             payload_format_version="2.0",
             opts=child(self),

@@ -54,6 +54,11 @@ class Deployable:
         return f"{self.key}-function"
 
     @property
+    def alias_logical_name(self) -> str:
+        """The alias a function's callers invoke, where the stage publishes versions."""
+        return f"{self.key}-alias"
+
+    @property
     def job_logical_name(self) -> str:
         return f"{self.key}-job"
 
@@ -68,7 +73,8 @@ class Deployable:
     def code_logical_names(self) -> Tuple[str, ...]:
         """Logical-name patterns (``*`` = any run of characters without ``:``)."""
         if self.kind == "lambda":
-            return (self.function_logical_name,)
+            # A release publishes a version and must move the alias onto it.
+            return (self.function_logical_name, self.alias_logical_name)
         return (self.job_logical_name, self.script_logical_name, self.wheel_logical_name("*"))
 
 

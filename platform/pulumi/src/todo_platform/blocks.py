@@ -307,6 +307,8 @@ class FunctionSpec:
     logs_key_arn: pulumi.Input[str]
     #: Defaults to Lambda's own convention, ``/aws/lambda/<name>``.
     log_group_name: Optional[str] = None
+    #: Publish a version on every change (needed for an alias with provisioned concurrency).
+    publish: bool = False
 
 
 def service_function(
@@ -346,6 +348,7 @@ def service_function(
         memory_size=spec.function_settings.memory_mb,
         timeout=spec.function_settings.timeout_seconds,
         reserved_concurrent_executions=spec.function_settings.reserved_concurrency,
+        publish=spec.publish or None,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(

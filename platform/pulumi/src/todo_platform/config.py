@@ -149,6 +149,20 @@ class ApiSettings(_Model):
     #: Browser origins (``scheme://host[:port]``) allowed to call the API. Empty:
     #: no CORS configuration, so browsers on other origins are refused.
     cors_allowed_origins: List[str] = Field(default_factory=list)
+    #: Execution environments kept initialised (no cold start) on the ``live``
+    #: alias the API integration invokes; 0: no alias, the integration invokes
+    #: the function itself. Billed per GB-second whether used or not (README).
+    provisioned_concurrency: int = Field(default=0, ge=0, le=3000)
+
+    @model_validator(mode="after")
+    def _provisioned_within_reserved(self) -> ApiSettings:
+        reserved = self.function.reserved_concurrency
+        if reserved is not None and self.provisioned_concurrency > reserved:
+            raise ValueError(
+                f"provisionedConcurrency ({self.provisioned_concurrency}) cannot exceed the "
+                f"function's reservedConcurrency ({reserved})"
+            )
+        return self
 
     @field_validator("cors_allowed_origins")
     @classmethod
