@@ -15,6 +15,7 @@ from todo_platform import iam
 from todo_platform.artifacts import TODO_API, Artifacts
 from todo_platform.blocks import (
     FunctionSpec,
+    Placement,
     ServiceFunction,
     child,
     log_group,
@@ -116,6 +117,8 @@ class TodoApiArgs:
     table_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
+    #: Where the stage's secrets are replicated (its second region), if it has one.
+    standby_secrets: Optional[Placement] = None
 
 
 class TodoApi(pulumi.ComponentResource):
@@ -252,6 +255,8 @@ class TodoApi(pulumi.ComponentResource):
             "Signs the API's pagination cursors (read by the API function only)",
             self._args.secrets_key_arn,
             value.result,
+            # The standby region's API signs and checks cursors with the same key.
+            replica=self._args.standby_secrets,
         )
         return value, secret
 

@@ -30,6 +30,8 @@ BUCKET_SSE = (
 BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 TOPIC = "aws:sns/topic:Topic"
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -159,6 +161,12 @@ def _document(value: Any) -> Dict[str, Any]:
     return dict(value or {})
 
 
+def arn_region(arn: Any) -> str:
+    """``arn:aws:kms:us-west-2:...`` -> ``us-west-2`` (empty when not an ARN)."""
+    parts = str(arn or "").split(":")
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" else ""
+
+
 def bucket_name(record: ResourceRecord) -> str:
     return str(record.inputs.get("bucket") or record.name)
 
@@ -211,6 +219,10 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
                 and _get(i, "serverSideEncryption", "kmsKeyArn")
             ):
                 fail(r, "table not encrypted with a customer-managed KMS key")
+            for replica in _as_list(i.get("replicas")):
+                region = replica.get("regionName")
+                if arn_region(replica.get("kmsKeyArn")) != region:
+                    fail(r, f"replica in {region} not encrypted with a customer-managed key there")
         elif r.type == BUCKET:
             if not _bucket_encrypted(records, r):
                 fail(r, "bucket has no SSE-KMS default encryption")
@@ -244,6 +256,9 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
         elif r.type == SECRET:
             if not i.get("kmsKeyId"):
                 fail(r, "secret not encrypted with a customer-managed key")
+            for replica in _as_list(i.get("replicas")):
+                if not replica.get("kmsKeyId"):
+                    fail(r, f"secret replica in {replica.get('region')} without a customer key")
         elif r.type == KMS_KEY:
             if not i.get("enableKeyRotation"):
                 fail(r, "key rotation disabled")
@@ -321,6 +336,53 @@ def tls_only_buckets(records: Sequence[ResourceRecord]) -> List[Violation]:
     return out
 
 
+def _versioned(records: Sequence[ResourceRecord], bucket: str) -> bool:
+    return any(
+        _get(v.inputs, "versioningConfiguration", "status") == "Enabled"
+        for v in _for_bucket(records, BUCKET_VERSIONING, bucket)
+    )
+
+
+def _replication_problems(records: Sequence[ResourceRecord], config: ResourceRecord) -> List[str]:
+    buckets = {bucket_name(b): b for b in of_type(records, BUCKET)}
+    source = str(config.inputs.get("bucket"))
+    problems = [] if config.inputs.get("role") else ["no replication role"]
+    rules = _as_list(config.inputs.get("rules"))
+    if not rules:
+        problems.append("no replication rule")
+    for name in [source] + [str(_get(r, "destination", "bucket")) for r in rules]:
+        name = name.removeprefix("arn:aws:s3:::")
+        if name not in buckets:
+            problems.append(f"{name} is not a bucket of this program (its rules cannot check it)")
+        elif not _versioned(records, name):
+            problems.append(f"{name} is not versioned")
+    for rule in rules:
+        destination = str(_get(rule, "destination", "bucket")).removeprefix("arn:aws:s3:::")
+        if rule.get("status") != "Enabled":
+            problems.append(f"rule {rule.get('id')} is not enabled")
+        if _get(rule, "sourceSelectionCriteria", "sseKmsEncryptedObjects", "status") != "Enabled":
+            problems.append(f"rule {rule.get('id')} skips SSE-KMS objects")
+        key = _get(rule, "destination", "encryptionConfiguration", "replicaKmsKeyId")
+        if destination in buckets and arn_region(key) != region_of(records, buckets[destination]):
+            problems.append(f"replicas in {destination} not encrypted with a key of its region")
+    return problems
+
+
+@_policy("replicas-like-the-primary")
+def replicas_like_the_primary(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Replication copies every object (SSE-KMS ones too) between versioned buckets of this
+    program, encrypting replicas with a customer key of the copy's region.
+
+    The copy being a declared bucket puts it under every bucket rule (SSE-KMS,
+    Block Public Access, TLS-only).
+    """
+    return [
+        Violation("replicas-like-the-primary", config.ref, problem)
+        for config in of_type(records, BUCKET_REPLICATION)
+        for problem in _replication_problems(records, config)
+    ]
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -331,6 +393,12 @@ def pitr_and_streams(records: Sequence[ResourceRecord]) -> List[Violation]:
     for table in of_type(records, TABLE):
         if not _get(table.inputs, "pointInTimeRecovery", "enabled"):
             out.append(Violation("pitr-and-streams", table.ref, "point-in-time recovery off"))
+        for replica in _as_list(table.inputs.get("replicas")):
+            if replica.get("pointInTimeRecovery") is not True:
+                message = (
+                    f"point-in-time recovery off on the replica in {replica.get('regionName')}"
+                )
+                out.append(Violation("pitr-and-streams", table.ref, message))
         if not table.inputs.get("streamEnabled"):
             out.append(Violation("pitr-and-streams", table.ref, "stream disabled"))
         elif table.inputs.get("streamViewType") != TABLE_SPEC.stream_view_type:

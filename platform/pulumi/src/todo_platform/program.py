@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from todo_core.naming import OUTPUT_NAMES, ResourceNames
 from todo_platform import artifacts as artifact_registry
 from todo_platform.api import TodoApi, TodoApiArgs
+from todo_platform.blocks import Placement
 from todo_platform.config import Settings, load_settings
 from todo_platform.data import TodoData, TodoDataArgs
 from todo_platform.etl import TodoEtl, TodoEtlArgs
@@ -53,6 +54,8 @@ def build(settings: Settings) -> Stack:
     opts = pulumi.ResourceOptions(providers={"aws": provider})
 
     data = TodoData("data", TodoDataArgs(settings, names), opts=opts)
+    standby = data.standby_keys
+    standby_secrets = Placement(standby.secrets, standby.region) if standby else None
     api = TodoApi(
         "api",
         TodoApiArgs(
@@ -64,6 +67,7 @@ def build(settings: Settings) -> Stack:
             table_key_arn=data.table_key.arn,
             logs_key_arn=data.logs_key.arn,
             secrets_key_arn=data.secrets_key.arn,
+            standby_secrets=standby_secrets,
         ),
         opts=opts,
     )
@@ -79,6 +83,7 @@ def build(settings: Settings) -> Stack:
             logs_key_arn=data.logs_key.arn,
             secrets_key_arn=data.secrets_key.arn,
             api_log_group_name=api.service.log_group.name,
+            standby_secrets=standby_secrets,
         ),
         opts=opts,
     )
