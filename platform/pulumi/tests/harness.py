@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -193,6 +193,8 @@ class StackRun:
     records: List[ResourceRecord]
     outputs: Dict[str, Any]
     stack: Any
+    #: ``SECONDARY_REGION_OUTPUT_NAMES`` the stage exports (resolved).
+    secondary_outputs: Dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> List[ResourceRecord]:
         return [r for r in self.records if r.type == typ]
@@ -241,7 +243,14 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
         def declare() -> pulumi.Output[Any]:
             stack = program.build(load_settings())
             result["stack"] = stack
-            return pulumi.Output.all(**stack.outputs).apply(lambda v: result.update(outputs=v))
+            secondary = (
+                pulumi.Output.all(**stack.secondary_outputs)
+                if stack.secondary_outputs
+                else pulumi.Output.from_input({})
+            )
+            return pulumi.Output.all(pulumi.Output.all(**stack.outputs), secondary).apply(
+                lambda v: result.update(outputs=v[0], secondary_outputs=v[1])
+            )
 
         declare()
     finally:
@@ -262,7 +271,7 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
         )
         for typ, name, inputs, provider in mocks.resources
     ]
-    return StackRun(stage, records, result["outputs"], result["stack"])
+    return StackRun(stage, records, result["outputs"], result["stack"], result["secondary_outputs"])
 
 
 #: Third-party pins the dummy Glue manifests list (the builder takes them from etl/uv.lock).

@@ -9,7 +9,8 @@ import pytest
 from harness import ACCOUNT_ID, API_ID, StackRun, stack_file_config
 
 from todo_core.naming import ResourceNames
-from todo_platform.api import ACCESS_LOG_FORMAT, API_METHODS, TABLE_ITEM_ACTIONS
+from todo_platform.api import TABLE_ITEM_ACTIONS
+from todo_platform.http_api import ACCESS_LOG_FORMAT, API_METHODS
 from todo_platform.policies import FUNCTION
 
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/todo-app-data-{{stage}}"

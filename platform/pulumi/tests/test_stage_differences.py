@@ -62,7 +62,8 @@ def test_prod_offers_mfa_pages_people_and_runs_the_schedule(dev: StackRun, prod:
     assert prod.named("user-pool").inputs["mfaConfiguration"] == "OPTIONAL"
     assert prod.named("user-pool").inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
     assert dev.of_type("aws:sns/topicSubscription:TopicSubscription") == []
-    assert len(prod.of_type("aws:sns/topicSubscription:TopicSubscription")) == 1
+    # The alert topic, and its twin in the standby region.
+    assert len(prod.of_type("aws:sns/topicSubscription:TopicSubscription")) == 2
     assert dev.named("silver-schedule").inputs["enabled"] is False
     assert prod.named("silver-schedule").inputs["enabled"] is True
 

@@ -34,6 +34,11 @@ GLUE_MANIFEST = "glue-job.json"
 GLUE_PYTHON_VERSION = "3.9"
 
 
+#: Logical-name prefix of the resources a stage declares in its second region
+#: (the warm-standby API and its function).
+STANDBY_PREFIX = "standby-"
+
+
 @dataclass(frozen=True)
 class Deployable:
     """A package of the monorepo that runs in AWS."""
@@ -73,8 +78,13 @@ class Deployable:
     def code_logical_names(self) -> Tuple[str, ...]:
         """Logical-name patterns (``*`` = any run of characters without ``:``)."""
         if self.kind == "lambda":
-            # A release publishes a version and must move the alias onto it.
-            return (self.function_logical_name, self.alias_logical_name)
+            # A release publishes a version and must move the alias onto it; the
+            # standby region's copy of the function ships with it.
+            return (
+                self.function_logical_name,
+                self.alias_logical_name,
+                STANDBY_PREFIX + self.function_logical_name,
+            )
         return (self.job_logical_name, self.script_logical_name, self.wheel_logical_name("*"))
 
 

@@ -356,6 +356,10 @@ class FunctionSpec:
     log_group_name: Optional[str] = None
     #: Publish a version on every change (needed for an alias with provisioned concurrency).
     publish: bool = False
+    #: Another region than the stage's (the standby), and the logical-name
+    #: prefix that keeps its resources apart from the stage region's.
+    region: Optional[str] = None
+    logical_prefix: str = ""
 
 
 def service_function(
@@ -366,15 +370,15 @@ def service_function(
     The statements must cover every AWS action the package declares it calls
     (``[tool.todo-platform]`` in its pyproject): the preview fails otherwise.
     """
-    deployable, name = spec.deployable, spec.name
+    deployable, name, region = spec.deployable, spec.name, spec.region
     permissions.require_granted(deployable, spec.statements)
-    key = deployable.key
+    key = spec.logical_prefix + deployable.key
     group_name = spec.log_group_name or ResourceNames.function_log_group(name)
-    group = log_group(parent, f"{key}-logs", group_name, settings, spec.logs_key_arn)
+    group = log_group(parent, f"{key}-logs", group_name, settings, spec.logs_key_arn, region)
     role = aws.iam.Role(
         f"{key}-role",
         assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-        description=f"Execution role of {name}",
+        description=f"Execution role of {name}" + (f" in {region}" if region else ""),
         opts=child(parent),
     )
     policy = aws.iam.RolePolicy(
@@ -384,7 +388,7 @@ def service_function(
         opts=child(parent),
     )
     function = aws.lambda_.Function(
-        deployable.function_logical_name,
+        spec.logical_prefix + deployable.function_logical_name,
         name=name,
         description=deployable.package,
         role=role.arn,
@@ -401,6 +405,7 @@ def service_function(
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON", log_group=group.name
         ),
+        region=region,
         # The log group must exist first, or Lambda creates one without retention.
         opts=child(parent, depends_on=[group, policy]),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -54,6 +55,17 @@ class TodoMonitoringArgs:
     gold_job_name: pulumi.Input[str]
     #: The collector's log group is delivered into bronze ``logs/`` like the others.
     lake_logs: LakeLogs
+    #: The warm-standby API in the second region, watched there.
+    standby: Optional[StandbyWatch] = None
+
+
+@dataclass(frozen=True)
+class StandbyWatch:
+    """What runs in the second region: its alarms notify a topic of that region."""
+
+    region: str
+    api_id: pulumi.Input[str]
+    functions: Sequence[ServiceFunction]
 
 
 class TodoMonitoring(pulumi.ComponentResource):
@@ -88,10 +100,11 @@ class TodoMonitoring(pulumi.ComponentResource):
             if region == BILLING_REGION
             else self._alert_topic("billing-alerts", names.billing_alert_topic, BILLING_REGION)
         )
+        self.standby_topic = self._standby_topic()
         self.collector = self._collector()
         self.functions: List[ServiceFunction] = [*args.functions, self.collector]
         self.alarms: Dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for spec in self._alarm_specs():
+        for spec in [*self._alarm_specs(), *self._standby_alarm_specs()]:
             self._alarm(spec)
         self._table_throttle_alarm()
         self.budget = monthly_budget(self, args.settings, names, self.topic)
@@ -288,8 +301,40 @@ class TodoMonitoring(pulumi.ComponentResource):
             *cost_alarm_specs(names, a),
         ]
 
+    def _standby_topic(self) -> Optional[aws.sns.Topic]:
+        standby = self._args.standby
+        if standby is None:
+            return None
+        if standby.region == BILLING_REGION:
+            return self.billing_topic
+        # Same name as the stage's topic: topic names are per region.
+        return self._alert_topic("alerts-standby", self._names.alert_topic, standby.region)
+
+    def _standby_alarm_specs(self) -> List[AlarmSpec]:
+        """The API's and its function's alarms again, in the standby region."""
+        standby, a = self._args.standby, self._settings.alarms
+        if standby is None:
+            return []
+        specs = [
+            *api_alarm_specs(self._names, a, {"ApiId": standby.api_id}),
+            *[spec for fn in standby.functions for spec in function_alarm_specs(fn, a)],
+        ]
+        return [
+            dataclasses.replace(spec, key=f"standby-{spec.key}", region=standby.region)
+            for spec in specs
+        ]
+
+    def _topic_for(self, region: Optional[str]) -> aws.sns.Topic:
+        """Alarms notify topics of their own region only."""
+        if region is None or region == self._settings.region:
+            return self.topic
+        if self._args.standby is not None and region == self._args.standby.region:
+            assert self.standby_topic is not None
+            return self.standby_topic
+        return self.billing_topic
+
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
-        topic = self.billing_topic if spec.region else self.topic
+        topic = self._topic_for(spec.region)
         percentile = spec.statistic.startswith("p")
         alarm = aws.cloudwatch.MetricAlarm(
             f"alarm-{spec.key}",

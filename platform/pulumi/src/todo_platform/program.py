@@ -12,14 +12,14 @@ from typing import Dict
 import pulumi
 import pulumi_aws as aws
 
-from todo_core.naming import OUTPUT_NAMES, ResourceNames
+from todo_core.naming import OUTPUT_NAMES, SECONDARY_REGION_OUTPUT_NAMES, ResourceNames
 from todo_platform import artifacts as artifact_registry
 from todo_platform.api import TodoApi, TodoApiArgs
 from todo_platform.blocks import Placement
 from todo_platform.config import Settings, load_settings
 from todo_platform.data import TodoData, TodoDataArgs
 from todo_platform.etl import TodoEtl, TodoEtlArgs
-from todo_platform.monitoring import TodoMonitoring, TodoMonitoringArgs
+from todo_platform.monitoring import StandbyWatch, TodoMonitoring, TodoMonitoringArgs
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Stack:
     etl: TodoEtl
     monitoring: TodoMonitoring
     outputs: Dict[str, pulumi.Input[str]]
+    #: ``SECONDARY_REGION_OUTPUT_NAMES`` this stage has (none without a second region).
+    secondary_outputs: Dict[str, pulumi.Input[str]]
 
 
 def aws_provider(settings: Settings) -> aws.Provider:
@@ -68,6 +70,7 @@ def build(settings: Settings) -> Stack:
             logs_key_arn=data.logs_key.arn,
             secrets_key_arn=data.secrets_key.arn,
             standby_secrets=standby_secrets,
+            standby_keys=standby,
         ),
         opts=opts,
     )
@@ -92,7 +95,8 @@ def build(settings: Settings) -> Stack:
     missing = set(OUTPUT_NAMES) ^ set(outputs)
     if missing:  # pragma: no cover - guards edits of either list
         raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
-    return Stack(names, provider, data, api, etl, monitoring, outputs)
+    secondary = _secondary_outputs(api)
+    return Stack(names, provider, data, api, etl, monitoring, outputs, secondary)
 
 
 def _monitoring(
@@ -122,6 +126,11 @@ def _monitoring(
             silver_job_name=etl.silver_job.name,
             gold_job_name=etl.gold_job.name,
             lake_logs=etl.lake_logs,
+            standby=(
+                StandbyWatch(api.standby.region, api.standby.http.api.id, (api.standby.service,))
+                if api.standby
+                else None
+            ),
         ),
         opts=opts,
     )
@@ -149,7 +158,19 @@ def _outputs(
     }
 
 
+def _secondary_outputs(api: TodoApi) -> Dict[str, pulumi.Input[str]]:
+    if api.standby is None:
+        return {}
+    return {
+        "StandbyRegion": api.standby.region,
+        "StandbyApiEndpoint": api.standby.http.endpoint,
+    }
+
+
 def main() -> None:
     stack = build(load_settings())
     for name in OUTPUT_NAMES:
         pulumi.export(name, stack.outputs[name])
+    for name in SECONDARY_REGION_OUTPUT_NAMES:
+        if name in stack.secondary_outputs:
+            pulumi.export(name, stack.secondary_outputs[name])
