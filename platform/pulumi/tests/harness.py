@@ -135,6 +135,30 @@ def fake_state(
     elif typ == "aws:glue/catalogDatabase:CatalogDatabase":
         rid = f"{account}:{physical}"
         state["arn"] = arn("glue", f"database/{physical}")
+    elif typ == "aws:acm/certificate:Certificate":
+        domain = str(inputs["domainName"])
+        state["arn"] = arn("acm", f"certificate/{name}")
+        state["domainValidationOptions"] = [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_0a1b2c.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_3d4e5f.acm-validations.aws.",
+            }
+        ]
+    elif typ == "aws:acm/certificateValidation:CertificateValidation":
+        rid = str(inputs["certificateArn"])
+    elif typ == "aws:apigatewayv2/domainName:DomainName":
+        rid = str(inputs["domainName"])
+        state["domainNameConfiguration"] = {
+            **inputs["domainNameConfiguration"],
+            "targetDomainName": f"d-{region}.execute-api.{region}.amazonaws.com",
+            "hostedZoneId": f"Z{region.upper().replace('-', '')}",
+        }
+    elif typ == "aws:route53/record:Record":
+        state["fqdn"] = str(inputs["name"]).rstrip(".")
+    elif typ == "aws:route53/healthCheck:HealthCheck":
+        rid = f"hc-{name}"
     elif typ == "aws:cloudwatch/eventRule:EventRule":
         state["arn"] = arn("events", f"rule/{physical}")
     elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":

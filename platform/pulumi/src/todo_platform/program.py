@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -15,10 +15,12 @@ import pulumi_aws as aws
 from todo_core.naming import OUTPUT_NAMES, SECONDARY_REGION_OUTPUT_NAMES, ResourceNames
 from todo_platform import artifacts as artifact_registry
 from todo_platform.api import TodoApi, TodoApiArgs
+from todo_platform.artifacts import STANDBY_PREFIX
 from todo_platform.blocks import Placement
 from todo_platform.config import Settings, load_settings
 from todo_platform.data import TodoData, TodoDataArgs
 from todo_platform.etl import TodoEtl, TodoEtlArgs
+from todo_platform.failover import RegionalEndpoint, TodoFailover, TodoFailoverArgs
 from todo_platform.monitoring import StandbyWatch, TodoMonitoring, TodoMonitoringArgs
 
 
@@ -95,7 +97,8 @@ def build(settings: Settings) -> Stack:
     missing = set(OUTPUT_NAMES) ^ set(outputs)
     if missing:  # pragma: no cover - guards edits of either list
         raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
-    secondary = _secondary_outputs(api)
+    failover = _failover(settings, names, api, opts)
+    secondary = _secondary_outputs(api, failover)
     return Stack(names, provider, data, api, etl, monitoring, outputs, secondary)
 
 
@@ -158,13 +161,41 @@ def _outputs(
     }
 
 
-def _secondary_outputs(api: TodoApi) -> Dict[str, pulumi.Input[str]]:
+def _failover(
+    settings: Settings, names: ResourceNames, api: TodoApi, opts: pulumi.ResourceOptions
+) -> Optional[TodoFailover]:
+    """DNS failover between the two regions' APIs, where a hosted zone and a name are set."""
+    failover, standby = settings.secondary_region.failover, api.standby
+    if failover is None or standby is None:
+        return None
+    endpoints = (
+        RegionalEndpoint(
+            "PRIMARY", "", None, api.http_api.id, api.http_api.api_endpoint, api.stage.id
+        ),
+        RegionalEndpoint(
+            "SECONDARY",
+            STANDBY_PREFIX,
+            standby.region,
+            standby.http.api.id,
+            standby.http.api.api_endpoint,
+            standby.http.stage.id,
+        ),
+    )
+    return TodoFailover("failover", TodoFailoverArgs(failover, names, endpoints), opts=opts)
+
+
+def _secondary_outputs(
+    api: TodoApi, failover: Optional[TodoFailover]
+) -> Dict[str, pulumi.Input[str]]:
     if api.standby is None:
         return {}
-    return {
+    outputs: Dict[str, pulumi.Input[str]] = {
         "StandbyRegion": api.standby.region,
         "StandbyApiEndpoint": api.standby.http.endpoint,
     }
+    if failover is not None:
+        outputs["FailoverApiUrl"] = failover.url
+    return outputs
 
 
 def main() -> None:
