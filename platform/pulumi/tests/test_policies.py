@@ -40,8 +40,13 @@ def test_policies_see_the_resources_they_govern(run: StackRun) -> None:
         policies.ROLE,
         policies.ROLE_POLICY,
         policies.AWS_PROVIDER,
+        policies.LOG_SUBSCRIPTION,
+        policies.BUCKET_VERSIONING,
     ):
         assert governed in kinds
+    if run.stage == "prod":  # the second region's replication
+        assert policies.BUCKET_REPLICATION in kinds
+        assert any(t.inputs.get("replicas") for t in run.of_type(policies.TABLE))
     assert len(policies.identity_policies(run.records)) >= 8
     taggable = [
         r for r in run.records if not r.type.startswith("pulumi:") and policies.is_taggable(r.type)
@@ -599,6 +604,22 @@ def test_the_policy_pack_reports_what_the_rules_find(run: StackRun, policy_name:
     assert caught == ["Allow to Principal '*' without a condition"]
     untagged = rec(policies.BUCKET, "b", bucket="b")
     assert crossguard.violations(policies.tagged, [FakePolicyResource(untagged)])
+
+
+def test_the_policy_pack_gives_region_aware_rules_the_providers_region() -> None:
+    from todo_platform import crossguard
+
+    provider = rec(policies.AWS_PROVIDER, "aws", region="eu-west-1", defaultTags="{}")
+    own = crossguard.to_record(
+        FakePolicyResource(rec(policies.FUNCTION, "f", name="f"), FakeProvider(provider))
+    )
+    assert own.inputs["region"] == "eu-west-1"
+    elsewhere = crossguard.to_record(
+        FakePolicyResource(
+            rec(policies.FUNCTION, "g", name="g", region="us-west-2"), FakeProvider(provider)
+        )
+    )
+    assert elsewhere.inputs["region"] == "us-west-2"
 
 
 def test_the_policy_pack_registers_every_rule() -> None:
