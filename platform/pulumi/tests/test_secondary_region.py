@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from harness import ACCOUNT_ID, StackRun, stack_file_config
+from harness import (
+    ACCOUNT_ID,
+    StackRun,
+    cli_config,
+    deployable_config,
+    run_program,
+    stack_file_config,
+)
 from pydantic import ValidationError
 
 from todo_core.naming import ResourceNames
+from todo_platform import policies
 from todo_platform.config import SecondaryRegionSettings, Settings
-from todo_platform.policies import BUCKET_REPLICATION, SECRET, TABLE
+from todo_platform.dashboard import BILLING_REGION
+from todo_platform.policies import BUCKET_REPLICATION, METRIC_ALARM, SECRET, TABLE
 
 STANDBY = "us-west-2"
 
@@ -170,3 +180,43 @@ def test_the_standby_api_needs_the_table_replica_and_failover_the_standby() -> N
     )
     assert ok.failover is not None
     assert ok.failover.health_check_interval_seconds == 30
+
+
+# --- the same program in other regions -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("primary", "standby"),
+    [("eu-central-1", "eu-west-1"), ("us-west-2", "us-east-1")],
+    ids=["europe", "standby-in-the-billing-region"],
+)
+def test_the_program_deploys_to_any_pair_of_regions(
+    primary: str, standby: str, artifacts_dir: Path
+) -> None:
+    """``aws:region`` and ``secondaryRegion.region`` are settings, nothing else changes."""
+    config = copy.deepcopy(deployable_config("prod"))
+    config["aws:region"] = primary
+    config["todo-platform:secondaryRegion"] = {
+        **config["todo-platform:secondaryRegion"],
+        "region": standby,
+    }
+    run = run_program("prod", cli_config(config), artifacts_dir)
+    assert policies.run_all(run.records) == []
+    regions = {r.inputs.get("region") for r in run.records if r.type.startswith("aws:")}
+    # Own region (implicit), the standby, and us-east-1 for the billing alarms.
+    assert regions == {None, standby, BILLING_REGION}
+    assert run.one(TABLE).inputs["replicas"][0]["regionName"] == standby
+    assert run.outputs["ApiEndpoint"].endswith(f".execute-api.{primary}.amazonaws.com/")
+    assert run.secondary_outputs["StandbyApiEndpoint"].endswith(
+        f".execute-api.{standby}.amazonaws.com/"
+    )
+    standby_alarm_topics = {
+        action
+        for alarm in run.of_type(METRIC_ALARM)
+        if alarm.inputs.get("region") == standby
+        for action in alarm.inputs["alarmActions"]
+    }
+    # Alarms notify a topic of their own region: in the billing region, the
+    # billing alarms' topic serves the standby too.
+    topic = "todo-api-alerts-prod" + ("-billing" if standby == BILLING_REGION else "")
+    assert standby_alarm_topics == {f"arn:aws:sns:{standby}:{ACCOUNT_ID}:{topic}"}
