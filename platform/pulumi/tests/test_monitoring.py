@@ -213,10 +213,38 @@ def test_cost_alarms_watch_us_east_1_billing(run: StackRun) -> None:
 
 
 def test_every_alarm_notifies_the_alert_topic(run: StackRun) -> None:
-    assert len(alarms(run)) == 21
+    # ...and two more where the second region's replication is watched (prod).
+    assert len(alarms(run)) == 21 + (2 if run.stage == "prod" else 0)
     for a in alarms(run).values():
         assert a.inputs["alarmActions"] == [topic_arn(run)], a.name
         assert a.inputs["okActions"] == [topic_arn(run)]
+
+
+def test_replication_lag_and_failures_are_alarmed_where_replicated(run: StackRun) -> None:
+    n = names(run)
+    latency = alarms(run).get(f"{n.table}-replication-latency")
+    failures = alarms(run).get(f"{n.bronze_bucket}-replication-failures")
+    if run.stage != "prod":
+        assert latency is None
+        assert failures is None
+        return
+    assert latency is not None
+    assert failures is not None
+    assert (latency.inputs["namespace"], latency.inputs["metricName"]) == (
+        "AWS/DynamoDB",
+        "ReplicationLatency",
+    )
+    assert latency.inputs["dimensions"] == {"TableName": n.table, "ReceivingRegion": "us-west-2"}
+    assert latency.inputs["threshold"] == 60000
+    assert failures.inputs["dimensions"] == {
+        "SourceBucket": n.bronze_bucket,
+        "DestinationBucket": ResourceNames("prod", ACCOUNT_ID, "us-west-2").bronze_bucket,
+        "RuleId": n.bronze_replication_rule,
+    }
+    assert (failures.inputs["metricName"], failures.inputs["threshold"]) == (
+        "OperationsFailedReplication",
+        0,
+    )
 
 
 def test_glue_job_failures_notify_the_topic(run: StackRun) -> None:

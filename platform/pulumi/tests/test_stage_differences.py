@@ -79,7 +79,7 @@ OPTIONAL = {
 }
 #: ...and what exists only in a stage with a second region (prod): logical
 #: names with ``standby`` (resources in that region), and bronze's replication.
-SECOND_REGION = ("standby", "bronze-replication")
+SECOND_REGION = ("standby", "bronze-replication", "table-replication")
 
 
 def test_every_stage_has_the_same_shape(dev: StackRun, staging: StackRun, prod: StackRun) -> None:

@@ -264,6 +264,8 @@ class AlarmSettings(_Model):
     firehose_freshness_seconds: float = 900
     dynamodb_cost_usd: float = 50
     lambda_cost_usd: float = 20
+    #: Average delay of writes reaching the table's replica (second region only).
+    table_replication_latency_ms: float = 60000
 
 
 class AlertSettings(_Model):

@@ -18,6 +18,7 @@ from todo_platform.alarms import (
     cost_alarm_specs,
     function_alarm_specs,
     pipeline_alarm_specs,
+    replication_alarm_specs,
 )
 from todo_platform.artifacts import CDC_PROCESSOR, METRICS_COLLECTOR, Artifacts
 from todo_platform.blocks import FunctionSpec, ServiceFunction, child, kms_key, service_function
@@ -298,6 +299,7 @@ class TodoMonitoring(pulumi.ComponentResource):
             *api_alarm_specs(names, a, {"ApiId": args.api_id}),
             *[spec for fn in self.functions for spec in function_alarm_specs(fn, a)],
             *pipeline_alarm_specs(names, a, args),
+            *replication_alarm_specs(names, self._settings, args.table_name),
             *cost_alarm_specs(names, a),
         ]
 
