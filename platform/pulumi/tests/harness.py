@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -95,6 +95,12 @@ def fake_state(
         state["arn"] = arn("logs", f"log-group:{physical}")
     elif typ == "aws:lambda/function:Function":
         state["arn"] = arn("lambda", f"function:{physical}")
+        state["version"] = "7" if inputs.get("publish") else "$LATEST"
+        state["invokeArn"] = (
+            f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+        )
+    elif typ == "aws:lambda/alias:Alias":
+        state["arn"] = arn("lambda", f"function:{inputs['functionName']}:{physical}")
         state["invokeArn"] = (
             f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
         )
@@ -129,6 +135,30 @@ def fake_state(
     elif typ == "aws:glue/catalogDatabase:CatalogDatabase":
         rid = f"{account}:{physical}"
         state["arn"] = arn("glue", f"database/{physical}")
+    elif typ == "aws:acm/certificate:Certificate":
+        domain = str(inputs["domainName"])
+        state["arn"] = arn("acm", f"certificate/{name}")
+        state["domainValidationOptions"] = [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_0a1b2c.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": "_3d4e5f.acm-validations.aws.",
+            }
+        ]
+    elif typ == "aws:acm/certificateValidation:CertificateValidation":
+        rid = str(inputs["certificateArn"])
+    elif typ == "aws:apigatewayv2/domainName:DomainName":
+        rid = str(inputs["domainName"])
+        state["domainNameConfiguration"] = {
+            **inputs["domainNameConfiguration"],
+            "targetDomainName": f"d-{region}.execute-api.{region}.amazonaws.com",
+            "hostedZoneId": f"Z{region.upper().replace('-', '')}",
+        }
+    elif typ == "aws:route53/record:Record":
+        state["fqdn"] = str(inputs["name"]).rstrip(".")
+    elif typ == "aws:route53/healthCheck:HealthCheck":
+        rid = f"hc-{name}"
     elif typ == "aws:cloudwatch/eventRule:EventRule":
         state["arn"] = arn("events", f"rule/{physical}")
     elif typ == "aws:s3/bucketObjectv2:BucketObjectv2":
@@ -187,6 +217,8 @@ class StackRun:
     records: List[ResourceRecord]
     outputs: Dict[str, Any]
     stack: Any
+    #: ``SECONDARY_REGION_OUTPUT_NAMES`` the stage exports (resolved).
+    secondary_outputs: Dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> List[ResourceRecord]:
         return [r for r in self.records if r.type == typ]
@@ -235,7 +267,14 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
         def declare() -> pulumi.Output[Any]:
             stack = program.build(load_settings())
             result["stack"] = stack
-            return pulumi.Output.all(**stack.outputs).apply(lambda v: result.update(outputs=v))
+            secondary = (
+                pulumi.Output.all(**stack.secondary_outputs)
+                if stack.secondary_outputs
+                else pulumi.Output.from_input({})
+            )
+            return pulumi.Output.all(pulumi.Output.all(**stack.outputs), secondary).apply(
+                lambda v: result.update(outputs=v[0], secondary_outputs=v[1])
+            )
 
         declare()
     finally:
@@ -256,7 +295,7 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
         )
         for typ, name, inputs, provider in mocks.resources
     ]
-    return StackRun(stage, records, result["outputs"], result["stack"])
+    return StackRun(stage, records, result["outputs"], result["stack"], result["secondary_outputs"])
 
 
 #: Third-party pins the dummy Glue manifests list (the builder takes them from etl/uv.lock).

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from harness import PROJECT_DIR
 
-from todo_platform import api, data, etl, monitoring
+from todo_platform import api, data, etl, failover, monitoring
 
 SOURCES = sorted((PROJECT_DIR / "src" / "todo_platform").glob("*.py"))
 MAX_FUNCTION_LINES = 80
@@ -40,6 +40,7 @@ def test_no_function_is_longer_than_80_lines(path: Path) -> None:
         (api.TodoApi, api.TodoApiArgs),
         (etl.TodoEtl, etl.TodoEtlArgs),
         (monitoring.TodoMonitoring, monitoring.TodoMonitoringArgs),
+        (failover.TodoFailover, failover.TodoFailoverArgs),
     ],
 )
 def test_components_take_a_name_one_args_dataclass_and_options(component, args) -> None:  # type: ignore[no-untyped-def]

@@ -73,7 +73,14 @@ def test_logs_key_lets_cloudwatch_logs_encrypt_only_this_accounts_groups(run: St
 def test_every_key_rotates_and_waits_before_deletion(run: StackRun) -> None:
     window = {"dev": 7, "staging": 14, "prod": 30}[run.stage]
     keys = run.of_type(KMS_KEY)
-    assert len(keys) == 5  # table, logs, secrets, lake, alerts
+    in_stage_region = [k for k in keys if "region" not in k.inputs]
+    assert len(in_stage_region) == 5  # table, logs, secrets, lake, alerts
+    # ...and the same again in the second region, where the stage has one
+    # (tests/test_secondary_region.py): keys never leave their region.
+    standby = [k.name for k in keys if "region" in k.inputs]
+    in_prod = ("alerts", "lake", "logs", "secrets", "table")
+    expected = [f"{key}-standby-key" for key in in_prod] if run.stage == "prod" else []
+    assert sorted(standby) == expected
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["deletionWindowInDays"] == window

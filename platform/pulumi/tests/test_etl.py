@@ -25,7 +25,8 @@ def lake_config(run: StackRun) -> dict:
 
 def test_buckets_are_the_runbooks_plus_artifacts(run: StackRun) -> None:
     n = names(run)
-    assert sorted(b.inputs["bucket"] for b in run.of_type(BUCKET)) == sorted(
+    in_stage_region = [b for b in run.of_type(BUCKET) if "region" not in b.inputs]
+    assert sorted(b.inputs["bucket"] for b in in_stage_region) == sorted(
         [n.bronze_bucket, n.silver_bucket, n.gold_bucket, n.artifacts_bucket]
     )
     assert (
@@ -186,6 +187,30 @@ def test_api_log_group_feeds_the_logs_stream(run: StackRun) -> None:
     (grant,) = json.loads(run.named("logs-subscription-policy").inputs["policy"])["Statement"]
     assert grant["Action"] == ["firehose:PutRecord", "firehose:PutRecordBatch"]
     assert grant["Resource"] == [subscription["destinationArn"]]
+
+
+def test_every_functions_log_group_feeds_the_logs_stream(run: StackRun) -> None:
+    """The CDC processor's and the metrics collector's logs reach bronze too, with one role."""
+    n = names(run)
+    logs_stream = run.named("logs-stream").inputs["name"]
+    role_arn = run.named("logs-subscription-role")
+    for key, function_name in (
+        ("api", n.api_function),
+        ("cdc", n.cdc_function),
+        ("metrics", n.metrics_function),
+    ):
+        subscription = run.named(f"{key}-logs-to-lake").inputs
+        assert subscription["name"] == f"{function_name}-to-lake"
+        assert subscription["logGroup"] == f"/aws/lambda/{function_name}"
+        assert subscription["filterPattern"] == ""
+        assert subscription["destinationArn"].endswith(f"deliverystream/{logs_stream}")
+        assert subscription["roleArn"].endswith(":role/logs-subscription-role-1234567")
+    assert role_arn.inputs["description"].startswith("CloudWatch Logs delivers")
+    filters = run.of_type("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter")
+    primary_functions = [
+        f for f in run.of_type("aws:lambda/function:Function") if "region" not in f.inputs
+    ]
+    assert len(filters) == len(primary_functions) == 3
 
 
 def test_cdc_function_and_its_environment(run: StackRun) -> None:

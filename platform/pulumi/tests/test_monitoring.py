@@ -33,7 +33,12 @@ def topic_arn(run: StackRun) -> str:
 
 
 def alarms(run: StackRun) -> Dict[str, ResourceRecord]:
-    return {r.inputs["name"]: r for r in run.of_type(METRIC_ALARM)}
+    """The alarms of the stage's region (the standby's: tests/test_standby_api.py)."""
+    return {
+        r.inputs["name"]: r
+        for r in run.of_type(METRIC_ALARM)
+        if r.inputs.get("region") in (None, "us-east-1")
+    }
 
 
 def alarm(run: StackRun, name: str) -> dict:
@@ -58,7 +63,11 @@ def test_alert_topic_is_kms_encrypted_and_publishable_by_alarms_and_rules(run: S
 
 def test_email_subscription_only_when_configured(run: StackRun) -> None:
     email = deployable_config(run.stage)["todo-platform:alerts"]["email"]
-    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = [
+        s
+        for s in run.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if "region" not in s.inputs
+    ]
     if email is None:
         assert subscriptions == []
     else:
@@ -204,10 +213,38 @@ def test_cost_alarms_watch_us_east_1_billing(run: StackRun) -> None:
 
 
 def test_every_alarm_notifies_the_alert_topic(run: StackRun) -> None:
-    assert len(alarms(run)) == 21
+    # ...and two more where the second region's replication is watched (prod).
+    assert len(alarms(run)) == 21 + (2 if run.stage == "prod" else 0)
     for a in alarms(run).values():
         assert a.inputs["alarmActions"] == [topic_arn(run)], a.name
         assert a.inputs["okActions"] == [topic_arn(run)]
+
+
+def test_replication_lag_and_failures_are_alarmed_where_replicated(run: StackRun) -> None:
+    n = names(run)
+    latency = alarms(run).get(f"{n.table}-replication-latency")
+    failures = alarms(run).get(f"{n.bronze_bucket}-replication-failures")
+    if run.stage != "prod":
+        assert latency is None
+        assert failures is None
+        return
+    assert latency is not None
+    assert failures is not None
+    assert (latency.inputs["namespace"], latency.inputs["metricName"]) == (
+        "AWS/DynamoDB",
+        "ReplicationLatency",
+    )
+    assert latency.inputs["dimensions"] == {"TableName": n.table, "ReceivingRegion": "us-west-2"}
+    assert latency.inputs["threshold"] == 60000
+    assert failures.inputs["dimensions"] == {
+        "SourceBucket": n.bronze_bucket,
+        "DestinationBucket": ResourceNames("prod", ACCOUNT_ID, "us-west-2").bronze_bucket,
+        "RuleId": n.bronze_replication_rule,
+    }
+    assert (failures.inputs["metricName"], failures.inputs["threshold"]) == (
+        "OperationsFailedReplication",
+        0,
+    )
 
 
 def test_glue_job_failures_notify_the_topic(run: StackRun) -> None:

@@ -40,8 +40,13 @@ def test_policies_see_the_resources_they_govern(run: StackRun) -> None:
         policies.ROLE,
         policies.ROLE_POLICY,
         policies.AWS_PROVIDER,
+        policies.LOG_SUBSCRIPTION,
+        policies.BUCKET_VERSIONING,
     ):
         assert governed in kinds
+    if run.stage == "prod":  # the second region's replication
+        assert policies.BUCKET_REPLICATION in kinds
+        assert any(t.inputs.get("replicas") for t in run.of_type(policies.TABLE))
     assert len(policies.identity_policies(run.records)) >= 8
     taggable = [
         r for r in run.records if not r.type.startswith("pulumi:") and policies.is_taggable(r.type)
@@ -412,6 +417,52 @@ def test_lambda_alarm_policy_ignores_alarms_without_actions() -> None:
     assert policies.lambda_alarms(records)
 
 
+def in_region(records: List[ResourceRecord], region: str) -> List[ResourceRecord]:
+    """The same resources declared in another region (pulumi-aws v7 ``region`` input)."""
+    return [rec(r.type, r.name, **{**r.inputs, "region": region}) for r in records]
+
+
+def test_region_aware_rules_do_not_count_another_regions_group_or_alarm() -> None:
+    standby = in_region([r for r in function() if r.type == policies.FUNCTION], "us-west-2")
+    primary_group_and_alarms = [r for r in function() if r.type != policies.FUNCTION]
+    records = [TAGGED_PROVIDER, *primary_group_and_alarms, *standby]
+    assert names_of(policies.log_retention(records)) == [f"{policies.FUNCTION}::fn"]
+    assert names_of(policies.lambda_alarms(records)) == [f"{policies.FUNCTION}::fn"]
+    assert policies.log_retention(in_region(function(), "us-west-2")) == []
+    assert policies.lambda_alarms(in_region(function(), "us-west-2")) == []
+
+
+LOGS_STREAM = rec(policies.FIREHOSE, "logs-stream", name="logs", region="us-east-1")
+
+
+def subscription(**overrides: Any) -> ResourceRecord:
+    inputs = {
+        "logGroup": "/aws/lambda/fn",
+        "filterPattern": "",
+        "destinationArn": "arn:aws:firehose:us-east-1:1:deliverystream/logs",
+        "region": "us-east-1",
+        **overrides,
+    }
+    return rec(policies.LOG_SUBSCRIPTION, "fn-logs-to-lake", **inputs)
+
+
+def test_logs_to_lake_policy_catches_a_function_whose_logs_stay_out_of_bronze() -> None:
+    functions = in_region(function(), "us-east-1")
+    fn_ref = f"{policies.FUNCTION}::fn"
+    assert policies.function_logs_to_lake([LOGS_STREAM, *functions, subscription()]) == []
+    assert names_of(policies.function_logs_to_lake([LOGS_STREAM, *functions])) == [fn_ref]
+    for bad in (
+        subscription(filterPattern="ERROR"),  # only some events
+        subscription(destinationArn="arn:aws:lambda:us-east-1:1:function:x"),
+        subscription(logGroup="/aws/lambda/other"),
+        subscription(region="us-west-2"),
+    ):
+        found = policies.function_logs_to_lake([LOGS_STREAM, *functions, bad])
+        assert names_of(found) == [fn_ref], bad.inputs
+    # A region without a delivery stream (the warm standby) is exempt.
+    assert policies.function_logs_to_lake([LOGS_STREAM, *in_region(function(), "eu-west-1")]) == []
+
+
 def test_alarm_policy_catches_silent_alarms() -> None:
     silent = [
         rec(policies.METRIC_ALARM, "none", alarmActions=[]),
@@ -553,6 +604,22 @@ def test_the_policy_pack_reports_what_the_rules_find(run: StackRun, policy_name:
     assert caught == ["Allow to Principal '*' without a condition"]
     untagged = rec(policies.BUCKET, "b", bucket="b")
     assert crossguard.violations(policies.tagged, [FakePolicyResource(untagged)])
+
+
+def test_the_policy_pack_gives_region_aware_rules_the_providers_region() -> None:
+    from todo_platform import crossguard
+
+    provider = rec(policies.AWS_PROVIDER, "aws", region="eu-west-1", defaultTags="{}")
+    own = crossguard.to_record(
+        FakePolicyResource(rec(policies.FUNCTION, "f", name="f"), FakeProvider(provider))
+    )
+    assert own.inputs["region"] == "eu-west-1"
+    elsewhere = crossguard.to_record(
+        FakePolicyResource(
+            rec(policies.FUNCTION, "g", name="g", region="us-west-2"), FakeProvider(provider)
+        )
+    )
+    assert elsewhere.inputs["region"] == "us-west-2"
 
 
 def test_the_policy_pack_registers_every_rule() -> None:

@@ -12,7 +12,7 @@ from harness import PROJECT_DIR, REPO_ROOT, StackRun
 
 from todo_platform import release
 from todo_platform.artifacts import DEPLOYABLES
-from todo_platform.policies import ResourceRecord
+from todo_platform.policies import FUNCTION, ResourceRecord
 
 
 def matching(run: StackRun, patterns: List[str]) -> List[ResourceRecord]:
@@ -24,9 +24,17 @@ def matching(run: StackRun, patterns: List[str]) -> List[ResourceRecord]:
 def test_targets_select_exactly_the_packages_code(run: StackRun, deployable) -> None:  # type: ignore[no-untyped-def]
     selected = matching(run, release.target_patterns(deployable.package))
     if deployable.kind == "lambda":
-        assert [(r.type, r.name) for r in selected] == [
-            ("aws:lambda/function:Function", deployable.function_logical_name)
+        # The function; its alias where the stage publishes versions, and its
+        # copy in the second region (both: the API in prod).
+        extra = [
+            (r.type, r.name)
+            for r in run.records
+            if r.name
+            in (deployable.alias_logical_name, f"standby-{deployable.function_logical_name}")
         ]
+        assert sorted((r.type, r.name) for r in selected) == sorted(
+            [("aws:lambda/function:Function", deployable.function_logical_name), *extra]
+        )
     else:
         kinds = sorted(r.type for r in selected)
         assert kinds == ["aws:glue/job:Job"] + ["aws:s3/bucketObjectv2:BucketObjectv2"] * 3
@@ -41,7 +49,9 @@ def test_excludes_cover_all_service_code_and_nothing_else(run: StackRun) -> None
     excluded = matching(run, release.exclude_patterns())
     targeted = [r for d in DEPLOYABLES for r in matching(run, release.target_patterns(d.package))]
     assert sorted(r.urn for r in excluded) == sorted(r.urn for r in targeted)
-    assert len(excluded) == 3 + 2 * 4
+    aliases = len(run.of_type("aws:lambda/alias:Alias"))
+    standby_functions = len([r for r in run.of_type(FUNCTION) if r.name.startswith("standby-")])
+    assert len(excluded) == 3 + 2 * 4 + aliases + standby_functions
     kinds = {r.type for r in excluded}
     assert "aws:iam/role:Role" not in kinds
     assert "aws:cloudwatch/logGroup:LogGroup" not in kinds
@@ -115,9 +125,13 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[
 def test_cli_prints_arguments_the_workflows_pass_to_pulumi() -> None:
     out = run_cli("targets", "todo-api")
     assert out.returncode == 0
-    assert out.stdout.split() == ["--target=**::api-function"]
+    assert out.stdout.split() == [
+        "--target=**::api-function",
+        "--target=**::api-alias",
+        "--target=**::standby-api-function",
+    ]
     excludes = run_cli("excludes").stdout.split()
-    assert len(excludes) == 3 + 2 * 3
+    assert len(excludes) == 3 * 3 + 2 * 3
     assert all(e.startswith("--exclude=**::") for e in excludes)
     assert run_cli("package", "todo-cdc-processor-v2.0.0").stdout.strip() == "todo-cdc-processor"
     assert run_cli("deployables").stdout.split() == [d.package for d in DEPLOYABLES]

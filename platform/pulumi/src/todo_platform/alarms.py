@@ -9,7 +9,7 @@ import pulumi
 
 from todo_core.naming import ResourceNames
 from todo_platform.blocks import ServiceFunction
-from todo_platform.config import AlarmSettings
+from todo_platform.config import AlarmSettings, Settings
 from todo_platform.dashboard import BILLING_REGION
 
 
@@ -165,6 +165,52 @@ def pipeline_alarm_specs(names: ResourceNames, a: AlarmSettings, args: Any) -> L
         *_stream_alarm_specs("cdc", names.cdc_delivery_stream, args.cdc_stream_name, a),
         *_stream_alarm_specs("logs", names.logs_delivery_stream, args.logs_stream_name, a),
     ]
+
+
+def replication_alarm_specs(
+    names: ResourceNames, settings: Settings, table_name: pulumi.Input[str]
+) -> List[AlarmSpec]:
+    """The second region falling behind: the RPO the README promises, made visible.
+
+    Both metrics are published in the stage's region (the replication's source).
+    """
+    second, a = settings.secondary_region, settings.alarms
+    region = settings.standby_region
+    if region is None:
+        return []
+    specs = []
+    if second.replicate_table:
+        specs.append(
+            AlarmSpec(
+                "table-replication-latency",
+                names.alarm(names.table, "replication-latency"),
+                f"Writes reach the table's replica in {region} late (RPO at risk)",
+                "AWS/DynamoDB",
+                "ReplicationLatency",
+                {"TableName": table_name, "ReceivingRegion": region},
+                "Average",
+                a.table_replication_latency_ms,
+            )
+        )
+    if second.replicate_bronze:
+        standby_bronze = ResourceNames(names.stage, names.account_id, region).bronze_bucket
+        specs.append(
+            AlarmSpec(
+                "bronze-replication-failures",
+                names.alarm(names.bronze_bucket, "replication-failures"),
+                f"Bronze objects failing to replicate to {region}",
+                "AWS/S3",
+                "OperationsFailedReplication",
+                {
+                    "SourceBucket": names.bronze_bucket,
+                    "DestinationBucket": standby_bronze,
+                    "RuleId": names.bronze_replication_rule,
+                },
+                "Sum",
+                0,
+            )
+        )
+    return specs
 
 
 def cost_alarm_specs(names: ResourceNames, a: AlarmSettings) -> List[AlarmSpec]:

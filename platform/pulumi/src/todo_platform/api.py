@@ -1,10 +1,9 @@
-"""TodoApi: Cognito, the HTTP API with its JWT authorizer, and the todo-api Lambda."""
+"""TodoApi: Cognito, the todo-api Lambda and its HTTP API, in the stage's region and the standby."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -12,36 +11,21 @@ import pulumi_random as random
 
 from todo_core.naming import ResourceNames
 from todo_platform import iam
-from todo_platform.artifacts import TODO_API, Artifacts
+from todo_platform.artifacts import STANDBY_PREFIX, TODO_API, Artifacts
 from todo_platform.blocks import (
     FunctionSpec,
+    Placement,
     ServiceFunction,
     child,
-    log_group,
     service_function,
     stored_secret,
 )
 from todo_platform.config import Settings
+from todo_platform.data import StandbyKeys
+from todo_platform.http_api import HttpApi, HttpApiSpec, Place, regional_http_api
 
 #: The API Gateway authorizer has verified the token; the app reads its claims.
 AUTH_MODE = "apigateway"
-HEALTH_ROUTE = "GET /health"
-API_PATH = "/api/v1/{proxy+}"
-#: The methods the API serves under ``API_PATH`` (a test checks them against
-#: the committed OpenAPI document). One route per method rather than ``ANY``:
-#: an ``ANY`` route with the JWT authorizer would also catch browsers' CORS
-#: preflight (``OPTIONS``, sent without a token) and answer it 401; with no
-#: ``OPTIONS`` route, API Gateway answers preflights from the CORS settings.
-API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-API_ROUTES = tuple(f"{method} {API_PATH}" for method in API_METHODS)
-#: Request headers a browser client may send beyond the CORS-safelisted ones.
-CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key", "if-match")
-#: Response headers a browser client may read beyond the CORS-safelisted ones.
-CORS_EXPOSE_HEADERS = ("etag", "idempotent-replayed", "location", "retry-after", "www-authenticate")
-CORS_MAX_AGE_SECONDS = 600
-#: Served without a token when ``api.publicDocs`` is on: they describe the API,
-#: not anyone's data (FastAPI's default paths).
-DOCS_ROUTES = ("GET /docs", "GET /openapi.json")
 #: Items the function touches: the tasks, users, idempotency records and the
 #: KPI counters. Transactions are authorised per item action, so there is no
 #: separate "TransactWriteItems" permission; ConditionCheckItem covers
@@ -56,32 +40,6 @@ TABLE_ITEM_ACTIONS = (
 )
 TABLE_QUERY_ACTIONS = ("dynamodb:Query",)
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-
-#: One JSON object per request in the access log.
-ACCESS_LOG_FORMAT = json.dumps(
-    {
-        "requestId": "$context.requestId",
-        "requestTime": "$context.requestTime",
-        "ip": "$context.identity.sourceIp",
-        "httpMethod": "$context.httpMethod",
-        "path": "$context.path",
-        "routeKey": "$context.routeKey",
-        "status": "$context.status",
-        "protocol": "$context.protocol",
-        "responseLength": "$context.responseLength",
-        "responseLatency": "$context.responseLatency",
-        "integrationLatency": "$context.integrationLatency",
-        "integrationError": "$context.integrationErrorMessage",
-        "authorizerError": "$context.authorizer.error",
-        "userSub": "$context.authorizer.claims.sub",
-    },
-    sort_keys=True,
-)
-
-
-def issuer_url(region: str, user_pool_id: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat("https://cognito-idp.", region, ".amazonaws.com/", user_pool_id)
-
 
 #: User-pool properties the CDK deployment set and AWS cannot change in place
 #: (a change would replace the pool and lose its users): an adopted pool keeps them.
@@ -116,10 +74,41 @@ class TodoApiArgs:
     table_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
+    #: Where the stage's secrets are replicated (its second region), if it has one.
+    standby_secrets: Optional[Placement] = None
+    #: The stage's keys in its second region: a warm-standby API runs there.
+    standby_keys: Optional[StandbyKeys] = None
+
+
+@dataclass(frozen=True)
+class FunctionPlace:
+    """What the API function reads, in the region it runs in."""
+
+    table_arn: pulumi.Input[str]
+    table_key_arn: pulumi.Input[str]
+    cursor_secret_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    region: Optional[str] = None
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class StandbyApi:
+    """The warm standby in the second region: same code, same pool, the table's replica."""
+
+    region: str
+    service: ServiceFunction
+    http: HttpApi
 
 
 class TodoApi(pulumi.ComponentResource):
-    """The public face: user pool and client, HTTP API, todo-api function, its secret."""
+    """The public face: user pool and client, HTTP API, todo-api function, its secret.
+
+    With a second region, the function and its HTTP API are declared there too
+    (``standby``): they read the table's replica and the cursor key's replica,
+    and trust the stage's user pool.
+    """
 
     def __init__(
         self, name: str, args: TodoApiArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -129,20 +118,23 @@ class TodoApi(pulumi.ComponentResource):
         self.user_pool = self._user_pool()
         self.user_pool_client = self._user_pool_client()
         self.cursor_secret, self.cursor_signing_secret = self._cursor_secret()
-        self.service: ServiceFunction = self._function()
-        self.function = self.service.function
-        self.http_api, self.authorizer = self._http_api()
-        self.integration, self.routes = self._routes()
-        self.stage = self._stage()
-        aws.lambda_.Permission(
-            "api-invokes-function",
-            action="lambda:InvokeFunction",
-            function=self.function.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=pulumi.Output.concat(self.http_api.execution_arn, "/*/*"),
-            opts=child(self),
+        primary = FunctionPlace(
+            args.table_arn,
+            args.table_key_arn,
+            self.cursor_signing_secret.arn,
+            args.secrets_key_arn,
+            args.logs_key_arn,
         )
-        self.endpoint: pulumi.Output[str] = self.stage.invoke_url
+        self.service: ServiceFunction = self._function(primary)
+        self.function = self.service.function
+        self.alias = self._live_alias()
+        target = self.alias or self.function
+        http = self._http(Place(), self.service, target.arn, args.logs_key_arn)
+        self.http_api, self.authorizer = http.api, http.authorizer
+        self.integration, self.routes, self.stage = http.integration, http.routes, http.stage
+        self.access_logs = http.access_logs
+        self.endpoint: pulumi.Output[str] = http.endpoint
+        self.standby = self._standby()
         self.register_outputs(
             {
                 "apiEndpoint": self.endpoint,
@@ -249,27 +241,30 @@ class TodoApi(pulumi.ComponentResource):
             "Signs the API's pagination cursors (read by the API function only)",
             self._args.secrets_key_arn,
             value.result,
+            # The standby region's API signs and checks cursors with the same key.
+            replica=self._args.standby_secrets,
         )
         return value, secret
 
-    def _function(self) -> ServiceFunction:
+    def _function(self, place: FunctionPlace) -> ServiceFunction:
         args = self._args
         settings, names = args.settings, args.names
         function_settings = settings.api.function
         statements = [
-            iam.allow(TABLE_ITEM_ACTIONS, [args.table_arn], sid="TableItems"),
+            iam.allow(TABLE_ITEM_ACTIONS, [place.table_arn], sid="TableItems"),
             iam.allow(
                 TABLE_QUERY_ACTIONS,
-                [args.table_arn, pulumi.Output.concat(args.table_arn, "/index/*")],
+                [place.table_arn, pulumi.Output.concat(place.table_arn, "/index/*")],
                 sid="QueryTableAndIndexes",
             ),
-            iam.kms_user(args.table_key_arn, TABLE_KEY_ACTIONS, sid="UseTableKey"),
-            *iam.secret_reader(self.cursor_signing_secret.arn, args.secrets_key_arn),
+            iam.kms_user(place.table_key_arn, TABLE_KEY_ACTIONS, sid="UseTableKey"),
+            *iam.secret_reader(place.cursor_secret_arn, place.secrets_key_arn),
         ]
         environment: Dict[str, pulumi.Input[str]] = {
             "STAGE": settings.stage,
+            # A global table's replica has the table's name.
             "TABLE_NAME": args.table_name,
-            CURSOR_SECRET_ENV: self.cursor_signing_secret.arn,
+            CURSOR_SECRET_ENV: place.cursor_secret_arn,
             "AUTH_MODE": AUTH_MODE,
             "COGNITO_USER_POOL_ID": self.user_pool.id,
             "COGNITO_CLIENT_ID": self.user_pool_client.id,
@@ -283,111 +278,86 @@ class TodoApi(pulumi.ComponentResource):
             function_settings,
             environment,
             statements,
-            args.logs_key_arn,
+            place.logs_key_arn,
             log_group_name=names.api_log_group,
+            # The standby keeps no environments warm (README, "Costs").
+            publish=settings.api.provisioned_concurrency > 0 and place.region is None,
+            region=place.region,
+            logical_prefix=place.prefix,
         )
         return service_function(self, spec, settings, args.artifacts)
 
-    def _http_api(self) -> Tuple[aws.apigatewayv2.Api, aws.apigatewayv2.Authorizer]:
-        settings, names = self._args.settings, self._args.names
-        http_api = aws.apigatewayv2.Api(
-            "http-api",
-            name=names.api,
-            protocol_type="HTTP",
-            description=f"Todo API with Insights ({settings.stage})",
-            cors_configuration=cors_configuration(settings.api.cors_allowed_origins),
-            opts=child(self),
-        )
-        authorizer = aws.apigatewayv2.Authorizer(
-            "jwt-authorizer",
-            api_id=http_api.id,
-            name=names.jwt_authorizer,
-            authorizer_type="JWT",
-            identity_sources=["$request.header.Authorization"],
-            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
-                issuer=issuer_url(settings.region, self.user_pool.id),
-                audiences=[self.user_pool_client.id],
-            ),
-            opts=child(self),
-        )
-        return http_api, authorizer
-
-    def _routes(
+    def _http(
         self,
-    ) -> Tuple[aws.apigatewayv2.Integration, Dict[str, aws.apigatewayv2.Route]]:
-        integration = aws.apigatewayv2.Integration(
-            "lambda-integration",
-            api_id=self.http_api.id,
-            integration_type="AWS_PROXY",
-            integration_uri=self.function.arn,
-            integration_method="POST",
-            payload_format_version="2.0",
+        place: Place,
+        service: ServiceFunction,
+        target_arn: pulumi.Input[str],
+        logs_key_arn: pulumi.Input[str],
+    ) -> HttpApi:
+        args = self._args
+        spec = HttpApiSpec(
+            place,
+            pool_region=args.settings.region,
+            user_pool_id=self.user_pool.id,
+            client_id=self.user_pool_client.id,
+            target_arn=target_arn,
+            function_name=service.function.name,
+            qualifier=self.alias.name if self.alias and place.region is None else None,
+            logs_key_arn=logs_key_arn,
+        )
+        return regional_http_api(self, spec, args.settings, args.names)
+
+    def _standby(self) -> Optional[StandbyApi]:
+        """The same API in the second region, on the table's and the cursor key's replicas."""
+        args = self._args
+        keys = args.standby_keys
+        if keys is None or not args.settings.secondary_region.standby_api:
+            return None
+        region, primary_region = keys.region, args.settings.region
+
+        def in_standby_region(arn: pulumi.Input[str]) -> pulumi.Output[str]:
+            # A replica's ARN is its primary's with the region swapped.
+            return pulumi.Output.from_input(arn).apply(
+                lambda value: value.replace(f":{primary_region}:", f":{region}:", 1)
+            )
+
+        place = FunctionPlace(
+            in_standby_region(args.table_arn),
+            keys.table,
+            in_standby_region(self.cursor_signing_secret.arn),
+            keys.secrets,
+            keys.logs,
+            region=region,
+            prefix=STANDBY_PREFIX,
+        )
+        service = self._function(place)
+        http = self._http(Place(STANDBY_PREFIX, region), service, service.function.arn, keys.logs)
+        return StandbyApi(region, service, http)
+
+    def _live_alias(self) -> Optional[aws.lambda_.Alias]:
+        """With provisioned concurrency: the ``live`` alias on the latest published version.
+
+        The integration invokes the alias, so every request lands on the
+        environments kept warm for it. A service release publishes a version
+        and moves the alias (both are in its release unit); Lambda then warms
+        the new version before the alias switches to it.
+        """
+        count = self._args.settings.api.provisioned_concurrency
+        if not count:
+            return None
+        alias = aws.lambda_.Alias(
+            TODO_API.alias_logical_name,
+            name=self._args.names.api_alias,
+            description="What API Gateway invokes; carries the provisioned concurrency",
+            function_name=self.function.name,
+            function_version=self.function.version,
             opts=child(self),
         )
-        target = pulumi.Output.concat("integrations/", integration.id)
-        public_docs = self._args.settings.api.public_docs
-        public_routes = [HEALTH_ROUTE, *(DOCS_ROUTES if public_docs else ())]
-        routes = {}
-        for route_key in [*public_routes, *API_ROUTES]:
-            protected = route_key in API_ROUTES
-            routes[route_key] = aws.apigatewayv2.Route(
-                _route_logical_name(route_key),
-                api_id=self.http_api.id,
-                route_key=route_key,
-                target=target,
-                authorization_type="JWT" if protected else "NONE",
-                authorizer_id=self.authorizer.id if protected else None,
-                opts=child(self),
-            )
-        return integration, routes
-
-    def _stage(self) -> aws.apigatewayv2.Stage:
-        args = self._args
-        settings = args.settings
-        self.access_logs = log_group(
-            self, "access-logs", args.names.api_access_log_group, settings, args.logs_key_arn
+        self.provisioned_concurrency = aws.lambda_.ProvisionedConcurrencyConfig(
+            "api-provisioned-concurrency",
+            function_name=self.function.name,
+            qualifier=alias.name,
+            provisioned_concurrent_executions=count,
+            opts=child(self),
         )
-        return aws.apigatewayv2.Stage(
-            "default-stage",
-            api_id=self.http_api.id,
-            name="$default",
-            auto_deploy=True,
-            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_rate_limit=settings.api.throttling_rate_limit,
-                throttling_burst_limit=settings.api.throttling_burst_limit,
-                detailed_metrics_enabled=True,
-            ),
-            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
-                destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
-            ),
-            opts=child(self, depends_on=list(self.routes.values())),
-        )
-
-
-def cors_configuration(
-    origins: Sequence[str],
-) -> Optional[aws.apigatewayv2.ApiCorsConfigurationArgs]:
-    """API Gateway's CORS answer for these origins; ``None`` (no CORS) when there are none.
-
-    Credentials (cookies) are not allowed: the API authenticates with a bearer
-    token in ``Authorization``, which CORS treats as an ordinary header.
-    """
-    if not origins:
-        return None
-    return aws.apigatewayv2.ApiCorsConfigurationArgs(
-        allow_origins=list(origins),
-        allow_methods=list(API_METHODS),
-        allow_headers=list(CORS_ALLOW_HEADERS),
-        expose_headers=list(CORS_EXPOSE_HEADERS),
-        max_age=CORS_MAX_AGE_SECONDS,
-        allow_credentials=False,
-    )
-
-
-def _route_logical_name(route_key: str) -> str:
-    """``GET /health`` -> ``route-get-health``.
-
-    ``GET /api/v1/{proxy+}`` -> ``route-get-api-v1-proxy``.
-    """
-    cleaned = "".join(c if c.isalnum() else "-" for c in route_key.lower())
-    return "route-" + "-".join(part for part in cleaned.split("-") if part)
+        return alias

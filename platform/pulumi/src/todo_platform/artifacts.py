@@ -34,6 +34,11 @@ GLUE_MANIFEST = "glue-job.json"
 GLUE_PYTHON_VERSION = "3.9"
 
 
+#: Logical-name prefix of the resources a stage declares in its second region
+#: (the warm-standby API and its function).
+STANDBY_PREFIX = "standby-"
+
+
 @dataclass(frozen=True)
 class Deployable:
     """A package of the monorepo that runs in AWS."""
@@ -54,6 +59,11 @@ class Deployable:
         return f"{self.key}-function"
 
     @property
+    def alias_logical_name(self) -> str:
+        """The alias a function's callers invoke, where the stage publishes versions."""
+        return f"{self.key}-alias"
+
+    @property
     def job_logical_name(self) -> str:
         return f"{self.key}-job"
 
@@ -68,7 +78,13 @@ class Deployable:
     def code_logical_names(self) -> Tuple[str, ...]:
         """Logical-name patterns (``*`` = any run of characters without ``:``)."""
         if self.kind == "lambda":
-            return (self.function_logical_name,)
+            # A release publishes a version and must move the alias onto it; the
+            # standby region's copy of the function ships with it.
+            return (
+                self.function_logical_name,
+                self.alias_logical_name,
+                STANDBY_PREFIX + self.function_logical_name,
+            )
         return (self.job_logical_name, self.script_logical_name, self.wheel_logical_name("*"))
 
 

@@ -88,13 +88,15 @@ def log_group(
     name: str,
     settings: Settings,
     logs_key_arn: pulumi.Input[str],
+    region: Optional[str] = None,
 ) -> aws.cloudwatch.LogGroup:
-    """A log group with the stage's retention, encrypted with the logs key."""
+    """A log group with the stage's retention, encrypted with the logs key (of its region)."""
     return aws.cloudwatch.LogGroup(
         key,
         name=name,
         retention_in_days=settings.logs.retention_days,
         kms_key_id=logs_key_arn,
+        region=region,
         opts=child(parent),
     )
 
@@ -173,31 +175,52 @@ def _lifecycle_rules(
     return rules
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a bucket or secret copy lives and what encrypts it there.
+
+    ``region`` ``None`` is the stage's region (the provider's).
+    """
+
+    kms_key_arn: pulumi.Input[str]
+    region: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SecureBucket:
+    bucket: aws.s3.Bucket
+    #: Replication needs versioning on both ends before it is configured.
+    versioning: aws.s3.BucketVersioning
+
+
 def secure_bucket(
     parent: pulumi.Resource,
     key: str,
     bucket_name: str,
-    kms_key_arn: pulumi.Input[str],
+    place: Placement,
     settings: Settings,
     lifecycle: Optional[LifecycleSettings],
     noncurrent_days: int,
     extra_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] = (),
-) -> aws.s3.Bucket:
+) -> SecureBucket:
     """A private, versioned, SSE-KMS, TLS-only bucket with a lifecycle.
 
     ``protect``-ed where the stage protects its data (prod): the lake is the
     only copy of the change history.
     """
+    region = place.region
     bucket = aws.s3.Bucket(
         f"{key}-bucket",
         bucket=bucket_name,
         force_destroy=settings.lake.force_destroy,
+        region=region,
         opts=child(parent, protect=settings.data.deletion_protection),
     )
     aws.s3.BucketOwnershipControls(
         f"{key}-ownership",
         bucket=bucket.id,
         rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        region=region,
         opts=child(parent),
     )
     public_access = aws.s3.BucketPublicAccessBlock(
@@ -207,43 +230,54 @@ def secure_bucket(
         block_public_policy=True,
         ignore_public_acls=True,
         restrict_public_buckets=True,
+        region=region,
         opts=child(parent),
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{key}-encryption",
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                ),
-                # One data key per bucket instead of per object: far fewer KMS calls.
-                bucket_key_enabled=True,
-            )
-        ],
-        opts=child(parent),
-    )
+    _bucket_encryption(parent, key, bucket, place)
     versioning = aws.s3.BucketVersioning(
         f"{key}-versioning",
         bucket=bucket.id,
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
             status="Enabled"
         ),
+        region=region,
         opts=child(parent),
     )
     aws.s3.BucketPolicy(
         f"{key}-tls-only",
         bucket=bucket.id,
         policy=tls_only_policy(bucket.arn),
+        region=region,
         opts=child(parent, depends_on=[public_access]),
     )
     aws.s3.BucketLifecycleConfiguration(
         f"{key}-lifecycle",
         bucket=bucket.id,
         rules=_lifecycle_rules(lifecycle, noncurrent_days, extra_rules),
+        region=region,
         opts=child(parent, depends_on=[versioning]),
     )
-    return bucket
+    return SecureBucket(bucket, versioning)
+
+
+def _bucket_encryption(
+    parent: pulumi.Resource, key: str, bucket: aws.s3.Bucket, place: Placement
+) -> None:
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{key}-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=place.kms_key_arn
+                ),
+                # One data key per bucket instead of per object: far fewer KMS calls.
+                bucket_key_enabled=True,
+            )
+        ],
+        region=place.region,
+        opts=child(parent),
+    )
 
 
 # --- Secrets Manager -------------------------------------------------------------------
@@ -256,17 +290,30 @@ def stored_secret(
     description: str,
     kms_key_arn: pulumi.Input[str],
     value: pulumi.Input[str],
+    replica: Optional[Placement] = None,
 ) -> aws.secretsmanager.Secret:
     """A Secrets Manager secret encrypted with the stage's secrets key, holding ``value``.
 
     Only the roles granted ``secretsmanager:GetSecretValue`` on it (and
-    ``kms:Decrypt`` via Secrets Manager) can read it.
+    ``kms:Decrypt`` via Secrets Manager) can read it. With ``replica``,
+    Secrets Manager keeps a read-only copy in that region, encrypted with
+    that region's key (the standby API and a lake rebuilt there read it).
     """
+    replicas = (
+        [
+            aws.secretsmanager.SecretReplicaArgs(
+                region=replica.region, kms_key_id=replica.kms_key_arn
+            )
+        ]
+        if replica is not None and replica.region
+        else None
+    )
     secret = aws.secretsmanager.Secret(
         f"{key}-secret",
         name=secret_name,
         description=description,
         kms_key_id=kms_key_arn,
+        replicas=replicas,
         # Deleted secrets can be restored for a week.
         recovery_window_in_days=7,
         opts=child(parent),
@@ -307,6 +354,12 @@ class FunctionSpec:
     logs_key_arn: pulumi.Input[str]
     #: Defaults to Lambda's own convention, ``/aws/lambda/<name>``.
     log_group_name: Optional[str] = None
+    #: Publish a version on every change (needed for an alias with provisioned concurrency).
+    publish: bool = False
+    #: Another region than the stage's (the standby), and the logical-name
+    #: prefix that keeps its resources apart from the stage region's.
+    region: Optional[str] = None
+    logical_prefix: str = ""
 
 
 def service_function(
@@ -317,15 +370,15 @@ def service_function(
     The statements must cover every AWS action the package declares it calls
     (``[tool.todo-platform]`` in its pyproject): the preview fails otherwise.
     """
-    deployable, name = spec.deployable, spec.name
+    deployable, name, region = spec.deployable, spec.name, spec.region
     permissions.require_granted(deployable, spec.statements)
-    key = deployable.key
+    key = spec.logical_prefix + deployable.key
     group_name = spec.log_group_name or ResourceNames.function_log_group(name)
-    group = log_group(parent, f"{key}-logs", group_name, settings, spec.logs_key_arn)
+    group = log_group(parent, f"{key}-logs", group_name, settings, spec.logs_key_arn, region)
     role = aws.iam.Role(
         f"{key}-role",
         assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
-        description=f"Execution role of {name}",
+        description=f"Execution role of {name}" + (f" in {region}" if region else ""),
         opts=child(parent),
     )
     policy = aws.iam.RolePolicy(
@@ -335,7 +388,7 @@ def service_function(
         opts=child(parent),
     )
     function = aws.lambda_.Function(
-        deployable.function_logical_name,
+        spec.logical_prefix + deployable.function_logical_name,
         name=name,
         description=deployable.package,
         role=role.arn,
@@ -346,11 +399,13 @@ def service_function(
         memory_size=spec.function_settings.memory_mb,
         timeout=spec.function_settings.timeout_seconds,
         reserved_concurrent_executions=spec.function_settings.reserved_concurrency,
+        publish=spec.publish or None,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=spec.environment),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON", log_group=group.name
         ),
+        region=region,
         # The log group must exist first, or Lambda creates one without retention.
         opts=child(parent, depends_on=[group, policy]),
     )

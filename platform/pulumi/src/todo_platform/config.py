@@ -75,6 +75,7 @@ SECTIONS = (
     "alerts",
     "budget",
     "adopt",
+    "secondaryRegion",
 )
 #: Stages whose alerts must reach a person: an unset (or placeholder) alert
 #: address there is a configuration error, not a silent no-op.
@@ -149,6 +150,20 @@ class ApiSettings(_Model):
     #: Browser origins (``scheme://host[:port]``) allowed to call the API. Empty:
     #: no CORS configuration, so browsers on other origins are refused.
     cors_allowed_origins: List[str] = Field(default_factory=list)
+    #: Execution environments kept initialised (no cold start) on the ``live``
+    #: alias the API integration invokes; 0: no alias, the integration invokes
+    #: the function itself. Billed per GB-second whether used or not (README).
+    provisioned_concurrency: int = Field(default=0, ge=0, le=3000)
+
+    @model_validator(mode="after")
+    def _provisioned_within_reserved(self) -> ApiSettings:
+        reserved = self.function.reserved_concurrency
+        if reserved is not None and self.provisioned_concurrency > reserved:
+            raise ValueError(
+                f"provisionedConcurrency ({self.provisioned_concurrency}) cannot exceed the "
+                f"function's reservedConcurrency ({reserved})"
+            )
+        return self
 
     @field_validator("cors_allowed_origins")
     @classmethod
@@ -249,6 +264,8 @@ class AlarmSettings(_Model):
     firehose_freshness_seconds: float = 900
     dynamodb_cost_usd: float = 50
     lambda_cost_usd: float = 20
+    #: Average delay of writes reaching the table's replica (second region only).
+    table_replication_latency_ms: float = 60000
 
 
 class AlertSettings(_Model):
@@ -288,6 +305,52 @@ class AdoptSettings(_Model):
     importing: bool = False
 
 
+_REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
+
+class FailoverSettings(_Model):
+    """DNS failover between the two regions' APIs (optional: needs a hosted zone and a name).
+
+    ``domain_name`` is served by a health-checked PRIMARY record (the stage's
+    region) and a SECONDARY record (the standby region) in ``hosted_zone_id``;
+    each region gets an ACM certificate for it, validated in that zone.
+    """
+
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{1,32}$")
+    domain_name: str = Field(pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
+    #: Route 53 checks every 10 or 30 seconds; failover after this many failures.
+    health_check_interval_seconds: Literal[10, 30] = 30
+    failure_threshold: int = Field(default=3, ge=1, le=10)
+
+
+class SecondaryRegionSettings(_Model):
+    """Disaster recovery in a second region (README, "Disaster recovery").
+
+    When enabled: the table becomes a global table with a replica there, the
+    bronze bucket replicates into a bucket there, the stage's secrets are
+    replicated there, and a warm-standby API runs there.
+    """
+
+    enabled: bool = False
+    region: Optional[str] = Field(default=None, pattern=_REGION)
+    replicate_table: bool = True
+    replicate_bronze: bool = True
+    #: S3 Replication Time Control: 99.99 % of objects within 15 minutes (extra cost).
+    replication_time_control: bool = True
+    standby_api: bool = True
+    failover: Optional[FailoverSettings] = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> SecondaryRegionSettings:
+        if self.enabled and not self.region:
+            raise ValueError("secondaryRegion.enabled needs secondaryRegion.region")
+        if self.failover and not (self.enabled and self.standby_api):
+            raise ValueError("secondaryRegion.failover needs the standby API (enabled, standbyApi)")
+        if self.standby_api and self.enabled and not self.replicate_table:
+            raise ValueError("the standby API serves the table's replica: replicateTable is needed")
+        return self
+
+
 class Settings(_Model):
     """Everything a stage is deployed with."""
 
@@ -309,6 +372,19 @@ class Settings(_Model):
     alerts: AlertSettings
     budget: BudgetSettings
     adopt: AdoptSettings = Field(default_factory=AdoptSettings)
+    secondary_region: SecondaryRegionSettings = Field(default_factory=SecondaryRegionSettings)
+
+    @model_validator(mode="after")
+    def _two_distinct_regions(self) -> Settings:
+        if self.standby_region == self.region:
+            raise ValueError(f"secondaryRegion.region must differ from the stage's ({self.region})")
+        return self
+
+    @property
+    def standby_region(self) -> Optional[str]:
+        """The second region, when this stage has one."""
+        second = self.secondary_region
+        return second.region if second.enabled else None
 
     @model_validator(mode="after")
     def _someone_is_paged(self) -> Settings:

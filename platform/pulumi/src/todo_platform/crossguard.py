@@ -48,6 +48,11 @@ def to_record(resource: Any) -> ResourceRecord:
     }
     if tags:
         inputs["tags"] = tags
+    # Region-aware rules read a resource's region; without its own (pulumi-aws v7
+    # ``region``) it lives in its provider's.
+    provider_props = getattr(getattr(resource, "provider", None), "props", None) or {}
+    if not inputs.get("region") and provider_props.get("region"):
+        inputs["region"] = provider_props["region"]
     return ResourceRecord(
         type=resource.resource_type,
         name=resource.name,

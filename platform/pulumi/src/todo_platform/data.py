@@ -3,15 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from todo_core.keys import TABLE_SPEC
 from todo_core.naming import ResourceNames
+from todo_platform import iam
 from todo_platform.blocks import child, kms_key, logs_key_statement
 from todo_platform.config import Settings
+
+
+@dataclass(frozen=True)
+class StandbyKeys:
+    """The stage's keys in its second region (a KMS key never leaves its region).
+
+    ``table`` encrypts the table's replica; ``logs`` the standby API's log
+    groups; ``secrets`` the replicas of the stage's secrets.
+    """
+
+    region: str
+    table: pulumi.Output[str]
+    logs: pulumi.Output[str]
+    secrets: pulumi.Output[str]
+
+
+def table_replicas(
+    settings: Settings, replica_key_arn: Optional[pulumi.Input[str]]
+) -> Optional[List[aws.dynamodb.TableReplicaArgs]]:
+    """The global table's replica in the second region, protected like the table itself."""
+    region = settings.standby_region
+    if region is None or not settings.secondary_region.replicate_table:
+        return None
+    return [
+        aws.dynamodb.TableReplicaArgs(
+            region_name=region,
+            kms_key_arn=replica_key_arn,
+            point_in_time_recovery=settings.data.point_in_time_recovery,
+            deletion_protection_enabled=settings.data.deletion_protection,
+            propagate_tags=True,
+        )
+    ]
 
 
 def table_args(table_name: str, settings: Settings, kms_key_arn: pulumi.Input[str]) -> dict:
@@ -62,6 +95,7 @@ ADOPTED_TABLE_IGNORED = (
     "deletionProtectionEnabled",
     "ttl",
     "tags",
+    "replicas",
 )
 
 
@@ -105,12 +139,40 @@ class TodoData(pulumi.ComponentResource):
             account,
             settings,
         )
+        self.standby_keys = self._standby_keys(settings, names)
         self.table = self._table(settings, names)
         self.table_name: pulumi.Output[str] = self.table.name
         self.table_arn: pulumi.Output[str] = self.table.arn
         self.stream_arn: pulumi.Output[str] = self.table.stream_arn
         self.register_outputs(
             {"tableName": self.table_name, "tableArn": self.table_arn, "streamArn": self.stream_arn}
+        )
+
+    def _standby_keys(self, settings: Settings, names: ResourceNames) -> Optional[StandbyKeys]:
+        region = settings.standby_region
+        if region is None:
+            return None
+        account = names.account_id
+
+        def key(
+            key_name: str, alias: str, what: str, statements: Sequence[iam.Statement] = ()
+        ) -> pulumi.Output[str]:
+            description = f"Encrypts {what} in the {settings.stage} standby region"
+            created = kms_key(
+                self, key_name, alias, description, account, settings, statements, region=region
+            )
+            return created.arn
+
+        return StandbyKeys(
+            region=region,
+            table=key("table-standby", names.table, f"the replica of {names.table}"),
+            logs=key(
+                "logs-standby",
+                names.logs_key_alias,
+                "the log groups",
+                [logs_key_statement(region, account)],
+            ),
+            secrets=key("secrets-standby", names.secrets_key_alias, "the secrets' replicas"),
         )
 
     def _table(self, settings: Settings, names: ResourceNames) -> aws.dynamodb.Table:
@@ -127,8 +189,10 @@ class TodoData(pulumi.ComponentResource):
                 import_=adopt.table if adopt.importing else None,
                 ignore_changes=list(ADOPTED_TABLE_IGNORED) if adopt.importing else None,
             )
+        replica_key = self.standby_keys.table if self.standby_keys else None
         return aws.dynamodb.Table(
             "table",
             **table_args(adopt.table or names.table, settings, self.table_key.arn),
+            replicas=table_replicas(settings, replica_key),
             opts=opts,
         )

@@ -169,13 +169,20 @@ def delivery_stream(
     )
 
 
-def log_subscription(
-    parent: pulumi.Resource,
-    names: ResourceNames,
-    source_log_group: pulumi.Input[str],
-    stream: aws.kinesis.FirehoseDeliveryStream,
-) -> aws.iam.Role:
-    """CloudWatch Logs sends every event of ``source_log_group`` to ``stream``."""
+@dataclass(frozen=True)
+class LakeLogs:
+    """Where function log groups are subscribed: the logs stream, and the role CloudWatch
+    Logs assumes to put records into it (an ARN that resolves only once its policy exists:
+    creating a subscription filter test-delivers a record)."""
+
+    stream_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+
+
+def logs_subscription_role(
+    parent: pulumi.Resource, names: ResourceNames, stream: aws.kinesis.FirehoseDeliveryStream
+) -> LakeLogs:
+    """The role CloudWatch Logs uses to deliver this region's function logs to ``stream``."""
     region, account = names.region, names.account_id
     role = aws.iam.Role(
         "logs-subscription-role",
@@ -183,7 +190,7 @@ def log_subscription(
             f"logs.{region}.amazonaws.com",
             {"StringLike": {"aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}},
         ),
-        description="CloudWatch Logs delivers the API's log events to the logs stream",
+        description="CloudWatch Logs delivers the functions' log events to the logs stream",
         opts=child(parent),
     )
     policy = aws.iam.RolePolicy(
@@ -200,13 +207,24 @@ def log_subscription(
         ),
         opts=child(parent),
     )
-    aws.cloudwatch.LogSubscriptionFilter(
-        "api-logs-to-lake",
-        name=names.api_logs_subscription,
-        log_group=source_log_group,
+    role_arn = pulumi.Output.all(role.arn, policy.id).apply(lambda values: str(values[0]))
+    return LakeLogs(stream.arn, role_arn)
+
+
+def subscribe_to_lake(
+    parent: pulumi.Resource,
+    key: str,
+    function_name: str,
+    log_group_name: pulumi.Input[str],
+    lake_logs: LakeLogs,
+) -> aws.cloudwatch.LogSubscriptionFilter:
+    """CloudWatch Logs sends every event of the function's log group to bronze ``logs/``."""
+    return aws.cloudwatch.LogSubscriptionFilter(
+        f"{key}-logs-to-lake",
+        name=ResourceNames.function_logs_subscription(function_name),
+        log_group=log_group_name,
         filter_pattern="",
-        destination_arn=stream.arn,
-        role_arn=role.arn,
-        opts=child(parent, depends_on=[policy]),
+        destination_arn=lake_logs.stream_arn,
+        role_arn=lake_logs.role_arn,
+        opts=child(parent),
     )
-    return role

@@ -15,6 +15,8 @@ from todo_platform import iam
 from todo_platform.artifacts import CDC_PROCESSOR, ETL_GOLD, ETL_SILVER, Artifacts
 from todo_platform.blocks import (
     FunctionSpec,
+    Placement,
+    SecureBucket,
     ServiceFunction,
     child,
     kms_key,
@@ -26,11 +28,14 @@ from todo_platform.config import LifecycleSettings, Settings
 from todo_platform.delivery import (
     CLOUDWATCH_LOGS_PROCESSORS,
     Bronze,
+    LakeLogs,
     StreamSpec,
     delivery_stream,
-    log_subscription,
+    logs_subscription_role,
+    subscribe_to_lake,
 )
 from todo_platform.glue import GlueJobSpec, LakeAccess, glue_job, s3_url
+from todo_platform.replication import ReplicationSpec, replicate_bucket
 
 #: Lambda's DynamoDB-stream mapping reports partial failures instead of
 #: retrying whole batches.
@@ -58,6 +63,8 @@ class TodoEtlArgs:
     secrets_key_arn: pulumi.Input[str]
     #: The API function's log group, delivered into bronze ``logs/``.
     api_log_group_name: pulumi.Input[str]
+    #: Where the stage's secrets are replicated (its second region), if it has one.
+    standby_secrets: Optional[Placement] = None
 
 
 class TodoEtl(pulumi.ComponentResource):
@@ -101,12 +108,13 @@ class TodoEtl(pulumi.ComponentResource):
         lifecycle: Optional[LifecycleSettings],
         noncurrent_days: int,
         extra: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs] = (),
-    ) -> aws.s3.Bucket:
+        place: Optional[Placement] = None,
+    ) -> SecureBucket:
         return secure_bucket(
             self,
             key,
             name,
-            self.lake_key.arn,
+            place or Placement(self.lake_key.arn),
             self._args.settings,
             lifecycle,
             noncurrent_days,
@@ -115,18 +123,20 @@ class TodoEtl(pulumi.ComponentResource):
 
     def _buckets(self) -> None:
         names, lake_settings = self._args.names, self._args.settings.lake
-        self.bronze = self._bucket(
+        bronze = self._bucket(
             "bronze",
             names.bronze_bucket,
             lake_settings.bronze,
             lake_settings.bronze.noncurrent_version_expiration_days,
         )
+        self.bronze = bronze.bucket
+        self.bronze_replica = self._replicate_bronze(bronze)
         self.silver = self._bucket(
             "silver",
             names.silver_bucket,
             lake_settings.silver,
             lake_settings.silver.noncurrent_version_expiration_days,
-        )
+        ).bucket
         athena_results = aws.s3.BucketLifecycleConfigurationRuleArgs(
             id="expire-athena-results",
             status="Enabled",
@@ -143,13 +153,58 @@ class TodoEtl(pulumi.ComponentResource):
             lake_settings.gold,
             lake_settings.gold.noncurrent_version_expiration_days,
             extra=[athena_results],
-        )
+        ).bucket
         self.artifacts_bucket = self._bucket(
             "artifacts",
             names.artifacts_bucket,
             None,
             lake_settings.artifacts_noncurrent_version_expiration_days,
+        ).bucket
+
+    def _replicate_bronze(self, bronze: SecureBucket) -> Optional[aws.s3.Bucket]:
+        """Bronze, the lake's system of record, copied into the second region.
+
+        Silver and gold are not replicated: the jobs rebuild them from bronze
+        (README, "Disaster recovery"). The copy has the bucket's lifecycle and
+        every protection of a stage bucket, with the lake key of its region.
+        """
+        settings, names = self._args.settings, self._args.names
+        region = settings.standby_region
+        if region is None or not settings.secondary_region.replicate_bronze:
+            return None
+        standby_names = ResourceNames(settings.stage, names.account_id, region)
+        standby_key = kms_key(
+            self,
+            "lake-standby",
+            names.lake_key_alias,
+            f"Encrypts the {settings.stage} bronze copy in the standby region",
+            names.account_id,
+            settings,
+            region=region,
         )
+        copy = self._bucket(
+            "bronze-standby",
+            standby_names.bronze_bucket,
+            settings.lake.bronze,
+            settings.lake.bronze.noncurrent_version_expiration_days,
+            place=Placement(standby_key.arn, region),
+        )
+        replicate_bucket(
+            self,
+            ReplicationSpec(
+                key="bronze",
+                rule_id=names.bronze_replication_rule,
+                account_id=names.account_id,
+                source=bronze,
+                source_region=settings.region,
+                source_key_arn=self.lake_key.arn,
+                destination=copy,
+                destination_region=region,
+                destination_key_arn=standby_key.arn,
+                replication_time_control=settings.secondary_region.replication_time_control,
+            ),
+        )
+        return copy.bucket
 
     def _streams(self) -> None:
         args = self._args
@@ -174,9 +229,8 @@ class TodoEtl(pulumi.ComponentResource):
             args.settings,
             names,
         )
-        self.subscription_role = log_subscription(
-            self, names, args.api_log_group_name, self.logs_stream
-        )
+        self.lake_logs: LakeLogs = logs_subscription_role(self, names, self.logs_stream)
+        subscribe_to_lake(self, "api", names.api_function, args.api_log_group_name, self.lake_logs)
 
     def _cdc(self) -> None:
         args = self._args
@@ -224,6 +278,7 @@ class TodoEtl(pulumi.ComponentResource):
         )
         self.cdc: ServiceFunction = service_function(self, spec, args.settings, args.artifacts)
         self.cdc_function = self.cdc.function
+        subscribe_to_lake(self, "cdc", names.cdc_function, self.cdc.log_group.name, self.lake_logs)
         self.event_source_mapping = aws.lambda_.EventSourceMapping(
             "cdc-stream-mapping",
             event_source_arn=args.stream_arn,
@@ -259,6 +314,8 @@ class TodoEtl(pulumi.ComponentResource):
             "Keyed hash of PII in the lake (read by the silver and gold jobs only)",
             self._args.secrets_key_arn,
             self.pii_hmac_key.result,
+            # Without this key a lake rebuilt elsewhere could not reproduce its pseudonyms.
+            replica=self._args.standby_secrets,
         )
 
     def _job_arguments(self) -> Dict[str, pulumi.Input[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
@@ -17,12 +18,14 @@ from todo_platform.alarms import (
     cost_alarm_specs,
     function_alarm_specs,
     pipeline_alarm_specs,
+    replication_alarm_specs,
 )
 from todo_platform.artifacts import CDC_PROCESSOR, METRICS_COLLECTOR, Artifacts
 from todo_platform.blocks import FunctionSpec, ServiceFunction, child, kms_key, service_function
 from todo_platform.budget import monthly_budget
 from todo_platform.config import Settings
 from todo_platform.dashboard import BILLING_REGION, DashboardInputs, dashboard_body
+from todo_platform.delivery import LakeLogs, subscribe_to_lake
 
 #: Glue job states that page someone.
 GLUE_FAILURE_STATES = ("FAILED", "TIMEOUT", "ERROR")
@@ -51,6 +54,19 @@ class TodoMonitoringArgs:
     logs_stream_name: pulumi.Input[str]
     silver_job_name: pulumi.Input[str]
     gold_job_name: pulumi.Input[str]
+    #: The collector's log group is delivered into bronze ``logs/`` like the others.
+    lake_logs: LakeLogs
+    #: The warm-standby API in the second region, watched there.
+    standby: Optional[StandbyWatch] = None
+
+
+@dataclass(frozen=True)
+class StandbyWatch:
+    """What runs in the second region: its alarms notify a topic of that region."""
+
+    region: str
+    api_id: pulumi.Input[str]
+    functions: Sequence[ServiceFunction]
 
 
 class TodoMonitoring(pulumi.ComponentResource):
@@ -85,10 +101,11 @@ class TodoMonitoring(pulumi.ComponentResource):
             if region == BILLING_REGION
             else self._alert_topic("billing-alerts", names.billing_alert_topic, BILLING_REGION)
         )
+        self.standby_topic = self._standby_topic()
         self.collector = self._collector()
         self.functions: List[ServiceFunction] = [*args.functions, self.collector]
         self.alarms: Dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for spec in self._alarm_specs():
+        for spec in [*self._alarm_specs(), *self._standby_alarm_specs()]:
             self._alarm(spec)
         self._table_throttle_alarm()
         self.budget = monthly_budget(self, args.settings, names, self.topic)
@@ -128,6 +145,9 @@ class TodoMonitoring(pulumi.ComponentResource):
             args.logs_key_arn,
         )
         service = service_function(self, spec, args.settings, args.artifacts)
+        subscribe_to_lake(
+            self, "metrics", names.metrics_function, service.log_group.name, args.lake_logs
+        )
         self.collector_schedule = aws.cloudwatch.EventRule(
             "metrics-schedule",
             name=names.metrics_schedule,
@@ -279,11 +299,44 @@ class TodoMonitoring(pulumi.ComponentResource):
             *api_alarm_specs(names, a, {"ApiId": args.api_id}),
             *[spec for fn in self.functions for spec in function_alarm_specs(fn, a)],
             *pipeline_alarm_specs(names, a, args),
+            *replication_alarm_specs(names, self._settings, args.table_name),
             *cost_alarm_specs(names, a),
         ]
 
+    def _standby_topic(self) -> Optional[aws.sns.Topic]:
+        standby = self._args.standby
+        if standby is None:
+            return None
+        if standby.region == BILLING_REGION:
+            return self.billing_topic
+        # Same name as the stage's topic: topic names are per region.
+        return self._alert_topic("alerts-standby", self._names.alert_topic, standby.region)
+
+    def _standby_alarm_specs(self) -> List[AlarmSpec]:
+        """The API's and its function's alarms again, in the standby region."""
+        standby, a = self._args.standby, self._settings.alarms
+        if standby is None:
+            return []
+        specs = [
+            *api_alarm_specs(self._names, a, {"ApiId": standby.api_id}),
+            *[spec for fn in standby.functions for spec in function_alarm_specs(fn, a)],
+        ]
+        return [
+            dataclasses.replace(spec, key=f"standby-{spec.key}", region=standby.region)
+            for spec in specs
+        ]
+
+    def _topic_for(self, region: Optional[str]) -> aws.sns.Topic:
+        """Alarms notify topics of their own region only."""
+        if region is None or region == self._settings.region:
+            return self.topic
+        if self._args.standby is not None and region == self._args.standby.region:
+            assert self.standby_topic is not None
+            return self.standby_topic
+        return self.billing_topic
+
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
-        topic = self.billing_topic if spec.region else self.topic
+        topic = self._topic_for(spec.region)
         percentile = spec.statistic.startswith("p")
         alarm = aws.cloudwatch.MetricAlarm(
             f"alarm-{spec.key}",

@@ -30,6 +30,8 @@ BUCKET_SSE = (
 BUCKET_PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
+BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 TOPIC = "aws:sns/topic:Topic"
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -42,6 +44,7 @@ WORKGROUP = "aws:athena/workgroup:Workgroup"
 KMS_KEY = "aws:kms/key:Key"
 FUNCTION = "aws:lambda/function:Function"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+LOG_SUBSCRIPTION = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
@@ -158,8 +161,25 @@ def _document(value: Any) -> Dict[str, Any]:
     return dict(value or {})
 
 
+def arn_region(arn: Any) -> str:
+    """``arn:aws:kms:us-west-2:...`` -> ``us-west-2`` (empty when not an ARN)."""
+    parts = str(arn or "").split(":")
+    return parts[3] if len(parts) > 4 and parts[0] == "arn" else ""
+
+
 def bucket_name(record: ResourceRecord) -> str:
     return str(record.inputs.get("bucket") or record.name)
+
+
+def provider_region(records: Sequence[ResourceRecord], reference: str) -> str:
+    """The region of the provider a resource is declared with (its ``region`` input)."""
+    provider = _provider(records, reference)
+    return str(provider.inputs.get("region") or "") if provider else ""
+
+
+def region_of(records: Sequence[ResourceRecord], record: ResourceRecord) -> str:
+    """Where a resource lives: its own ``region`` input (pulumi-aws v7) or its provider's."""
+    return str(record.inputs.get("region") or provider_region(records, record.provider))
 
 
 def _for_bucket(records: Sequence[ResourceRecord], kind: str, bucket: str) -> List[ResourceRecord]:
@@ -199,6 +219,10 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
                 and _get(i, "serverSideEncryption", "kmsKeyArn")
             ):
                 fail(r, "table not encrypted with a customer-managed KMS key")
+            for replica in _as_list(i.get("replicas")):
+                region = replica.get("regionName")
+                if arn_region(replica.get("kmsKeyArn")) != region:
+                    fail(r, f"replica in {region} not encrypted with a customer-managed key there")
         elif r.type == BUCKET:
             if not _bucket_encrypted(records, r):
                 fail(r, "bucket has no SSE-KMS default encryption")
@@ -232,6 +256,9 @@ def encryption_at_rest(records: Sequence[ResourceRecord]) -> List[Violation]:
         elif r.type == SECRET:
             if not i.get("kmsKeyId"):
                 fail(r, "secret not encrypted with a customer-managed key")
+            for replica in _as_list(i.get("replicas")):
+                if not replica.get("kmsKeyId"):
+                    fail(r, f"secret replica in {replica.get('region')} without a customer key")
         elif r.type == KMS_KEY:
             if not i.get("enableKeyRotation"):
                 fail(r, "key rotation disabled")
@@ -309,6 +336,53 @@ def tls_only_buckets(records: Sequence[ResourceRecord]) -> List[Violation]:
     return out
 
 
+def _versioned(records: Sequence[ResourceRecord], bucket: str) -> bool:
+    return any(
+        _get(v.inputs, "versioningConfiguration", "status") == "Enabled"
+        for v in _for_bucket(records, BUCKET_VERSIONING, bucket)
+    )
+
+
+def _replication_problems(records: Sequence[ResourceRecord], config: ResourceRecord) -> List[str]:
+    buckets = {bucket_name(b): b for b in of_type(records, BUCKET)}
+    source = str(config.inputs.get("bucket"))
+    problems = [] if config.inputs.get("role") else ["no replication role"]
+    rules = _as_list(config.inputs.get("rules"))
+    if not rules:
+        problems.append("no replication rule")
+    for name in [source] + [str(_get(r, "destination", "bucket")) for r in rules]:
+        name = name.removeprefix("arn:aws:s3:::")
+        if name not in buckets:
+            problems.append(f"{name} is not a bucket of this program (its rules cannot check it)")
+        elif not _versioned(records, name):
+            problems.append(f"{name} is not versioned")
+    for rule in rules:
+        destination = str(_get(rule, "destination", "bucket")).removeprefix("arn:aws:s3:::")
+        if rule.get("status") != "Enabled":
+            problems.append(f"rule {rule.get('id')} is not enabled")
+        if _get(rule, "sourceSelectionCriteria", "sseKmsEncryptedObjects", "status") != "Enabled":
+            problems.append(f"rule {rule.get('id')} skips SSE-KMS objects")
+        key = _get(rule, "destination", "encryptionConfiguration", "replicaKmsKeyId")
+        if destination in buckets and arn_region(key) != region_of(records, buckets[destination]):
+            problems.append(f"replicas in {destination} not encrypted with a key of its region")
+    return problems
+
+
+@_policy("replicas-like-the-primary")
+def replicas_like_the_primary(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Replication copies every object (SSE-KMS ones too) between versioned buckets of this
+    program, encrypting replicas with a customer key of the copy's region.
+
+    The copy being a declared bucket puts it under every bucket rule (SSE-KMS,
+    Block Public Access, TLS-only).
+    """
+    return [
+        Violation("replicas-like-the-primary", config.ref, problem)
+        for config in of_type(records, BUCKET_REPLICATION)
+        for problem in _replication_problems(records, config)
+    ]
+
+
 # --- the table ----------------------------------------------------------------------------
 
 
@@ -319,6 +393,12 @@ def pitr_and_streams(records: Sequence[ResourceRecord]) -> List[Violation]:
     for table in of_type(records, TABLE):
         if not _get(table.inputs, "pointInTimeRecovery", "enabled"):
             out.append(Violation("pitr-and-streams", table.ref, "point-in-time recovery off"))
+        for replica in _as_list(table.inputs.get("replicas")):
+            if replica.get("pointInTimeRecovery") is not True:
+                message = (
+                    f"point-in-time recovery off on the replica in {replica.get('regionName')}"
+                )
+                out.append(Violation("pitr-and-streams", table.ref, message))
         if not table.inputs.get("streamEnabled"):
             out.append(Violation("pitr-and-streams", table.ref, "stream disabled"))
         elif table.inputs.get("streamViewType") != TABLE_SPEC.stream_view_type:
@@ -443,6 +523,17 @@ def no_anonymous_principals(records: Sequence[ResourceRecord]) -> List[Violation
     return out
 
 
+def _provider(records: Sequence[ResourceRecord], reference: str) -> Optional[ResourceRecord]:
+    if not reference:
+        return None
+    provider_urn = reference.rsplit("::", 1)[0]
+    provider_name = provider_urn.rsplit("::", 1)[-1]
+    for provider in of_type(records, AWS_PROVIDER):
+        if provider.name == provider_name and (not provider.urn or provider.urn == provider_urn):
+            return provider
+    return None
+
+
 # --- logs and alarms -------------------------------------------------------------------------
 
 
@@ -459,17 +550,47 @@ def log_retention(records: Sequence[ResourceRecord]) -> List[Violation]:
     out: List[Violation] = []
     groups = {}
     for group in of_type(records, LOG_GROUP):
-        groups[group.inputs.get("name")] = group
+        groups[(region_of(records, group), group.inputs.get("name"))] = group
         if not group.inputs.get("retentionInDays"):
             out.append(Violation("log-retention", group.ref, "log group keeps events forever"))
     for function in of_type(records, FUNCTION):
-        if function_log_group(function) not in groups:
+        if (region_of(records, function), function_log_group(function)) not in groups:
             out.append(
                 Violation(
                     "log-retention",
                     function.ref,
                     f"{function_log_group(function)} is not declared (Lambda would create it "
                     "without retention)",
+                )
+            )
+    return out
+
+
+@_policy("function-logs-to-lake")
+def function_logs_to_lake(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Every function in a region that hosts the lake's delivery streams ships its logs there.
+
+    A function's log group must have a subscription filter (all events) whose
+    destination is a Firehose stream. Regions without a delivery stream (the
+    warm standby's) are exempt: a subscription cannot reach another region's
+    stream directly (README, "Logs in bronze").
+    """
+    out: List[Violation] = []
+    lake_regions = {region_of(records, s) for s in of_type(records, FIREHOSE)}
+    subscribed = {
+        (region_of(records, f), str(f.inputs.get("logGroup")))
+        for f in of_type(records, LOG_SUBSCRIPTION)
+        if str(f.inputs.get("destinationArn", "")).startswith("arn:aws:firehose:")
+        and not f.inputs.get("filterPattern")
+    }
+    for function in of_type(records, FUNCTION):
+        region = region_of(records, function)
+        if region in lake_regions and (region, function_log_group(function)) not in subscribed:
+            out.append(
+                Violation(
+                    "function-logs-to-lake",
+                    function.ref,
+                    f"{function_log_group(function)} is not delivered to a Firehose stream",
                 )
             )
     return out
@@ -482,16 +603,18 @@ def _alarm_metric(alarm: ResourceRecord) -> Tuple[Optional[str], Optional[str], 
 
 @_policy("lambda-alarms")
 def lambda_alarms(records: Sequence[ResourceRecord]) -> List[Violation]:
-    """Every function has an Errors and a Duration alarm that notifies someone."""
+    """Every function has Errors and Duration alarms, in its own region, that notify someone."""
     out: List[Violation] = []
-    watched: Dict[str, set] = {}
+    watched: Dict[Tuple[str, str], set] = {}
     for alarm in of_type(records, METRIC_ALARM):
         namespace, metric, dims = _alarm_metric(alarm)
         if namespace == "AWS/Lambda" and alarm.inputs.get("alarmActions"):
-            watched.setdefault(str(dims.get("FunctionName")), set()).add(metric)
+            key = (region_of(records, alarm), str(dims.get("FunctionName")))
+            watched.setdefault(key, set()).add(metric)
     for function in of_type(records, FUNCTION):
         name = str(function.inputs.get("name") or function.name)
-        missing = {"Errors", "Duration"} - watched.get(name, set())
+        key = (region_of(records, function), name)
+        missing = {"Errors", "Duration"} - watched.get(key, set())
         if missing:
             out.append(
                 Violation("lambda-alarms", function.ref, f"no {sorted(missing)} alarm with actions")
@@ -534,17 +657,13 @@ def is_taggable(type_token: str) -> bool:
 
 
 def _provider_tags(records: Sequence[ResourceRecord], reference: str) -> Dict[str, Any]:
-    if not reference:
+    provider = _provider(records, reference)
+    if provider is None:
         return {}
-    provider_urn = reference.rsplit("::", 1)[0]
-    provider_name = provider_urn.rsplit("::", 1)[-1]
-    for provider in of_type(records, AWS_PROVIDER):
-        if provider.name == provider_name and (not provider.urn or provider.urn == provider_urn):
-            default_tags = provider.inputs.get("defaultTags") or {}
-            if isinstance(default_tags, str):
-                default_tags = json.loads(default_tags)
-            return dict(default_tags.get("tags") or {})
-    return {}
+    default_tags = provider.inputs.get("defaultTags") or {}
+    if isinstance(default_tags, str):
+        default_tags = json.loads(default_tags)
+    return dict(default_tags.get("tags") or {})
 
 
 @_policy("tagged")

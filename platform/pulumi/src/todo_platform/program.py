@@ -7,18 +7,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from todo_core.naming import OUTPUT_NAMES, ResourceNames
+from todo_core.naming import OUTPUT_NAMES, SECONDARY_REGION_OUTPUT_NAMES, ResourceNames
 from todo_platform import artifacts as artifact_registry
 from todo_platform.api import TodoApi, TodoApiArgs
+from todo_platform.artifacts import STANDBY_PREFIX
+from todo_platform.blocks import Placement
 from todo_platform.config import Settings, load_settings
 from todo_platform.data import TodoData, TodoDataArgs
 from todo_platform.etl import TodoEtl, TodoEtlArgs
-from todo_platform.monitoring import TodoMonitoring, TodoMonitoringArgs
+from todo_platform.failover import RegionalEndpoint, TodoFailover, TodoFailoverArgs
+from todo_platform.monitoring import StandbyWatch, TodoMonitoring, TodoMonitoringArgs
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Stack:
     etl: TodoEtl
     monitoring: TodoMonitoring
     outputs: Dict[str, pulumi.Input[str]]
+    #: ``SECONDARY_REGION_OUTPUT_NAMES`` this stage has (none without a second region).
+    secondary_outputs: Dict[str, pulumi.Input[str]]
 
 
 def aws_provider(settings: Settings) -> aws.Provider:
@@ -53,6 +58,8 @@ def build(settings: Settings) -> Stack:
     opts = pulumi.ResourceOptions(providers={"aws": provider})
 
     data = TodoData("data", TodoDataArgs(settings, names), opts=opts)
+    standby = data.standby_keys
+    standby_secrets = Placement(standby.secrets, standby.region) if standby else None
     api = TodoApi(
         "api",
         TodoApiArgs(
@@ -64,6 +71,8 @@ def build(settings: Settings) -> Stack:
             table_key_arn=data.table_key.arn,
             logs_key_arn=data.logs_key.arn,
             secrets_key_arn=data.secrets_key.arn,
+            standby_secrets=standby_secrets,
+            standby_keys=standby,
         ),
         opts=opts,
     )
@@ -79,10 +88,30 @@ def build(settings: Settings) -> Stack:
             logs_key_arn=data.logs_key.arn,
             secrets_key_arn=data.secrets_key.arn,
             api_log_group_name=api.service.log_group.name,
+            standby_secrets=standby_secrets,
         ),
         opts=opts,
     )
-    monitoring = TodoMonitoring(
+    monitoring = _monitoring(settings, names, built, data, api, etl, opts)
+    outputs = _outputs(data, api, etl, monitoring)
+    missing = set(OUTPUT_NAMES) ^ set(outputs)
+    if missing:  # pragma: no cover - guards edits of either list
+        raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
+    failover = _failover(settings, names, api, opts)
+    secondary = _secondary_outputs(api, failover)
+    return Stack(names, provider, data, api, etl, monitoring, outputs, secondary)
+
+
+def _monitoring(
+    settings: Settings,
+    names: ResourceNames,
+    built: artifact_registry.Artifacts,
+    data: TodoData,
+    api: TodoApi,
+    etl: TodoEtl,
+    opts: pulumi.ResourceOptions,
+) -> TodoMonitoring:
+    return TodoMonitoring(
         "monitoring",
         TodoMonitoringArgs(
             settings,
@@ -99,11 +128,22 @@ def build(settings: Settings) -> Stack:
             logs_stream_name=etl.logs_stream.name,
             silver_job_name=etl.silver_job.name,
             gold_job_name=etl.gold_job.name,
+            lake_logs=etl.lake_logs,
+            standby=(
+                StandbyWatch(api.standby.region, api.standby.http.api.id, (api.standby.service,))
+                if api.standby
+                else None
+            ),
         ),
         opts=opts,
     )
 
-    outputs: Dict[str, pulumi.Input[str]] = {
+
+def _outputs(
+    data: TodoData, api: TodoApi, etl: TodoEtl, monitoring: TodoMonitoring
+) -> Dict[str, pulumi.Input[str]]:
+    """The runbook's stack outputs (``OUTPUT_NAMES``)."""
+    return {
         "TableName": data.table.name,
         "TableArn": data.table.arn,
         "ApiEndpoint": api.endpoint,
@@ -119,13 +159,49 @@ def build(settings: Settings) -> Stack:
         "DashboardUrl": monitoring.dashboard_url,
         "AlertTopicArn": monitoring.alert_topic_arn,
     }
-    missing = set(OUTPUT_NAMES) ^ set(outputs)
-    if missing:  # pragma: no cover - guards edits of either list
-        raise RuntimeError(f"stack outputs and OUTPUT_NAMES differ: {sorted(missing)}")
-    return Stack(names, provider, data, api, etl, monitoring, outputs)
+
+
+def _failover(
+    settings: Settings, names: ResourceNames, api: TodoApi, opts: pulumi.ResourceOptions
+) -> Optional[TodoFailover]:
+    """DNS failover between the two regions' APIs, where a hosted zone and a name are set."""
+    failover, standby = settings.secondary_region.failover, api.standby
+    if failover is None or standby is None:
+        return None
+    endpoints = (
+        RegionalEndpoint(
+            "PRIMARY", "", None, api.http_api.id, api.http_api.api_endpoint, api.stage.id
+        ),
+        RegionalEndpoint(
+            "SECONDARY",
+            STANDBY_PREFIX,
+            standby.region,
+            standby.http.api.id,
+            standby.http.api.api_endpoint,
+            standby.http.stage.id,
+        ),
+    )
+    return TodoFailover("failover", TodoFailoverArgs(failover, names, endpoints), opts=opts)
+
+
+def _secondary_outputs(
+    api: TodoApi, failover: Optional[TodoFailover]
+) -> Dict[str, pulumi.Input[str]]:
+    if api.standby is None:
+        return {}
+    outputs: Dict[str, pulumi.Input[str]] = {
+        "StandbyRegion": api.standby.region,
+        "StandbyApiEndpoint": api.standby.http.endpoint,
+    }
+    if failover is not None:
+        outputs["FailoverApiUrl"] = failover.url
+    return outputs
 
 
 def main() -> None:
     stack = build(load_settings())
     for name in OUTPUT_NAMES:
         pulumi.export(name, stack.outputs[name])
+    for name in SECONDARY_REGION_OUTPUT_NAMES:
+        if name in stack.secondary_outputs:
+            pulumi.export(name, stack.secondary_outputs[name])

@@ -40,6 +40,11 @@ OUTPUT_NAMES = (
     "AlertTopicArn",
 )
 
+#: Outputs only a stack with a second region has (``secondaryRegion`` in its
+#: stack file): the warm standby's endpoint, its region, and the failover URL
+#: when a hosted zone and domain are configured.
+SECONDARY_REGION_OUTPUT_NAMES = ("StandbyRegion", "StandbyApiEndpoint", "FailoverApiUrl")
+
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 
 
@@ -177,7 +182,25 @@ class ResourceNames:
 
     @property
     def api_logs_subscription(self) -> str:
-        return f"{self.api_function}-to-lake"
+        return self.function_logs_subscription(self.api_function)
+
+    @staticmethod
+    def function_logs_subscription(function_name: str) -> str:
+        """The subscription filter that sends a function's log group to bronze."""
+        return f"{function_name}-to-lake"
+
+    @property
+    def api_alias(self) -> str:
+        """The alias the API integration invokes (it carries the provisioned concurrency)."""
+        return "live"
+
+    @property
+    def bronze_replication_rule(self) -> str:
+        return "bronze-to-standby-region"
+
+    @property
+    def api_health_check(self) -> str:
+        return f"{self.api}-health"
 
     @staticmethod
     def function_log_group(function_name: str) -> str:
