@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from todo_local import glue_artifact
+from todo_artifacts import glue_artifact
 
 ROOT = Path(__file__).resolve().parents[3]
 ETL = ROOT / "etl"
