@@ -243,12 +243,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=LAMBDA_PYTHON)
 def dev(session: nox.Session) -> None:
     """The local stack until Ctrl-C: emulator, API, stream runner; writes .local/outputs.json."""
-    session.run_install(
-        "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),
-        "--python", session.virtualenv.location,
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
-        silent=True,
-    )
+    _sync_demo(session)
     session.run("todo-local", "up", *session.posargs)
 
 
