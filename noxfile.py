@@ -389,6 +389,7 @@ def bench(session: nox.Session) -> None:
     if not selected:
         session.skip("no selected package has benchmarks/run.py")
     failed = []
+    use_emulator(session)
     for package in selected:
         sync(session, package, "test")
         session.chdir(ROOT / package.path)
