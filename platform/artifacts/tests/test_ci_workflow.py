@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Set, Tuple
 import pytest
 import yaml
 
+from todo_artifacts.deployables import load as load_deployables
+
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 #: What every suite is tested with: the fixtures, the emulator they start, the
@@ -27,10 +29,7 @@ pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproj
 
 def deployables() -> List[Dict[str, Any]]:
     """Every package as ``deployables.toml`` (the one list) names it."""
-    import tomllib
-
-    data = tomllib.loads((ROOT / "deployables.toml").read_text(encoding="utf-8"))
-    return list(data["package"])
+    return load_deployables(ROOT)
 
 
 def packages() -> Dict[str, Tuple[str, Tuple[str, ...], str]]:

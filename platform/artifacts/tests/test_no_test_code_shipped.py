@@ -9,13 +9,13 @@ libraries keep their own layout) must hold no test module: no ``tests`` or
 from __future__ import annotations
 
 import re
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
+from todo_artifacts import deployables
 from todo_artifacts.glue_artifact import build_glue_artifact
 from todo_artifacts.lambda_artifact import build_lambda_zip, find_workspace_root
 
@@ -23,15 +23,6 @@ ROOT = find_workspace_root(Path(__file__).resolve().parent)
 TEST_CODE = re.compile(
     r"(^|/)(tests?|testing|conftest|fakes?)(/|\.py$|\.pyc$)|(^|/)(test_|fake_)[^/]*\.py$"
 )
-
-pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads toml with tomllib")
-
-
-def deployables() -> List[Dict[str, Any]]:
-    import tomllib
-
-    data = tomllib.loads((ROOT / "deployables.toml").read_text(encoding="utf-8"))
-    return [p for p in data["package"] if p.get("lambda_handler") or p.get("glue_module")]
 
 
 def first_party_packages() -> List[str]:
@@ -63,7 +54,7 @@ def _expect_known_leak(package: Dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "package", [p for p in deployables() if p.get("lambda_handler")], ids=lambda p: p["name"]
+    "package", deployables.lambdas(ROOT), ids=lambda p: p["name"]
 )
 def test_a_lambda_zip_holds_no_test_code(package: Dict[str, Any], tmp_path: Path) -> None:
     archive = build_lambda_zip(
@@ -76,7 +67,7 @@ def test_a_lambda_zip_holds_no_test_code(package: Dict[str, Any], tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "package", [p for p in deployables() if p.get("glue_module")], ids=lambda p: p["name"]
+    "package", deployables.glue_jobs(ROOT), ids=lambda p: p["name"]
 )
 def test_a_glue_artifact_holds_no_test_code(package: Dict[str, Any], tmp_path: Path) -> None:
     folder = build_glue_artifact(package["name"], ROOT / package["path"], tmp_path)
