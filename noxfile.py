@@ -163,6 +163,29 @@ def sync(
     )
 
 
+#: The one environment the emulator (moto) runs from, for every suite.
+EMULATOR_VENV = ROOT / ".nox" / "_emulator"
+#: How the test fixtures (todo_local.emulator) learn which Python runs the emulator.
+EMULATOR_PYTHON_ENV = "TODO_EMULATOR_PYTHON"
+
+
+def use_emulator(session: nox.Session) -> None:
+    """Sync the emulator's environment (``todo-emulator`` from the root lock) and
+    point the session's tests at its Python.
+
+    Every suite, the Glue jobs' Python 3.9 ones included, starts the emulator
+    as a subprocess of this one Python 3.12 environment, so there is one moto,
+    at the version the root lock pins, and no suite carries moto itself.
+    """
+    session.run_install(
+        "uv", "sync", "--frozen", "--project", str(ROOT), "--package", "todo-emulator",
+        "--python", LAMBDA_PYTHON,
+        env={"UV_PROJECT_ENVIRONMENT": str(EMULATOR_VENV)},
+        silent=True,
+    )
+    session.env[EMULATOR_PYTHON_ENV] = str(EMULATOR_VENV / "bin" / "python")
+
+
 def _junit_path(session: nox.Session, package: Package) -> str:
     out = ROOT / ".nox" / "_junit"
     out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +200,8 @@ def _register_test_session(package: Package) -> None:
             sync(session, BY_NAME["todo-etl-silver"], "test")
         else:
             sync(session, package, "test")
+        if package.name != "todo-emulator":  # its own tests run it from their own Python
+            use_emulator(session)
         session.chdir(ROOT / package.path)
         session.run(
             "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -218,12 +243,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=LAMBDA_PYTHON)
 def dev(session: nox.Session) -> None:
     """The local stack until Ctrl-C: emulator, API, stream runner; writes .local/outputs.json."""
-    session.run_install(
-        "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),
-        "--python", session.virtualenv.location,
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
-        silent=True,
-    )
+    _sync_demo(session)
     session.run("todo-local", "up", *session.posargs)
 
 
@@ -232,11 +252,11 @@ def build(session: nox.Session) -> None:
     """Deployable artifacts into dist/: a Lambda zip per handler, Glue job bundles.
 
     Lambda zips (``dist/lambda/<package>.zip``) come from
-    ``todo_local.lambda_artifact``; Glue bundles (``dist/glue/<package>/``)
-    from ``todo_local.glue_artifact``. Posargs select packages by name.
+    ``todo_artifacts.lambda_artifact``; Glue bundles (``dist/glue/<package>/``)
+    from ``todo_artifacts.glue_artifact``. Posargs select packages by name.
     """
     session.run_install(
-        "uv", "sync", "--frozen", "--package", "todo-local", "--project", str(ROOT),
+        "uv", "sync", "--frozen", "--package", "todo-artifacts", "--project", str(ROOT),
         "--python", session.virtualenv.location,
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
         silent=True,
@@ -245,20 +265,21 @@ def build(session: nox.Session) -> None:
     for package in selected:
         if package.lambda_handler:
             session.run(
-                "python", "-m", "todo_local.lambda_artifact", "--package", package.name,
+                "python", "-m", "todo_artifacts.lambda_artifact", "--package", package.name,
                 "--path", str(ROOT / package.path), "--out-dir", str(ROOT / "dist" / "lambda"),
                 "--root", str(ROOT),
             )
         if package.glue_module:
             session.run(
-                "python", "-m", "todo_local.glue_artifact", "--package", package.name,
+                "python", "-m", "todo_artifacts.glue_artifact", "--package", package.name,
                 "--out-dir", str(ROOT / "dist" / "glue"),
             )
 
 
-def _sync_root(session: nox.Session) -> None:
+def _sync_demo(session: nox.Session) -> None:
+    """The demo and everything it runs (todo-demo's dependencies), from the root lock."""
     session.run_install(
-        "uv", "sync", "--frozen", "--all-packages", "--project", str(ROOT),
+        "uv", "sync", "--frozen", "--package", "todo-demo", "--project", str(ROOT),
         "--python", session.virtualenv.location,
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
         silent=True,
@@ -278,10 +299,10 @@ def _sync_etl(session: nox.Session) -> str:
 
 
 def _run_demo(session: nox.Session, sizes: dict) -> None:
-    _sync_root(session)
+    _sync_demo(session)
     etl_python = _sync_etl(session)
     session.run(
-        "python", "-m", "todo_local.demo", "--etl-python", etl_python, *session.posargs, env=sizes
+        "python", "-m", "todo_demo", "--etl-python", etl_python, *session.posargs, env=sizes
     )
 
 
@@ -368,6 +389,7 @@ def bench(session: nox.Session) -> None:
     if not selected:
         session.skip("no selected package has benchmarks/run.py")
     failed = []
+    use_emulator(session)
     for package in selected:
         sync(session, package, "test")
         session.chdir(ROOT / package.path)

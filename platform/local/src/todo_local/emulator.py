@@ -1,15 +1,19 @@
-"""moto in server mode, as a child process on 127.0.0.1.
+"""The local AWS emulator as a child process on 127.0.0.1.
 
 One process serves every AWS service the local stack needs (DynamoDB and
 Streams, S3, Firehose, Cognito, CloudWatch, Glue, Logs), all sharing state, so
 Firehose really writes into the S3 buckets and Cognito really serves JWKS.
-The process is :mod:`todo_local.moto_server`: moto's own server application,
-with each request applied atomically as AWS does (see that module).
+The process is ``todo_emulator.server`` (the ``todo-emulator`` package, Python
+3.12, moto): moto's own server application, with each request applied
+atomically as AWS does. This module needs neither: every suite, the Glue
+jobs' Python 3.9 ones included, starts the emulator with the interpreter of
+one environment that has it (:func:`emulator_python`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import socket
 import subprocess
@@ -27,6 +31,12 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+
+#: The Python of an environment with ``todo-emulator`` installed (the noxfile
+#: builds one from the root lock and sets this for every session).
+PYTHON_ENV = "TODO_EMULATOR_PYTHON"
+EMULATOR_MODULE = "todo_emulator.server"
 
 
 class EmulatorError(RuntimeError):
@@ -47,6 +57,24 @@ def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((HOST, port)) == 0
+
+
+def emulator_python() -> str:
+    """The interpreter that runs the emulator: ``$TODO_EMULATOR_PYTHON``, else this one.
+
+    This interpreter only qualifies when it can import the emulator (the
+    root workspace's environments can; the Glue jobs' cannot: moto is not
+    theirs to carry).
+    """
+    configured = os.environ.get(PYTHON_ENV)
+    if configured:
+        return configured
+    if importlib.util.find_spec("todo_emulator") is not None:
+        return sys.executable
+    raise EmulatorError(
+        f"no emulator here: set {PYTHON_ENV} to the python of an environment with "
+        "todo-emulator installed (the noxfile's sessions do), or install todo-emulator"
+    )
 
 
 def client_environment(endpoint_url: str) -> Dict[str, str]:
@@ -120,10 +148,11 @@ class Emulator:
             "MOTO_ALLOW_NONEXISTENT_REGION": "true",
             "MOTO_PORT": str(port),
         }
+        python = emulator_python()
         try:
             self._process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "todo_local.moto_server", "-H", HOST, "-p", str(port),
+                    python, "-m", EMULATOR_MODULE, "-H", HOST, "-p", str(port),
                     "--parent-pid", str(os.getpid()),
                 ],
                 stdout=log,
@@ -134,6 +163,8 @@ class Emulator:
                 # It still exits with its owner (--parent-pid), whatever happens.
                 start_new_session=True,
             )
+        except OSError as exc:
+            raise EmulatorError(f"cannot run the emulator's Python {python}: {exc}") from exc
         finally:
             if log is not subprocess.DEVNULL:
                 log.close()  # the child holds its own descriptor

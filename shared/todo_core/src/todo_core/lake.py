@@ -15,7 +15,8 @@ BRONZE_LOGS_PREFIX = "logs/"
 BRONZE_ERROR_PREFIX = "errors/"
 
 #: Firehose S3 prefix expression for the date partitions (hour helps re-runs
-#: and late-data handling; no user_id partition: see docs/data-lake.md).
+#: and late-data handling; no user_id partition: see the bronze layout in
+#: services/cdc-processor/README.md).
 DATE_PARTITION_EXPRESSION = (
     "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 )

@@ -1,4 +1,4 @@
-"""The Lambda zip builder every function uses (todo_local.lambda_artifact)."""
+"""The Lambda zip builder every function uses (todo_artifacts.lambda_artifact)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from todo_local import lambda_artifact
-from todo_local.lambda_artifact import (
+from todo_artifacts import lambda_artifact
+from todo_artifacts.lambda_artifact import (
     ArtifactError,
     build_lambda_zip,
     describe,

@@ -1,7 +1,7 @@
 """A base-table Query reads only its partition, with exactly moto's results.
 
 The emulator hands moto's query code the named partition instead of the
-whole table (``moto_server.patch_queries``). For any set of items and any
+whole table (``patches.patch_partition_queries``). For any set of items and any
 query the product's kind of code makes (key conditions, sort-key ranges,
 direction, limits and pagination, filters, counts, index queries that must
 keep moto's own path) the answers with the change on and off are the same.
@@ -9,25 +9,16 @@ keep moto's own path) the answers with the change on and off are the same.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_fast_dynamodb import TABLE, _client, _create_table, _reset
-from test_fast_dynamodb import server as server  # the fixture, reused
-
-from todo_local import moto_server
+from moto.dynamodb.models.table import Table
+from requests_scenario import TABLE, client, create_table, reset
 
 PARTITIONS = ("P1", "P2", "P3")
 SORT_KEYS = ("A", "B", "C", "D", "E")
-
-
-@pytest.fixture
-def partition_queries() -> Iterator[Dict[str, bool]]:
-    saved = dict(moto_server.PARTITION_QUERIES)
-    yield moto_server.PARTITION_QUERIES
-    moto_server.PARTITION_QUERIES.update(saved)
 
 
 items_strategy = st.lists(
@@ -116,27 +107,43 @@ def _index_query(ddb: Any, g1: str) -> List[Any]:
 @settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(items=items_strategy, queries=st.lists(query_strategy, min_size=1, max_size=4))
 def test_partition_reads_answer_exactly_as_moto(
     server: Dict[str, Any],
-    partition_queries: Dict[str, bool],
     items: List[Tuple[str, str, int, Any]],
     queries: List[Dict[str, Any]],
 ) -> None:
-    server["current"]["app"] = server["apps"]["stock"]
-    _reset(server["port"])
-    ddb = _client(server["port"])
-    _create_table(ddb)
+    reset(server["port"])
+    ddb = client(server["port"])
+    create_table(ddb)
     _put(ddb, items)
     answers = {}
     for on in (True, False):
-        partition_queries["on"] = on
-        answers[on] = (
-            [_query_all(ddb, q) for q in queries],
-            [_index_query(ddb, g) for g in ("g1", "g2")],
-        )
+        with pytest.MonkeyPatch.context() as patch:
+            if not on:
+                patch.setattr(Table, "query", Table.query.__wrapped__)
+            answers[on] = (
+                [_query_all(ddb, q) for q in queries],
+                [_index_query(ddb, g) for g in ("g1", "g2")],
+            )
     assert answers[True] == answers[False]
     expected_g1 = sorted((pk, sk) for pk, sk, _, g in items if g == "g1")
     assert answers[True][1][0] == expected_g1, "index queries see every partition"
+
+
+def test_a_base_table_query_reads_only_its_partition(
+    server: Dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reset(server["port"])
+    ddb = client(server["port"])
+    create_table(ddb)
+    _put(ddb, [("P1", "A", 1, "g1"), ("P2", "B", 2, None)])
+
+    def whole_table(self: Table) -> Any:
+        raise AssertionError("the whole table was listed for a base-table Query")
+
+    monkeypatch.setattr(Table, "all_items", whole_table)
+    pages = _query_all(ddb, {"partition": "P1", "sort": None, "forward": True, "limit": None,
+                             "filter": False, "count": False})
+    assert [[item["SK"]["S"] for item in page[0]] for page in pages] == [["A"]]

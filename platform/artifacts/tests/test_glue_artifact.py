@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from todo_local import glue_artifact
+from todo_artifacts import glue_artifact
 
 ROOT = Path(__file__).resolve().parents[3]
 ETL = ROOT / "etl"
@@ -51,7 +51,7 @@ def test_gold_artifact_is_complete_and_reproducible(tmp_path):
     assert manifest["module"] == "todo_gold.job"
     assert manifest["python_version"] == "3.9"
     wheels = sorted(Path(w["file"]).name.split("-")[0] for w in manifest["wheels"])
-    assert wheels == ["todo_core", "todo_etl_gold", "todo_etl_silver"]
+    assert wheels == ["todo_core", "todo_etl_gold", "todo_lake"]
     pins = manifest["python_modules"]
     assert "awswrangler==3.14.0" in pins
     assert any(p.startswith("duckdb==") for p in pins)

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from todo_local import demo
+from todo_demo import driver as demo
 
 CHANGE = {"status": "completed", "title": "edited"}
 

@@ -1,6 +1,6 @@
 """Deterministic AWS Glue (Python shell) artifacts for the ETL jobs.
 
-    python -m todo_local.glue_artifact --package todo-etl-silver [--out-dir dist/glue]
+    python -m todo_artifacts.glue_artifact --package todo-etl-silver [--out-dir dist/glue]
 
 writes ``dist/glue/<package>/``:
 
@@ -8,7 +8,7 @@ writes ``dist/glue/<package>/``:
   job's entry module (``python -m todo_silver.job`` semantics), so the code
   that runs in Glue is the code the tests run locally;
 * ``wheels/*.whl`` - the job package and the local libraries it depends on
-  (todo_core; the gold job also needs the silver package), built with
+  (todo_core and todo_lake, the lake library both jobs use), built with
   ``uv build``. Upload them and list their S3 URIs in
   ``--additional-python-modules``;
 * ``requirements.txt`` - every third-party dependency pinned exactly as in
@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from todo_local.lambda_artifact import (
+from todo_artifacts.lambda_artifact import (
     ArtifactError,
     find_uv,
     find_workspace_root,
@@ -188,7 +188,7 @@ def build_glue_artifact(
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m todo_local.glue_artifact",
+        prog="python -m todo_artifacts.glue_artifact",
         description="Build the Glue Python-shell artifact (script + wheels + pins) of an ETL job.",
     )
     parser.add_argument("--package", required=True, help="distribution name, e.g. todo-etl-silver")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from todo_local.demo import CpuMeter, cpu_seconds
+from todo_demo.cpu import CpuMeter, cpu_seconds
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="Linux /proc")
 

@@ -1,10 +1,10 @@
-"""The CI workflow stays in step with noxfile.py's PACKAGES and the packages'
-dependencies: every package has a job, on its Pythons, running its nox
-session, triggered by changes to anything it depends on."""
+"""The CI workflow and the release configuration stay in step with
+deployables.toml (the list noxfile.py reads) and the packages' dependencies:
+every package has a job, on its Pythons, running its nox session, triggered by
+changes to anything it depends on."""
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import sys
 from pathlib import Path
@@ -13,19 +13,23 @@ from typing import Any, Dict, List, Set, Tuple
 import pytest
 import yaml
 
+from todo_artifacts.deployables import load as load_deployables
+
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
-SHARED = ["shared/todo_core/**", "platform/local/**", "uv.lock", "pyproject.toml", "noxfile.py"]
+#: What every suite is tested with: the fixtures, the emulator they start, the
+#: builder the fixtures re-export, the root lock and project, the noxfile and its list.
+SHARED = [
+    "shared/todo_core/**", "platform/local/**", "platform/emulator/**", "platform/artifacts/**",
+    "uv.lock", "pyproject.toml", "noxfile.py", "deployables.toml",
+]
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="reads pyproject with tomllib")
 
 
 def deployables() -> List[Dict[str, Any]]:
     """Every package as ``deployables.toml`` (the one list) names it."""
-    import tomllib
-
-    data = tomllib.loads((ROOT / "deployables.toml").read_text(encoding="utf-8"))
-    return list(data["package"])
+    return load_deployables(ROOT)
 
 
 def packages() -> Dict[str, Tuple[str, Tuple[str, ...], str]]:
@@ -163,7 +167,8 @@ def test_every_job_runs_the_noxfile_with_no_preinstalled_uv_or_nox(
         assert not any("setup-uv" in s.get("uses", "") for s in steps), name
         assert not any("pip install" in s.get("run", "") for s in steps), name
         shadow = [i for i, s in enumerate(steps) if ".ci/shadow-tools" in s.get("run", "")]
-        assert shadow and shadow[0] < runs[0], f"{name} runs the noxfile before the guard"
+        assert shadow, f"{name} has no guard"
+        assert shadow[0] < runs[0], f"{name} runs the noxfile before the guard"
         assert "$GITHUB_PATH" in steps[shadow[0]]["run"], name
     ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ci_run.index(".ci/shadow-tools") < ci_run.index("python3 noxfile.py")
@@ -194,6 +199,7 @@ def test_sessions_get_the_noxfiles_uv_first_on_path() -> None:
     if "UV" not in os.environ:
         pytest.skip("not run through the noxfile")
     found = shutil.which("uv")
-    assert found and os.path.samefile(found, os.environ["UV"])
+    assert found
+    assert os.path.samefile(found, os.environ["UV"])
     version = subprocess.run([found, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("uv ")

@@ -1,0 +1,105 @@
+"""The demo's steps after the API traffic: the Glue jobs, the metrics collector,
+gold's totals and the API's own counters.
+
+The Glue jobs, the insights and gold's totals run as processes of the Glue
+jobs' environment (``--etl-python``), as Glue would run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+from todo_core.naming import METRICS_NAMESPACE
+from todo_demo import gold_totals
+from todo_demo.driver import DemoFailed
+from todo_local.emulator import client_environment, environment_applied
+
+
+def run_etl(
+    etl_python: str, args: Sequence[str], env: Dict[str, str], label: str
+) -> List[Dict[str, Any]]:
+    """Run an ETL module like Glue would; echo its progress; return its JSON log lines."""
+    print(f"$ python {' '.join(args)}", flush=True)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [etl_python, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        text=True,
+    )
+    records: List[Dict[str, Any]] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip("\n")
+        try:
+            record = json.loads(line)
+        except ValueError:
+            print(f"  {line}", flush=True)
+            continue
+        records.append(record)
+        message = record.get("message", "")
+        if (
+            "chunk" in message
+            or "complete" in message
+            or record.get("level") in ("WARNING", "ERROR")
+        ):
+            shown = {k: v for k, v in record.items() if k not in ("timestamp", "level")}
+            print(f"  [{label}] {json.dumps(shown, default=str)[:400]}", flush=True)
+    if proc.wait() != 0:
+        raise DemoFailed(f"{label} failed with exit code {proc.returncode}")
+    print(f"  [{label}] done in {time.monotonic() - started:.1f}s", flush=True)
+    return records
+
+
+def read_gold_totals(etl_python: str, gold_bucket: str, database: str, env: Dict[str, str]) -> Any:
+    """Gold's totals (:mod:`todo_demo.gold_totals`, run in the ETL environment)."""
+    result = subprocess.run(
+        [etl_python, gold_totals.__file__, gold_bucket, database],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout)
+
+
+def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
+    try:
+        from metrics_collector.handler import lambda_handler
+    except ImportError:
+        print("  the metrics collector is not installed here; skipped", flush=True)
+        return None
+    env = {
+        **client_environment(stack.endpoint_url),
+        "STAGE": stack.names.stage,
+        "TABLE_NAME": stack.names.table,
+        "METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_SERVICE_NAME": "todo-metrics-collector",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    }
+    with environment_applied(env):
+        return dict(lambda_handler({}, None))
+
+
+def read_counters(stack: Any) -> Dict[str, int]:
+    """The API's own exact KPI counters (what the metrics collector publishes)."""
+    import secrets
+
+    from todo_core.cursor import CursorCodec
+    from todo_core.repository import TodoRepository
+
+    repo = TodoRepository(
+        stack.client("dynamodb"), stack.names.table, CursorCodec(secrets.token_bytes(32))
+    )
+    counts = repo.read_kpis()
+    return {
+        "total_users": counts.total_users,
+        "active_users": counts.active_users,
+        "total_tasks": counts.total_tasks,
+        "completed_tasks": counts.completed_tasks,
+    }
