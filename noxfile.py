@@ -8,6 +8,7 @@ on first use) or with an installed ``nox``:
     python3 noxfile.py -s dev       # the local stack until Ctrl-C
     python3 noxfile.py -s build     # Lambda zips and Glue artifacts into dist/
     python3 noxfile.py -s bench     # benchmarks -> BENCHMARKS.md
+    python3 noxfile.py -s mutation  # mutation testing of the guard modules -> MUTATION.md
 
 Each package is tested in its own virtualenv, on each Python it must support,
 installed from the lock file of its workspace (root: Python 3.12; etl/: the
@@ -404,6 +405,55 @@ def bench(session: nox.Session) -> None:
     if failed:
         session.error(f"benchmarks failed: {', '.join(failed)}")
 
+
+
+def _package_environment(session: nox.Session, package: Package, location: Path) -> str:
+    """``package`` with its test group in a venv of its own (Python 3.12); its python."""
+    project = ROOT if package.workspace == "root" else ROOT / "etl"
+    session.run_install(
+        "uv", "sync", "--frozen", "--project", str(project), "--package", package.name,
+        "--group", "test", "--python", LAMBDA_PYTHON,
+        env={"UV_PROJECT_ENVIRONMENT": str(location)},
+        silent=True,
+    )
+    return str(location / "bin" / "python")
+
+
+@nox.session(python=LAMBDA_PYTHON)
+def mutation(session: nox.Session) -> None:
+    """Mutation testing of the guard modules (mutation.toml) -> MUTATION.md. Slow: not in -t tests.
+
+    Posargs name targets (default: all of them). Each target's tests run in its
+    own package's test environment; per-target results stay in
+    ``mutation-results/`` so a partial run keeps the others' figures. The
+    session fails when a module is below the goal (90 %).
+    """
+    import tomllib
+
+    sync(session, BY_NAME["todo-mutation"], "test")
+    use_emulator(session)
+    targets = tomllib.loads((ROOT / "mutation.toml").read_text(encoding="utf-8"))["target"]
+    known = [t["name"] for t in targets]
+    unknown = sorted(set(session.posargs) - set(known))
+    if unknown:
+        session.error(f"unknown targets {unknown}; choose from {known}")
+    for target in targets:
+        if session.posargs and target["name"] not in session.posargs:
+            continue
+        package = BY_NAME[target["package"]]
+        python = _package_environment(
+            session, package, ROOT / ".nox" / f"mutation-{package.name}"
+        )
+        session.run(
+            "todo-mutation", "--config", str(ROOT / "mutation.toml"),
+            "--results", str(ROOT / "mutation-results"), "run", target["name"],
+            "--root", str(ROOT), "--package-path", package.path, "--test-python", python,
+        )
+    session.run(
+        "todo-mutation", "--config", str(ROOT / "mutation.toml"),
+        "--results", str(ROOT / "mutation-results"), "report", "--out",
+        str(ROOT / "MUTATION.md"), "--check",
+    )
 
 if __name__ == "__main__":
     nox.main()
