@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from todo_mutation.targets import Target
 
@@ -28,14 +28,16 @@ class Mutant:
         return f"{self.original.strip()}  ->  {self.mutated.strip()}"
 
 
-def _changed_lines(diff: str) -> tuple:
-    removed = [
-        line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
-    ]
-    added = [
-        line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
-    ]
-    return "\n".join(removed), "\n".join(added)
+def _changed_lines(diff: str) -> Tuple[str, str]:
+    """The removed and the added source lines of a unified diff (headers left out)."""
+    lines = diff.splitlines()
+
+    def side(mark: str) -> str:
+        return "\n".join(
+            line[1:] for line in lines if line.startswith(mark) and not line.startswith(mark * 3)
+        )
+
+    return side("-"), side("+")
 
 
 def parse_junit(xml_text: str, target: Target) -> List[Mutant]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Tuple
+
+import tomllib
 
 
 @dataclass(frozen=True)

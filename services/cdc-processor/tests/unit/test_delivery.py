@@ -207,7 +207,7 @@ def test_connection_errors_that_use_up_every_attempt_are_reported_by_their_name(
 
     assert report.calls == 4
     assert report.retried == 9
-    assert report.failed == {i: "EndpointConnectionError" for i in range(3)}
+    assert report.failed == dict.fromkeys(range(3), "EndpointConnectionError")
 
 
 def test_the_default_policy_tries_six_times_with_doubling_backoff_from_50_ms() -> None:
