@@ -284,3 +284,20 @@ def test_cors_is_on_in_dev_only(dev: StackRun, staging: StackRun, prod: StackRun
     ]
     assert "corsConfiguration" not in staging.named("http-api").inputs
     assert "corsConfiguration" not in prod.named("http-api").inputs
+
+
+#: Read by Powertools and the Lambda runtime, not by the API's own settings.
+RUNTIME_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
+
+
+def test_api_function_environment_follows_the_apis_own_declaration(run: StackRun) -> None:
+    """The API declares its environment once (todo_api.settings); the program sets
+    only variables it declares, and every one it requires in the deployed auth mode."""
+    from todo_api.settings import environment_variables, required_fields
+
+    env = run.named("api-function").inputs["environment"]["variables"]
+    declared = environment_variables()
+    assert set(env) - RUNTIME_VARIABLES <= set(declared.values())
+    required = {declared[field] for field in required_fields(env["AUTH_MODE"])}
+    assert required <= set(env)
+    assert all(env[name] for name in required)
