@@ -209,10 +209,13 @@ class AthenaEngine:
         pass
 
 
-def register_gold(engine: DuckDBEngine, gold: LakeStore, tables: Sequence[str]) -> None:
-    """Make gold tables queryable by name in DuckDB (for the insights)."""
+def register_gold(engine: DuckDBEngine, gold: LakeStore, tables: Sequence[str], glue: Any) -> None:
+    """Make gold tables queryable by name in DuckDB (for the insights), as the
+    catalog has them (never a run's half-written version)."""
+    from todo_gold.gold_reader import read_gold_table
+
     for table in tables:
-        data = gold.read_table(table)
+        data = read_gold_table(gold, table, glue)
         if data is None:
             raise LookupError(f"gold table {table!r} has no data yet: run the gold job first")
         engine.register(table, data)

@@ -158,5 +158,7 @@ def test_the_module_runs_like_glue_runs_it(gold):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    [summary] = [json.loads(line) for line in result.stdout.splitlines() if "gold run complete" in line]  # noqa: E501
+    [summary] = [
+        json.loads(line) for line in result.stdout.splitlines() if "gold run complete" in line
+    ]
     assert summary["kpis"]["total_tasks"] == 3
