@@ -185,8 +185,15 @@ def test_any_5xx_is_retried_even_with_an_unlisted_error_code(status: int) -> Non
     assert report.calls == 2
 
 
-@pytest.mark.parametrize("code", ["ValidationException", "ResourceNotFoundException",
-                                  "AccessDeniedException", "InvalidArgumentException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ValidationException",
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "InvalidArgumentException",
+    ],
+)
 def test_a_client_error_is_not_retried_and_is_reported_by_its_code(code: str) -> None:
     fake = FakeFirehose(lambda n, datas: client_error(code, 400))
 
@@ -207,7 +214,7 @@ def test_connection_errors_that_use_up_every_attempt_are_reported_by_their_name(
 
     assert report.calls == 4
     assert report.retried == 9
-    assert report.failed == {i: "EndpointConnectionError" for i in range(3)}
+    assert report.failed == dict.fromkeys(range(3), "EndpointConnectionError")
 
 
 def test_the_default_policy_tries_six_times_with_doubling_backoff_from_50_ms() -> None:
@@ -226,7 +233,10 @@ def test_an_attempt_still_starts_with_exactly_the_margin_left() -> None:
     """The margin is the least time an attempt may start with: equal is enough."""
     fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas) if n == 0 else None)
     delivery = FirehoseDelivery(
-        fake, "s", RetryPolicy(deadline_margin_seconds=3.0), sleep=lambda s: None,
+        fake,
+        "s",
+        RetryPolicy(deadline_margin_seconds=3.0),
+        sleep=lambda s: None,
         rand=lambda: 0.0,
     )
 
