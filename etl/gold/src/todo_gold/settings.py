@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence
 from pydantic import Field, field_validator
 
 from todo_gold.pii import MODES
-from todo_lake.args import JobSettings, common_settings, parse_glue_args, require
+from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
 
 ENGINES = ("duckdb", "athena")
 
@@ -22,6 +22,10 @@ class GoldSettings(JobSettings):
     #: Recompute daily metrics only from this many days back (default: all).
     since_days: Optional[int] = Field(default=None, ge=0)
     email_mode: str = "hash"
+    #: The input-collapse guard (``collapse_guard``): the largest fraction of
+    #: the expected totals that may go missing, and the override for a reset.
+    max_input_drop: float = Field(default=0.5, gt=0.0, le=1.0)
+    allow_input_collapse: bool = False
     duckdb_memory_mb: int = Field(default=512, ge=64)
 
     @field_validator("engine")
@@ -60,6 +64,9 @@ class GoldSettings(JobSettings):
         }
         if args.get("AS_OF"):
             values["as_of"] = dt.datetime.fromisoformat(args["AS_OF"].replace("Z", "+00:00"))
+        if args.get("MAX_INPUT_DROP"):
+            values["max_input_drop"] = float(args["MAX_INPUT_DROP"])
+        values["allow_input_collapse"] = as_bool(args.get("ALLOW_INPUT_COLLAPSE"), False)
         if args.get("SINCE_DAYS"):
             values["since_days"] = int(args["SINCE_DAYS"])
         return cls(**values)  # type: ignore[arg-type]
