@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import os
-from typing import Any, List
+from typing import Any, Dict, List
 
 from todo_gold.insights.cli import format_value
 
@@ -34,6 +35,36 @@ def _tiles(kpis: dict) -> str:
             f'<div class="label">{label}</div></div>'
         )
     return '<div class="tiles">' + "".join(tiles) + "</div>"
+
+
+DAY_MS = 86_400_000
+#: At most about this many day labels on a time axis (then every n-th day).
+MAX_DAY_TICKS = 12
+
+
+def day_axis(days: List[str]) -> Dict[str, Any]:
+    """A date axis that shows whole days, for one day as for ninety.
+
+    Left to itself plotly zooms a single day down to sub-millisecond ticks
+    (``23:59:59.9996 ... 00:00:00.0004``); here the range is padded by half a
+    day on each side and ticks fall on midnights, every ``step`` days.
+    """
+    if not days:
+        return {"type": "date"}
+    parsed = sorted(dt.date.fromisoformat(d) for d in days)
+    first, last = parsed[0], parsed[-1]
+    step = max(1, math.ceil(((last - first).days + 1) / MAX_DAY_TICKS))
+    half_day = dt.timedelta(hours=12)
+    start = dt.datetime.combine(first, dt.time()) - half_day
+    end = dt.datetime.combine(last, dt.time()) + half_day
+    return {
+        "type": "date",
+        "range": [start.isoformat(), end.isoformat()],
+        "tick0": first.isoformat(),
+        "dtick": step * DAY_MS,
+        "tickformat": "%Y-%m-%d",
+        "hoverformat": "%Y-%m-%d",
+    }
 
 
 def _table(rows: List[dict]) -> str:
@@ -67,6 +98,7 @@ def build_html(
         secondary_y=True,
     )
     fig_trend.update_layout(title="Completion trend (per day, UTC)", barmode="group", height=380)
+    fig_trend.update_xaxes(**day_axis(days))
     fig_trend.update_yaxes(title_text="tasks", secondary_y=False)
     fig_trend.update_yaxes(title_text="completed / created", secondary_y=True)
 
