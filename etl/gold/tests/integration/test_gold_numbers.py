@@ -56,20 +56,20 @@ def test_daily_task_metrics(built):
         one["tasks_deleted"],
         one["task_updates"],
     ) == (2, 1, 0, 1)
-    assert one["active_users"] == 1
+    assert one["daily_active_users"] == 1
     assert one["events"] == 3
-    assert one["completion_rate"] == 0.5
+    assert one["completions_per_creation"] == 0.5
     assert (
         two["tasks_created"],
         two["tasks_completed"],
         two["tasks_deleted"],
         two["task_updates"],
     ) == (2, 0, 1, 1)
-    assert two["active_users"] == 2
+    assert two["daily_active_users"] == 2
     assert two["events"] == 4
-    assert two["completion_rate"] == 0.0
+    assert two["completions_per_creation"] == 0.0
     assert (three["tasks_created"], three["tasks_completed"], three["events"]) == (0, 1, 1)
-    assert three["completion_rate"] is None
+    assert three["completions_per_creation"] is None
 
 
 def test_category_analytics(built):

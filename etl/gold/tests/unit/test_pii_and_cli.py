@@ -80,14 +80,15 @@ def test_report_is_self_contained_html():
                 "metric_date": "2025-01-01",
                 "tasks_created": 2,
                 "tasks_completed": 1,
-                "completion_rate": 0.5,
+                "completions_per_creation": 0.5,
             }
         ],
         [{"category": "work", "total_tasks": 2, "completed_tasks": 1}],
-        [{"engagement": "1-9 changes", "users": 2}],
+        [{"user_id": "u-1", "changes_last_30_days": 2}],
     )
     assert "66.7%" in page
     assert "CompletionRate" in page
+    assert "completed / existing tasks" in page
     assert '<script src="http' not in page
     assert "plotly" in page.lower()
     assert len(page) > 1_000_000  # plotly.js is inlined: the file works offline

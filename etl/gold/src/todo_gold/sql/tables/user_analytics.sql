@@ -2,13 +2,16 @@
 -- first_seen, last_updated, total_events, max_event_types; times in epoch
 -- milliseconds) plus task counts. total_events counts the user's task
 -- changes; max_event_types the distinct kinds of change (INSERT, MODIFY,
--- REMOVE) they made. completion_rate = completed / existing tasks.
+-- REMOVE) they made; changes_last_7_days / _30_days those in the 7 / 30 days
+-- up to as_of. completion_rate = completed / existing tasks (METRICS.md).
 WITH activity AS (
     SELECT
         user_id,
         COUNT(*) AS total_events,
         COUNT(DISTINCT event_name) AS max_event_types,
         CAST(SUM(CASE WHEN event_name = 'INSERT' THEN 1 ELSE 0 END) AS BIGINT) AS tasks_created,
+        CAST(SUM(CASE WHEN event_time >= {week_since} AND event_time <= {as_of} THEN 1 ELSE 0 END) AS BIGINT) AS changes_last_7_days,
+        CAST(SUM(CASE WHEN event_time >= {month_since} AND event_time <= {as_of} THEN 1 ELSE 0 END) AS BIGINT) AS changes_last_30_days,
         MIN(event_time) AS first_event,
         MAX(event_time) AS last_event
     FROM task_events
@@ -42,6 +45,8 @@ SELECT
     COALESCE(a.total_events, 0) AS total_events,
     COALESCE(a.max_event_types, 0) AS max_event_types,
     COALESCE(a.tasks_created, 0) AS tasks_created,
+    COALESCE(a.changes_last_7_days, 0) AS changes_last_7_days,
+    COALESCE(a.changes_last_30_days, 0) AS changes_last_30_days,
     COALESCE(h.current_tasks, 0) AS current_tasks,
     COALESCE(h.tasks_completed, 0) AS tasks_completed,
     CAST(h.tasks_completed AS DOUBLE) / NULLIF(h.current_tasks, 0) AS completion_rate
