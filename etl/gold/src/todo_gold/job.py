@@ -27,14 +27,14 @@ import awswrangler  # noqa: F401
 import pyarrow as pa
 
 from todo_core import lake
-from todo_gold import collapse_guard, queries
+from todo_gold import collapse_guard, pii, queries
 from todo_gold.engines import AthenaEngine, DuckDBEngine
 from todo_gold.gold_reader import read_gold_table
 from todo_gold.gold_writer import GoldWriter, TableWrite
-from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
 from todo_gold.silver_reader import SilverReader
 from todo_lake import catalog
+from todo_lake import pii as lake_pii
 from todo_lake.observability import log, publish_metrics, run_logged
 from todo_lake.s3io import http_pool, s3_client
 from todo_lake.store import LakeStore
@@ -79,6 +79,14 @@ class GoldJob:
         self.silver = SilverReader(settings.silver_bucket, self.s3, http=self.http)
         self.engine = engine or make_engine(settings)
 
+    def _pii_key(self) -> Optional[bytes]:
+        """The HMAC key (from Secrets Manager); none needed for ``--PII_MODE clear``."""
+        if self.settings.pii_mode == "clear":
+            return None
+        return lake_pii.hmac_key(
+            self.settings.pii_hmac_secret_id, self.settings.stage, catalog.session()
+        )
+
     def _guard(self, snapshot: pa.Table, as_of: dt.datetime) -> None:
         """Refuse to publish a collapsed input (``collapse_guard``)."""
         if not snapshot.num_rows:
@@ -113,6 +121,10 @@ class GoldJob:
             else (as_of - dt.timedelta(days=self.settings.since_days)).date()
         )
         params = queries.parameters(as_of, since)
+        params.update(self.engine.table_parameters())
+        params.update(
+            pii.sql_parameters(self.settings.pii_mode, self._pii_key(), self.engine.dialect)
+        )
         result = GoldResult(as_of=as_of)
         gold = GoldWriter(
             self.settings.gold_bucket,
@@ -140,8 +152,6 @@ class GoldJob:
                     rows = computed[table]
                 else:
                     rows = self.engine.query(queries.render(queries.load("tables", table), params))
-                if table == lake.GOLD_USER_ANALYTICS:
-                    rows = protect(rows, "email", self.settings.email_mode)
                 if table == lake.GOLD_KPI_SNAPSHOT and rows.num_rows:
                     result.kpis = {k: v[0] for k, v in rows.to_pydict().items()}
                 partitions, mode = WRITE_PLAN[table]

@@ -21,7 +21,9 @@ class GoldSettings(JobSettings):
     as_of: Optional[dt.datetime] = None
     #: Recompute daily metrics only from this many days back (default: all).
     since_days: Optional[int] = Field(default=None, ge=0)
-    email_mode: str = "hash"
+    #: Personal data in gold (``pii``): keyed HMACs, or clear only when asked.
+    pii_mode: str = "hmac"
+    pii_hmac_secret_id: Optional[str] = None
     #: The input-collapse guard (``collapse_guard``): the largest fraction of
     #: the expected totals that may go missing, and the override for a reset.
     max_input_drop: float = Field(default=0.5, gt=0.0, le=1.0)
@@ -35,11 +37,11 @@ class GoldSettings(JobSettings):
             raise ValueError(f"engine must be one of {ENGINES}")
         return value
 
-    @field_validator("email_mode")
+    @field_validator("pii_mode")
     @classmethod
-    def _email_mode(cls, value: str) -> str:
+    def _pii_mode(cls, value: str) -> str:
         if value not in MODES:
-            raise ValueError(f"email mode must be one of {MODES}")
+            raise ValueError(f"PII mode must be one of {MODES}")
         return value
 
     @field_validator("as_of")
@@ -60,7 +62,8 @@ class GoldSettings(JobSettings):
             "database_name": args["DATABASE_NAME"],
             "engine": args.get("ENGINE", "duckdb").lower(),
             "athena_workgroup": args.get("ATHENA_WORKGROUP"),
-            "email_mode": args.get("EMAIL_MODE", "hash").lower(),
+            "pii_mode": args.get("PII_MODE", "hmac").lower(),
+            "pii_hmac_secret_id": args.get("PII_HMAC_SECRET_ID") or None,
         }
         if args.get("AS_OF"):
             values["as_of"] = dt.datetime.fromisoformat(args["AS_OF"].replace("Z", "+00:00"))

@@ -42,6 +42,7 @@ def test_a_collapsed_input_fails_the_run_and_publishes_nothing(published, capsys
         "--DATABASE_NAME", published.names.glue_database,
         "--AS_OF", AS_OF.isoformat(),
         "--PUBLISH_METRICS", "false",
+        "--STAGE", published.names.stage,
     ]  # fmt: skip
     with pytest.raises(InputCollapsed):
         main(args)

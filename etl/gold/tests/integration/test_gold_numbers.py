@@ -1,11 +1,10 @@
 """Gold numbers for the fixed workload, computed by hand (see conftest)."""
 
-import hashlib
-
 import awswrangler as wr
 import pytest
 
 from tests.conftest import AS_OF, at, fixed_workload
+from todo_gold.pii import hmac_hex
 from todo_local.stack import glue_job_arguments
 
 pytestmark = pytest.mark.integration
@@ -85,8 +84,9 @@ def test_category_analytics(built):
 def test_user_analytics_with_hashed_email(built):
     alice, bob = built.table("user_analytics", "user_id")
     assert alice["user_id"] == "u-alice"
-    assert alice["name"] == "Alice A"
-    assert alice["email"] == hashlib.sha256(b"alice@example.com").hexdigest()
+    key = built.pii_key()
+    assert alice["name"] == hmac_hex(key, "Alice A")
+    assert alice["email"] == hmac_hex(key, "alice@example.com")
     assert (alice["total_events"], alice["max_event_types"], alice["tasks_created"]) == (5, 3, 3)
     assert (alice["current_tasks"], alice["tasks_completed"], alice["completion_rate"]) == (
         2,
@@ -95,7 +95,7 @@ def test_user_analytics_with_hashed_email(built):
     )
     assert alice["first_seen"] == at(1, 9)
     assert alice["last_updated"] == at(2, 10)
-    assert bob["name"] == "Bob"
+    assert bob["name"] == hmac_hex(key, "Bob")
     assert bob["first_seen"] == at(2, 7)
     assert (bob["total_events"], bob["max_event_types"], bob["tasks_completed"]) == (3, 2, 1)
     types = wr.catalog.get_table_types(database=built.names.glue_database, table="user_analytics")
@@ -103,11 +103,10 @@ def test_user_analytics_with_hashed_email(built):
     assert types["last_updated"] == "bigint"
 
 
-def test_email_in_clear_only_by_explicit_configuration(gold):
-    gold.gold(email_mode="mask")
-    assert gold.table("user_analytics", "user_id")[0]["email"] == "A***@Example.com"
-    gold.gold(email_mode="clear")
-    assert gold.table("user_analytics", "user_id")[0]["email"] == "Alice@Example.com"
+def test_email_and_name_in_clear_only_by_explicit_configuration(gold):
+    gold.gold(pii_mode="clear")
+    alice = gold.table("user_analytics", "user_id")[0]
+    assert (alice["email"], alice["name"]) == ("Alice@Example.com", "Alice A")
 
 
 def test_rerun_changes_nothing_and_new_data_only_adds(gold):

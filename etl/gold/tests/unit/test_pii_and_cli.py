@@ -1,29 +1,18 @@
 import datetime as dt
-import hashlib
 
 import pyarrow as pa
 import pytest
 
 from todo_gold.insights.cli import format_value, render_table
 from todo_gold.insights.report import build_html
-from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
 
 
-def test_emails_are_hashed_by_default_and_masked_or_clear_on_request():
-    table = pa.table({"email": [" Bob@Example.com", None, "no-at-sign"]})
-    assert GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d").email_mode == "hash"
-    hashed = protect(table, "email", "hash").column("email").to_pylist()
-    assert hashed[0] == hashlib.sha256(b"bob@example.com").hexdigest()
-    assert hashed[1] is None
-    assert protect(table, "email", "mask").column("email").to_pylist() == [
-        "B***@Example.com",
-        None,
-        "***",
-    ]
-    assert protect(table, "email", "clear") is table
-    with pytest.raises(ValueError, match="email mode"):
-        protect(table, "email", "rot13")
+def test_personal_data_is_pseudonymised_by_default():
+    settings = GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d")
+    assert settings.pii_mode == "hmac"
+    with pytest.raises(ValueError, match="PII mode"):
+        GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", pii_mode="hash")
 
 
 def test_gold_arguments():
@@ -39,12 +28,15 @@ def test_gold_arguments():
             "ATHENA",
             "--AS_OF",
             "2025-01-01T00:00:00Z",
-            "--EMAIL_MODE",
-            "mask",
+            "--PII_MODE",
+            "CLEAR",
+            "--PII_HMAC_SECRET_ID",
+            "arn:aws:secretsmanager:us-east-1:1:secret:k",
         ]
     )
     assert s.engine == "athena"
-    assert s.email_mode == "mask"
+    assert s.pii_mode == "clear"
+    assert s.pii_hmac_secret_id == "arn:aws:secretsmanager:us-east-1:1:secret:k"
     assert s.as_of == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     with pytest.raises(ValueError, match="engine"):
         GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="spark")

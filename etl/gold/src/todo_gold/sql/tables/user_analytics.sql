@@ -1,5 +1,5 @@
--- One row per user: the operations runbook's columns (user_id, email, name,
--- first_seen, last_updated, total_events, max_event_types; times in epoch
+-- One row per user: the operations runbook's columns (user_id, email, name
+-- - both keyed HMACs unless --PII_MODE clear -, first_seen, last_updated, total_events, max_event_types; times in epoch
 -- milliseconds) plus task counts. total_events counts the user's task
 -- changes; max_event_types the distinct kinds of change (INSERT, MODIFY,
 -- REMOVE) they made; changes_last_7_days / _30_days those in the 7 / 30 days
@@ -26,7 +26,12 @@ holdings AS (
     GROUP BY user_id
 ),
 people AS (
-    SELECT user_id, email, given_name, family_name, created_at, last_event_time
+    SELECT
+        user_id,
+        email,
+        NULLIF(TRIM(CONCAT(COALESCE(given_name, ''), ' ', COALESCE(family_name, ''))), '') AS full_name,
+        created_at,
+        last_event_time
     FROM live_users
 ),
 everyone AS (
@@ -36,8 +41,9 @@ everyone AS (
 )
 SELECT
     e.user_id,
-    p.email,
-    NULLIF(TRIM(CONCAT(COALESCE(p.given_name, ''), ' ', COALESCE(p.family_name, ''))), '') AS name,
+    -- Personal data leaves as keyed pseudonyms, computed here (todo_gold.pii).
+    {email_value} AS email,
+    {name_value} AS name,
     DATE_DIFF('millisecond', TIMESTAMP '1970-01-01 00:00:00',
         LEAST(COALESCE(p.created_at, a.first_event), COALESCE(a.first_event, p.created_at))) AS first_seen,
     DATE_DIFF('millisecond', TIMESTAMP '1970-01-01 00:00:00',
