@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html.parser
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -53,6 +54,7 @@ class Rendered:
     dom: str
     console_errors: List[str]
     x_ticks: List[List[str]]  # per chart, the x axis tick labels drawn
+    bar_widths: List[List[float]]  # per chart, the drawn width of every bar (px)
 
 
 class _Ticks(html.parser.HTMLParser):
@@ -61,6 +63,8 @@ class _Ticks(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.charts: List[List[str]] = []
+        self.bars: List[List[float]] = []
+        self._in_bar = False
         self.errors: Optional[str] = None
         self._in_xtick = 0
         self._depth = 0
@@ -71,6 +75,15 @@ class _Ticks(html.parser.HTMLParser):
             self.errors = attributes["data-console-errors"]
         if tag == "div" and "plotly-graph-div" in (attributes.get("class") or ""):
             self.charts.append([])
+            self.bars.append([])
+        classes = (attributes.get("class") or "").split()
+        if tag == "g" and "point" in classes:
+            self._in_bar = True
+        elif tag == "path" and self._in_bar and self.bars:
+            self._in_bar = False
+            width = _path_width(attributes.get("d") or "")
+            if width is not None:
+                self.bars[-1].append(width)
         if tag == "g" and "xtick" in (attributes.get("class") or "").split():
             self._in_xtick = 1
         elif tag == "text" and self._in_xtick:
@@ -83,6 +96,14 @@ class _Ticks(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._in_xtick == 2 and self.charts:
             self.charts[-1].append(data)
+
+
+def _path_width(d: str) -> Optional[float]:
+    """The width of a bar's path ``M x0,y0 V y1 H x1 V y0 Z``."""
+    match = re.match(r"M([-\d.]+),[-\d.]+V[-\d.]+H([-\d.]+)V", d)
+    if not match:
+        return None
+    return abs(float(match.group(2)) - float(match.group(1)))
 
 
 def render(path: str, budget_ms: int = 15000) -> Rendered:
@@ -125,4 +146,4 @@ def render(path: str, budget_ms: int = 15000) -> Rendered:
     errors += [
         line for line in done.stderr.splitlines() if "CONSOLE" in line and "Uncaught" in line
     ]
-    return Rendered(done.stdout, errors, parser.charts)
+    return Rendered(done.stdout, errors, parser.charts, parser.bars)

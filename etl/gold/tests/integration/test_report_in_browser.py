@@ -57,3 +57,7 @@ def test_the_report_renders_in_chromium_with_days_on_the_time_axis(pipeline, tmp
     else:
         assert 2 <= len(trend) <= 16, trend
     assert categories == ["work"]
+    # Every bar is drawn wide enough to see (a lone day's bars once were not).
+    trend_bars = page.bar_widths[0]
+    assert len(trend_bars) >= 2, trend_bars
+    assert all(w >= 3 for w in trend_bars), trend_bars

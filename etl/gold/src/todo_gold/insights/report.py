@@ -45,6 +45,8 @@ def _tiles(kpis: dict) -> str:
 
 
 DAY_MS = 86_400_000
+#: Each of a day's two bars: 0.4 day wide, side by side around the day.
+BAR_MS = int(DAY_MS * 0.4)
 #: At most about this many day labels on a time axis (then every n-th day).
 MAX_DAY_TICKS = 12
 
@@ -102,6 +104,10 @@ def build_html(
             y=[r["tasks_created"] for r in trend],
             name="tasks created",
             marker={"opacity": opacity},
+            # Widths in axis units (ms on a date axis): plotly would size a
+            # lone day's bars from the spacing of the data, i.e. to nothing.
+            width=BAR_MS,
+            offset=-BAR_MS,
         )
     )
     fig_trend.add_trace(
@@ -110,6 +116,8 @@ def build_html(
             y=[r["tasks_completed"] for r in trend],
             name="completions (tasks moved to completed)",
             marker={"opacity": opacity},
+            width=BAR_MS,
+            offset=0,
         )
     )
     fig_trend.add_trace(
