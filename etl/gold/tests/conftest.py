@@ -100,6 +100,7 @@ class Pipeline:
             "gold_bucket": self.names.gold_bucket,
             "database_name": self.names.glue_database,
             "as_of": AS_OF,
+            "stage": self.names.stage,
             "publish_metrics": False,
         }
         values.update(overrides)
@@ -107,6 +108,12 @@ class Pipeline:
 
     def gold(self, **overrides: Any) -> Any:
         return GoldJob(self.gold_settings(**overrides)).run()
+
+    def pii_key(self) -> bytes:
+        """The stage's PII HMAC key, as the emulator holds it."""
+        from todo_lake.pii import hmac_key
+
+        return hmac_key(None, self.names.stage)
 
     def table(self, name: str, key: str) -> List[Dict[str, Any]]:
         data = LakeStore(self.names.gold_bucket, self.names.glue_database).read_table(name)

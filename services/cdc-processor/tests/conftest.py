@@ -87,7 +87,8 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "POWERTOOLS_METRICS_NAMESPACE": "TodoApi/CustomMetrics",
         "LOG_LEVEL": "INFO",
         "FIREHOSE_BACKOFF_BASE_MS": "0",
-        "FIREHOSE_DEADLINE_MARGIN_MS": "0",
+        # The fake context's remaining time stands still: bound attempts by count.
+        "FIREHOSE_MAX_ATTEMPTS": "6",
     }.items():
         monkeypatch.setenv(name, value)
     handler.reset_execution_environment()

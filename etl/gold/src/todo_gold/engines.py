@@ -23,6 +23,7 @@ from todo_core import lake
 from todo_gold import queries
 from todo_gold.silver_reader import LocalFile, SilverReader
 from todo_lake import silver_schema
+from todo_lake.pii import pii_database
 from todo_lake.sql import fetch_arrow, quote_identifier, quote_literal
 from todo_lake.store import LakeStore
 
@@ -81,6 +82,10 @@ def parquet_source(paths: Sequence[str]) -> str:
 class DuckDBEngine:
     name = "duckdb"
     dialect = queries.SOURCE_DIALECT
+
+    def table_parameters(self) -> Dict[str, str]:
+        """Silver's tables by the names the SQL uses (here: the views over the files)."""
+        return {"users_table": lake.SILVER_USERS}
 
     def __init__(
         self, memory_mb: int = 512, threads: int = 2, work_dir: Optional[str] = None
@@ -168,6 +173,10 @@ class AthenaEngine:
         self.input_rows = 0
         self.statements: List[str] = []
 
+    def table_parameters(self) -> Dict[str, str]:
+        """Silver's users are in the PII database (``todo_lake.pii``)."""
+        return {"users_table": f"{pii_database(self.database)}.{lake.SILVER_USERS}"}
+
     def _wrangler(self, sql: str, returns_rows: bool) -> Any:
         import awswrangler as wr
 
@@ -209,10 +218,13 @@ class AthenaEngine:
         pass
 
 
-def register_gold(engine: DuckDBEngine, gold: LakeStore, tables: Sequence[str]) -> None:
-    """Make gold tables queryable by name in DuckDB (for the insights)."""
+def register_gold(engine: DuckDBEngine, gold: LakeStore, tables: Sequence[str], glue: Any) -> None:
+    """Make gold tables queryable by name in DuckDB (for the insights), as the
+    catalog has them (never a run's half-written version)."""
+    from todo_gold.gold_reader import read_gold_table
+
     for table in tables:
-        data = gold.read_table(table)
+        data = read_gold_table(gold, table, glue)
         if data is None:
             raise LookupError(f"gold table {table!r} has no data yet: run the gold job first")
         engine.register(table, data)

@@ -24,17 +24,20 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 # it, pandas included, takes seconds, paid here with the interpreter's
 # start-up rather than in the middle of a run.
 import awswrangler  # noqa: F401
+import pyarrow as pa
 
 from todo_core import lake
-from todo_gold import queries
+from todo_gold import collapse_guard, pii, queries
 from todo_gold.engines import AthenaEngine, DuckDBEngine
+from todo_gold.gold_reader import read_gold_table
 from todo_gold.gold_writer import GoldWriter, TableWrite
-from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
 from todo_gold.silver_reader import SilverReader
 from todo_lake import catalog
+from todo_lake import pii as lake_pii
 from todo_lake.observability import log, publish_metrics, run_logged
 from todo_lake.s3io import http_pool, s3_client
+from todo_lake.store import LakeStore
 
 #: How each gold table is written: (partition columns, awswrangler mode).
 WRITE_PLAN: Dict[str, Tuple[Tuple[str, ...], str]] = {
@@ -76,6 +79,39 @@ class GoldJob:
         self.silver = SilverReader(settings.silver_bucket, self.s3, http=self.http)
         self.engine = engine or make_engine(settings)
 
+    def _pii_key(self) -> Optional[bytes]:
+        """The HMAC key (from Secrets Manager); none needed for ``--PII_MODE clear``."""
+        if self.settings.pii_mode == "clear":
+            return None
+        return lake_pii.hmac_key(
+            self.settings.pii_hmac_secret_id, self.settings.stage, catalog.session()
+        )
+
+    def _guard(self, snapshot: pa.Table, as_of: dt.datetime) -> None:
+        """Refuse to publish a collapsed input (``collapse_guard``)."""
+        if not snapshot.num_rows:
+            return
+        published = read_gold_table(
+            LakeStore(self.settings.gold_bucket, self.settings.database_name, self.s3),
+            lake.GOLD_KPI_SNAPSHOT,
+            self.glue,
+            ["as_of", *collapse_guard.GUARDED],
+        )
+        verdicts = collapse_guard.check(
+            snapshot.to_pylist()[0],
+            [] if published is None else published.to_pylist(),
+            as_of,
+            self.engine.query,
+            self.settings.max_input_drop,
+            self.settings.allow_input_collapse,
+        )
+        if any(v.collapsed for v in verdicts):
+            log(
+                "WARNING",
+                "input collapse allowed by --ALLOW_INPUT_COLLAPSE",
+                verdicts=repr(verdicts),
+            )
+
     def run(self) -> GoldResult:
         started = time.monotonic()
         as_of = self.settings.as_of or dt.datetime.now(dt.timezone.utc)
@@ -85,6 +121,10 @@ class GoldJob:
             else (as_of - dt.timedelta(days=self.settings.since_days)).date()
         )
         params = queries.parameters(as_of, since)
+        params.update(self.engine.table_parameters())
+        params.update(
+            pii.sql_parameters(self.settings.pii_mode, self._pii_key(), self.engine.dialect)
+        )
         result = GoldResult(as_of=as_of)
         gold = GoldWriter(
             self.settings.gold_bucket,
@@ -100,10 +140,18 @@ class GoldJob:
             # time they would delay silver's listings, which every read waits for.
             gold.start({table: WRITE_PLAN[table][0] for table in queries.TABLES})
             result.input_rows = sum(counts.values())
+            # The snapshot first: nothing is written when the input collapsed.
+            computed = {
+                lake.GOLD_KPI_SNAPSHOT: self.engine.query(
+                    queries.render(queries.load("tables", lake.GOLD_KPI_SNAPSHOT), params)
+                )
+            }
+            self._guard(computed[lake.GOLD_KPI_SNAPSHOT], as_of)
             for table in queries.TABLES:
-                rows = self.engine.query(queries.render(queries.load("tables", table), params))
-                if table == lake.GOLD_USER_ANALYTICS:
-                    rows = protect(rows, "email", self.settings.email_mode)
+                if table in computed:
+                    rows = computed[table]
+                else:
+                    rows = self.engine.query(queries.render(queries.load("tables", table), params))
                 if table == lake.GOLD_KPI_SNAPSHOT and rows.num_rows:
                     result.kpis = {k: v[0] for k, v in rows.to_pydict().items()}
                 partitions, mode = WRITE_PLAN[table]

@@ -80,5 +80,7 @@ def parameters(as_of: dt.datetime, since: dt.date) -> Dict[str, str]:
     return {
         "as_of": timestamp_literal(as_of),
         "active_since": timestamp_literal(as_of - dt.timedelta(hours=24)),
+        "week_since": timestamp_literal(as_of - dt.timedelta(days=7)),
+        "month_since": timestamp_literal(as_of - dt.timedelta(days=30)),
         "since_date": quote_literal(since.isoformat()),
     }

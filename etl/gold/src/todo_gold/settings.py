@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence
 from pydantic import Field, field_validator
 
 from todo_gold.pii import MODES
-from todo_lake.args import JobSettings, common_settings, parse_glue_args, require
+from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
 
 ENGINES = ("duckdb", "athena")
 
@@ -21,7 +21,13 @@ class GoldSettings(JobSettings):
     as_of: Optional[dt.datetime] = None
     #: Recompute daily metrics only from this many days back (default: all).
     since_days: Optional[int] = Field(default=None, ge=0)
-    email_mode: str = "hash"
+    #: Personal data in gold (``pii``): keyed HMACs, or clear only when asked.
+    pii_mode: str = "hmac"
+    pii_hmac_secret_id: Optional[str] = None
+    #: The input-collapse guard (``collapse_guard``): the largest fraction of
+    #: the expected totals that may go missing, and the override for a reset.
+    max_input_drop: float = Field(default=0.5, gt=0.0, le=1.0)
+    allow_input_collapse: bool = False
     duckdb_memory_mb: int = Field(default=512, ge=64)
 
     @field_validator("engine")
@@ -31,11 +37,11 @@ class GoldSettings(JobSettings):
             raise ValueError(f"engine must be one of {ENGINES}")
         return value
 
-    @field_validator("email_mode")
+    @field_validator("pii_mode")
     @classmethod
-    def _email_mode(cls, value: str) -> str:
+    def _pii_mode(cls, value: str) -> str:
         if value not in MODES:
-            raise ValueError(f"email mode must be one of {MODES}")
+            raise ValueError(f"PII mode must be one of {MODES}")
         return value
 
     @field_validator("as_of")
@@ -56,10 +62,14 @@ class GoldSettings(JobSettings):
             "database_name": args["DATABASE_NAME"],
             "engine": args.get("ENGINE", "duckdb").lower(),
             "athena_workgroup": args.get("ATHENA_WORKGROUP"),
-            "email_mode": args.get("EMAIL_MODE", "hash").lower(),
+            "pii_mode": args.get("PII_MODE", "hmac").lower(),
+            "pii_hmac_secret_id": args.get("PII_HMAC_SECRET_ID") or None,
         }
         if args.get("AS_OF"):
             values["as_of"] = dt.datetime.fromisoformat(args["AS_OF"].replace("Z", "+00:00"))
+        if args.get("MAX_INPUT_DROP"):
+            values["max_input_drop"] = float(args["MAX_INPUT_DROP"])
+        values["allow_input_collapse"] = as_bool(args.get("ALLOW_INPUT_COLLAPSE"), False)
         if args.get("SINCE_DAYS"):
             values["since_days"] = int(args["SINCE_DAYS"])
         return cls(**values)  # type: ignore[arg-type]

@@ -32,4 +32,4 @@ def test_a_task_completed_reopened_and_completed_again_counts_once(pipeline):
     assert day["tasks_created"] == 1
     assert day["tasks_completed"] == 1
     assert day["task_updates"] == 3
-    assert day["completion_rate"] == 1.0
+    assert day["completions_per_creation"] == 1.0

@@ -1,11 +1,10 @@
 """Gold numbers for the fixed workload, computed by hand (see conftest)."""
 
-import hashlib
-
 import awswrangler as wr
 import pytest
 
 from tests.conftest import AS_OF, at, fixed_workload
+from todo_gold.pii import hmac_hex
 from todo_local.stack import glue_job_arguments
 
 pytestmark = pytest.mark.integration
@@ -56,20 +55,20 @@ def test_daily_task_metrics(built):
         one["tasks_deleted"],
         one["task_updates"],
     ) == (2, 1, 0, 1)
-    assert one["active_users"] == 1
+    assert one["daily_active_users"] == 1
     assert one["events"] == 3
-    assert one["completion_rate"] == 0.5
+    assert one["completions_per_creation"] == 0.5
     assert (
         two["tasks_created"],
         two["tasks_completed"],
         two["tasks_deleted"],
         two["task_updates"],
     ) == (2, 0, 1, 1)
-    assert two["active_users"] == 2
+    assert two["daily_active_users"] == 2
     assert two["events"] == 4
-    assert two["completion_rate"] == 0.0
+    assert two["completions_per_creation"] == 0.0
     assert (three["tasks_created"], three["tasks_completed"], three["events"]) == (0, 1, 1)
-    assert three["completion_rate"] is None
+    assert three["completions_per_creation"] is None
 
 
 def test_category_analytics(built):
@@ -85,8 +84,9 @@ def test_category_analytics(built):
 def test_user_analytics_with_hashed_email(built):
     alice, bob = built.table("user_analytics", "user_id")
     assert alice["user_id"] == "u-alice"
-    assert alice["name"] == "Alice A"
-    assert alice["email"] == hashlib.sha256(b"alice@example.com").hexdigest()
+    key = built.pii_key()
+    assert alice["name"] == hmac_hex(key, "Alice A")
+    assert alice["email"] == hmac_hex(key, "alice@example.com")
     assert (alice["total_events"], alice["max_event_types"], alice["tasks_created"]) == (5, 3, 3)
     assert (alice["current_tasks"], alice["tasks_completed"], alice["completion_rate"]) == (
         2,
@@ -95,7 +95,7 @@ def test_user_analytics_with_hashed_email(built):
     )
     assert alice["first_seen"] == at(1, 9)
     assert alice["last_updated"] == at(2, 10)
-    assert bob["name"] == "Bob"
+    assert bob["name"] == hmac_hex(key, "Bob")
     assert bob["first_seen"] == at(2, 7)
     assert (bob["total_events"], bob["max_event_types"], bob["tasks_completed"]) == (3, 2, 1)
     types = wr.catalog.get_table_types(database=built.names.glue_database, table="user_analytics")
@@ -103,11 +103,10 @@ def test_user_analytics_with_hashed_email(built):
     assert types["last_updated"] == "bigint"
 
 
-def test_email_in_clear_only_by_explicit_configuration(gold):
-    gold.gold(email_mode="mask")
-    assert gold.table("user_analytics", "user_id")[0]["email"] == "A***@Example.com"
-    gold.gold(email_mode="clear")
-    assert gold.table("user_analytics", "user_id")[0]["email"] == "Alice@Example.com"
+def test_email_and_name_in_clear_only_by_explicit_configuration(gold):
+    gold.gold(pii_mode="clear")
+    alice = gold.table("user_analytics", "user_id")[0]
+    assert (alice["email"], alice["name"]) == ("Alice@Example.com", "Alice A")
 
 
 def test_rerun_changes_nothing_and_new_data_only_adds(gold):
@@ -158,5 +157,7 @@ def test_the_module_runs_like_glue_runs_it(gold):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    [summary] = [json.loads(line) for line in result.stdout.splitlines() if "gold run complete" in line]  # noqa: E501
+    [summary] = [
+        json.loads(line) for line in result.stdout.splitlines() if "gold run complete" in line
+    ]
     assert summary["kpis"]["total_tasks"] == 3

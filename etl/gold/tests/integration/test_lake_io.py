@@ -101,9 +101,11 @@ def test_rewrite_keeps_identical_files_and_replaces_changed_partitions(names):
     first = write(names, "g", pa.concat_tables([day1, day2]), ("d",))
     assert (first.files_written, first.files_unchanged, first.files_deleted) == (2, 0, 0)
     before = keys(bucket, "g/")
-    assert [k.rsplit("/", 1)[0] for k in before] == ["g/d=2025-01-01", "g/d=2025-01-02"]
+    # Each partition's version in a directory of its own, which the catalog names.
+    assert [k.rsplit("/", 2)[0] for k in before] == ["g/d=2025-01-01", "g/d=2025-01-02"]
     partitions = wr.catalog.get_partitions(database=db, table="g")  # {location: values}
     assert sorted(partitions.values()) == [["2025-01-01"], ["2025-01-02"]]
+    assert sorted(partitions) == sorted(f"s3://{bucket}/{k.rsplit('/', 1)[0]}/" for k in before)
 
     again = write(names, "g", pa.concat_tables([day1, day2]), ("d",))
     assert (again.files_written, again.files_unchanged, again.files_deleted) == (0, 2, 0)
@@ -128,7 +130,7 @@ def test_a_file_left_by_a_crashed_run_is_cleaned_by_the_next(names):
     bucket = names.gold_bucket
     rows = pa.table({"v": [1]})
     write(names, "w", rows, (), "overwrite")
-    put_parquet(bucket, "w/left-over.snappy.parquet", pa.table({"v": [99]}))
+    put_parquet(bucket, "w/v-left-over/left-over.snappy.parquet", pa.table({"v": [99]}))
     outcome = write(names, "w", rows, (), "overwrite")
     assert (outcome.files_written, outcome.files_unchanged, outcome.files_deleted) == (0, 1, 1)
     assert len(keys(bucket, "w/")) == 1

@@ -1,29 +1,18 @@
 import datetime as dt
-import hashlib
 
 import pyarrow as pa
 import pytest
 
 from todo_gold.insights.cli import format_value, render_table
 from todo_gold.insights.report import build_html
-from todo_gold.pii import protect
 from todo_gold.settings import GoldSettings
 
 
-def test_emails_are_hashed_by_default_and_masked_or_clear_on_request():
-    table = pa.table({"email": [" Bob@Example.com", None, "no-at-sign"]})
-    assert GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d").email_mode == "hash"
-    hashed = protect(table, "email", "hash").column("email").to_pylist()
-    assert hashed[0] == hashlib.sha256(b"bob@example.com").hexdigest()
-    assert hashed[1] is None
-    assert protect(table, "email", "mask").column("email").to_pylist() == [
-        "B***@Example.com",
-        None,
-        "***",
-    ]
-    assert protect(table, "email", "clear") is table
-    with pytest.raises(ValueError, match="email mode"):
-        protect(table, "email", "rot13")
+def test_personal_data_is_pseudonymised_by_default():
+    settings = GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d")
+    assert settings.pii_mode == "hmac"
+    with pytest.raises(ValueError, match="PII mode"):
+        GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", pii_mode="hash")
 
 
 def test_gold_arguments():
@@ -39,12 +28,15 @@ def test_gold_arguments():
             "ATHENA",
             "--AS_OF",
             "2025-01-01T00:00:00Z",
-            "--EMAIL_MODE",
-            "mask",
+            "--PII_MODE",
+            "CLEAR",
+            "--PII_HMAC_SECRET_ID",
+            "arn:aws:secretsmanager:us-east-1:1:secret:k",
         ]
     )
     assert s.engine == "athena"
-    assert s.email_mode == "mask"
+    assert s.pii_mode == "clear"
+    assert s.pii_hmac_secret_id == "arn:aws:secretsmanager:us-east-1:1:secret:k"
     assert s.as_of == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     with pytest.raises(ValueError, match="engine"):
         GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="spark")
@@ -80,14 +72,15 @@ def test_report_is_self_contained_html():
                 "metric_date": "2025-01-01",
                 "tasks_created": 2,
                 "tasks_completed": 1,
-                "completion_rate": 0.5,
+                "completions_per_creation": 0.5,
             }
         ],
         [{"category": "work", "total_tasks": 2, "completed_tasks": 1}],
-        [{"engagement": "1-9 changes", "users": 2}],
+        [{"user_id": "u-1", "changes_last_30_days": 2}],
     )
     assert "66.7%" in page
     assert "CompletionRate" in page
+    assert "completed / existing tasks" in page
     assert '<script src="http' not in page
     assert "plotly" in page.lower()
     assert len(page) > 1_000_000  # plotly.js is inlined: the file works offline

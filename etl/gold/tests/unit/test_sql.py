@@ -1,19 +1,31 @@
 """The SQL is written once; every query must also be valid Athena (Trino) SQL."""
 
 import datetime as dt
+import hashlib
+import hmac
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlglot
 
-from todo_gold import queries
+from todo_gold import pii, queries
 from todo_gold.engines import SILVER_COLUMNS, AthenaEngine, DuckDBEngine
 from todo_gold.silver_reader import LocalFile
 
-PARAMS = queries.parameters(
-    dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1)
-)
+KEY = b"k" * 40
+BASE = queries.parameters(dt.datetime(2025, 3, 3, 12, tzinfo=dt.timezone.utc), dt.date(1970, 1, 1))
+PARAMS = {
+    **BASE,
+    "users_table": "users",
+    **pii.sql_parameters("hmac", KEY, queries.SOURCE_DIALECT),
+}
+#: What the Athena engine renders: silver's users in the PII database, Trino's HMAC.
+ATHENA_PARAMS = {
+    **BASE,
+    "users_table": "users",
+    **pii.sql_parameters("hmac", KEY, queries.ATHENA_DIALECT),
+}
 ALL = [(kind, name) for kind in ("views", "tables", "insights") for name in queries.names(kind)]
 
 
@@ -25,7 +37,7 @@ def test_every_query_is_known_and_present():
 
 @pytest.mark.parametrize(("kind", "name"), ALL)
 def test_every_query_transpiles_to_trino_that_parses(kind, name):
-    sql = queries.render(queries.load(kind, name), PARAMS)
+    sql = queries.render(queries.load(kind, name), ATHENA_PARAMS)
     assert "{" not in sql, "unrendered parameter"
     trino = queries.to_dialect(sql, queries.ATHENA_DIALECT)
     parsed = sqlglot.parse_one(trino, read="trino")
@@ -95,14 +107,21 @@ def test_the_athena_sql_means_what_the_duckdb_sql_means(table, tmp_path):
     expected = local.query(queries.render(queries.load("tables", table), PARAMS)).to_pylist()
 
     backend = _duckdb_with_sample(tmp_path)
+    # Trino's hmac_sha256, for the translated text to run on DuckDB.
+    backend.con.create_function(
+        "hmac_sha256",
+        lambda data, key: hmac.new(key, data, hashlib.sha256).digest(),
+        ["BLOB", "BLOB"],
+        "BLOB",
+    )
 
     def execute(sql, returns_rows):
         back = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
         return backend.query(back) if returns_rows else backend.con.execute(back)
 
     athena = AthenaEngine("db", execute=execute)
-    athena.create_views(PARAMS)
-    got = athena.query(queries.render(queries.load("tables", table), PARAMS)).to_pylist()
+    athena.create_views(ATHENA_PARAMS)
+    got = athena.query(queries.render(queries.load("tables", table), ATHENA_PARAMS)).to_pylist()
     assert got == expected
     assert all(
         "CREATE OR REPLACE VIEW" in s or s.startswith(("SELECT", "WITH", "/*"))

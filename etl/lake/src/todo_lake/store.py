@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_lake import catalog, s3io
+from todo_lake import catalog, pii, s3io
 from todo_lake.partitions import key_partitions
 
 #: A partition's rows, or a function that makes them (run on a writing thread).
@@ -89,6 +89,10 @@ class LakeStore:
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
     # --- tables ------------------------------------------------------------------
+    def database_of(self, table: str) -> str:
+        """The Glue database ``table`` is registered in (PII tables: their own)."""
+        return pii.database_for(self.database, table)
+
     def table_path(self, table: str) -> str:
         return f"s3://{self.bucket}/{table}/"
 
@@ -208,11 +212,14 @@ class LakeStore:
         partitions: Dict[str, List[str]],
     ) -> None:
         """Create the catalog table, or add the columns it lacks; add new partitions."""
+        database = self.database_of(table_name)
         existing = self._types.get(table_name)
         if existing is None:
-            existing = catalog.table_types(self.database, table_name)
+            existing = catalog.table_types(database, table_name)
+            if existing is None and database != self.database:
+                pii.ensure_database(database, catalog.session().client("glue"))
         self._types[table_name] = catalog.ensure_table(
-            self.database,
+            database,
             table_name,
             self.table_path(table_name),
             existing,
@@ -223,13 +230,13 @@ class LakeStore:
             known = self._partitions.get(table_name)
             if known is None:
                 known = self._partitions[table_name] = catalog.partition_values(
-                    self.database, table_name
+                    database, table_name
                 )
-            catalog.add_partitions(self.database, table_name, partitions, known)
+            catalog.add_partitions(database, table_name, partitions, known)
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""
         self.delete_keys(self.list_keys(f"{table_name}/"))
-        catalog.drop_table(self.database, table_name)
+        catalog.drop_table(self.database_of(table_name), table_name)
         self._types.pop(table_name, None)
         self._partitions.pop(table_name, None)

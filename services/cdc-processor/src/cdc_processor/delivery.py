@@ -4,9 +4,10 @@
 (``FailedPutCount > 0``, each rejected entry carrying an ``ErrorCode``); it can
 also fail as a whole (throttling, service unavailable, connection errors). In
 both cases exactly the entries not yet accepted are sent again, with
-exponential backoff and full jitter, a bounded number of times and never past
-the invocation's deadline. Whatever is still not accepted is returned to the
-caller, index by index, so it can be reported as a batch item failure.
+exponential backoff and full jitter, for as long as the invocation's remaining
+time allows (never starting a call without time for its worst case).
+Whatever is still not accepted is returned to the caller, index by index, so
+it can be reported as a batch item failure.
 
 This is the only retry layer: the boto3 client is created with botocore's own
 retries switched off, so attempts are counted (and tested) in one place.
@@ -41,15 +42,41 @@ RETRYABLE_ERROR_CODES = frozenset(
 )
 
 
+#: How long one PutRecordBatch may take at worst: the client's connect and
+#: read timeouts (``handler.firehose_client``), retries off.
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 10
+WORST_CALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+#: Attempts per chunk when there is no deadline to bound them (tests, redrive).
+ATTEMPTS_WITHOUT_DEADLINE = 6
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded exponential backoff with full jitter (AWS architecture blog style)."""
+    """Exponential backoff with full jitter (AWS architecture blog style),
+    bounded by the invocation's remaining time.
 
-    max_attempts: int = 6
+    With a deadline, retries go on as long as an attempt can still start with
+    ``deadline_margin_seconds`` left: at least one call's worst case (connect
+    + read timeout) plus a second to return the partial-batch response. A
+    Firehose outage is ridden out for most of the invocation (about 45 s of a
+    60 s timeout), not for a fixed number of attempts that runs out in about
+    1.5 s; what is still not accepted then is reported and the event source
+    mapping retries it. ``max_attempts`` (None: as many as the time allows)
+    caps attempts; without a deadline it defaults to ``ATTEMPTS_WITHOUT_DEADLINE``.
+    """
+
+    max_attempts: Optional[int] = None
     base_seconds: float = 0.05
     cap_seconds: float = 2.0
     #: Never start an attempt with less than this left before the deadline.
-    deadline_margin_seconds: float = 3.0
+    deadline_margin_seconds: float = WORST_CALL_SECONDS + 1.0
+
+    def attempts(self, has_deadline: bool) -> Optional[int]:
+        """The cap on attempts per chunk (None: only the deadline bounds them)."""
+        if self.max_attempts is not None:
+            return self.max_attempts
+        return None if has_deadline else ATTEMPTS_WITHOUT_DEADLINE
 
     def backoff(self, retry: int, rand: Callable[[], float]) -> float:
         """Sleep before retry number ``retry`` (1-based)."""
@@ -132,13 +159,18 @@ class FirehoseDelivery:
         remaining_seconds: Optional[Callable[[], float]],
     ) -> None:
         reasons: Dict[int, str] = {}
-        for attempt in range(self._policy.max_attempts):
+        cap = self._policy.attempts(remaining_seconds is not None)
+        attempt = -1
+        while cap is None or attempt + 1 < cap:
+            attempt += 1
+            # Every attempt, a chunk's first included (an earlier chunk may
+            # have used the time), starts only with time for its worst case.
+            pause = self._policy.backoff(attempt, self._rand) if attempt else 0.0
+            if self._out_of_time(pause, remaining_seconds):
+                for index in pending:
+                    reasons[index] = reasons.get(index, "NotAttempted") + " (deadline reached)"
+                break
             if attempt:
-                pause = self._policy.backoff(attempt, self._rand)
-                if self._out_of_time(pause, remaining_seconds):
-                    for index in pending:
-                        reasons[index] = reasons.get(index, "") + " (deadline reached)"
-                    break
                 self._sleep(pause)
                 report.retried += len(pending)
             report.calls += 1

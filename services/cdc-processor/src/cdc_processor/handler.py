@@ -13,7 +13,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
-from cdc_processor.delivery import FirehoseDelivery, RetryPolicy
+from cdc_processor.delivery import (
+    CONNECT_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    FirehoseDelivery,
+    RetryPolicy,
+)
 from cdc_processor.processor import CdcBatchProcessor
 from cdc_processor.settings import SERVICE_NAME, get_settings
 from todo_core.naming import METRICS_NAMESPACE
@@ -41,8 +46,8 @@ def firehose_client() -> Any:
             # delivery.py is the single retry layer (bounded, per entry).
             config=Config(
                 retries={"total_max_attempts": 1},
-                connect_timeout=3,
-                read_timeout=10,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                read_timeout=READ_TIMEOUT_SECONDS,
             ),
         )
     return _firehose

@@ -11,8 +11,9 @@ import os
 from functools import lru_cache
 from typing import Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cdc_processor.delivery import WORST_CALL_SECONDS, RetryPolicy
 from todo_core.naming import METRICS_NAMESPACE
 
 SERVICE_NAME = "todo-cdc-processor"
@@ -30,14 +31,28 @@ class Settings(BaseModel):
     powertools_service_name: str = Field(default=SERVICE_NAME, min_length=1)
     log_level: str = Field(default="INFO", pattern=r"^(?i:DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
-    #: PutRecordBatch attempts per chunk (1 = no retry); failed entries only are re-sent.
-    firehose_max_attempts: int = Field(default=6, ge=1, le=20)
+    #: PutRecordBatch attempts per chunk (1 = no retry); failed entries only are
+    #: re-sent. Unset: as many as the invocation's remaining time allows.
+    firehose_max_attempts: Optional[int] = Field(default=None, ge=1, le=1000)
     #: Exponential backoff with full jitter: sleep ~ U(0, min(cap, base * 2**retry)).
     firehose_backoff_base_ms: int = Field(default=50, ge=0, le=10_000)
     firehose_backoff_cap_ms: int = Field(default=2_000, ge=0, le=60_000)
-    #: Stop retrying when less than this much of the invocation is left, so the
-    #: handler always returns its partial-batch response before the timeout.
-    firehose_deadline_margin_ms: int = Field(default=3_000, ge=0, le=600_000)
+    #: Start no PutRecordBatch with less than this much of the invocation left,
+    #: so the handler always returns its partial-batch response before the
+    #: timeout: at least one call's worst case (connect + read timeout).
+    firehose_deadline_margin_ms: int = Field(
+        default=int(RetryPolicy().deadline_margin_seconds * 1000), le=600_000
+    )
+
+    @field_validator("firehose_deadline_margin_ms")
+    @classmethod
+    def _margin_covers_a_call(cls, value: int) -> int:
+        if value < WORST_CALL_SECONDS * 1000:
+            raise ValueError(
+                f"the deadline margin ({value} ms) must cover one call's worst case:"
+                f" connect + read timeout = {WORST_CALL_SECONDS * 1000} ms"
+            )
+        return value
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Settings:

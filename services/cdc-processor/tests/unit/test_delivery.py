@@ -113,7 +113,7 @@ def test_a_malformed_answer_resends_the_whole_chunk() -> None:
 
 def test_deadline_stops_retrying_and_reports_why() -> None:
     fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas))
-    clock = iter([10.0, 10.0, 2.5])
+    clock = iter([10.0, 10.0, 10.0, 2.5])  # checked before every attempt
     delivery = FirehoseDelivery(
         fake,
         "s",
@@ -185,8 +185,15 @@ def test_any_5xx_is_retried_even_with_an_unlisted_error_code(status: int) -> Non
     assert report.calls == 2
 
 
-@pytest.mark.parametrize("code", ["ValidationException", "ResourceNotFoundException",
-                                  "AccessDeniedException", "InvalidArgumentException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ValidationException",
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "InvalidArgumentException",
+    ],
+)
 def test_a_client_error_is_not_retried_and_is_reported_by_its_code(code: str) -> None:
     fake = FakeFirehose(lambda n, datas: client_error(code, 400))
 
@@ -210,23 +217,27 @@ def test_connection_errors_that_use_up_every_attempt_are_reported_by_their_name(
     assert report.failed == dict.fromkeys(range(3), "EndpointConnectionError")
 
 
-def test_the_default_policy_tries_six_times_with_doubling_backoff_from_50_ms() -> None:
+def test_without_a_deadline_the_default_policy_tries_six_times_from_50_ms() -> None:
     """The retry budget the README states for one invocation (about 1.6 s of backoff)."""
     fake = FakeFirehose(lambda n, datas: client_error("ThrottlingException"))
     sleeps: List[float] = []
 
+    # Without a deadline (no Lambda context), six attempts bound the retries.
     FirehoseDelivery(fake, "s", sleep=sleeps.append, rand=lambda: 1.0).deliver(_payloads(1))
 
     assert len(fake.calls) == 6
     assert sleeps == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8])
-    assert RetryPolicy().deadline_margin_seconds == 3.0
+    assert RetryPolicy().deadline_margin_seconds == 14.0
 
 
 def test_an_attempt_still_starts_with_exactly_the_margin_left() -> None:
     """The margin is the least time an attempt may start with: equal is enough."""
     fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas) if n == 0 else None)
     delivery = FirehoseDelivery(
-        fake, "s", RetryPolicy(deadline_margin_seconds=3.0), sleep=lambda s: None,
+        fake,
+        "s",
+        RetryPolicy(deadline_margin_seconds=3.0),
+        sleep=lambda s: None,
         rand=lambda: 0.0,
     )
 

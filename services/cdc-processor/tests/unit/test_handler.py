@@ -257,13 +257,22 @@ def test_configuration_errors_are_not_retried(firehose: FakeFirehose, context: F
 def test_retries_stop_before_the_invocation_deadline(
     firehose: FakeFirehose, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("FIREHOSE_DEADLINE_MARGIN_MS", "3000")
+    monkeypatch.setenv("FIREHOSE_DEADLINE_MARGIN_MS", "14000")
     handler.reset_execution_environment()
     monkeypatch.setattr(handler, "_firehose", firehose)
     firehose.plan = lambda n, datas: client_error("ServiceUnavailableException", 503)
     event = load_event("task_lifecycle.json")
 
-    response = handler.lambda_handler(event, FakeContext(remaining_ms=2_000))
+    # 14.5 s left: one call fits (its worst case is 13 s), a retry does not.
+    context = FakeContext(remaining_ms=14_500)
+    firehose_plan = firehose.plan
+
+    def plan(n, datas):
+        context.remaining_ms -= 1_000
+        return firehose_plan(n, datas)
+
+    firehose.plan = plan
+    response = handler.lambda_handler(event, context)
 
     assert len(firehose.calls) == 1, "no retry when the deadline margin is already reached"
     assert _failures(response) == _domain_sequence_numbers(event)

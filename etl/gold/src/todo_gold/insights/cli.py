@@ -50,10 +50,12 @@ class Insights:
         engine: str = "duckdb",
         workgroup: Optional[str] = None,
         s3_client: Optional[Any] = None,
+        glue_client: Optional[Any] = None,
     ) -> None:
         self.gold_bucket, self.database, self.engine_name = gold_bucket, database, engine
         self.workgroup = workgroup
         self.s3_client = s3_client
+        self.glue_client = glue_client
         self._engine: Any = None
 
     def _ready(self) -> Any:
@@ -68,7 +70,12 @@ class Insights:
 
                 self._engine = DuckDBEngine()
                 gold = LakeStore(self.gold_bucket, self.database, self.s3_client)
-                register_gold(self._engine, gold, queries.TABLES)
+                glue = self.glue_client
+                if glue is None:
+                    import boto3
+
+                    glue = boto3.client("glue")
+                register_gold(self._engine, gold, queries.TABLES, glue)
         return self._engine
 
     def run(self, name: str) -> pa.Table:
@@ -121,6 +128,13 @@ class Location:
     def s3_client(self) -> Optional[Any]:
         """An S3 client aimed at the local stack's emulator; None for the
         default client (AWS, or wherever ``AWS_ENDPOINT_URL`` points)."""
+        return self._client("s3")
+
+    def glue_client(self) -> Optional[Any]:
+        """The same for the Glue catalog (which says where each table's files are)."""
+        return self._client("glue")
+
+    def _client(self, service: str) -> Optional[Any]:
         if not self.endpoint_url:
             return None
         import boto3
@@ -134,7 +148,7 @@ class Location:
                 aws_secret_access_key=EMULATOR_KEY,
                 region_name=self.region,
             )
-        return session.client("s3", endpoint_url=self.endpoint_url)
+        return session.client(service, endpoint_url=self.endpoint_url)
 
 
 def locate(args: argparse.Namespace) -> Location:
@@ -181,7 +195,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     where = locate(args)
     insights = Insights(
-        where.gold_bucket, where.database, args.engine, args.workgroup, where.s3_client()
+        where.gold_bucket,
+        where.database,
+        args.engine,
+        args.workgroup,
+        where.s3_client(),
+        where.glue_client(),
     )
     if args.report and args.query != "all":
         raise SystemExit("todo-insights: --report goes with `all` (or run `report`)")

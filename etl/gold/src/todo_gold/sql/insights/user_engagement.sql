@@ -1,15 +1,14 @@
--- Users grouped by how much they use the product, and the most active users.
+-- Who uses the product most: the ten users with the most task changes in
+-- the 30 days up to the latest gold run (then the last 7 days), with what
+-- they hold now. Weekly and monthly active users are in `kpis`.
 SELECT
-    CASE
-        WHEN total_events >= 50 THEN '50+ changes'
-        WHEN total_events >= 10 THEN '10-49 changes'
-        WHEN total_events >= 1 THEN '1-9 changes'
-        ELSE 'no changes'
-    END AS engagement,
-    COUNT(*) AS users,
-    CAST(SUM(tasks_created) AS BIGINT) AS tasks_created,
-    CAST(SUM(tasks_completed) AS BIGINT) AS tasks_completed,
-    CAST(SUM(tasks_completed) AS DOUBLE) / NULLIF(SUM(current_tasks), 0) AS completion_rate
+    user_id,
+    changes_last_30_days,
+    changes_last_7_days,
+    current_tasks,
+    tasks_completed,
+    completion_rate
 FROM user_analytics
-GROUP BY 1
-ORDER BY MIN(total_events) DESC
+WHERE changes_last_30_days > 0
+ORDER BY changes_last_30_days DESC, changes_last_7_days DESC, user_id
+LIMIT 10

@@ -1,11 +1,12 @@
--- Per day (UTC) of change: tasks created, tasks completed (distinct tasks
--- whose status moved to completed that day, at creation too: a task
--- completed, reopened and completed again counts once), deleted, updates,
--- active users (anyone who changed a task that day).
--- completion_rate = completed / created that day (it can exceed 1 when older
--- tasks are finished).
+-- Per UTC day of change (definitions: METRICS.md): tasks created, tasks
+-- completed (distinct tasks whose status moved to completed that day, at
+-- creation too: completed, reopened and completed again counts once),
+-- deleted, updates, daily active users (anyone who changed a task that UTC
+-- day), events, completions per creation (completed / created that day: not
+-- a completion rate, it exceeds 1 when older tasks are finished), and
+-- is_partial_day (the day had not ended at as_of: its counts will grow).
 -- The counts are taken once in per_day (a distinct count is the costly part)
--- and the rate is derived from them.
+-- and the ratio is derived from them.
 WITH per_day AS (
     SELECT
         event_date,
@@ -13,7 +14,7 @@ WITH per_day AS (
         CAST(COUNT(DISTINCT CASE WHEN status_changed AND status_to = 'completed' THEN user_id || '#' || task_id END) AS BIGINT) AS tasks_completed,
         CAST(SUM(CASE WHEN event_name = 'REMOVE' THEN 1 ELSE 0 END) AS BIGINT) AS tasks_deleted,
         CAST(SUM(CASE WHEN event_name = 'MODIFY' THEN 1 ELSE 0 END) AS BIGINT) AS task_updates,
-        COUNT(DISTINCT user_id) AS active_users,
+        COUNT(DISTINCT user_id) AS daily_active_users,
         COUNT(*) AS events
     FROM task_events
     WHERE event_date >= {since_date}
@@ -24,9 +25,10 @@ SELECT
     tasks_completed,
     tasks_deleted,
     task_updates,
-    active_users,
+    daily_active_users,
     events,
-    CAST(tasks_completed AS DOUBLE) / NULLIF(tasks_created, 0) AS completion_rate,
+    CAST(tasks_completed AS DOUBLE) / NULLIF(tasks_created, 0) AS completions_per_creation,
+    CAST(event_date AS DATE) >= CAST({as_of} AS DATE) AS is_partial_day,
     CAST(event_date AS VARCHAR) AS metric_date
 FROM per_day
 ORDER BY metric_date
