@@ -101,6 +101,7 @@ class Pipeline:
             "database_name": self.names.glue_database,
             "as_of": AS_OF,
             "stage": self.names.stage,
+            "pii_hmac_secret_id": self.names.pii_hmac_secret,
             "publish_metrics": False,
         }
         values.update(overrides)
@@ -113,7 +114,7 @@ class Pipeline:
         """The stage's PII HMAC key, as the emulator holds it."""
         from todo_lake.pii import hmac_key
 
-        return hmac_key(None, self.names.stage)
+        return hmac_key(self.names.pii_hmac_secret)
 
     def table(self, name: str, key: str) -> List[Dict[str, Any]]:
         data = LakeStore(self.names.gold_bucket, self.names.glue_database).read_table(name)

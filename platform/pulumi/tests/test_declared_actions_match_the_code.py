@@ -30,7 +30,8 @@ from todo_platform.artifacts import DEPLOYABLES, Deployable
 botocore_session = pytest.importorskip("botocore.session")
 from botocore import xform_name  # noqa: E402 - after the skip above
 
-SOURCE_ROOTS = [REPO_ROOT / d.path / "src" for d in DEPLOYABLES]
+#: The deployables' own code, and the lake library both Glue jobs ship in their wheels.
+SOURCE_ROOTS = [REPO_ROOT / d.path / "src" for d in DEPLOYABLES] + [REPO_ROOT / "etl/lake/src"]
 #: API operations whose IAM action has another name (or none of its own).
 IAM_ACTION_OF: Dict[str, Optional[str]] = {
     "s3:ListObjectsV2": "s3:ListBucket",

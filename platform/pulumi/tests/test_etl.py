@@ -251,6 +251,24 @@ def test_stream_mapping_retries_bisects_and_parks_failures(run: StackRun) -> Non
     assert dlq["messageRetentionSeconds"] == 14 * 24 * 3600
 
 
+def test_the_stream_mapping_retries_by_record_age_and_leaves_time_to_redrive(
+    run: StackRun,
+) -> None:
+    """A Firehose outage is ridden out by record age, not by a retry count that
+    runs out in seconds; what still fails is parked while the stream (24 h
+    retention) still holds it, so the redrive command can read it back."""
+    mapping = run.named("cdc-stream-mapping").inputs
+    assert mapping["maximumRetryAttempts"] == -1
+    assert 3600 <= mapping["maximumRecordAgeInSeconds"] <= 12 * 3600
+
+
+def test_silvers_pii_tables_have_a_database_of_their_own(run: StackRun) -> None:
+    database = run.named("glue-pii-database").inputs
+    assert database["name"] == names(run).glue_pii_database == (
+        f"{names(run).glue_database}_pii"
+    )
+
+
 def test_cdc_role_reads_the_stream_and_writes_only_its_targets(run: StackRun) -> None:
     statements = {
         s["Sid"]: s for s in json.loads(run.named("cdc-policy").inputs["policy"])["Statement"]
@@ -356,11 +374,14 @@ def test_glue_roles_read_their_input_and_write_their_output_only(run: StackRun) 
     assert silver["ReadOwnCode"]["Resource"] == [
         f"arn:aws:s3:::{n.artifacts_bucket}/glue/todo-etl-silver/*"
     ]
-    assert silver["LakeCatalog"]["Resource"] == [
-        f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:catalog",
-        f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:database/{n.glue_database}",
-        f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:table/{n.glue_database}/*",
-    ]
+    for job in (silver, gold):
+        assert job["LakeCatalog"]["Resource"] == [
+            f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:catalog",
+            f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:database/{n.glue_database}",
+            f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:database/{n.glue_pii_database}",
+            f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:table/{n.glue_database}/*",
+            f"arn:aws:glue:us-east-1:{ACCOUNT_ID}:table/{n.glue_pii_database}/*",
+        ]
     # The jobs publish their run metrics to the ETL namespace (and nowhere else).
     for job in (silver, gold):
         assert job["PutOwnMetrics"]["Condition"] == {

@@ -83,9 +83,7 @@ class GoldJob:
         """The HMAC key (from Secrets Manager); none needed for ``--PII_MODE clear``."""
         if self.settings.pii_mode == "clear":
             return None
-        return lake_pii.hmac_key(
-            self.settings.pii_hmac_secret_id, self.settings.stage, catalog.session()
-        )
+        return lake_pii.hmac_key(self.settings.pii_hmac_secret_id, catalog.session())
 
     def _guard(self, snapshot: pa.Table, as_of: dt.datetime) -> None:
         """Refuse to publish a collapsed input (``collapse_guard``)."""

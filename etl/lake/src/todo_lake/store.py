@@ -216,8 +216,6 @@ class LakeStore:
         existing = self._types.get(table_name)
         if existing is None:
             existing = catalog.table_types(database, table_name)
-            if existing is None and database != self.database:
-                pii.ensure_database(database, catalog.session().client("glue"))
         self._types[table_name] = catalog.ensure_table(
             database,
             table_name,

@@ -92,8 +92,9 @@ class LocalStack:
                 if objects:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
         glue = self.client("glue")
-        for table in glue.get_tables(DatabaseName=self.names.glue_database).get("TableList", []):
-            glue.delete_table(DatabaseName=self.names.glue_database, Name=table["Name"])
+        for database in (self.names.glue_database, self.names.glue_pii_database):
+            for table in glue.get_tables(DatabaseName=database).get("TableList", []):
+                glue.delete_table(DatabaseName=database, Name=table["Name"])
 
     def write_outputs(self, path: str) -> None:
         # Written aside and renamed: whoever polls for the file (a test, a
@@ -119,6 +120,7 @@ def glue_job_arguments(names: ResourceNames, **overrides: str) -> List[str]:
         "GOLD_BUCKET": names.gold_bucket,
         "DATABASE_NAME": names.glue_database,
         "STAGE": names.stage,
+        "PII_HMAC_SECRET_ID": names.pii_hmac_secret,
         **overrides,
     }
     return [token for name, value in arguments.items() for token in (f"--{name}", value)]
@@ -200,11 +202,18 @@ def _create_user_pool(stack: LocalStack) -> None:
     stack.user_pool_client_id = client["ClientId"]
 
 
-def _create_glue_database(stack: LocalStack) -> None:
-    stack.client("glue").create_database(
+def _create_glue_databases(stack: LocalStack) -> None:
+    glue = stack.client("glue")
+    glue.create_database(
         DatabaseInput={
             "Name": stack.names.glue_database,
             "Description": "Todo API with Insights: silver and gold tables",
+        }
+    )
+    glue.create_database(
+        DatabaseInput={
+            "Name": stack.names.glue_pii_database,
+            "Description": "Todo API with Insights: silver tables with personal data",
         }
     )
 
@@ -233,6 +242,15 @@ def _create_cursor_signing_secret(stack: LocalStack) -> None:
     )
 
 
+def _create_pii_hmac_secret(stack: LocalStack) -> None:
+    """The key of the lake's PII pseudonyms, generated, in Secrets Manager as in AWS."""
+    stack.client("secretsmanager").create_secret(
+        Name=stack.names.pii_hmac_secret,
+        SecretString=secrets.token_hex(32),
+        Description="Todo API with Insights: keys the lake's pseudonyms of personal data",
+    )
+
+
 def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     """Create every resource of ``stage`` in the emulator at ``endpoint_url``."""
     stack = LocalStack(endpoint_url=endpoint_url, names=local_names(stage))
@@ -240,9 +258,10 @@ def provision(endpoint_url: str, stage: str = LOCAL_STAGE) -> LocalStack:
     _create_buckets(stack)
     _create_delivery_streams(stack)
     _create_user_pool(stack)
-    _create_glue_database(stack)
+    _create_glue_databases(stack)
     _create_athena_workgroup(stack)
     _create_cursor_signing_secret(stack)
+    _create_pii_hmac_secret(stack)
     return stack
 
 

@@ -186,7 +186,10 @@ class CdcSettings(_Model):
     function: FunctionSettings
     batch_size: int = Field(ge=1, le=10000)
     maximum_batching_window_seconds: int = Field(ge=0, le=300)
-    maximum_retry_attempts: int = Field(ge=0, le=10000)
+    #: -1 retries until the record is older than ``maximum_record_age_seconds``:
+    #: an outage is ridden out by age, not by a count that runs out in seconds
+    #: (the DLQ only points at stream ranges, which the stream trims after 24 h).
+    maximum_retry_attempts: int = Field(ge=-1, le=10000)
     maximum_record_age_seconds: int = Field(ge=60, le=604800)
     parallelization_factor: int = Field(default=1, ge=1, le=10)
 

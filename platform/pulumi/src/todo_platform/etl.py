@@ -355,6 +355,14 @@ class TodoEtl(pulumi.ComponentResource):
             description=f"Todo analytics, silver and gold tables ({settings.stage})",
             opts=child(self),
         )
+        # Silver's clear-text PII tables live apart, so access to them is
+        # granted on its own (gold reads them only to pseudonymise).
+        self.glue_pii_database = aws.glue.CatalogDatabase(
+            "glue-pii-database",
+            name=names.glue_pii_database,
+            description=f"Todo analytics, silver tables with personal data ({settings.stage})",
+            opts=child(self),
+        )
         self.pii_hmac_secret = self._pii_secret()
         common = self._job_arguments()
 
@@ -363,7 +371,7 @@ class TodoEtl(pulumi.ComponentResource):
                 reads,
                 writes,
                 self.lake_key.arn,
-                names.glue_database,
+                (names.glue_database, names.glue_pii_database),
                 self.pii_hmac_secret.arn,
                 args.secrets_key_arn,
             )

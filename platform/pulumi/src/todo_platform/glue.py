@@ -28,6 +28,7 @@ GLUE_CATALOG_ACTIONS = (
     "glue:BatchCreatePartition",
     "glue:BatchDeletePartition",
     "glue:BatchGetPartition",
+    "glue:BatchUpdatePartition",
     "glue:CreatePartition",
     "glue:CreateTable",
     "glue:DeleteTable",
@@ -63,7 +64,8 @@ class LakeAccess:
     reads: Sequence[aws.s3.Bucket]
     writes: Sequence[aws.s3.Bucket]
     lake_key_arn: pulumi.Input[str]
-    database: str
+    #: The Glue databases whose tables the job registers or reads.
+    databases: Tuple[str, ...]
     secret_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
 
@@ -136,8 +138,8 @@ def job_statements(
             GLUE_CATALOG_ACTIONS,
             [
                 f"{glue_arn}:catalog",
-                f"{glue_arn}:database/{access.database}",
-                f"{glue_arn}:table/{access.database}/*",
+                *(f"{glue_arn}:database/{database}" for database in access.databases),
+                *(f"{glue_arn}:table/{database}/*" for database in access.databases),
             ],
             sid="LakeCatalog",
         ),

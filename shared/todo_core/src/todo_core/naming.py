@@ -45,6 +45,11 @@ OUTPUT_NAMES = (
 #: when a hosted zone and domain are configured.
 SECONDARY_REGION_OUTPUT_NAMES = ("StandbyRegion", "StandbyApiEndpoint", "FailoverApiUrl")
 
+def pii_database_of(database: str) -> str:
+    """The Glue database that holds the clear-text PII tables belonging to ``database``."""
+    return database + "_pii"
+
+
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
 
 
@@ -125,6 +130,11 @@ class ResourceNames:
     @property
     def glue_database(self) -> str:
         return f"todo_analytics_{self.stage}"
+
+    @property
+    def glue_pii_database(self) -> str:
+        """Silver's tables with clear-text personal data, granted apart from the rest."""
+        return pii_database_of(self.glue_database)
 
     @property
     def silver_job(self) -> str:
