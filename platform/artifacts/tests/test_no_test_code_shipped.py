@@ -47,12 +47,6 @@ def test_the_pattern_finds_test_code() -> None:
     ]
 
 
-def _expect_known_leak(package: Dict[str, Any]) -> None:
-    leak = ROOT / "services" / "todo-api" / "src" / "todo_api" / "testing.py"
-    if package["name"] == "todo-api" and leak.exists():
-        pytest.xfail("todo_api/testing.py is still inside todo_api's source (issue 14, item 4)")
-
-
 @pytest.mark.parametrize(
     "package", deployables.lambdas(ROOT), ids=lambda p: p["name"]
 )
@@ -62,7 +56,6 @@ def test_a_lambda_zip_holds_no_test_code(package: Dict[str, Any], tmp_path: Path
     )
     names = zipfile.ZipFile(archive).namelist()
     assert any(n.startswith(package["lambda_handler"].split(".")[0] + "/") for n in names)
-    _expect_known_leak(package)
     assert shipped_test_code(names) == []
 
 

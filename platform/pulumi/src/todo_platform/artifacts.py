@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Literal, Tuple
 import tomllib
 
 BUILD_COMMAND = "python3 noxfile.py -s build"
-#: The Glue builder's manifest (``todo_local.glue_artifact``).
+#: The Glue builder's manifest (``todo_artifacts.glue_artifact``).
 GLUE_MANIFEST = "glue-job.json"
 GLUE_PYTHON_VERSION = "3.9"
 
