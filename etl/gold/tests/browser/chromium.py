@@ -40,7 +40,12 @@ CATCH_ERRORS = """<script>
 
 def chromium_or_skip() -> str:
     """The Chromium binary; outside CI a missing one skips, under CI it fails."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    # Debian's chromium here and in .ci/run; GitHub's Ubuntu runners ship Chrome.
+    found = (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
     if found:
         return found
     reason = "chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)"
