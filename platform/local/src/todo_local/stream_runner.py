@@ -28,7 +28,6 @@ been handled; the counters in :attr:`StreamRunner.stats` tell what happened.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import importlib
 import json
@@ -38,16 +37,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from todo_core.naming import METRICS_NAMESPACE
+from todo_core.stream_records import lambda_event, lambda_record
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Dict[str, Any], Any], Any]
 DEFAULT_HANDLER = "cdc_processor.handler.lambda_handler"
-#: The Lambda event's eventVersion for DynamoDB stream records.
-EVENT_VERSION = "1.1"
 
 
 class DrainTimeout(TimeoutError):
@@ -55,75 +53,6 @@ class DrainTimeout(TimeoutError):
 
 
 # --- the Lambda event payload ---------------------------------------------------------
-
-
-def _jsonable_attribute(value: Mapping[str, Any]) -> Dict[str, Any]:
-    """A boto3 attribute value as Lambda's JSON has it (binary as base64 text)."""
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": _b64(inner)}
-    if kind == "BS":
-        return {"BS": [_b64(v) for v in inner]}
-    if kind == "M":
-        return {"M": {k: _jsonable_attribute(v) for k, v in inner.items()}}
-    if kind == "L":
-        return {"L": [_jsonable_attribute(v) for v in inner]}
-    return {kind: inner}
-
-
-def _b64(value: Union[bytes, bytearray, str]) -> str:
-    if isinstance(value, str):  # already text (some clients return it so)
-        return value
-    return base64.b64encode(bytes(value)).decode("ascii")
-
-
-def _jsonable_image(image: Mapping[str, Any]) -> Dict[str, Any]:
-    return {name: _jsonable_attribute(value) for name, value in image.items()}
-
-
-def _epoch_seconds(value: Any) -> int:
-    """DynamoDB Streams times are epoch seconds, rounded down."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp())
-    return int(float(value))
-
-
-def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> Dict[str, Any]:
-    """One GetRecords record (boto3 shapes) as a Lambda DynamoDB-stream event record."""
-    ddb = record["dynamodb"]
-    out_ddb: Dict[str, Any] = {}
-    if "ApproximateCreationDateTime" in ddb:
-        out_ddb["ApproximateCreationDateTime"] = _epoch_seconds(ddb["ApproximateCreationDateTime"])
-    for name in ("Keys", "NewImage", "OldImage"):
-        if name in ddb:
-            out_ddb[name] = _jsonable_image(ddb[name])
-    out_ddb["SequenceNumber"] = ddb["SequenceNumber"]
-    if "SizeBytes" in ddb:
-        out_ddb["SizeBytes"] = int(ddb["SizeBytes"])
-    if "StreamViewType" in ddb:
-        out_ddb["StreamViewType"] = ddb["StreamViewType"]
-    out: Dict[str, Any] = {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": EVENT_VERSION,
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion") or region,
-        "dynamodb": out_ddb,
-        "eventSourceARN": stream_arn,
-    }
-    if "userIdentity" in record:  # TTL deletions carry the service principal
-        out["userIdentity"] = dict(record["userIdentity"])
-    return out
-
-
-def lambda_event(
-    records: Sequence[Mapping[str, Any]], stream_arn: str, region: str
-) -> Dict[str, Any]:
-    """The event Lambda sends for one batch, round-tripped through JSON like the real one."""
-    event = {"Records": [lambda_record(r, stream_arn, region) for r in records]}
-    return json.loads(json.dumps(event))
 
 
 class FakeLambdaContext:

@@ -35,7 +35,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 
 from cdc_processor.delivery import FirehoseDelivery, RetryPolicy
 from cdc_processor.processor import CdcBatchProcessor
-from cdc_processor.stream_records import lambda_event
+from todo_core.stream_records import lambda_event
 
 log = logging.getLogger("cdc_processor.redrive")
 

@@ -17,12 +17,10 @@ from workload import bronze_lines, run_workload, stream_domain_changes
 from cdc_processor import handler
 from cdc_processor.delivery import FirehoseDelivery
 from cdc_processor.redrive import REDRIVE_POLICY, redrive
-from cdc_processor.stream_records import lambda_record
 from todo_core.events import parse_json_line
 from todo_local.faults import FirehoseFaults
 from todo_local.stack import LocalStack
 from todo_local.stream_runner import StreamRunner
-from todo_local.stream_runner import lambda_record as runner_lambda_record
 
 pytestmark = pytest.mark.integration
 
@@ -142,26 +140,3 @@ def test_a_range_the_stream_no_longer_holds_is_reported_and_kept(fresh_stack: Lo
     assert not report.drained
     assert "LOST" in report.kept[0]
     assert bronze_lines(fresh_stack) == []
-
-
-def test_records_read_back_have_the_shapes_the_mapping_gives_the_function(
-    fresh_stack: LocalStack,
-) -> None:
-    """The redrive's conversion equals the local mapping's for real stream records."""
-    run_workload(fresh_stack, users=1, tasks_per_user=2, seed=4)
-    streams = fresh_stack.client("dynamodbstreams")
-    arn = fresh_stack.client("dynamodb").describe_table(TableName=fresh_stack.names.table)["Table"][
-        "LatestStreamArn"
-    ]
-    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    records: List[Dict[str, Any]] = []
-    for shard in shards:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator)["Records"]
-    assert records
-    for record in records:
-        assert lambda_record(record, arn, "us-east-1") == runner_lambda_record(
-            record, arn, "us-east-1"
-        )

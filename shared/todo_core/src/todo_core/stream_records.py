@@ -1,11 +1,13 @@
 """Stream records as ``GetRecords`` returns them (boto3 shapes) -> the records
 Lambda's event source mapping hands the function.
 
-The redrive command reads records back from the stream and must produce
-exactly the bronze lines the Lambda would have produced, so the records are
-given Lambda's shapes: ``ApproximateCreationDateTime`` in whole epoch
-seconds, binary attributes as base64 text, ``eventSourceARN`` set, and the
-whole record round-tripped through JSON.
+Two readers of the stream hand records to a function as Lambda would: the
+local event-source-mapping runner and the CDC redrive command (which must
+produce exactly the bronze lines the Lambda would have produced). Both use
+this one conversion. The records are given Lambda's shapes:
+``ApproximateCreationDateTime`` in whole epoch seconds, binary attributes as
+base64 text, ``eventSourceARN`` set, and the whole record round-tripped
+through JSON.
 """
 
 from __future__ import annotations
@@ -73,8 +75,11 @@ def lambda_record(record: Mapping[str, Any], stream_arn: str, region: str) -> Di
     return out
 
 
-def lambda_event(records: Sequence[Mapping[str, Any]], stream_arn: str, region: str) -> Dict:
+def lambda_event(
+    records: Sequence[Mapping[str, Any]], stream_arn: str, region: str
+) -> Dict[str, Any]:
     """The event Lambda sends for one batch, round-tripped through JSON like the real one."""
-    return json.loads(
+    event: Dict[str, Any] = json.loads(
         json.dumps({"Records": [lambda_record(r, stream_arn, region) for r in records]})
     )
+    return event
