@@ -39,8 +39,12 @@ def _typed(expr: str, sql_type: Optional[str]) -> str:
     if sql_type is None:
         return expr
     if sql_type == "TIMESTAMP":
-        # ISO-8601 text with a trailing Z, as the API writes it (UTC).
-        return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS TIMESTAMP)"
+        # ISO-8601 text names an instant: "Z" (as the API writes it) or an
+        # offset ("+02:00", "-0530") other writers may use; text without one
+        # is UTC. Silver stores the instant in UTC. Read as TIMESTAMPTZ and
+        # rebuilt from its epoch, so no session time zone takes part.
+        text = f"TRY_CAST({expr} AS VARCHAR)"
+        return f"make_timestamp(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)))"
     if sql_type == "DATE":
         return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS DATE)"
     return f"TRY_CAST({expr} AS {sql_type})"
