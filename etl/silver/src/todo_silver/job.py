@@ -95,7 +95,9 @@ class SilverJob:
     # --- the run ------------------------------------------------------------------
     def run(self) -> RunCounts:
         started = time.monotonic()
-        if self.settings.full_refresh:
+        # A refresh a crashed run left unfinished is finished by this run.
+        refresh = self.settings.full_refresh or self.manifest.refresh_pending()
+        if refresh:
             with self._phase("full_refresh_reset"):
                 self._reset()
         done = self.manifest.processed()
@@ -124,6 +126,8 @@ class SilverJob:
         with self._phase("commit"):
             self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
             self.manifest.compact(self.run_id)
+            if refresh:
+                self.manifest.end_refresh()
         elapsed = time.monotonic() - started
         log(
             "INFO",
@@ -147,6 +151,8 @@ class SilverJob:
 
     def _reset(self) -> None:
         log("INFO", "full refresh: dropping silver tables and the manifest", run_id=self.run_id)
+        # Durable first: a crash from here on is finished by the next run.
+        self.manifest.begin_refresh(self.run_id)
         for table in lake.SILVER_TABLES:
             self.silver.drop_table(table)
         self.silver.delete_keys(self.silver.list_keys(lake.QUARANTINE_PREFIX))

@@ -7,6 +7,12 @@ commit leaves no manifest: the next run reads the same objects again, and
 because every write is deduplicated (events by item key and sequence number,
 state by highest sequence number) nothing is lost or counted twice.
 
+A full refresh is made durable before it destroys anything: a marker object
+is written first and deleted only after the refreshing run's commit. A run
+that finds the marker finishes the refresh (drops and rebuilds again), so a
+crash anywhere in a refresh never leaves silver emptied behind a manifest
+that says everything was processed.
+
 Manifests accumulate one per run; when there are many, they are compacted
 into one (written first, the old ones deleted after, so a crash in between
 only leaves redundant entries).
@@ -21,6 +27,8 @@ from todo_core import lake
 from todo_lake.store import LakeStore
 
 MANIFEST_PREFIX = lake.STATE_PREFIX + "manifest/"
+#: Present from the start of a full refresh until the manifest commit that ends it.
+REFRESH_MARKER = lake.STATE_PREFIX + "full-refresh-in-progress.json"
 COMPACT_AFTER = 64
 
 
@@ -68,3 +76,17 @@ class Manifest:
 
     def reset(self) -> None:
         self.store.delete_keys(self._files())
+
+    # --- full refresh --------------------------------------------------------------
+    def refresh_pending(self) -> bool:
+        """A full refresh was started and has not committed."""
+        return REFRESH_MARKER in self.store.list_keys(REFRESH_MARKER)
+
+    def begin_refresh(self, run_id: str) -> None:
+        self.store.put_json(
+            REFRESH_MARKER,
+            {"run_id": run_id, "started_at": dt.datetime.now(dt.timezone.utc).isoformat()},
+        )
+
+    def end_refresh(self) -> None:
+        self.store.delete_keys([REFRESH_MARKER])
