@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from todo_core import lake
+from todo_lake.lease import Lease, LeaseHeld
 from todo_lake.observability import log, publish_metrics, run_logged
 from todo_lake.silver_schema import EVENT_KEY, REQUEST_KEY, STATE_PARTITION, TASK_KEY, USER_KEY
 from todo_lake.store import LakeStore
@@ -94,6 +95,26 @@ class SilverJob:
 
     # --- the run ------------------------------------------------------------------
     def run(self) -> RunCounts:
+        """One run, under the silver bucket's lease; a run that finds it held
+        logs who holds it and returns without touching silver."""
+        lease = Lease(self.silver, self.run_id, self.settings.lease_seconds)
+        try:
+            lease.acquire()
+        except LeaseHeld as held:
+            log(
+                "WARNING",
+                "silver run skipped: another run holds the lease",
+                run_id=self.run_id,
+                holder=held.holder.get("owner"),
+                expires_at=held.holder.get("expires_at"),
+            )
+            return self.counts
+        try:
+            return self._run(lease)
+        finally:
+            lease.release()
+
+    def _run(self, lease: Lease) -> RunCounts:
         started = time.monotonic()
         # A refresh a crashed run left unfinished is finished by this run.
         refresh = self.settings.full_refresh or self.manifest.refresh_pending()
@@ -124,6 +145,7 @@ class SilverJob:
             self._write_outputs(staged)
         # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
+            lease.check()  # still ours: no other run wrote since this one started
             self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
             self.manifest.compact(self.run_id)
             if refresh:

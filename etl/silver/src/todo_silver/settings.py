@@ -20,6 +20,8 @@ class SilverSettings(JobSettings):
     parse_threads: int = Field(default=2, ge=1, le=16)
     #: DuckDB's memory limit; beyond it the work tables spill to local disk.
     duckdb_memory_mb: int = Field(default=256, ge=64)
+    #: How long the run's lease lasts unrenewed (a crashed run blocks the next this long).
+    lease_seconds: int = Field(default=600, ge=1)
 
     @property
     def chunk_bytes(self) -> int:
@@ -38,6 +40,8 @@ class SilverSettings(JobSettings):
         }
         if "CHUNK_MB" in args:
             values["chunk_mb"] = int(args["CHUNK_MB"])
+        if "LEASE_SECONDS" in args:
+            values["lease_seconds"] = int(args["LEASE_SECONDS"])
         if "PARSE_THREADS" in args:
             values["parse_threads"] = int(args["PARSE_THREADS"])
         return cls(**values)
