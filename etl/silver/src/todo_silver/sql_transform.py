@@ -18,6 +18,8 @@ from todo_lake.silver_schema import (
     ALWAYS_CHANGING,
     EVENT_ONLY,
     NOT_DATA,
+    ORDER_UNVERSIONED,
+    ORDER_VERSIONED,
     SEQUENCE_WIDTH,
     TASK_ATTRIBUTES,
     USER_ATTRIBUTES,
@@ -191,12 +193,14 @@ def task_state_sql(source: str) -> str:
     return state_sql(f"({inner})", ("user_id", "task_id"))
 
 
-def latest_sql(source: str, key: Tuple[str, ...]) -> str:
-    """One row per key: the highest sequence number wins (deletes included, as tombstones)."""
+def latest_sql(source: str, key: Tuple[str, ...], versioned: bool = False) -> str:
+    """One row per key, the first by :func:`todo_lake.silver_schema.state_order`
+    (``versioned``: the rows have a version column); deletes are kept, as tombstones."""
+    order = ORDER_VERSIONED if versioned else ORDER_UNVERSIONED
     return (
         f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
         f"PARTITION BY {', '.join(quote_identifier(k) for k in key)} "
-        "ORDER BY sequence_number DESC, is_deleted DESC) = 1"
+        f"ORDER BY {', '.join(quote_identifier(c) + ' DESC NULLS LAST' for c in order)}) = 1"
     )
 
 
