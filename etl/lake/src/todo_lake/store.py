@@ -18,7 +18,19 @@ import io
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -144,9 +156,15 @@ class LakeStore:
         pieces: Iterable[Tuple[str, Piece]],
         filename_prefix: str = "",
         threads: int = 2,
+        listed: Optional[Mapping[str, Sequence[str]]] = None,
     ) -> int:
         """Write each ``(partition value, rows)`` as one new Parquet file of the
         table, and register the columns and partitions; returns the rows written.
+
+        ``listed`` is the caller's listing of the table's files by partition
+        value (:meth:`partition_files`): every partition in it is registered
+        too, so a partition whose file was uploaded by a run that died before
+        registering it becomes visible even when nothing new is written to it.
 
         This is how the job writes: each partition once per run. ``rows`` may
         be a function that makes them: it then runs on the writing threads
@@ -195,22 +213,35 @@ class LakeStore:
             for item in pending:
                 collect(*item)
         for schema in schemas:
-            self._register(table_name, schema, [partition_col], {})
+            self._register(table_name, schema, [partition_col])
+        for value, keys in (listed or {}).items():
+            if keys:
+                paths.setdefault(f"{self.table_path(table_name)}{partition_col}={value}/", [value])
         if paths:
-            self._register(table_name, next(iter(schemas)), [partition_col], paths)
+            if not schemas and self._catalog_types(table_name) is None:
+                # Files, but no table: the run that wrote them died before registering it.
+                some_file = next(keys[0] for keys in (listed or {}).values() if keys)
+                schema = pq.read_schema(io.BytesIO(self.get_bytes(some_file)))
+                self._register(table_name, schema, [partition_col])
+            self._register_partitions(table_name, paths)
         return rows
+
+    def _catalog_types(self, table_name: str) -> Optional[Dict[str, str]]:
+        if table_name not in self._types:
+            found = catalog.table_types(self.database, table_name)
+            if found is None:
+                return None
+            self._types[table_name] = found
+        return self._types[table_name]
 
     def _register(
         self,
         table_name: str,
         schema: pa.Schema,
         partition_cols: Sequence[str],
-        partitions: Dict[str, List[str]],
     ) -> None:
-        """Create the catalog table, or add the columns it lacks; add new partitions."""
-        existing = self._types.get(table_name)
-        if existing is None:
-            existing = catalog.table_types(self.database, table_name)
+        """Create the catalog table, or add the columns it lacks."""
+        existing = self._catalog_types(table_name)
         self._types[table_name] = catalog.ensure_table(
             self.database,
             table_name,
@@ -219,13 +250,15 @@ class LakeStore:
             catalog.athena_types(schema, partition_cols),
             partition_cols,
         )
-        if partitions:
-            known = self._partitions.get(table_name)
-            if known is None:
-                known = self._partitions[table_name] = catalog.partition_values(
-                    self.database, table_name
-                )
-            catalog.add_partitions(self.database, table_name, partitions, known)
+
+    def _register_partitions(self, table_name: str, partitions: Dict[str, List[str]]) -> None:
+        """Add the partitions (``{s3 location: values}``) the catalog lacks."""
+        known = self._partitions.get(table_name)
+        if known is None:
+            known = self._partitions[table_name] = catalog.partition_values(
+                self.database, table_name
+            )
+        catalog.add_partitions(self.database, table_name, partitions, known)
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""

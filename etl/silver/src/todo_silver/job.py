@@ -321,7 +321,7 @@ class SilverJob:
 
         pieces = ((value, partition(value)) for value in staging.values())
         return self.silver.write_partitions(
-            table, staging.partition, pieces, filename_prefix=f"{self.run_id}_"
+            table, staging.partition, pieces, filename_prefix=f"{self.run_id}_", listed=listing
         )
 
     # --- current state ------------------------------------------------------------
@@ -340,7 +340,11 @@ class SilverJob:
         prefix = f"{self.run_id}_"
         fresh = list(split_by(latest, STATE_PARTITION))
         self.silver.write_partitions(
-            table, STATE_PARTITION, ((v, r) for v, r in fresh if v not in listing), prefix
+            table,
+            STATE_PARTITION,
+            ((v, r) for v, r in fresh if v not in listing),
+            prefix,
+            listed=listing,
         )
         merged = [(v, rows) for v, rows in fresh if v in listing]
         del fresh
