@@ -23,7 +23,7 @@ import pyarrow.json as pj
 from pydantic import ValidationError
 
 from todo_core import events, keys
-from todo_lake.drift import json_text
+from todo_lake.drift import as_text, json_text
 
 #: The top-level fields, typed; the images are inferred (free-form items).
 TOP_LEVEL_SCHEMA = pa.schema(
@@ -61,6 +61,10 @@ class ParsedEvents:
 
 
 def _read(data: bytes) -> pa.Table:
+    return text_where_images_disagree(_read_json(data))
+
+
+def _read_json(data: bytes) -> pa.Table:
     return pj.read_json(
         io.BytesIO(data),
         # One block per object (up to 64 MiB) so types are inferred over all of it.
@@ -69,6 +73,44 @@ def _read(data: bytes) -> pa.Table:
             explicit_schema=TOP_LEVEL_SCHEMA, unexpected_field_behavior="infer"
         ),
     )
+
+
+def _image_types(table: pa.Table, image: str) -> Dict[str, pa.DataType]:
+    if image not in table.column_names or not pa.types.is_struct(table.schema.field(image).type):
+        return {}
+    kind = table.schema.field(image).type
+    return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+
+
+def _with_text(table: pa.Table, image: str, names: Set[str]) -> pa.Table:
+    """``table`` with the attributes ``names`` of one image as JSON text."""
+    column = table.column(image).combine_chunks()
+    kind = column.type
+    children, fields = [], []
+    for i in range(kind.num_fields):
+        field, child = kind.field(i), column.field(i)
+        if field.name in names:
+            child = as_text(child)  # values under a null parent stay hidden by its mask
+            field = pa.field(field.name, pa.string())
+        children.append(child)
+        fields.append(field)
+    rebuilt = pa.StructArray.from_arrays(children, fields=fields, mask=column.is_null())
+    return table.set_column(table.column_names.index(image), image, rebuilt)
+
+
+def text_where_images_disagree(table: pa.Table) -> pa.Table:
+    """An attribute that the new and the old image give different types (a
+    number before the change, text after it) flows as JSON text in both
+    (:mod:`todo_lake.drift`): a column has one type."""
+    new, old = _image_types(table, "new_image"), _image_types(table, "old_image")
+    differ = {
+        name
+        for name in set(new) & set(old)
+        if new[name] != old[name] and not pa.types.is_null(new[name]) and not pa.types.is_null(old[name])
+    }
+    if not differ:
+        return table
+    return _with_text(_with_text(table, "new_image", differ), "old_image", differ)
 
 
 def _column(table: pa.Table, name: str) -> Optional[pa.ChunkedArray]:
