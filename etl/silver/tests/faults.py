@@ -23,8 +23,8 @@ class CrashingSource(BronzeSource):
         self.crash_at = crash_at
         self._objects: List[BronzeObject] = []
 
-    def list(self) -> List[BronzeObject]:
-        self._objects = self.source.list()
+    def list(self, since: Optional[Any] = None) -> List[BronzeObject]:
+        self._objects = self.source.list(since)
         return self._objects
 
     def read(self, key: str) -> bytes:

@@ -121,8 +121,10 @@ class SilverJob:
         if refresh:
             with self._phase("full_refresh_reset"):
                 self._reset()
-        done = self.manifest.processed()
-        todo = [o for o in self.source.list() if o.key not in done]
+        state = self.manifest.load(self.settings.lateness_hours)
+        done = state.processed
+        # Only the lateness window is listed: a run costs the same however old the lake.
+        todo = [o for o in self.source.list(state.since) if o.key not in done]
         self.counts.bronze_objects = len(todo)
         log(
             "INFO",
@@ -130,6 +132,7 @@ class SilverJob:
             run_id=self.run_id,
             new_objects=len(todo),
             already_processed=len(done),
+            listed_since=None if state.since is None else state.since.isoformat(),
             bronze=self.source.location,
         )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
@@ -146,8 +149,7 @@ class SilverJob:
         # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
             lease.check()  # still ours: no other run wrote since this one started
-            self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
-            self.manifest.compact(self.run_id)
+            self.manifest.commit(self.run_id, state, [o.key for o in todo], asdict(self.counts))
             if refresh:
                 self.manifest.end_refresh()
         elapsed = time.monotonic() - started

@@ -20,6 +20,9 @@ class SilverSettings(JobSettings):
     parse_threads: int = Field(default=2, ge=1, le=16)
     #: DuckDB's memory limit; beyond it the work tables spill to local disk.
     duckdb_memory_mb: int = Field(default=256, ge=64)
+    #: How late a bronze object may appear after the hour it is filed under
+    #: and still be read by an ordinary run (see ``manifest.py``).
+    lateness_hours: int = Field(default=48, ge=1)
     #: How long the run's lease lasts unrenewed (a crashed run blocks the next this long).
     lease_seconds: int = Field(default=600, ge=1)
 
@@ -40,6 +43,8 @@ class SilverSettings(JobSettings):
         }
         if "CHUNK_MB" in args:
             values["chunk_mb"] = int(args["CHUNK_MB"])
+        if "LATENESS_HOURS" in args:
+            values["lateness_hours"] = int(args["LATENESS_HOURS"])
         if "LEASE_SECONDS" in args:
             values["lease_seconds"] = int(args["LEASE_SECONDS"])
         if "PARSE_THREADS" in args:

@@ -142,3 +142,23 @@ def test_changes_from_a_new_stream_win_by_version_across_runs(lake):
     lake.run()
     [row] = lake.rows("tasks", ("task_id",))
     assert (row["version"], row["title"]) == (3, "third")
+
+
+def test_objects_filed_within_the_lateness_window_are_read_and_older_ones_are_not(lake):
+    """The documented rule: an ordinary run lists bronze from the newest hour it
+    has processed minus ``--LATENESS_HOURS``; a full refresh reads everything."""
+    history = list(synthetic.workload(1, 4, 0, START_MS))
+    day = 86_400_000
+    [first, late_ok, late_too_late, newest] = [
+        [e] for e in history if e["entity_type"] == "task"
+    ]
+    stamp = lambda events, ms: [dict(e, approximate_creation_time=ms) for e in events]  # noqa: E731
+    lake.put_events([stamp(first, START_MS)])
+    lake.put_events([stamp(newest, START_MS + 10 * day)], start_number=1)
+    lake.run(lateness_hours=48)
+    lake.put_events([stamp(late_ok, START_MS + 9 * day)], start_number=2)
+    lake.put_events([stamp(late_too_late, START_MS + 2 * day)], start_number=3)
+    counts = lake.run(lateness_hours=48)
+    assert counts.bronze_objects == 1
+    assert counts.events_written == 1
+    assert lake.run(full_refresh=True).events_written == 4
