@@ -22,6 +22,8 @@ from todo_lake_testing.bench import Row, bronze_directory, run_child, write_frag
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
 
+from state_limit import limit_rows
+
 PANDAS_NAIVE = r"""
 import glob, sys, time
 import pandas as pd
@@ -90,6 +92,13 @@ def main() -> int:
     )
     parser.add_argument("--threads", type=int, default=2, help="parse threads (job and ceiling)")
     parser.add_argument("--data-dir", help="reuse generated bronze here (default: a temporary dir)")
+    parser.add_argument(
+        "--state-tasks",
+        type=int,
+        nargs="*",
+        default=[400_000, 800_000, 1_000_000],
+        help="tasks in one creation-day partition, for the largest-state rows (state_limit.py)",
+    )
     args = parser.parse_args()
 
     data = bronze_directory(args.data_dir, args.events, "silver-bench-")
@@ -134,6 +143,8 @@ def main() -> int:
                 f"phases {summary.get('phase_seconds')}",
                 flush=True,
             )
+
+        state = limit_rows(args.state_tasks, names, env)
 
     pandas_rates, pandas_rss = [], []
     duck_rates, duck_rss = [], []
@@ -186,6 +197,27 @@ def main() -> int:
         ),
         Row("reference: hand-written DuckDB query, peak RSS", duck_rss, "MiB"),
     ]
+    for tasks, peak, parquet in state:
+        rows.append(
+            Row(
+                f"current state: peak RSS merging one change into one creation-day partition of "
+                f"{tasks:,} tasks ({parquet / 2**20:,.0f} MiB of Parquet)",
+                [peak],
+                "MiB",
+                None,
+                "<= 1,024 MiB",
+                peak <= 1024,
+            )
+        )
+    held = [tasks for tasks, peak, _ in state if peak <= 1024]
+    if state:
+        rows.append(
+            Row(
+                "largest creation-day partition a 1 GiB worker merges (measured sizes)",
+                [float(max(held)) if held else 0.0],
+                "tasks",
+            )
+        )
     notes = [
         f"Input: {args.events:,} generated change events ({size / 2**20:,.0f} MiB of JSON lines, "
         f"{size / max(1, args.events):,.0f} bytes per event; images without the table's key and index "

@@ -82,6 +82,7 @@ class LakeStore:
         self._types: Dict[str, Dict[str, str]] = {}
         self._partitions: Dict[str, Set[catalog.PartitionValues]] = {}
         self._schemas: Dict[str, Tuple[Optional[pa.Schema], bool]] = {}
+        self._sizes: Dict[str, int] = {}
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
@@ -184,8 +185,14 @@ class LakeStore:
         return f"s3://{self.bucket}/{table}/"
 
     def data_files(self, table: str) -> List[str]:
-        """Keys of the Parquet files of a table."""
-        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
+        """Keys of the Parquet files of a table (their sizes: :meth:`file_size`)."""
+        sizes = s3io.parquet_sizes(self.s3, self.bucket, f"{table}/")
+        self._sizes.update(sizes)
+        return list(sizes)
+
+    def file_size(self, key: str) -> int:
+        """The size of a file the last listing of its table found (0 if unknown)."""
+        return self._sizes.get(key, 0)
 
     def partition_files(self, table: str, column: str) -> Dict[str, List[str]]:
         """Keys of a table's Parquet files by the value of partition ``column``.

@@ -37,6 +37,7 @@ from todo_silver.parse import Rejected
 from todo_silver.prefetch import ParsePool, PreparedEvents
 from todo_silver.settings import SilverSettings
 from todo_silver.staging import ORDINAL, RunRows, StagingArea
+from todo_silver.state_merge import merge_groups
 from todo_silver.tables import (
     first_per_key,
     key_strings,
@@ -48,8 +49,6 @@ from todo_silver.tables import (
 from todo_silver.transform import SilverRows, transform_declined
 from todo_silver.workspace import Workspace
 
-#: Partitions merged per write when rebuilding current state.
-STATE_PARTITIONS_PER_WRITE = 64
 METRIC_NAMES = {
     "bronze_objects": "SilverBronzeObjects",
     "events_read": "SilverEventsRead",
@@ -331,7 +330,8 @@ class SilverJob:
         """Fold the run's latest rows into the table's creation-date partitions.
 
         A partition the table does not have yet is written as it is. The
-        others are merged in groups: read, highest sequence number wins,
+        others are merged in groups of at most ``--MERGE_MB`` of Parquet
+        (:mod:`todo_silver.state_merge`): read, highest sequence number wins,
         written as new files, and only then are the old files deleted: a crash
         in between leaves two versions of some rows, which the next merge (and
         any reader taking the highest sequence number) resolves the same way.
@@ -348,10 +348,11 @@ class SilverJob:
             prefix,
             listed=listing,
         )
-        merged = [(v, rows) for v, rows in fresh if v in listing]
+        merged = {v: rows for v, rows in fresh if v in listing}
         del fresh
-        for start in range(0, len(merged), STATE_PARTITIONS_PER_WRITE):
-            group = merged[start : start + STATE_PARTITIONS_PER_WRITE]
+        sizes = {v: sum(self.silver.file_size(f) for f in listing[v]) for v in merged}
+        for values in merge_groups(sizes, self.settings.merge_mb << 20):
+            group = [(value, merged.pop(value)) for value in values]
             old_files = [f for value, _ in group for f in listing[value]]
             combined = unify(
                 [self.silver.read_files(old_files)]
