@@ -156,11 +156,21 @@ class LakeStore:
         self._put_schema(self._schema_keys(table)[1], schema)
         self._schemas[table] = (schema, True)
 
-    def _settle(self, table: str, partition_col: str, schema: pa.Schema) -> None:
+    def _settle(
+        self,
+        table: str,
+        partition_col: str,
+        schema: pa.Schema,
+        written: Optional[Mapping[str, pa.Schema]] = None,
+    ) -> None:
         """Rewrite the table's files that differ from ``schema`` (in place), put
-        its types in the catalog, then record it as settled."""
+        its types in the catalog, then record it as settled. ``written``: files
+        this process wrote, with their schemas (those with ``schema`` are not read)."""
+        written = written or {}
 
         def rewrite(key: str) -> None:
+            if key in written and written[key].equals(schema):
+                return
             rows = pq.read_table(io.BytesIO(self.get_bytes(key)))
             if not rows.schema.equals(schema, check_metadata=False):
                 self._put_parquet(key, drift.conform(rows, schema))
@@ -281,6 +291,7 @@ class LakeStore:
             assert schema is not None
             self._settle(table_name, partition_col, schema)
         lock = threading.Lock()
+        written: Dict[str, pa.Schema] = {}
 
         def write(number: int, value: str, piece: Piece) -> Tuple[Optional[pa.Schema], int]:
             table = piece() if callable(piece) else piece
@@ -298,6 +309,8 @@ class LakeStore:
                 f"{filename_prefix}{token}-{number:05d}.snappy.parquet"
             )
             self._put_parquet(key, table)
+            with lock:
+                written[key] = table.schema
             return table.schema, table.num_rows
 
         schemas: Dict[pa.Schema, None] = {}
@@ -323,7 +336,7 @@ class LakeStore:
         final, pending = self.table_schema(table_name)
         if pending:
             assert final is not None
-            self._settle(table_name, partition_col, final)
+            self._settle(table_name, partition_col, final, written)
         elif schemas and final is not None:
             self._register(table_name, final, [partition_col])
         for value, keys in (listed or {}).items():
