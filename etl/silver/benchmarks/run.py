@@ -18,11 +18,11 @@ import os
 import statistics
 import sys
 
+from state_limit import limit_rows
+
 from todo_lake_testing.bench import Row, bronze_directory, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
-
-from state_limit import limit_rows
 
 PANDAS_NAIVE = r"""
 import glob, sys, time

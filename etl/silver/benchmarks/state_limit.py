@@ -53,16 +53,22 @@ def state_rows(n: int) -> pa.Table:
         "completed_at": [c if i % 3 == 2 else None for i, c in enumerate(created)],
         "version": [1] * n,
     }
-    return pa.table({name: pa.array(values[name], schema.field(name).type) for name in schema.names})
+    return pa.table(
+        {name: pa.array(values[name], schema.field(name).type) for name in schema.names}
+    )
 
 
 def one_change(root: str) -> None:
     """Bronze with one MODIFY of the partition's first task."""
     rng = random.Random(1)
     at = int(DAY.timestamp() * 1000)
-    task = synthetic.new_task("user-0000000", "0190d2c4-000000000000-7000-8000-000000000000", at, rng)
+    task = synthetic.new_task(
+        "user-0000000", "0190d2c4-000000000000-7000-8000-000000000000", at, rng
+    )
     after = synthetic.updated(task, {"status": "completed"}, at + 3_600_000)
-    event = synthetic.EventFactory(first_sequence=10**21, rng=rng).task_modify(task, after, at + 3_600_000)
+    event = synthetic.EventFactory(first_sequence=10**21, rng=rng).task_modify(
+        task, after, at + 3_600_000
+    )
     key = synthetic.object_key(at + 3_600_000, 0)
     path = os.path.join(root, key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -70,12 +76,16 @@ def one_change(root: str) -> None:
         handle.write(synthetic.encode([event]))
 
 
-def measure(job: Sequence[str], env: Dict[str, str], silver: LakeStore, n: int) -> Tuple[float, int]:
+def measure(
+    job: Sequence[str], env: Dict[str, str], silver: LakeStore, n: int
+) -> Tuple[float, int]:
     """Peak RSS (MiB) of a run merging one change into a partition of ``n`` tasks; its bytes."""
     for table in lake.SILVER_TABLES:
         silver.drop_table(table)
     silver.delete_keys(silver.list_keys(lake.STATE_PREFIX))
-    silver.write_partitions(lake.SILVER_TASKS, STATE_PARTITION, [(f"{DAY:%Y-%m-%d}", state_rows(n))])
+    silver.write_partitions(
+        lake.SILVER_TASKS, STATE_PARTITION, [(f"{DAY:%Y-%m-%d}", state_rows(n))]
+    )
     size = sum(silver.file_size(k) for k in silver.data_files(lake.SILVER_TASKS))
     measured = run_child(job, env=env)
     summary = next(
@@ -85,7 +95,9 @@ def measure(job: Sequence[str], env: Dict[str, str], silver: LakeStore, n: int) 
     return measured.peak_rss_mib, size
 
 
-def limit_rows(sizes: Sequence[int], names: Any, env: Dict[str, str]) -> List[Tuple[int, float, int]]:
+def limit_rows(
+    sizes: Sequence[int], names: Any, env: Dict[str, str]
+) -> List[Tuple[int, float, int]]:
     """``[(tasks, peak RSS MiB, Parquet bytes)]`` per size."""
     from todo_local.stack import glue_job_arguments
 
@@ -101,7 +113,11 @@ def limit_rows(sizes: Sequence[int], names: Any, env: Dict[str, str]) -> List[Tu
         ]
         for n in sizes:
             rss, size = measure(job, env, silver, n)
-            print(f"state limit: {n:,} tasks in one partition ({size / 2**20:,.0f} MiB Parquet): peak RSS {rss:,.0f} MiB", flush=True)
+            print(
+                f"state limit: {n:,} tasks in one partition "
+                f"({size / 2**20:,.0f} MiB Parquet): peak RSS {rss:,.0f} MiB",
+                flush=True,
+            )
             out.append((n, rss, size))
     return out
 

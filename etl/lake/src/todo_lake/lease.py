@@ -34,7 +34,9 @@ class LeaseHeld(RuntimeError):
     """Another run holds the lease."""
 
     def __init__(self, holder: Dict[str, Any]) -> None:
-        super().__init__(f"the lease is held by run {holder.get('owner')} until {holder.get('expires_at')}")
+        super().__init__(
+            f"the lease is held by run {holder.get('owner')} until {holder.get('expires_at')}"
+        )
         self.holder = holder
 
 
@@ -110,7 +112,7 @@ class Lease:
         while not self._stop.wait(max(0.1, self.seconds / 3)):
             try:
                 self.check()
-            except Exception as exc:  # noqa: BLE001 - reported by check() on the run's thread
+            except Exception as exc:
                 self._lost = exc
                 return
 
@@ -139,7 +141,7 @@ class Lease:
             return
         try:
             head = self.store.s3.head_object(Bucket=self.store.bucket, Key=self.key)
-        except Exception:  # noqa: BLE001 - gone already
+        except Exception:
             return
         if head["ETag"] == self._etag:
             self.store.s3.delete_object(Bucket=self.store.bucket, Key=self.key)

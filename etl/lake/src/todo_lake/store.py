@@ -256,8 +256,10 @@ class LakeStore:
             ]
         target = pa.schema(wanted)
         return pa.concat_tables(
-            [drift.conform(t.select([c for c in t.column_names if c in target.names]), target)
-             for t in tables]
+            [
+                drift.conform(t.select([c for c in t.column_names if c in target.names]), target)
+                for t in tables
+            ]
         )
 
     def read_table(self, table: str, columns: Optional[Sequence[str]] = None) -> Optional[pa.Table]:

@@ -77,7 +77,10 @@ def _listing_starts(prefix: str, since: dt.datetime) -> List[Tuple[str, str]]:
     so a listing from ``since`` on is a listing that starts after this key."""
     return [
         (prefix, f"{prefix}{since:%Y/%m/%d/%H}"),
-        (f"{prefix}year=", f"{prefix}year={since:%Y}/month={since:%m}/day={since:%d}/hour={since:%H}"),
+        (
+            f"{prefix}year=",
+            f"{prefix}year={since:%Y}/month={since:%m}/day={since:%d}/hour={since:%H}",
+        ),
     ]
 
 
@@ -120,7 +123,9 @@ class S3Source(BronzeSource):
             starts = [(prefix, "")] if since is None else _listing_starts(prefix, since)
             for layout_prefix, start_after in starts:
                 for obj in self._listing(paginator, layout_prefix, start_after):
-                    if _is_data_key(obj["Key"]) and (since is None or _hour_at_least(obj["Key"], since)):
+                    if _is_data_key(obj["Key"]) and (
+                        since is None or _hour_at_least(obj["Key"], since)
+                    ):
                         found.append(BronzeObject(obj["Key"], int(obj["Size"]), kind))
         return sorted(found, key=lambda o: o.key)
 
@@ -130,7 +135,11 @@ class S3Source(BronzeSource):
             for obj in page.get("Contents", []):
                 # The YYYY/ layout's keys come before the year=/ layout's:
                 # stop there rather than list all of the other layout.
-                if start_after and not prefix.endswith("=") and not obj["Key"][len(prefix) :][:1].isdigit():
+                if (
+                    start_after
+                    and not prefix.endswith("=")
+                    and not obj["Key"][len(prefix) :][:1].isdigit()
+                ):
                     return
                 yield obj
 

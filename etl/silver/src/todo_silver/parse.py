@@ -106,7 +106,9 @@ def text_where_images_disagree(table: pa.Table) -> pa.Table:
     differ = {
         name
         for name in set(new) & set(old)
-        if new[name] != old[name] and not pa.types.is_null(new[name]) and not pa.types.is_null(old[name])
+        if new[name] != old[name]
+        and not pa.types.is_null(new[name])
+        and not pa.types.is_null(old[name])
     }
     if not differ:
         return table

@@ -6,8 +6,8 @@ from typing import Dict, Sequence
 
 from pydantic import Field
 
-from todo_silver.state_merge import DEFAULT_MERGE_MB
 from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
+from todo_silver.state_merge import DEFAULT_MERGE_MB
 
 
 class SilverSettings(JobSettings):

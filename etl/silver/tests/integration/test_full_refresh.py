@@ -24,7 +24,8 @@ def test_a_refresh_interrupted_anywhere_is_finished_by_the_next_run(lake, monkey
     lake.put_events(synthetic.split(history, 5))
     lake.run()
     expected = _state(lake)
-    assert expected["tasks"] and expected["events"]
+    assert expected["tasks"]
+    assert expected["events"]
 
     counter = CrashingStore(monkeypatch, None)
     lake.run(full_refresh=True)

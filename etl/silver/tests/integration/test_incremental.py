@@ -135,7 +135,12 @@ def test_changes_from_a_new_stream_win_by_version_across_runs(lake):
     second = synthetic.updated(task, {"title": "second"}, START_MS + 1000)
     third = synthetic.updated(second, {"title": "third"}, START_MS + 2000)
     lake.put_events(
-        [[old_stream.task_insert(task, START_MS), old_stream.task_modify(task, second, START_MS + 1000)]]
+        [
+            [
+                old_stream.task_insert(task, START_MS),
+                old_stream.task_modify(task, second, START_MS + 1000),
+            ]
+        ]
     )
     lake.run()
     lake.put_events([[new_stream.task_modify(second, third, START_MS + 2000)]], start_number=10)
@@ -149,9 +154,7 @@ def test_objects_filed_within_the_lateness_window_are_read_and_older_ones_are_no
     has processed minus ``--LATENESS_HOURS``; a full refresh reads everything."""
     history = list(synthetic.workload(1, 4, 0, START_MS))
     day = 86_400_000
-    [first, late_ok, late_too_late, newest] = [
-        [e] for e in history if e["entity_type"] == "task"
-    ]
+    [first, late_ok, late_too_late, newest] = [[e] for e in history if e["entity_type"] == "task"]
     stamp = lambda events, ms: [dict(e, approximate_creation_time=ms) for e in events]  # noqa: E731
     lake.put_events([stamp(first, START_MS)])
     lake.put_events([stamp(newest, START_MS + 10 * day)], start_number=1)

@@ -48,7 +48,9 @@ def test_a_second_run_exits_cleanly_while_the_first_holds_the_lease(lake, monkey
         first.join(120)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    [skipped] = [r for r in lines if r["message"] == "silver run skipped: another run holds the lease"]
+    [skipped] = [
+        r for r in lines if r["message"] == "silver run skipped: another run holds the lease"
+    ]
     assert skipped["holder"]
     assert not [r for r in lines if r["message"] == "silver run complete"]
     events = lake.rows("task_events", ("user_id", "task_id", "sequence_number"))

@@ -20,7 +20,9 @@ DAY = 86_400_000
 
 
 def _points(lake, table):
-    return {(r["task_id"], r.get("version")): r.get("points") for r in lake.rows(table, ("task_id",))}
+    return {
+        (r["task_id"], r.get("version")): r.get("points") for r in lake.rows(table, ("task_id",))
+    }
 
 
 def _readable_everywhere(lake):
@@ -45,7 +47,10 @@ def test_number_then_text_on_another_item_then_on_the_same_item(lake):
     b = synthetic.new_task("u1", "t-b", START_MS + DAY, rng, extra={"points": "lots"})
     lake.put_events([[factory.task_insert(b, START_MS + DAY)]], start_number=10)
     assert lake.run().events_written == 1
-    assert wr.catalog.get_table_types(database=lake.database, table="task_events")["points"] == "string"
+    assert (
+        wr.catalog.get_table_types(database=lake.database, table="task_events")["points"]
+        == "string"
+    )
     _readable_everywhere(lake)
 
     a2 = synthetic.updated(a, {"extra": {"points": "three"}}, START_MS + 2 * DAY)
@@ -53,7 +58,11 @@ def test_number_then_text_on_another_item_then_on_the_same_item(lake):
     assert lake.run().events_written == 1
     assert lake.run().bronze_objects == 0  # a run with no new data
 
-    assert _points(lake, "task_events") == {("t-a", 1): "3", ("t-b", 1): "lots", ("t-a", 2): "three"}
+    assert _points(lake, "task_events") == {
+        ("t-a", 1): "3",
+        ("t-b", 1): "lots",
+        ("t-a", 2): "three",
+    }
     assert _points(lake, "tasks") == {("t-a", 2): "three", ("t-b", 1): "lots"}
     _readable_everywhere(lake)
 

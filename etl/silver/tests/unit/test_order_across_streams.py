@@ -57,7 +57,9 @@ def test_the_highest_version_wins_across_streams(history, pieces):
     latest = LatestRows(TASK_KEY)
     size = max(1, len(log) // pieces)
     for start in range(0, len(log), size):
-        rows = transform_events(parse_change_events(synthetic.encode(log[start : start + size])).table)
+        rows = transform_events(
+            parse_change_events(synthetic.encode(log[start : start + size])).table
+        )
         latest.add(rows.tasks)
     got = {r["task_id"]: (r["version"], r["is_deleted"]) for r in latest.result().to_pylist()}
     assert got == final

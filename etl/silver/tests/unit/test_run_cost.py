@@ -23,7 +23,7 @@ class NoSuchKey(Exception):
 class CountingS3:
     """An in-memory S3 bucket (sorted keys) that counts keys listed and bytes read."""
 
-    class exceptions:  # noqa: N801 - boto3's spelling
+    class exceptions:
         NoSuchKey = NoSuchKey
 
     def __init__(self) -> None:
@@ -44,7 +44,7 @@ class CountingS3:
         bucket = self
 
         class Paginator:
-            def paginate(self, Bucket: str, Prefix: str, StartAfter: str = "") -> Any:  # noqa: N803
+            def paginate(self, Bucket: str, Prefix: str, StartAfter: str = "") -> Any:
                 i = bisect.bisect_right(bucket.keys, max(StartAfter, Prefix[:-1] if Prefix else ""))
                 page: List[Dict[str, Any]] = []
                 while i < len(bucket.keys) and bucket.keys[i] < Prefix + "\U0010ffff":
@@ -61,17 +61,17 @@ class CountingS3:
 
         return Paginator()
 
-    def get_object(self, Bucket: str, Key: str) -> Any:  # noqa: N803
+    def get_object(self, Bucket: str, Key: str) -> Any:
         if Key not in self.objects:
             raise NoSuchKey(Key)
         self.read += len(self.objects[Key])
         return {"Body": io.BytesIO(self.objects[Key])}
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> Any:  # noqa: N803
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> Any:
         self.add(Key, Body)
         return {"ETag": '"x"'}
 
-    def delete_objects(self, Bucket: str, Delete: Dict[str, Any]) -> None:  # noqa: N803
+    def delete_objects(self, Bucket: str, Delete: Dict[str, Any]) -> None:
         for item in Delete["Objects"]:
             if self.objects.pop(item["Key"], None) is not None:
                 self.keys.remove(item["Key"])

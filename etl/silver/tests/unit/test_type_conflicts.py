@@ -34,7 +34,8 @@ def test_conflicting_attribute_types_in_one_object_are_kept_as_text():
     log = _log()
     parsed = parse_change_events(synthetic.encode(log))
     assert parsed.rejected == []
-    assert parsed.table is not None and parsed.table.num_rows == len(log)
+    assert parsed.table is not None
+    assert parsed.table.num_rows == len(log)
     rows = transform_events(parsed.table)
     with Workspace(128) as ws:
         [rows] = transform_declined(ws, [rows]) if rows.declined else [rows]

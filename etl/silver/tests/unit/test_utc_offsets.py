@@ -32,7 +32,9 @@ def _created_at(text: str) -> dt.datetime:
 def test_an_offset_is_honoured():
     assert _created_at("2025-03-01T10:00:00+02:00") == dt.datetime(2025, 3, 1, 8, 0)
     assert _created_at("2025-03-01T10:00:00Z") == dt.datetime(2025, 3, 1, 10, 0)
-    assert _created_at("2025-03-01T10:00:00.250-05:30") == dt.datetime(2025, 3, 1, 15, 30, 0, 250000)
+    assert _created_at("2025-03-01T10:00:00.250-05:30") == dt.datetime(
+        2025, 3, 1, 15, 30, 0, 250000
+    )
 
 
 @settings(max_examples=40, deadline=None)
