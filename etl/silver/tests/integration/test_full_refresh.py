@@ -11,19 +11,11 @@ from todo_lake_testing import synthetic
 pytestmark = pytest.mark.integration
 
 
-def _state(lake):
-    return {
-        "events": lake.rows("task_events", ("user_id", "task_id", "sequence_number")),
-        "tasks": lake.rows("tasks", ("user_id", "task_id")),
-        "users": lake.rows("users", ("user_id",)),
-    }
-
-
 def test_a_refresh_interrupted_anywhere_is_finished_by_the_next_run(lake, monkeypatch):
     history = list(synthetic.workload(2, 2, 1, START_MS, delete_every=2))
     lake.put_events(synthetic.split(history, 5))
     lake.run()
-    expected = _state(lake)
+    expected = lake.state()
     assert expected["tasks"]
     assert expected["events"]
 
@@ -31,7 +23,7 @@ def test_a_refresh_interrupted_anywhere_is_finished_by_the_next_run(lake, monkey
     lake.run(full_refresh=True)
     monkeypatch.undo()
     steps = counter.steps
-    assert _state(lake) == expected
+    assert lake.state() == expected
 
     for crash_at in range(steps):
         empty_lake(lake.stack)
@@ -42,4 +34,4 @@ def test_a_refresh_interrupted_anywhere_is_finished_by_the_next_run(lake, monkey
             lake.run(full_refresh=True)
         monkeypatch.undo()
         lake.run()  # an ordinary run: it must finish the refresh
-        assert _state(lake) == expected, f"crash at step {crash_at} of {steps}"
+        assert lake.state() == expected, f"crash at step {crash_at} of {steps}"
