@@ -229,6 +229,9 @@ def main() -> int:
         "(interpreter start-up excluded); RSS is the child process's peak. The parse ceiling "
         "is what parsing alone reaches on this machine at that moment: the 500,000 events/s goal "
         "is above it (see the package README).",
+        "The current-state rows (state_limit.py) write one creation-day partition of N tasks to "
+        "silver and run the job on one change to one of them: the job merges the whole "
+        "partition, so its peak RSS gives the largest state a 1 GiB worker holds.",
     ]
     print(write_fragment(args.out, "todo-etl-silver", rows, notes))
     return 0
