@@ -18,6 +18,8 @@ import os
 import statistics
 import sys
 
+from state_limit import limit_rows
+
 from todo_lake_testing.bench import Row, bronze_directory, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
@@ -90,6 +92,13 @@ def main() -> int:
     )
     parser.add_argument("--threads", type=int, default=2, help="parse threads (job and ceiling)")
     parser.add_argument("--data-dir", help="reuse generated bronze here (default: a temporary dir)")
+    parser.add_argument(
+        "--state-tasks",
+        type=int,
+        nargs="*",
+        default=[400_000, 800_000, 1_000_000],
+        help="tasks in one creation-day partition, for the largest-state rows (state_limit.py)",
+    )
     args = parser.parse_args()
 
     data = bronze_directory(args.data_dir, args.events, "silver-bench-")
@@ -134,6 +143,8 @@ def main() -> int:
                 f"phases {summary.get('phase_seconds')}",
                 flush=True,
             )
+
+        state = limit_rows(args.state_tasks, names, env)
 
     pandas_rates, pandas_rss = [], []
     duck_rates, duck_rss = [], []
@@ -186,6 +197,27 @@ def main() -> int:
         ),
         Row("reference: hand-written DuckDB query, peak RSS", duck_rss, "MiB"),
     ]
+    for tasks, peak, parquet in state:
+        rows.append(
+            Row(
+                f"current state: peak RSS merging one change into one creation-day partition of "
+                f"{tasks:,} tasks ({parquet / 2**20:,.0f} MiB of Parquet)",
+                [peak],
+                "MiB",
+                None,
+                "<= 1,024 MiB",
+                peak <= 1024,
+            )
+        )
+    held = [tasks for tasks, peak, _ in state if peak <= 1024]
+    if state:
+        rows.append(
+            Row(
+                "largest creation-day partition a 1 GiB worker merges (measured sizes)",
+                [float(max(held)) if held else 0.0],
+                "tasks",
+            )
+        )
     notes = [
         f"Input: {args.events:,} generated change events ({size / 2**20:,.0f} MiB of JSON lines, "
         f"{size / max(1, args.events):,.0f} bytes per event; images without the table's key and index "
@@ -197,6 +229,9 @@ def main() -> int:
         "(interpreter start-up excluded); RSS is the child process's peak. The parse ceiling "
         "is what parsing alone reaches on this machine at that moment: the 500,000 events/s goal "
         "is above it (see the package README).",
+        "The current-state rows (state_limit.py) write one creation-day partition of N tasks to "
+        "silver and run the job on one change to one of them: the job merges the whole "
+        "partition, so its peak RSS gives the largest state a 1 GiB worker holds.",
     ]
     print(write_fragment(args.out, "todo-etl-silver", rows, notes))
     return 0

@@ -68,6 +68,14 @@ class Lake:
     def table(self, name: str) -> Optional[pa.Table]:
         return self.silver.read_table(name)
 
+    def state(self) -> Dict[str, List[Dict[str, Any]]]:
+        """Every row of silver's change tables, in key order (to compare runs)."""
+        return {
+            "events": self.rows("task_events", ("user_id", "task_id", "sequence_number")),
+            "tasks": self.rows("tasks", ("user_id", "task_id")),
+            "users": self.rows("users", ("user_id",)),
+        }
+
     def rows(self, name: str, key: Sequence[str]) -> List[Dict[str, Any]]:
         table = self.table(name)
         if table is None:

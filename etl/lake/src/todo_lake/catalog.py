@@ -4,8 +4,9 @@ The rules the silver and gold tables share:
 
 * a table is created by its first write, with the columns of what was written;
 * a column that appears later is added to the table (schema evolution), and
-  the catalog's type of a column it already has stands, so an old file never
-  changes a table's type and readers of old partitions keep working;
+  the catalog's type of a column it already has stands, but for one change:
+  a column widened to text (``string``) by the type-drift rule
+  (:mod:`todo_lake.drift`) becomes ``string``;
 * partition columns are strings (Hive-style paths) and are never data columns;
 * partitions the catalog lacks are added in one call; the caller keeps the
   set it knows (a job is the only writer of its tables while it runs), which
@@ -86,11 +87,18 @@ def evolved_columns(
     for a table that does not exist yet. Existing types stand.
     """
     data = {name: kind for name, kind in columns.items() if name not in partition_cols}
-    if existing is not None and all(name in existing for name in data):
+    widened = {
+        name
+        for name, kind in data.items()
+        if kind == "string" and existing is not None and existing.get(name, kind) != kind
+    }
+    if existing is not None and not widened and all(name in existing for name in data):
         return None
     merged = {k: v for k, v in (existing or {}).items() if k not in partition_cols}
     for name, kind in data.items():
         merged.setdefault(name, kind)
+    for name in widened:  # the type-drift rule (todo_lake.drift): widened to text
+        merged[name] = "string"
     return merged
 
 

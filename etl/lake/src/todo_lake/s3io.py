@@ -12,7 +12,7 @@ still go through the boto3 client (:func:`list_keys`).
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List
 
 #: Requests a job keeps in flight (a pool's connections; boto3's default is 10).
 DEFAULT_CONNECTIONS = 8
@@ -80,14 +80,25 @@ def put_bytes(s3: Any, http: Any, bucket: str, key: str, body: bytes, content_ty
         )
 
 
+def list_sizes(s3: Any, bucket: str, prefix: str) -> Dict[str, int]:
+    """Every key under ``prefix`` (all pages), with its size in bytes."""
+    sizes: Dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        sizes.update((obj["Key"], int(obj.get("Size", 0))) for obj in page.get("Contents", []))
+    return sizes
+
+
 def list_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
     """Every key under ``prefix`` (all pages)."""
-    keys: List[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []))
-    return keys
+    return list(list_sizes(s3, bucket, prefix))
+
+
+def parquet_sizes(s3: Any, bucket: str, prefix: str) -> Dict[str, int]:
+    """The Parquet files under ``prefix``, sorted, with their sizes."""
+    found = list_sizes(s3, bucket, prefix)
+    return {k: found[k] for k in sorted(found) if k.endswith(PARQUET_SUFFIX)}
 
 
 def parquet_keys(s3: Any, bucket: str, prefix: str) -> List[str]:
     """The Parquet files under ``prefix``, sorted."""
-    return sorted(k for k in list_keys(s3, bucket, prefix) if k.endswith(PARQUET_SUFFIX))
+    return list(parquet_sizes(s3, bucket, prefix))

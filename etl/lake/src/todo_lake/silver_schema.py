@@ -127,6 +127,22 @@ USER_KEY: Tuple[str, ...] = ("user_id",)
 EVENT_KEY: Tuple[str, ...] = ("user_id", "task_id", "sequence_number")
 REQUEST_KEY: Tuple[str, ...] = ("request_id", "operation", "status_code")
 
+#: Which state row of an item is current, best first. Sequence numbers order
+#: changes within one stream only: a restore or a stream re-enable starts a
+#: new stream with smaller numbers. So an item with a ``version`` (tasks:
+#: +1 on every update) is ordered by it; at equal versions a delete (which
+#: carries the version it deleted) is later than the update that made it;
+#: then the sequence number. Without a version, the sequence number, then a
+#: delete over an update with the same number.
+ORDER_VERSIONED: Tuple[str, ...] = ("version", "is_deleted", "sequence_number")
+ORDER_UNVERSIONED: Tuple[str, ...] = ("sequence_number", "is_deleted")
+
+
+def state_order(columns: Sequence[str]) -> Tuple[str, ...]:
+    """The columns that order an item's state rows (all descending), for rows with ``columns``."""
+    return ORDER_VERSIONED if ORDER_VERSIONED[0] in columns else ORDER_UNVERSIONED
+
+
 #: Sequence numbers are zero-padded to this width so text order is numeric order.
 SEQUENCE_WIDTH = 40
 

@@ -2,11 +2,17 @@
 
 Writes are Parquet (snappy) in Hive-style partitions, written with pyarrow
 (awswrangler's own ``to_parquet`` goes through pandas and costs several
-times more) and registered with :mod:`todo_lake.catalog`: a column that
-appears later is added to the table (schema evolution), the catalog keeps
-the type it had. Reads list the table's files and read them with pyarrow,
-unifying schemas: a file written before a column existed reads that column
-as null, as Athena does.
+times more) and registered with :mod:`todo_lake.catalog`.
+
+Each table has one schema (:mod:`todo_lake.drift`), kept next to it in the
+bucket (``_state/schemas/<table>.arrow``): every file is written with
+exactly that schema, and the catalog holds its types. A write that brings a
+new column, or values of another type for a column (widened to text),
+changes it: the new schema is recorded as pending *before* any file with it
+is uploaded, the table's older files are rewritten to it (each in place, one
+PUT), the catalog is updated, and only then is it settled. A run that finds
+a pending schema finishes that first, so a crash anywhere in between ends
+the same way. Readers conform every file to the table's schema too.
 
 Every client comes from the default boto3 session, so ``AWS_ENDPOINT_URL``
 points all of it at the local emulator.
@@ -16,14 +22,28 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from todo_lake import catalog, pii, s3io
+from todo_core import lake
+from todo_lake import catalog, drift, pii, s3io
 from todo_lake.partitions import key_partitions
 
 #: A partition's rows, or a function that makes them (run on a writing thread).
@@ -61,6 +81,8 @@ class LakeStore:
         # of its tables while it runs): saves two Glue calls per write.
         self._types: Dict[str, Dict[str, str]] = {}
         self._partitions: Dict[str, Set[catalog.PartitionValues]] = {}
+        self._schemas: Dict[str, Tuple[Optional[pa.Schema], bool]] = {}
+        self._sizes: Dict[str, int] = {}
 
     # --- objects ---------------------------------------------------------------
     def list_keys(self, prefix: str) -> List[str]:
@@ -88,6 +110,86 @@ class LakeStore:
         if batch:
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
 
+    # --- the table's schema (see the module docstring) ----------------------------
+    def _schema_keys(self, table: str) -> Tuple[str, str]:
+        base = f"{lake.STATE_PREFIX}schemas/{table}"
+        return f"{base}.arrow", f"{base}.pending.arrow"
+
+    def _get_schema(self, key: str) -> Optional[pa.Schema]:
+        try:
+            return pa.ipc.read_schema(pa.py_buffer(self.get_bytes(key)))
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+    def _put_schema(self, key: str, schema: pa.Schema) -> None:
+        self.put_bytes(key, schema.serialize().to_pybytes(), "application/vnd.apache.arrow.file")
+
+    def table_schema(self, table: str) -> Tuple[Optional[pa.Schema], bool]:
+        """The table's schema, and whether it is pending (its files not all rewritten yet)."""
+        if table not in self._schemas:
+            settled_key, pending_key = self._schema_keys(table)
+            pending = self._get_schema(pending_key)
+            if pending is not None:
+                self._schemas[table] = (pending, True)
+            else:
+                self._schemas[table] = (self._get_schema(settled_key), False)
+        return self._schemas[table]
+
+    def _writable_schema(self, table: str) -> Tuple[Optional[pa.Schema], bool]:
+        """:meth:`table_schema`, for a writer: a table written before schemas were
+        kept takes its schema from its files, pending until they all have it."""
+        schema, pending = self.table_schema(table)
+        if schema is None:
+            files = self.data_files(table)
+            for key in files:
+                schema = drift.widen(schema, self._file_schema(key))
+            if schema is not None:
+                self._pend(table, schema)
+                pending = True
+        return schema, pending
+
+    def _file_schema(self, key: str) -> pa.Schema:
+        return pq.read_schema(io.BytesIO(self.get_bytes(key)))
+
+    def _pend(self, table: str, schema: pa.Schema) -> None:
+        """Record ``schema`` as the table's, pending, before a file with it is uploaded."""
+        self._put_schema(self._schema_keys(table)[1], schema)
+        self._schemas[table] = (schema, True)
+
+    def _settle(
+        self,
+        table: str,
+        partition_col: str,
+        schema: pa.Schema,
+        written: Optional[Mapping[str, pa.Schema]] = None,
+    ) -> None:
+        """Rewrite the table's files that differ from ``schema`` (in place), put
+        its types in the catalog, then record it as settled. ``written``: files
+        this process wrote, with their schemas (those with ``schema`` are not read)."""
+        written = written or {}
+
+        def rewrite(key: str) -> None:
+            if key in written and written[key].equals(schema):
+                return
+            rows = pq.read_table(io.BytesIO(self.get_bytes(key)))
+            if not rows.schema.equals(schema, check_metadata=False):
+                self._put_parquet(key, drift.conform(rows, schema))
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(rewrite, self.data_files(table)))
+        self._register(table, schema, [partition_col])
+        settled_key, pending_key = self._schema_keys(table)
+        self._put_schema(settled_key, schema)
+        self.delete_keys([pending_key])
+        self._schemas[table] = (schema, False)
+
+    def _put_parquet(self, key: str, table: pa.Table) -> None:
+        sink = io.BytesIO()
+        pq.write_table(
+            table, sink, compression="snappy", use_dictionary=_dictionary_columns(table.schema)
+        )
+        self.put_bytes(key, sink.getvalue(), "application/octet-stream")
+
     # --- tables ------------------------------------------------------------------
     def database_of(self, table: str) -> str:
         """The Glue database ``table`` is registered in (PII tables: their own)."""
@@ -97,8 +199,14 @@ class LakeStore:
         return f"s3://{self.bucket}/{table}/"
 
     def data_files(self, table: str) -> List[str]:
-        """Keys of the Parquet files of a table."""
-        return s3io.parquet_keys(self.s3, self.bucket, f"{table}/")
+        """Keys of the Parquet files of a table (their sizes: :meth:`file_size`)."""
+        sizes = s3io.parquet_sizes(self.s3, self.bucket, f"{table}/")
+        self._sizes.update(sizes)
+        return list(sizes)
+
+    def file_size(self, key: str) -> int:
+        """The size of a file the last listing of its table found (0 if unknown)."""
+        return self._sizes.get(key, 0)
 
     def partition_files(self, table: str, column: str) -> Dict[str, List[str]]:
         """Keys of a table's Parquet files by the value of partition ``column``.
@@ -136,7 +244,27 @@ class LakeStore:
 
         with ThreadPoolExecutor(max_workers=max(1, min(threads, len(keys)))) as pool:
             tables = list(pool.map(one, keys))
-        return pa.concat_tables(tables, promote_options="permissive")
+        # One type per column across the files: the table's schema, widened
+        # by whatever a file holds that it does not (a write in progress).
+        table_name = keys[0].split("/", 1)[0]
+        schema, _ = self.table_schema(table_name)
+        for table in tables:
+            schema = drift.widen(schema, table.schema)
+        assert schema is not None
+        wanted = [f for f in schema if columns is None or f.name in columns]
+        if columns is not None:
+            wanted += [
+                pa.field(c, pa.string())
+                for c in columns
+                if c not in schema.names and any(c in t.column_names for t in tables)
+            ]
+        target = pa.schema(wanted)
+        return pa.concat_tables(
+            [
+                drift.conform(t.select([c for c in t.column_names if c in target.names]), target)
+                for t in tables
+            ]
+        )
 
     def read_table(self, table: str, columns: Optional[Sequence[str]] = None) -> Optional[pa.Table]:
         return self.read_files(self.data_files(table), columns)
@@ -148,9 +276,15 @@ class LakeStore:
         pieces: Iterable[Tuple[str, Piece]],
         filename_prefix: str = "",
         threads: int = 2,
+        listed: Optional[Mapping[str, Sequence[str]]] = None,
     ) -> int:
         """Write each ``(partition value, rows)`` as one new Parquet file of the
         table, and register the columns and partitions; returns the rows written.
+
+        ``listed`` is the caller's listing of the table's files by partition
+        value (:meth:`partition_files`): every partition in it is registered
+        too, so a partition whose file was uploaded by a run that died before
+        registering it becomes visible even when nothing new is written to it.
 
         This is how the job writes: each partition once per run. ``rows`` may
         be a function that makes them: it then runs on the writing threads
@@ -158,24 +292,31 @@ class LakeStore:
         writers, so memory holds a few partitions at most.
         """
         token = uuid.uuid4().hex
+        schema, pending = self._writable_schema(table_name)
+        if pending:  # a change a crashed run did not finish
+            assert schema is not None
+            self._settle(table_name, partition_col, schema)
+        lock = threading.Lock()
+        written: Dict[str, pa.Schema] = {}
 
         def write(number: int, value: str, piece: Piece) -> Tuple[Optional[pa.Schema], int]:
             table = piece() if callable(piece) else piece
             if table.num_rows == 0:
                 return None, 0
-            table = table.replace_schema_metadata(None)
-            sink = io.BytesIO()
-            pq.write_table(
-                table,
-                sink,
-                compression="snappy",
-                use_dictionary=_dictionary_columns(table.schema),
-            )
+            with lock:
+                current, _ = self.table_schema(table_name)
+                wider = drift.widen(current, table.schema)
+                if current is None or not wider.equals(current):
+                    self._pend(table_name, wider)
+                current = wider
+            table = drift.conform(table, current)
             key = (
                 f"{table_name}/{partition_col}={value}/"
                 f"{filename_prefix}{token}-{number:05d}.snappy.parquet"
             )
-            self.put_bytes(key, sink.getvalue(), "application/octet-stream")
+            self._put_parquet(key, table)
+            with lock:
+                written[key] = table.schema
             return table.schema, table.num_rows
 
         schemas: Dict[pa.Schema, None] = {}
@@ -198,24 +339,39 @@ class LakeStore:
                     collect(*pending.pop(0))
             for item in pending:
                 collect(*item)
-        for schema in schemas:
-            self._register(table_name, schema, [partition_col], {})
+        final, pending = self.table_schema(table_name)
+        if pending:
+            assert final is not None
+            self._settle(table_name, partition_col, final, written)
+        elif schemas and final is not None:
+            self._register(table_name, final, [partition_col])
+        for value, keys in (listed or {}).items():
+            if keys:
+                paths.setdefault(f"{self.table_path(table_name)}{partition_col}={value}/", [value])
         if paths:
-            self._register(table_name, next(iter(schemas)), [partition_col], paths)
+            if self._catalog_types(table_name) is None and final is not None:
+                # Files, but no table: the run that wrote them died before registering it.
+                self._register(table_name, final, [partition_col])
+            self._register_partitions(table_name, paths)
         return rows
+
+    def _catalog_types(self, table_name: str) -> Optional[Dict[str, str]]:
+        if table_name not in self._types:
+            found = catalog.table_types(self.database_of(table_name), table_name)
+            if found is None:
+                return None
+            self._types[table_name] = found
+        return self._types[table_name]
 
     def _register(
         self,
         table_name: str,
         schema: pa.Schema,
         partition_cols: Sequence[str],
-        partitions: Dict[str, List[str]],
     ) -> None:
-        """Create the catalog table, or add the columns it lacks; add new partitions."""
+        """Create the catalog table, or add the columns it lacks."""
         database = self.database_of(table_name)
-        existing = self._types.get(table_name)
-        if existing is None:
-            existing = catalog.table_types(database, table_name)
+        existing = self._catalog_types(table_name)
         self._types[table_name] = catalog.ensure_table(
             database,
             table_name,
@@ -224,17 +380,20 @@ class LakeStore:
             catalog.athena_types(schema, partition_cols),
             partition_cols,
         )
-        if partitions:
-            known = self._partitions.get(table_name)
-            if known is None:
-                known = self._partitions[table_name] = catalog.partition_values(
-                    database, table_name
-                )
-            catalog.add_partitions(database, table_name, partitions, known)
+
+    def _register_partitions(self, table_name: str, partitions: Dict[str, List[str]]) -> None:
+        """Add the partitions (``{s3 location: values}``) the catalog lacks."""
+        database = self.database_of(table_name)
+        known = self._partitions.get(table_name)
+        if known is None:
+            known = self._partitions[table_name] = catalog.partition_values(database, table_name)
+        catalog.add_partitions(database, table_name, partitions, known)
 
     def drop_table(self, table_name: str) -> None:
         """Delete a table's data and its catalog entry (full refresh)."""
         self.delete_keys(self.list_keys(f"{table_name}/"))
+        self.delete_keys(self._schema_keys(table_name))
+        self._schemas.pop(table_name, None)
         catalog.drop_table(self.database_of(table_name), table_name)
         self._types.pop(table_name, None)
         self._partitions.pop(table_name, None)

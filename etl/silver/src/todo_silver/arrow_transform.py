@@ -27,6 +27,7 @@ from todo_lake.silver_schema import (
     SEQUENCE_WIDTH,
     TASK_ATTRIBUTES,
     USER_ATTRIBUTES,
+    state_order,
 )
 from todo_silver.tables import one_chunk
 
@@ -325,14 +326,16 @@ def state_rows(rows: pa.Table) -> pa.Table:
 
 
 def latest(table: pa.Table, key: Sequence[str]) -> pa.Table:
-    """One row per key: the highest sequence number wins, a delete over an update
-    with the same number (``sql_transform.latest_sql``)."""
+    """One row per key, the first by :func:`todo_lake.silver_schema.state_order`
+    (the version when the rows have one; ``sql_transform.latest_sql``); a
+    missing version ranks lowest."""
     if table.num_rows <= 1:
         return table
+    order_by = state_order(table.column_names)
     order = pc.sort_indices(
-        table.select([*key, "sequence_number", "is_deleted"]),
-        sort_keys=[(k, "ascending") for k in key]
-        + [("sequence_number", "descending"), ("is_deleted", "descending")],
+        table.select([*key, *order_by]),
+        sort_keys=[(k, "ascending") for k in key] + [(c, "descending") for c in order_by],
+        null_placement="at_end",
     )
     ordered = table.select(list(key)).take(order)
     n = ordered.num_rows

@@ -10,10 +10,13 @@ the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import gzip
 import os
+import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from todo_core import lake
 from todo_lake import s3io
@@ -41,6 +44,51 @@ def decompress(data: bytes) -> bytes:
     return data
 
 
+_HOUR_LAYOUTS = (
+    # The emulator's Firehose: cdc/YYYY/MM/DD/HH/...
+    re.compile(r"^[a-z]+/(\d{4})/(\d{2})/(\d{2})/(\d{2})/"),
+    # AWS's (this project's Firehose prefix): cdc/year=YYYY/month=MM/day=DD/hour=HH/...
+    re.compile(r"^[a-z]+/year=(\d{4})/month=(\d{2})/day=(\d{2})/hour=(\d{2})/"),
+)
+
+
+def key_hour(key: str) -> Optional[dt.datetime]:
+    """The hour a bronze key is filed under (Firehose files an object under the
+    hour it received its first record), or None for a key outside both layouts."""
+    # An hour's objects share a directory: parse each directory once.
+    return _directory_hour(key[: key.rfind("/") + 1])
+
+
+@functools.lru_cache(maxsize=8192)
+def _directory_hour(directory: str) -> Optional[dt.datetime]:
+    for layout in _HOUR_LAYOUTS:
+        found = layout.match(directory)
+        if found:
+            year, month, day, hour = (int(g) for g in found.groups())
+            try:
+                return dt.datetime(year, month, day, hour, tzinfo=dt.timezone.utc)
+            except ValueError:
+                return None
+    return None
+
+
+def _listing_starts(prefix: str, since: dt.datetime) -> List[Tuple[str, str]]:
+    """``(prefix, start after)`` per key layout: keys sort by hour within a layout,
+    so a listing from ``since`` on is a listing that starts after this key."""
+    return [
+        (prefix, f"{prefix}{since:%Y/%m/%d/%H}"),
+        (
+            f"{prefix}year=",
+            f"{prefix}year={since:%Y}/month={since:%m}/day={since:%d}/hour={since:%H}",
+        ),
+    ]
+
+
+def _hour_at_least(key: str, since: dt.datetime) -> bool:
+    hour = key_hour(key)
+    return hour is not None and hour >= since
+
+
 def _is_data_key(key: str) -> bool:
     name = key.rsplit("/", 1)[-1]
     return bool(name) and not name.startswith(".") and not key.endswith("/")
@@ -51,8 +99,10 @@ class BronzeSource:
 
     location: str
 
-    def list(self) -> List[BronzeObject]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def list(self, since: Optional[dt.datetime] = None) -> List[BronzeObject]:
+        """The data objects, sorted by key; with ``since``, only those filed
+        under that hour or later (:func:`key_hour`)."""
+        raise NotImplementedError  # pragma: no cover - interface
 
     def read(self, key: str) -> bytes:  # pragma: no cover - interface
         raise NotImplementedError
@@ -66,15 +116,32 @@ class S3Source(BronzeSource):
         # Reads are presigned GETs on a urllib3 pool: half a boto3 call's CPU.
         self._http = http or s3io.http_pool()
 
-    def list(self) -> List[BronzeObject]:
+    def list(self, since: Optional[dt.datetime] = None) -> List[BronzeObject]:
         found: List[BronzeObject] = []
         paginator = self._s3.get_paginator("list_objects_v2")
         for kind, prefix in SOURCES:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    if _is_data_key(obj["Key"]):
+            starts = [(prefix, "")] if since is None else _listing_starts(prefix, since)
+            for layout_prefix, start_after in starts:
+                for obj in self._listing(paginator, layout_prefix, start_after):
+                    if _is_data_key(obj["Key"]) and (
+                        since is None or _hour_at_least(obj["Key"], since)
+                    ):
                         found.append(BronzeObject(obj["Key"], int(obj["Size"]), kind))
         return sorted(found, key=lambda o: o.key)
+
+    def _listing(self, paginator: Any, prefix: str, start_after: str) -> Iterator[Dict[str, Any]]:
+        options = {"StartAfter": start_after} if start_after else {}
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **options):
+            for obj in page.get("Contents", []):
+                # The YYYY/ layout's keys come before the year=/ layout's:
+                # stop there rather than list all of the other layout.
+                if (
+                    start_after
+                    and not prefix.endswith("=")
+                    and not obj["Key"][len(prefix) :][:1].isdigit()
+                ):
+                    return
+                yield obj
 
     def read(self, key: str) -> bytes:
         return s3io.get_bytes(self._s3, self._http, self.bucket, key)
@@ -87,7 +154,7 @@ class LocalSource(BronzeSource):
         self.root = os.path.abspath(root)
         self.location = f"file://{self.root}"
 
-    def list(self) -> List[BronzeObject]:
+    def list(self, since: Optional[dt.datetime] = None) -> List[BronzeObject]:
         found: List[BronzeObject] = []
         for kind, prefix in SOURCES:
             base = os.path.join(self.root, prefix)
@@ -95,7 +162,7 @@ class LocalSource(BronzeSource):
                 for name in files:
                     path = os.path.join(directory, name)
                     key = os.path.relpath(path, self.root).replace(os.sep, "/")
-                    if _is_data_key(key):
+                    if _is_data_key(key) and (since is None or _hour_at_least(key, since)):
                         found.append(BronzeObject(key, os.path.getsize(path), kind))
         return sorted(found, key=lambda o: o.key)
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from todo_core import lake
+from todo_lake.lease import Lease, LeaseHeld
 from todo_lake.observability import log, publish_metrics, run_logged
 from todo_lake.silver_schema import EVENT_KEY, REQUEST_KEY, STATE_PARTITION, TASK_KEY, USER_KEY
 from todo_lake.store import LakeStore
@@ -36,6 +37,7 @@ from todo_silver.parse import Rejected
 from todo_silver.prefetch import ParsePool, PreparedEvents
 from todo_silver.settings import SilverSettings
 from todo_silver.staging import ORDINAL, RunRows, StagingArea
+from todo_silver.state_merge import merge_groups
 from todo_silver.tables import (
     first_per_key,
     key_strings,
@@ -47,8 +49,6 @@ from todo_silver.tables import (
 from todo_silver.transform import SilverRows, transform_declined
 from todo_silver.workspace import Workspace
 
-#: Partitions merged per write when rebuilding current state.
-STATE_PARTITIONS_PER_WRITE = 64
 METRIC_NAMES = {
     "bronze_objects": "SilverBronzeObjects",
     "events_read": "SilverEventsRead",
@@ -94,12 +94,36 @@ class SilverJob:
 
     # --- the run ------------------------------------------------------------------
     def run(self) -> RunCounts:
+        """One run, under the silver bucket's lease; a run that finds it held
+        logs who holds it and returns without touching silver."""
+        lease = Lease(self.silver, self.run_id, self.settings.lease_seconds)
+        try:
+            lease.acquire()
+        except LeaseHeld as held:
+            log(
+                "WARNING",
+                "silver run skipped: another run holds the lease",
+                run_id=self.run_id,
+                holder=held.holder.get("owner"),
+                expires_at=held.holder.get("expires_at"),
+            )
+            return self.counts
+        try:
+            return self._run(lease)
+        finally:
+            lease.release()
+
+    def _run(self, lease: Lease) -> RunCounts:
         started = time.monotonic()
-        if self.settings.full_refresh:
+        # A refresh a crashed run left unfinished is finished by this run.
+        refresh = self.settings.full_refresh or self.manifest.refresh_pending()
+        if refresh:
             with self._phase("full_refresh_reset"):
                 self._reset()
-        done = self.manifest.processed()
-        todo = [o for o in self.source.list() if o.key not in done]
+        state = self.manifest.load(self.settings.lateness_hours)
+        done = state.processed
+        # Only the lateness window is listed: a run costs the same however old the lake.
+        todo = [o for o in self.source.list(state.since) if o.key not in done]
         self.counts.bronze_objects = len(todo)
         log(
             "INFO",
@@ -107,6 +131,7 @@ class SilverJob:
             run_id=self.run_id,
             new_objects=len(todo),
             already_processed=len(done),
+            listed_since=None if state.since is None else state.since.isoformat(),
             bronze=self.source.location,
         )
         with Workspace(self.settings.duckdb_memory_mb) as ws:
@@ -122,8 +147,10 @@ class SilverJob:
             self._write_outputs(staged)
         # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
-            self.manifest.commit(self.run_id, [o.key for o in todo], asdict(self.counts))
-            self.manifest.compact(self.run_id)
+            lease.check()  # still ours: no other run wrote since this one started
+            self.manifest.commit(self.run_id, state, [o.key for o in todo], asdict(self.counts))
+            if refresh:
+                self.manifest.end_refresh()
         elapsed = time.monotonic() - started
         log(
             "INFO",
@@ -147,6 +174,8 @@ class SilverJob:
 
     def _reset(self) -> None:
         log("INFO", "full refresh: dropping silver tables and the manifest", run_id=self.run_id)
+        # Durable first: a crash from here on is finished by the next run.
+        self.manifest.begin_refresh(self.run_id)
         for table in lake.SILVER_TABLES:
             self.silver.drop_table(table)
         self.silver.delete_keys(self.silver.list_keys(lake.QUARANTINE_PREFIX))
@@ -293,7 +322,7 @@ class SilverJob:
 
         pieces = ((value, partition(value)) for value in staging.values())
         return self.silver.write_partitions(
-            table, staging.partition, pieces, filename_prefix=f"{self.run_id}_"
+            table, staging.partition, pieces, filename_prefix=f"{self.run_id}_", listed=listing
         )
 
     # --- current state ------------------------------------------------------------
@@ -301,7 +330,8 @@ class SilverJob:
         """Fold the run's latest rows into the table's creation-date partitions.
 
         A partition the table does not have yet is written as it is. The
-        others are merged in groups: read, highest sequence number wins,
+        others are merged in groups of at most ``--MERGE_MB`` of Parquet
+        (:mod:`todo_silver.state_merge`): read, highest sequence number wins,
         written as new files, and only then are the old files deleted: a crash
         in between leaves two versions of some rows, which the next merge (and
         any reader taking the highest sequence number) resolves the same way.
@@ -312,12 +342,17 @@ class SilverJob:
         prefix = f"{self.run_id}_"
         fresh = list(split_by(latest, STATE_PARTITION))
         self.silver.write_partitions(
-            table, STATE_PARTITION, ((v, r) for v, r in fresh if v not in listing), prefix
+            table,
+            STATE_PARTITION,
+            ((v, r) for v, r in fresh if v not in listing),
+            prefix,
+            listed=listing,
         )
-        merged = [(v, rows) for v, rows in fresh if v in listing]
+        merged = {v: rows for v, rows in fresh if v in listing}
         del fresh
-        for start in range(0, len(merged), STATE_PARTITIONS_PER_WRITE):
-            group = merged[start : start + STATE_PARTITIONS_PER_WRITE]
+        sizes = {v: sum(self.silver.file_size(f) for f in listing[v]) for v in merged}
+        for values in merge_groups(sizes, self.settings.merge_mb << 20):
+            group = [(value, merged.pop(value)) for value in values]
             old_files = [f for value, _ in group for f in listing[value]]
             combined = unify(
                 [self.silver.read_files(old_files)]

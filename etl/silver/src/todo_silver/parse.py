@@ -14,7 +14,8 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +23,7 @@ import pyarrow.json as pj
 from pydantic import ValidationError
 
 from todo_core import events, keys
+from todo_lake.drift import as_text, json_text
 
 #: The top-level fields, typed; the images are inferred (free-form items).
 TOP_LEVEL_SCHEMA = pa.schema(
@@ -59,6 +61,10 @@ class ParsedEvents:
 
 
 def _read(data: bytes) -> pa.Table:
+    return text_where_images_disagree(_read_json(data))
+
+
+def _read_json(data: bytes) -> pa.Table:
     return pj.read_json(
         io.BytesIO(data),
         # One block per object (up to 64 MiB) so types are inferred over all of it.
@@ -67,6 +73,46 @@ def _read(data: bytes) -> pa.Table:
             explicit_schema=TOP_LEVEL_SCHEMA, unexpected_field_behavior="infer"
         ),
     )
+
+
+def _image_types(table: pa.Table, image: str) -> Dict[str, pa.DataType]:
+    if image not in table.column_names or not pa.types.is_struct(table.schema.field(image).type):
+        return {}
+    kind = table.schema.field(image).type
+    return {kind.field(i).name: kind.field(i).type for i in range(kind.num_fields)}
+
+
+def _with_text(table: pa.Table, image: str, names: Set[str]) -> pa.Table:
+    """``table`` with the attributes ``names`` of one image as JSON text."""
+    column = table.column(image).combine_chunks()
+    kind = column.type
+    children, fields = [], []
+    for i in range(kind.num_fields):
+        field, child = kind.field(i), column.field(i)
+        if field.name in names:
+            child = as_text(child)  # values under a null parent stay hidden by its mask
+            field = pa.field(field.name, pa.string())
+        children.append(child)
+        fields.append(field)
+    rebuilt = pa.StructArray.from_arrays(children, fields=fields, mask=column.is_null())
+    return table.set_column(table.column_names.index(image), image, rebuilt)
+
+
+def text_where_images_disagree(table: pa.Table) -> pa.Table:
+    """An attribute that the new and the old image give different types (a
+    number before the change, text after it) flows as JSON text in both
+    (:mod:`todo_lake.drift`): a column has one type."""
+    new, old = _image_types(table, "new_image"), _image_types(table, "old_image")
+    differ = {
+        name
+        for name in set(new) & set(old)
+        if new[name] != old[name]
+        and not pa.types.is_null(new[name])
+        and not pa.types.is_null(old[name])
+    }
+    if not differ:
+        return table
+    return _with_text(_with_text(table, "new_image", differ), "old_image", differ)
 
 
 def _column(table: pa.Table, name: str) -> Optional[pa.ChunkedArray]:
@@ -191,35 +237,70 @@ def parse_change_events(data: bytes) -> ParsedEvents:
 def _parse_slowly(data: bytes) -> ParsedEvents:
     """Line by line through the model; used when the bulk reader gives up."""
     rejected: List[Rejected] = []
-    good: List[Tuple[int, bytes, bytes]] = []
+    good: List[Tuple[int, bytes, events.ChangeEvent]] = []
     lines = _lines(data)
     for number, raw in lines:
         event, reason = _check_line(raw)
         if event is None:
             rejected.append(Rejected(number, reason or "contract", _text(raw)))
         else:
-            canonical = events.to_json_line(event.model_dump()).encode("utf-8")
-            good.append((number, raw, canonical))
+            good.append((number, raw, event))
     if not good:
         return ParsedEvents(None, rejected, len(lines))
-    try:
-        return ParsedEvents(_read(b"".join(c for _, _, c in good)), rejected, len(lines))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
-    # Valid events whose images disagree on an attribute's type: keep those
-    # that fit together, quarantine the rest (a table column has one type).
-    table: Optional[pa.Table] = None
-    for number, raw, canonical in good:
+    # Valid events whose images give an attribute different JSON types cannot
+    # share one column: such an attribute flows as JSON text in all of them
+    # (the rule used between objects, :func:`todo_silver.tables.unify`).
+    # Nested conflicts (the same object attribute holding a number in one
+    # record and text in another) are settled by texting containers too.
+    models = [event for _, _, event in good]
+    everything = {a for e in models for image in _images(e) for a in image}
+    for texted in (set(), _conflicting(models), _containers(models), everything):
+        canonical = b"".join(_canonical(event, texted) for event in models)
         try:
-            one = _read(canonical)
-            table = (
-                one
-                if table is None
-                else pa.concat_tables([table, one], promote_options="permissive")
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            rejected.append(
-                Rejected(number, f"attribute type conflicts with other records: {exc}", _text(raw))
-            )
-    rejected.sort(key=lambda r: r.line_number)
-    return ParsedEvents(table, rejected, len(lines))
+            return ParsedEvents(_read(canonical), rejected, len(lines))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            if texted is everything:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _images(event: events.ChangeEvent) -> List[Dict[str, Any]]:
+    return [image for image in (event.new_image, event.old_image) if image]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    return type(value).__name__
+
+
+def _conflicting(models: List[events.ChangeEvent]) -> Set[str]:
+    """Attributes whose non-null values have more than one JSON type."""
+    kinds: Dict[str, Set[str]] = {}
+    for event in models:
+        for image in _images(event):
+            for name, value in image.items():
+                if value is not None:
+                    kinds.setdefault(name, set()).add(_kind(value))
+    return {name for name, found in kinds.items() if len(found) > 1}
+
+
+def _containers(models: List[events.ChangeEvent]) -> Set[str]:
+    found = _conflicting(models)
+    for event in models:
+        for image in _images(event):
+            found.update(n for n, v in image.items() if isinstance(v, (dict, list)))
+    return found
+
+
+def _canonical(event: events.ChangeEvent, texted: Set[str]) -> bytes:
+    data = event.model_dump()
+    for image in ("new_image", "old_image"):
+        if data[image]:
+            data[image] = {
+                name: json_text(value) if name in texted else value
+                for name, value in data[image].items()
+            }
+    return events.to_json_line(data).encode("utf-8")

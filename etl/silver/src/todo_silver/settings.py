@@ -7,6 +7,7 @@ from typing import Dict, Sequence
 from pydantic import Field
 
 from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
+from todo_silver.state_merge import DEFAULT_MERGE_MB
 
 
 class SilverSettings(JobSettings):
@@ -20,6 +21,13 @@ class SilverSettings(JobSettings):
     parse_threads: int = Field(default=2, ge=1, le=16)
     #: DuckDB's memory limit; beyond it the work tables spill to local disk.
     duckdb_memory_mb: int = Field(default=256, ge=64)
+    #: Parquet bytes of current state read per merge group; bounds the merge's memory.
+    merge_mb: int = Field(default=DEFAULT_MERGE_MB, ge=1)
+    #: How late a bronze object may appear after the hour it is filed under
+    #: and still be read by an ordinary run (see ``manifest.py``).
+    lateness_hours: int = Field(default=48, ge=1)
+    #: How long the run's lease lasts unrenewed (a crashed run blocks the next this long).
+    lease_seconds: int = Field(default=600, ge=1)
 
     @property
     def chunk_bytes(self) -> int:
@@ -38,6 +46,12 @@ class SilverSettings(JobSettings):
         }
         if "CHUNK_MB" in args:
             values["chunk_mb"] = int(args["CHUNK_MB"])
+        if "MERGE_MB" in args:
+            values["merge_mb"] = int(args["MERGE_MB"])
+        if "LATENESS_HOURS" in args:
+            values["lateness_hours"] = int(args["LATENESS_HOURS"])
+        if "LEASE_SECONDS" in args:
+            values["lease_seconds"] = int(args["LEASE_SECONDS"])
         if "PARSE_THREADS" in args:
             values["parse_threads"] = int(args["PARSE_THREADS"])
         return cls(**values)

@@ -18,6 +18,8 @@ from todo_lake.silver_schema import (
     ALWAYS_CHANGING,
     EVENT_ONLY,
     NOT_DATA,
+    ORDER_UNVERSIONED,
+    ORDER_VERSIONED,
     SEQUENCE_WIDTH,
     TASK_ATTRIBUTES,
     USER_ATTRIBUTES,
@@ -39,8 +41,12 @@ def _typed(expr: str, sql_type: Optional[str]) -> str:
     if sql_type is None:
         return expr
     if sql_type == "TIMESTAMP":
-        # ISO-8601 text with a trailing Z, as the API writes it (UTC).
-        return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS TIMESTAMP)"
+        # ISO-8601 text names an instant: "Z" (as the API writes it) or an
+        # offset ("+02:00", "-0530") other writers may use; text without one
+        # is UTC. Silver stores the instant in UTC. Read as TIMESTAMPTZ and
+        # rebuilt from its epoch, so no session time zone takes part.
+        text = f"TRY_CAST({expr} AS VARCHAR)"
+        return f"make_timestamp(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)))"
     if sql_type == "DATE":
         return f"TRY_CAST(TRY_CAST({expr} AS VARCHAR) AS DATE)"
     return f"TRY_CAST({expr} AS {sql_type})"
@@ -187,12 +193,14 @@ def task_state_sql(source: str) -> str:
     return state_sql(f"({inner})", ("user_id", "task_id"))
 
 
-def latest_sql(source: str, key: Tuple[str, ...]) -> str:
-    """One row per key: the highest sequence number wins (deletes included, as tombstones)."""
+def latest_sql(source: str, key: Tuple[str, ...], versioned: bool = False) -> str:
+    """One row per key, the first by :func:`todo_lake.silver_schema.state_order`
+    (``versioned``: the rows have a version column); deletes are kept, as tombstones."""
+    order = ORDER_VERSIONED if versioned else ORDER_UNVERSIONED
     return (
         f"SELECT * FROM {source} QUALIFY row_number() OVER ("  # noqa: S608
         f"PARTITION BY {', '.join(quote_identifier(k) for k in key)} "
-        "ORDER BY sequence_number DESC, is_deleted DESC) = 1"
+        f"ORDER BY {', '.join(quote_identifier(c) + ' DESC NULLS LAST' for c in order)}) = 1"
     )
 
 

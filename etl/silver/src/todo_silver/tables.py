@@ -3,28 +3,18 @@ evolve between objects, rows split by partition, first rows per key."""
 
 from __future__ import annotations
 
-import json
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from todo_lake.drift import as_text
+
 
 def one_chunk(values: pa.ChunkedArray) -> pa.Array:
     """The values as one array (zero-copy when they already are)."""
     return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-
-
-def as_text(values: pa.ChunkedArray) -> pa.Array:
-    """Values as text: strings as they are, anything else as JSON."""
-    return pa.array(
-        [
-            None if v is None else v if isinstance(v, str) else json.dumps(v, default=str)
-            for v in values.to_pylist()
-        ],
-        pa.string(),
-    )
 
 
 def unify(tables: Sequence[Optional[pa.Table]]) -> Optional[pa.Table]:

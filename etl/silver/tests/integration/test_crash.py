@@ -14,18 +14,10 @@ from todo_silver.manifest import Manifest
 pytestmark = pytest.mark.integration
 
 
-def _state(lake):
-    return {
-        "events": lake.rows("task_events", ("user_id", "task_id", "sequence_number")),
-        "tasks": lake.rows("tasks", ("user_id", "task_id")),
-        "users": lake.rows("users", ("user_id",)),
-    }
-
-
 def _clean_run_state(lake, history):
     lake.put_events(synthetic.split(history, 6))
     lake.run()
-    return _state(lake)
+    return lake.state()
 
 
 def _crash(*_args, **_kwargs):
@@ -48,7 +40,7 @@ def test_crash_between_outputs_and_manifest_commit(lake, monkeypatch):
     counts = lake.run()
     assert counts.events_written == 0  # all were written before the crash
     assert counts.duplicates_dropped == sum(1 for e in history if e["entity_type"] == "task")
-    assert _state(lake) == expected
+    assert lake.state() == expected
 
 
 def test_crash_after_the_first_chunk(lake, monkeypatch):
@@ -67,7 +59,7 @@ def test_crash_after_the_first_chunk(lake, monkeypatch):
     assert lake.silver.list_keys("_state/manifest/") == []
     monkeypatch.undo()
     lake.run()
-    assert _state(lake) == expected
+    assert lake.state() == expected
 
 
 def test_crash_between_state_write_and_old_file_delete(lake, monkeypatch):
