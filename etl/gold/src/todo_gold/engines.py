@@ -34,6 +34,7 @@ SILVER_INPUTS: Dict[str, Sequence[str]] = {
     lake.SILVER_TASKS: (
         "user_id",
         "task_id",
+        "version",
         "sequence_number",
         "is_deleted",
         "status",
