@@ -67,16 +67,35 @@ ITEMS = st.dictionaries(NAMES, ATTRIBUTE_VALUES, max_size=8)
 
 
 def as_lambda_json(value: Any) -> Any:
-    """The same value as a Lambda event carries it: binary as base64 text."""
-    if isinstance(value, dict):
-        if set(value) == {"B"}:
-            return {"B": base64.b64encode(value["B"]).decode("ascii")}
-        if set(value) == {"BS"}:
-            return {"BS": [base64.b64encode(b).decode("ascii") for b in value["BS"]]}
-        return {k: as_lambda_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_lambda_json(v) for v in value]
-    return value
+    """The same attribute value as a Lambda event carries it: binary as base64 text.
+
+    Walks the typed structure (``{"M": {name: value}}``, ``{"L": [...]}``), so a
+    map whose attribute happens to be named ``B`` is not taken for binary.
+    """
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(inner).decode("ascii")}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(b).decode("ascii") for b in inner]}
+    if kind == "M":
+        return {"M": {name: as_lambda_json(v) for name, v in inner.items()}}
+    if kind == "L":
+        return {"L": [as_lambda_json(v) for v in inner]}
+    return {kind: inner}
+
+
+def record_as_lambda_json(record: Dict[str, Any]) -> Dict[str, Any]:
+    """A whole stream record as a Lambda event carries it (its images' binary as base64)."""
+    out = dict(record)
+    out["dynamodb"] = {
+        part: (
+            {name: as_lambda_json(v) for name, v in value.items()}
+            if part in ("Keys", "NewImage", "OldImage") and value is not None
+            else value
+        )
+        for part, value in record["dynamodb"].items()
+    }
+    return out
 
 
 def _b64(data: bytes) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
-from dynamodb_values import ITEMS, NAMES, as_lambda_json, expected_plain, same
+from dynamodb_values import ITEMS, NAMES, expected_plain, record_as_lambda_json, same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -75,7 +75,7 @@ def test_conversion_preserves_every_value_exactly(
     old_image = {**old, **typed_keys} if event_name != "INSERT" else None
     raw = record(event_name, item_keys, new_image, old_image, sequence=sequence)
     if lambda_form:  # Lambda delivers binary as base64 text; boto3 as bytes
-        raw = as_lambda_json(raw)
+        raw = record_as_lambda_json(raw)
     before = copy.deepcopy(raw)
 
     event = events.change_event_from_stream_record(raw)
