@@ -402,7 +402,7 @@ def run_etl(
 
 GOLD_TOTALS = r"""
 import json, sys
-from todo_silver.lakeio import LakeStore
+from todo_lake.store import LakeStore
 gold = LakeStore(sys.argv[1], sys.argv[2])
 users = gold.read_table("user_analytics").to_pylist()
 daily = gold.read_table("daily_task_metrics").to_pylist()
@@ -491,7 +491,7 @@ def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
 
 
 def read_counters(stack: Any) -> Dict[str, int]:
-    """The API's own exact KPI counters (what the metrics collector publishes)."""
+    """The exact KPI counters the KPI aggregator keeps (what the metrics collector publishes)."""
     import secrets
 
     from todo_core.cursor import CursorCodec
@@ -595,6 +595,10 @@ def run_demo(
         print("[4/7] waiting for the CDC stream to drain into bronze", flush=True)
         started = time.monotonic()
         runner.drain(timeout=drain_timeout)
+        # Every other mapping of the stream too (the KPI aggregator's counters).
+        for other in dev.components:
+            if other is not runner and hasattr(other, "drain"):
+                other.drain(timeout=drain_timeout)
         time.sleep(1.5)  # the API's log forwarder flushes every second
         print(f"  drained in {time.monotonic() - started:.1f}s", flush=True)
         phases.mark("CDC drain")
