@@ -22,10 +22,12 @@ import json
 import math
 import statistics
 import sys
+import uuid
 from typing import Any, Dict, List, Optional
 
 from todo_core.cursor import CursorCodec
 from todo_core.models import Task
+from todo_core.ports import CreateClaim
 from todo_core.repository import TodoRepository
 
 #: Measured by this script on the write path before the stream-kept KPIs
@@ -112,34 +114,33 @@ def measure(client: Any, table: str, rounds: int = 5) -> Dict[str, Dict[str, flo
         )
         return result
 
-    import uuid
-
-    from todo_core.ports import CreateClaim
-
     for n in range(rounds):
-        user = f"write-cost-{uuid.uuid4()}"
-        sample("first sight of a user (profile)", lambda: repo.record_user_seen(user))
-        task = sample(
-            "create task", lambda: repo.create_task(Task.new(user, {"title": f"t{n}"}))
-        )
-        claim = CreateClaim(request_id=f"{user}#r{n}", fingerprint="f", expires_at=2**31)
-        sample(
-            "create task with an Idempotency-Key claim",
-            lambda: repo.create_task(Task.new(user, {"title": "claimed"}), claim),
-        )
-        sample(
-            "update task (status change)",
-            lambda: repo.update_task(user, task.task_id, {"status": "completed"}),
-        )
-        sample(
-            "update task (title only)",
-            lambda: repo.update_task(user, task.task_id, {"title": "renamed"}),
-        )
-        sample("delete task", lambda: repo.delete_task(user, task.task_id))
+        _one_user(repo, sample, n)
     return {
         what: {k: statistics.median(s[k] for s in runs) for k in ("requests", "items", "wcu")}
         for what, runs in samples.items()
     }
+
+
+def _one_user(repo: TodoRepository, sample: Any, n: int) -> None:
+    """Every kind of API write, once, by a new user."""
+    user = f"write-cost-{uuid.uuid4()}"
+    sample("first sight of a user (profile)", lambda: repo.record_user_seen(user))
+    task = sample("create task", lambda: repo.create_task(Task.new(user, {"title": f"t{n}"})))
+    claim = CreateClaim(request_id=f"{user}#r{n}", fingerprint="f", expires_at=2**31)
+    sample(
+        "create task with an Idempotency-Key claim",
+        lambda: repo.create_task(Task.new(user, {"title": "claimed"}), claim),
+    )
+    sample(
+        "update task (status change)",
+        lambda: repo.update_task(user, task.task_id, {"status": "completed"}),
+    )
+    sample(
+        "update task (title only)",
+        lambda: repo.update_task(user, task.task_id, {"title": "renamed"}),
+    )
+    sample("delete task", lambda: repo.delete_task(user, task.task_id))
 
 
 def render(after: Dict[str, Dict[str, float]]) -> str:
