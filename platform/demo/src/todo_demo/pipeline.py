@@ -87,7 +87,7 @@ def run_metrics_collector(stack: Any) -> Optional[Dict[str, float]]:
 
 
 def read_counters(stack: Any) -> Dict[str, int]:
-    """The API's own exact KPI counters (what the metrics collector publishes)."""
+    """The exact KPI counters the KPI aggregator keeps (what the metrics collector publishes)."""
     import secrets
 
     from todo_core.cursor import CursorCodec

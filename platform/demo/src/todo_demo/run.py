@@ -109,10 +109,12 @@ def _api_traffic(dev: Any, size: DemoSize, options: DemoOptions, phases: Phases)
 
 
 def _drain_cdc(dev: Any, options: DemoOptions, phases: Phases) -> None:
-    """Step 4: every stream record through the CDC function into bronze."""
+    """Step 4: every stream record through the CDC function into bronze, and
+    through every other mapping of the stream (the KPI aggregator's counters)."""
     print("[4/7] waiting for the CDC stream to drain into bronze", flush=True)
     started = time.monotonic()
-    _component(dev, "drain").drain(timeout=options.drain_timeout)
+    for runner in [c for c in dev.components if hasattr(c, "drain")]:
+        runner.drain(timeout=options.drain_timeout)
     time.sleep(1.5)  # the API's log forwarder flushes every second
     print(f"  drained in {time.monotonic() - started:.1f}s", flush=True)
     phases.mark("CDC drain")

@@ -14,6 +14,8 @@ from todo_local.emulator import Emulator
 from todo_local.stack import LocalStack, provision
 
 OUTPUTS_PATH = os.path.join(".local", "outputs.json")
+#: The KPI aggregator's mapping window (its events then name their shard).
+KPI_TUMBLING_WINDOW_SECONDS = 60
 
 
 class DevStack:
@@ -105,6 +107,35 @@ class DevStack:
                 # turns them into metrics; the emulator has no such ingestion,
                 # and here they would fill the console (one per batch).
                 environment={"POWERTOOLS_METRICS_DISABLED": "true"},
+            )
+        )
+        self.components.append(runner)
+        self._optional("kpi_aggregator", self._start_kpi_runner)
+
+    def _start_kpi_runner(self) -> None:
+        # The stream's second consumer, the KPI counters: a second mapping of
+        # the same stream, with the tumbling window that names the shard.
+        import kpi_aggregator  # noqa: F401  (not installed: skipped, see _optional)
+        from todo_local.emulator import REGION, client_environment
+        from todo_local.stream_runner import StreamRunner
+
+        assert self.stack is not None
+        runner = self._stack_exit.enter_context(
+            StreamRunner(
+                self.stack.client("dynamodbstreams"),
+                self.stack.stream_arn,
+                "kpi_aggregator.handler.lambda_handler",
+                region=REGION,
+                function_name=self.stack.names.kpi_function,
+                tumbling_window=KPI_TUMBLING_WINDOW_SECONDS,
+                maximum_batching_window=self.cdc_batching_window,
+                environment={
+                    **client_environment(self.stack.endpoint_url),
+                    "STAGE": self.stack.names.stage,
+                    "TABLE_NAME": self.stack.names.table,
+                    "POWERTOOLS_SERVICE_NAME": "todo-kpi-aggregator",
+                    "POWERTOOLS_METRICS_DISABLED": "true",
+                },
             )
         )
         self.components.append(runner)

@@ -20,7 +20,11 @@ mapping does:
   retry), otherwise it is retried;
 * after ``max_retries`` retries at the same checkpoint the records are
   discarded to an on-failure list (shaped like the on-failure destination's
-  message) and the mapping moves on: it never loops forever.
+  message) and the mapping moves on: it never loops forever;
+* with a ``tumbling_window`` (``TumblingWindowInSeconds``) each event also
+  carries the tumbling-window fields, among them the ``shardId`` its records
+  come from (the only way a DynamoDB-stream event names its shard); the
+  window's ``state`` is not carried between invocations here.
 
 ``drain()`` blocks until everything written to the table before the call has
 been handled; the counters in :attr:`StreamRunner.stats` tell what happened.
@@ -171,6 +175,7 @@ class StreamRunner:
         function_name: str = "todo-cdc-processor-local",
         timeout_seconds: float = 60.0,
         environment: Optional[Mapping[str, str]] = None,
+        tumbling_window: float = 0.0,
     ) -> None:
         if not 1 <= batch_size <= 10_000:
             raise ValueError("batch_size must be between 1 and 10000")
@@ -197,6 +202,7 @@ class StreamRunner:
         self.function_name = function_name
         self.timeout_seconds = timeout_seconds
         self.environment = dict(environment or {})
+        self.tumbling_window = tumbling_window
         self.on_failure: List[DroppedBatch] = []
 
         self._stats = RunnerStats()
@@ -510,9 +516,30 @@ class StreamRunner:
 
     # --- one invocation and its outcome ------------------------------------------------------
 
-    def _invoke(self, batch: List[Dict[str, Any]]) -> Tuple[Optional[int], Optional[str]]:
+    def _window_fields(self, shard_id: str) -> Dict[str, Any]:
+        """The tumbling-window fields of an event (see the module docstring)."""
+        now = dt.datetime.now(dt.timezone.utc)
+        start = now - dt.timedelta(seconds=now.timestamp() % self.tumbling_window)
+        end = start + dt.timedelta(seconds=self.tumbling_window)
+        return {
+            "shardId": shard_id,
+            "eventSourceARN": self.stream_arn,
+            "window": {
+                "start": start.isoformat().replace("+00:00", "Z"),
+                "end": end.isoformat().replace("+00:00", "Z"),
+            },
+            "state": {},
+            "isFinalInvokeForWindow": False,
+            "isWindowTerminatedEarly": False,
+        }
+
+    def _invoke(
+        self, batch: List[Dict[str, Any]], shard_id: str
+    ) -> Tuple[Optional[int], Optional[str]]:
         """Invoke the handler; (index of the first failed record or None, function error)."""
         event = lambda_event(batch, self.stream_arn, self.region)
+        if self.tumbling_window:
+            event.update(self._window_fields(shard_id))
         context = FakeLambdaContext(self.function_name, self.region, self.timeout_seconds)
         handler = self._resolve_handler()
         started = time.monotonic()
@@ -531,7 +558,7 @@ class StreamRunner:
         return _first_failure(response, [r["dynamodb"]["SequenceNumber"] for r in batch]), None
 
     def _deliver(self, shard: _Shard, batch: List[Dict[str, Any]]) -> None:
-        failed_at, function_error = self._invoke(batch)
+        failed_at, function_error = self._invoke(batch, shard.shard_id)
         if function_error is None and failed_at is None:
             self._acknowledge(shard, len(batch))
             if shard.segments:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
+from kpi_stream import apply_stream
 from tests.readback import read_published
 from workload import Workload
 
@@ -76,6 +77,7 @@ def test_the_zip_imports_and_publishes_in_a_bare_python(
     w.seen("zip-user")
     w.create("zip-user", "z1", status="completed")
     w.create("zip-user", "z2")
+    apply_stream(local_stack.client("dynamodb"), table)
     env = {
         "PATH": os.environ.get("PATH", ""),
         **client_environment(local_stack.endpoint_url),

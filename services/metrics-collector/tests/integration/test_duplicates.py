@@ -8,6 +8,7 @@ import threading
 from typing import Any, Dict
 
 import pytest
+from kpi_stream import apply_stream
 from tests.readback import read_published
 from workload import Workload, run_script
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 
 def publish(table: str, stage: str, dynamodb: Any, cloudwatch: Any) -> Dict[str, float]:
+    apply_stream(dynamodb, table)  # the KPI aggregator catches up first
     settings = Settings(stage=stage, table_name=table)
     return collector.run(settings, dynamodb, cloudwatch).publishable()
 
@@ -45,7 +47,7 @@ def test_concurrent_first_sight_counts_one_user(
     """Two requests see a new user at once: both find no profile, both try to create it.
 
     The race is forced deterministically: request A has already found no
-    profile when request B creates it (hook before A's transaction). The
+    profile when request B creates it (hook before A's conditional put). The
     threaded test below lets the scheduler pick the interleavings instead.
     """
     request_a = repo_factory(utc_now, client=local_stack.client("dynamodb"))
@@ -58,11 +60,11 @@ def test_concurrent_first_sight_counts_one_user(
             request_b.record_user_seen("newcomer", email="b@example.com")
 
     events = request_a.client.meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", b_gets_there_first)
+    events.register("before-call.dynamodb.PutItem", b_gets_there_first)
     try:
         request_a.record_user_seen("newcomer", email="a@example.com")
     finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", b_gets_there_first)
+        events.unregister("before-call.dynamodb.PutItem", b_gets_there_first)
 
     assert raced == [True]
     assert request_a.get_user("newcomer").email == "b@example.com"  # B created it, A did not
@@ -110,7 +112,7 @@ def test_a_retried_update_that_hit_a_version_conflict_counts_once(
     assert publish(table, stage, dynamodb, cloudwatch)["CompletedTasks"] == 0
 
     # 2. Without If-Match, another writer completes the task between our read and
-    #    our write: our transaction fails its version check and is retried on the
+    #    our write: our conditional write fails its version check and is retried on the
     #    new version. The task is completed once, and counted once.
     client = workload.repo.client
     interfered = []
@@ -120,11 +122,11 @@ def test_a_retried_update_that_hit_a_version_conflict_counts_once(
             interfered.append(True)
             other_writer.update_task(user, task_id, {"status": "completed"})
 
-    client.meta.events.register("before-call.dynamodb.TransactWriteItems", complete_first)
+    client.meta.events.register("before-call.dynamodb.PutItem", complete_first)
     try:
         updated = workload.repo.update_task(user, task_id, {"status": "completed", "title": "x"})
     finally:
-        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", complete_first)
+        client.meta.events.unregister("before-call.dynamodb.PutItem", complete_first)
 
     assert interfered == [True]
     assert updated.version == 3  # 1 -> 2 (other writer) -> 3 (retry), nothing lost

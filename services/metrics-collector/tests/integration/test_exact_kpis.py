@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import pytest
+from kpi_stream import apply_stream
 from tests.readback import read_datapoints, read_published
 from workload import SCRIPT_EXPECTED, Workload, run_script
 
@@ -60,6 +61,7 @@ def test_scripted_workload_is_published_exactly(
         k: expected[k] for k in ("TotalUsers", "TotalTasks", "CompletedTasks")
     }
 
+    apply_stream(dynamodb, table)
     returned = handler.lambda_handler(EVENT, None)
 
     assert_values(returned, expected)
@@ -75,7 +77,10 @@ def test_scripted_workload_is_published_exactly(
     assert all(m["Dimensions"] == [{"Name": "Stage", "Value": stage}] for m in listed)
 
 
-def test_an_empty_table_publishes_real_zeros_and_no_ratios(cloudwatch: Any, stage: str) -> None:
+def test_an_empty_table_publishes_real_zeros_and_no_ratios(
+    cloudwatch: Any, stage: str, dynamodb: Any, table: str
+) -> None:
+    apply_stream(dynamodb, table)
     returned = handler.lambda_handler(EVENT, None)
 
     assert returned == {"TotalUsers": 0, "ActiveUsers": 0, "TotalTasks": 0, "CompletedTasks": 0}
@@ -84,10 +89,11 @@ def test_an_empty_table_publishes_real_zeros_and_no_ratios(cloudwatch: Any, stag
 
 
 def test_users_without_tasks_publish_no_completion_rate(
-    repo_factory: Any, cloudwatch: Any, stage: str
+    repo_factory: Any, cloudwatch: Any, stage: str, dynamodb: Any, table: str
 ) -> None:
     workload = Workload(repo_factory, run_at=utc_now())
     workload.seen("only-signed-in")
+    apply_stream(dynamodb, table)
 
     returned = handler.lambda_handler(EVENT, None)
 
@@ -99,10 +105,16 @@ def test_users_without_tasks_publish_no_completion_rate(
 
 
 def test_the_namespace_comes_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch, repo_factory: Any, cloudwatch: Any, stage: str
+    monkeypatch: pytest.MonkeyPatch,
+    repo_factory: Any,
+    cloudwatch: Any,
+    stage: str,
+    dynamodb: Any,
+    table: str,
 ) -> None:
     monkeypatch.setenv("METRICS_NAMESPACE", "TodoApi/Elsewhere")
     Workload(repo_factory, run_at=utc_now()).create("u", "x")
+    apply_stream(dynamodb, table)
 
     handler.lambda_handler(EVENT, None)
 

@@ -10,6 +10,7 @@ from typing import Any, List, Tuple
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kpi_stream import apply_stream
 from workload import Workload
 
 from metrics_collector import collector
@@ -41,6 +42,7 @@ def test_active_users_window_is_the_24_hours_before_the_run(
     w.create("deleter", "t8", hours_ago=40)
     w.delete("t8", hours_ago=2)
 
+    apply_stream(dynamodb, table)
     kpis = collector.collect(
         collector.kpi_source_for(Settings(stage=stage, table_name=table), dynamodb),
         MetricsPublisher(cloudwatch, "TodoApi/CustomMetrics"),
@@ -100,6 +102,7 @@ def test_random_workloads_publish_their_ground_truth(
 
         stage = "p" + uuid.uuid4().hex[:10]
         settings = Settings(stage=stage, table_name=table)
+        apply_stream(dynamodb, table)
         kpis = collector.run(settings, dynamodb, cloudwatch, now=w.run_at)
 
         expected = w.truth.expected(w.run_at)
@@ -115,7 +118,7 @@ def test_random_workloads_publish_their_ground_truth(
 
 
 def test_activity_days_are_utc_days_whatever_the_clocks_zone(
-    repo_factory: Any, table: str
+    repo_factory: Any, table: str, dynamodb: Any
 ) -> None:
     plus5 = dt.timezone(dt.timedelta(hours=5))
     minus8 = dt.timezone(dt.timedelta(hours=-8))
@@ -126,6 +129,7 @@ def test_activity_days_are_utc_days_whatever_the_clocks_zone(
     w.create("far-east", "t1", hours_ago=30)
     w.delete("t1")
     an_hour_later = dt.datetime(2030, 1, 1, 22, 0, tzinfo=dt.timezone.utc)
+    apply_stream(dynamodb, table)
     assert w.repo.read_kpis(an_hour_later).active_users == 1
 
     # A reader whose "now" is in UTC-08:00 (17:00 on Jan 1st) at 01:00 UTC on
@@ -133,6 +137,7 @@ def test_activity_days_are_utc_days_whatever_the_clocks_zone(
     w.clock.now = dt.datetime(2030, 1, 2, 0, 30, tzinfo=dt.timezone.utc)
     w.create("utc-writer", "t2")
     read_at = dt.datetime(2030, 1, 2, 1, 0, tzinfo=dt.timezone.utc)
+    apply_stream(dynamodb, table)
     for zone in (dt.timezone.utc, plus5, minus8):
         assert w.repo.read_kpis(read_at.astimezone(zone)).active_users == 2, zone
     assert w.truth.expected(read_at)["ActiveUsers"] == 2

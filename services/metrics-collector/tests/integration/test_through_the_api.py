@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional
 
 import httpx
 import pytest
+from kpi_stream import apply_stream
 from tests.readback import read_published
 
 from metrics_collector import collector
@@ -74,6 +75,7 @@ def test_api_writes_and_their_replays_are_counted_once(
     )
     asyncio.run(drive(create_app(api_settings), local_stack))
 
+    apply_stream(dynamodb, table)
     settings = Settings(stage=stage, table_name=table)
     values = collector.run(settings, dynamodb, cloudwatch).publishable()
 

@@ -9,21 +9,21 @@ from fakes import FakeCloudWatch
 from pydantic import ValidationError
 
 from metrics_collector import handler
+from todo_core import keys
 
 EVENT = json.loads((Path(__file__).parents[1] / "events" / "scheduled_event.json").read_text())
 
 
 class FakeDynamoDB:
-    """Answers the collector's two read calls with fixed counter and activity items."""
+    """Answers the collector's queries: two stream shards' counters, no activity."""
 
-    def batch_get_item(self, RequestItems: Any) -> Any:
-        [(table, _)] = RequestItems.items()
-        shard = {"PK": {"S": "STATS#00"}, "SK": {"S": "COUNTERS"}}
-        return {"Responses": {table: [{**shard, "users": {"N": "2"}, "tasks": {"N": "5"},
-                                       "completed": {"N": "1"}}]}}
-
-    def query(self, **_: Any) -> Any:
-        return {"Items": []}
+    def query(self, **request: Any) -> Any:
+        if request["ExpressionAttributeValues"][":pk"]["S"] != keys.KPI_COUNTERS_PARTITION:
+            return {"Items": []}
+        return {"Items": [
+            {"users": {"N": "2"}, "tasks": {"N": "3"}, "completed": {"N": "1"}},
+            {"users": {"N": "0"}, "tasks": {"N": "2"}, "completed": {"N": "0"}},
+        ]}
 
 
 def test_the_handler_runs_once_and_returns_what_it_published(

@@ -1,8 +1,8 @@
 """Plumbing shared by the repositories: calls, transactions, counters.
 
 Throttling and unreachable endpoints become :class:`StoreUnavailable`;
-transaction conflicts with other writers (shared counter shards, activity
-markers) are retried with jitter and never surface as errors.
+transaction conflicts with other writers (a user's task count, an activity
+marker) are retried with jitter and never surface as errors.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import random
 import time
 from typing import Any, Callable, Dict, List, Mapping, Sequence
 
-from todo_core import keys
-from todo_core.attributes import to_attribute, to_item
 from todo_core.errors import StoreUnavailable
 
 #: Write retries when DynamoDB reports a transaction conflict (two writers on
-#: the same counter shard or activity marker).
+#: the same item: a user's task count, an activity marker).
 MAX_WRITE_ATTEMPTS = 4
 
 _THROTTLING_CODES = {
@@ -78,31 +76,18 @@ class Table:
                 raise StoreUnavailable(f"DynamoDB unreachable during {operation}") from exc
             raise
 
-    def counter_update(self, deltas: Dict[str, int]) -> Dict[str, Any]:
-        """A transaction action adding ``deltas`` to one KPI counter shard."""
-        names = {f"#c{i}": name for i, name in enumerate(deltas)}
-        values = {f":d{i}": to_attribute(delta) for i, delta in enumerate(deltas.values())}
-        return {
-            "Update": {
-                "TableName": self.name,
-                # Any shard will do: the reader sums them. Random spreads contention.
-                "Key": to_item(keys.stats_key(random.randrange(keys.STATS_SHARDS))),
-                "UpdateExpression": "ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values)),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
-
-    def activity_put(self, user_id: str, now: dt.datetime) -> Dict[str, Any]:
-        """A transaction action marking the user active on ``now``'s UTC day."""
-        now = now.astimezone(dt.timezone.utc)
-        item = {
-            **keys.activity_key(now.date(), user_id),
-            "user_id": user_id,
-            "last_active_at": iso(now),
-            keys.TTL_ATTRIBUTE: int(now.timestamp()) + keys.ACTIVITY_TTL_SECONDS,
-        }
-        return {"Put": {"TableName": self.name, "Item": to_item(item)}}
+    def write(
+        self, operation: str, conflict: Callable[[], Exception], **kwargs: Any
+    ) -> Dict[str, Any]:
+        """A conditional single-item write; a failed condition raises ``conflict()``."""
+        try:
+            return self.call(operation, **kwargs)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise conflict() from exc
+            raise
 
     def transact(
         self,

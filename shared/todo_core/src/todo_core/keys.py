@@ -9,7 +9,7 @@ entity          PK                                   SK
 user profile    ``USER#<user_id>``                   ``PROFILE``
 task            ``TASK#<user_id>``                   ``TASK#<task_id>``
 idempotency     ``IDEMPOTENCY#<record id>``          ``IDEMPOTENCY``
-KPI counters    ``STATS#<shard>``                    ``COUNTERS``
+KPI counters    ``KPI#COUNTERS``                     ``SHARD#<stream shard id>``
 daily activity  ``ACTIVITY#<yyyy-mm-dd>#<shard>``    ``USER#<user_id>``
 ==============  ===================================  ===========================
 
@@ -34,6 +34,8 @@ PK = "PK"
 SK = "SK"
 #: Epoch-seconds attribute that DynamoDB TTL deletes on (idempotency, activity).
 TTL_ATTRIBUTE = "expires_at"
+#: On a user's task count: the time of the create or delete that last moved it.
+LAST_WRITE_ATTRIBUTE = "last_write_at"
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 BILLING_MODE = "PAY_PER_REQUEST"
 
@@ -41,6 +43,8 @@ USER_PREFIX = "USER#"
 TASK_PREFIX = "TASK#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 STATS_PREFIX = "STATS#"
+KPI_COUNTERS_PARTITION = "KPI#COUNTERS"
+KPI_SHARD_PREFIX = "SHARD#"
 ACTIVITY_PREFIX = "ACTIVITY#"
 PROFILE_SK = "PROFILE"
 TASK_COUNT_SK = "TASK_COUNT"
@@ -56,7 +60,9 @@ _AFTER_DATE = "$"
 MIN_DATE = "0000-01-01"
 MAX_DATE = "9999-12-31"
 
-#: KPI counters are spread over shards so no single item takes every write.
+#: The counter layout before the KPIs were kept from the change stream: 8
+#: items ``STATS#00..07`` that every task write updated. Nothing writes or
+#: reads them any more; kept so that tools can find (and delete) old items.
 STATS_SHARDS = 8
 ACTIVITY_SHARDS = 8
 #: Activity items outlive the 24-hour ActiveUsers window by a safe margin.
@@ -115,12 +121,18 @@ def idempotency_key(record_id: str) -> Dict[str, str]:
 
 
 def stats_key(shard: int) -> Dict[str, str]:
+    """A counter item of the old layout (see :data:`STATS_SHARDS`)."""
     return {PK: f"{STATS_PREFIX}{shard:02d}", SK: COUNTERS_SK}
 
 
-def stats_shard_for(identifier: str) -> int:
-    """Stable shard for a counter delta (crc32 is stable across processes, unlike hash())."""
-    return zlib.crc32(identifier.encode("utf-8")) % STATS_SHARDS
+def kpi_counter_key(stream_shard_id: str) -> Dict[str, str]:
+    """The KPI counters and checkpoint kept by the consumer of one stream shard.
+
+    One item per stream shard: a shard is processed by one invocation at a
+    time, so no two consumers ever write the same counter item. All of them
+    share one partition, so the reader gets every count with one Query.
+    """
+    return {PK: KPI_COUNTERS_PARTITION, SK: KPI_SHARD_PREFIX + escape(stream_shard_id)}
 
 
 def activity_partition(day: dt.date, shard: int) -> str:
@@ -149,6 +161,14 @@ def parse_task_key(key: Dict[str, str]) -> Tuple[str, str]:
     if not (pk.startswith(TASK_PREFIX) and sk.startswith(TASK_PREFIX)):
         raise ValueError(f"not a task key: {key!r}")
     return unescape(pk[len(TASK_PREFIX) :]), unescape(sk[len(TASK_PREFIX) :])
+
+
+def task_count_owner(key: Dict[str, str]) -> Optional[str]:
+    """The user id of a task-count key (see :func:`task_count_key`), None for any other key."""
+    pk, sk = key.get(PK, ""), key.get(SK, "")
+    if pk.startswith(USER_PREFIX) and sk == TASK_COUNT_SK:
+        return unescape(pk[len(USER_PREFIX) :])
+    return None
 
 
 def entity_of(key: Dict[str, str]) -> Optional[Tuple[str, str]]:

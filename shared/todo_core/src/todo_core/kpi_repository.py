@@ -1,8 +1,9 @@
 """The business KPI counts (the :class:`~todo_core.ports.KpiSource` role).
 
-Task and profile writes keep sharded counters and daily activity markers in
-the same transactions as the changes (see :mod:`todo_core.task_repository`),
-so reading the KPIs costs the same whatever the number of tasks.
+The counters and daily activity markers are kept from the table's change
+stream (:mod:`todo_core.kpi_ledger`, run by the KPI aggregator), so the counts
+are as of the stream's lag, and reading them costs the same whatever the
+number of tasks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import datetime as dt
 from typing import Any, Callable, Dict, Optional, Set
 
 from todo_core import keys
-from todo_core.attributes import from_item, to_item
+from todo_core.attributes import from_item
 from todo_core.dynamodb import Table, iso
 from todo_core.models import utc_now
 from todo_core.ports import KpiCounts
@@ -27,21 +28,30 @@ class KpiRepository:
     def read_kpis(self, now: Optional[dt.datetime] = None) -> KpiCounts:
         """The exact KPI counts, at a cost independent of the number of tasks.
 
-        Reads the counter shards (one BatchGetItem) and the activity markers of
-        the last two days (cost grows with active users only).
+        Reads the counter items (one Query of their partition: one item per
+        stream shard) and the activity markers of the last two days (cost
+        grows with active users only).
         """
-        # UTC, as the activity partitions' days are (see Table.activity_put).
+        # UTC, as the activity partitions' days are (see KpiLedger).
         now = (now or self._clock()).astimezone(dt.timezone.utc)
-        shard_keys = [to_item(keys.stats_key(s)) for s in range(keys.STATS_SHARDS)]
         totals = {"users": 0, "tasks": 0, "completed": 0}
-        pending: Dict[str, Any] = {self._table.name: {"Keys": shard_keys, "ConsistentRead": True}}
-        while pending:
-            response = self._table.call("batch_get_item", RequestItems=pending)
-            for item in response.get("Responses", {}).get(self._table.name, []):
+        request: Dict[str, Any] = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ProjectionExpression": ", ".join(f"#{name}" for name in totals),
+            "ExpressionAttributeNames": {"#pk": keys.PK, **{f"#{n}": n for n in totals}},
+            "ExpressionAttributeValues": {":pk": {"S": keys.KPI_COUNTERS_PARTITION}},
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._table.call("query", **request)
+            for item in response.get("Items", []):
                 data = from_item(item)
                 for name in totals:
                     totals[name] += int(data.get(name, 0))
-            pending = response.get("UnprocessedKeys") or {}
+            if not response.get("LastEvaluatedKey"):
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
         since = now - dt.timedelta(hours=24)
         active: Set[str] = set()

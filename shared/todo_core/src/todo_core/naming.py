@@ -128,6 +128,15 @@ class ResourceNames:
         return self._dashed("todo-cdc-processor")
 
     @property
+    def kpi_function(self) -> str:
+        """The KPI aggregator: the stream's second consumer (business KPI counters)."""
+        return self._dashed("todo-kpi-aggregator")
+
+    @property
+    def kpi_dead_letter_queue(self) -> str:
+        return self._dashed("todo-kpi-dlq")
+
+    @property
     def glue_database(self) -> str:
         return f"todo_analytics_{self.stage}"
 

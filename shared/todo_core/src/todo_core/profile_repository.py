@@ -38,8 +38,9 @@ class ProfileRepository:
     ) -> None:
         """Create the user's profile on first sight; keep last_seen_at current.
 
-        One conditional write in the common case; the profile is created (and
-        TotalUsers incremented) exactly once, even under concurrent requests.
+        One conditional write in the common case; the profile is created
+        exactly once, even under concurrent requests (the KPI aggregator
+        counts its creation from the stream).
         """
         now = self._clock()
         key = to_item(keys.user_key(user_id))
@@ -82,19 +83,14 @@ class ProfileRepository:
             }
         )
         # A failed condition means it exists and was seen recently: nothing to do.
+        # The stream counts the new profile (TotalUsers) exactly once.
         with contextlib.suppress(VersionConflict):
-            self._table.transact(
-                [
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    self._table.counter_update({"users": 1}),
-                ],
-                {0: lambda: VersionConflict(None)},
+            self._table.write(
+                "put_item",
+                lambda: VersionConflict(None),
+                TableName=self._table.name,
+                Item=item,
+                ConditionExpression="attribute_not_exists(PK)",
             )
 
     def get_user(self, user_id: str) -> User:

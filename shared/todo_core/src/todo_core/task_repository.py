@@ -6,9 +6,10 @@ Rules it keeps:
   examines at most :data:`MAX_ITEMS_EXAMINED` items per call;
 * every task write is conditional on the version it read (optimistic locking),
   so concurrent writers never lose an update;
-* every task write also moves the KPI counters, the writer's daily activity
-  marker and the user's task count in the same transaction, so the business
-  metrics are exact and the per-user quota holds;
+* a task write touches only the user's own items: an update is one
+  conditional write; a create or delete also moves the user's task count in
+  the same transaction, so the per-user quota holds. The business KPIs are
+  kept from the change stream (:mod:`todo_core.kpi_ledger`), not here;
 * a create with a :class:`~todo_core.ports.CreateClaim` happens at most once.
 """
 
@@ -139,13 +140,19 @@ class TaskRepository:
         self._clock = clock
         self._quota = task_quota
 
-    def _count_change(self, user_id: str, delta: int) -> Dict[str, Any]:
+    def _count_change(self, user_id: str, delta: int, at: dt.datetime) -> Dict[str, Any]:
+        """The quota count's move, stamped with the write's time.
+
+        The stamp is how a delete tells the stream when it happened (a
+        removed item's record carries only what it was): the KPI aggregator
+        marks the user active at it (:mod:`todo_core.kpi_changes`).
+        """
         update: Dict[str, Any] = {
             "TableName": self._table.name,
             "Key": to_item(keys.task_count_key(user_id)),
-            "UpdateExpression": "ADD #n :d",
-            "ExpressionAttributeNames": {"#n": "task_count"},
-            "ExpressionAttributeValues": {":d": to_attribute(delta)},
+            "UpdateExpression": "ADD #n :d SET #w = :w",
+            "ExpressionAttributeNames": {"#n": "task_count", "#w": keys.LAST_WRITE_ATTRIBUTE},
+            "ExpressionAttributeValues": {":d": to_attribute(delta), ":w": to_attribute(iso(at))},
         }
         if delta > 0:
             update["ConditionExpression"] = "attribute_not_exists(#n) OR #n < :quota"
@@ -163,7 +170,6 @@ class TaskRepository:
         """
         if task.version != 1:
             raise ValueError("new tasks start at version 1")
-        deltas = {"tasks": 1, "completed": 1 if task.is_completed else 0}
         actions = [
             {
                 "Put": {
@@ -172,9 +178,7 @@ class TaskRepository:
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
-            self._count_change(task.user_id, 1),
-            self._table.counter_update(deltas),
-            self._table.activity_put(task.user_id, task.updated_at),
+            self._count_change(task.user_id, 1, task.updated_at),
         ]
         conflicts: Dict[int, Callable[[], Exception]] = {
             0: lambda: VersionConflict(None, 1),
@@ -247,24 +251,16 @@ class TaskRepository:
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
             updated = current.apply(changes, now=self._clock())
-            deltas = {"completed": int(updated.is_completed) - int(current.is_completed)}
-            actions = [
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": task_to_item(updated),
-                        "ConditionExpression": "#v = :v",
-                        "ExpressionAttributeNames": {"#v": "version"},
-                        "ExpressionAttributeValues": {":v": to_attribute(current.version)},
-                    }
-                },
-                self._table.activity_put(user_id, updated.updated_at),
-            ]
-            if deltas["completed"]:
-                actions.append(self._table.counter_update(deltas))
             try:
-                self._table.transact(
-                    actions, {0: functools.partial(VersionConflict, current.version)}
+                # One item, one conditional write: the KPIs follow from the stream.
+                self._table.write(
+                    "put_item",
+                    functools.partial(VersionConflict, current.version),
+                    TableName=self._table.name,
+                    Item=task_to_item(updated),
+                    ConditionExpression="#v = :v",
+                    ExpressionAttributeNames={"#v": "version"},
+                    ExpressionAttributeValues={":v": to_attribute(current.version)},
                 )
                 return updated
             except VersionConflict:
@@ -281,7 +277,6 @@ class TaskRepository:
             current = self.get_task(user_id, task_id, consistent=True)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(expected_version, current.version)
-            deltas = {"tasks": -1, "completed": -int(current.is_completed)}
             try:
                 self._table.transact(
                     [
@@ -294,9 +289,7 @@ class TaskRepository:
                                 "ExpressionAttributeValues": {":v": to_attribute(current.version)},
                             }
                         },
-                        self._count_change(user_id, -1),
-                        self._table.counter_update(deltas),
-                        self._table.activity_put(user_id, self._clock()),
+                        self._count_change(user_id, -1, self._clock()),
                     ],
                     {0: functools.partial(VersionConflict, current.version)},
                 )

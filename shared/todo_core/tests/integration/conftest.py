@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Callable, Iterator, List
 
 import pytest
-from support import FakeClock, OperationLog
+from support import FakeClock, OperationLog, apply_stream_to_kpis
 
 from todo_core.cursor import CursorCodec
 from todo_core.repository import TodoRepository
@@ -66,3 +66,9 @@ def logged_repo(local_stack: Any, table_name: str) -> Iterator[Any]:
         yield TodoRepository(client, table_name, CursorCodec(CURSOR_SECRET)), log
     finally:
         log.close()
+
+
+@pytest.fixture
+def settle_kpis(local_stack: Any, ddb: Any, table_name: str) -> Callable[[], None]:
+    """Apply the table's stream to the KPI counters (what the aggregator does)."""
+    return lambda: apply_stream_to_kpis(local_stack, ddb, table_name)

@@ -98,10 +98,13 @@ def test_with_if_match_exactly_one_racer_wins(repo: TodoRepository, user_id: str
     assert (final.version, final.title) == (2, f"racer {winners[0]}")
 
 
-def test_concurrent_deletes_delete_once(repo: TodoRepository, user_id: str) -> None:
+def test_concurrent_deletes_delete_once(
+    repo: TodoRepository, user_id: str, settle_kpis: Callable[[], None]
+) -> None:
     from todo_core.errors import TaskNotFound
 
     task = repo.create_task(Task.new(user_id, {"title": "doomed"}))
+    settle_kpis()
     before = repo.read_kpis()
     start = threading.Barrier(3)
     results: List[str] = []
@@ -116,12 +119,14 @@ def test_concurrent_deletes_delete_once(repo: TodoRepository, user_id: str) -> N
 
     run_threads([deleter, deleter, deleter])
     assert sorted(results) == ["deleted", "not found", "not found"]
+    settle_kpis()
     assert repo.read_kpis().total_tasks == before.total_tasks - 1
 
 
 def test_first_requests_in_parallel_create_the_user_once(
-    repo: TodoRepository, user_id: str
+    repo: TodoRepository, user_id: str, settle_kpis: Callable[[], None]
 ) -> None:
+    settle_kpis()
     before = repo.read_kpis().total_users
     start = threading.Barrier(4)
 
@@ -130,5 +135,6 @@ def test_first_requests_in_parallel_create_the_user_once(
         repo.record_user_seen(user_id, "racer@example.com")
 
     run_threads([first_request] * 4)
+    settle_kpis()
     assert repo.read_kpis().total_users == before + 1
     assert repo.get_user(user_id).email == "racer@example.com"

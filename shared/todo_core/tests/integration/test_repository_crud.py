@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from support import FakeClock
@@ -63,14 +63,16 @@ def test_get_unknown_task_is_not_found(repo: TodoRepository, user_id: str) -> No
 
 
 def test_creating_an_existing_id_is_a_conflict_and_changes_nothing(
-    repo: TodoRepository, user_id: str, clock: FakeClock
+    repo: TodoRepository, user_id: str, clock: FakeClock, settle_kpis: Callable[[], None]
 ) -> None:
     task = repo.create_task(new_task(user_id, clock))
+    settle_kpis()
     before = repo.read_kpis()
     impostor = Task.new(user_id, {"title": "Other"}, now=clock(), task_id=task.task_id)
     with pytest.raises(VersionConflict):
         repo.create_task(impostor)
     assert repo.get_task(user_id, task.task_id).title == "Test Task"
+    settle_kpis()
     assert repo.read_kpis().total_tasks == before.total_tasks
 
 

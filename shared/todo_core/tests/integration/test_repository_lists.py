@@ -214,7 +214,7 @@ def test_no_list_operation_ever_scans(dataset: Dataset, logged_repo: Any) -> Non
         walk(repo, dataset.user_id, f, limit=40)
     repo.read_kpis()
     assert "Scan" not in log.operations
-    assert set(log.operations) <= {"Query", "BatchGetItem"}
+    assert set(log.operations) == {"Query"}
     assert log.operations.count("Query") >= len(FILTERS)
 
 

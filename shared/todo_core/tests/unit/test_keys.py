@@ -112,6 +112,7 @@ def test_undated_tasks_sort_after_every_date() -> None:
     [
         keys.idempotency_key("user#request"),
         keys.stats_key(3),
+        keys.kpi_counter_key("shardId-00000001-abc"),
         keys.activity_key(dt.date(2030, 1, 1), "user-1"),
         {keys.PK: "TASK#u", keys.SK: "PROFILE"},
         {keys.PK: "USER#u", keys.SK: "TASK#t"},
@@ -152,11 +153,19 @@ def test_index_attributes_are_sparse() -> None:
     }
 
 
+@given(st.text(min_size=1), st.text(min_size=1))
+def test_counter_items_are_one_per_stream_shard_in_one_partition(a: str, b: str) -> None:
+    # One partition (one Query reads them all); one item per shard (no two
+    # consumers write the same item), whatever characters a shard id holds.
+    assert keys.kpi_counter_key(a)[keys.PK] == keys.KPI_COUNTERS_PARTITION
+    assert (keys.kpi_counter_key(a) == keys.kpi_counter_key(b)) == (a == b)
+
+
 @given(st.text(min_size=1))
-def test_stats_and_activity_shards_are_stable_and_in_range(identifier: str) -> None:
-    shard = keys.stats_shard_for(identifier)
-    assert 0 <= shard < keys.STATS_SHARDS
-    assert shard == keys.stats_shard_for(identifier)
+def test_activity_shards_are_stable_and_in_range(identifier: str) -> None:
+    assert keys.activity_key(dt.date(2030, 1, 1), identifier) == keys.activity_key(
+        dt.date(2030, 1, 1), identifier
+    )
     key = keys.activity_key(dt.date(2030, 1, 1), identifier)
     assert key[keys.PK].startswith(keys.ACTIVITY_PREFIX + "2030-01-01#")
 
@@ -245,8 +254,18 @@ def test_the_table_schema_is_exactly_the_deployed_one() -> None:
         (d["AttributeName"], d["AttributeType"]) for d in request["AttributeDefinitions"]
     ) == sorted(
         (name, "S")
-        for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK",
-                     "GSI4PK", "GSI4SK")
+        for name in (
+            "PK",
+            "SK",
+            "GSI1PK",
+            "GSI1SK",
+            "GSI2PK",
+            "GSI2SK",
+            "GSI3PK",
+            "GSI3SK",
+            "GSI4PK",
+            "GSI4SK",
+        )
     )
     assert [
         (g["IndexName"], [(k["AttributeName"], k["KeyType"]) for k in g["KeySchema"]])
@@ -265,6 +284,7 @@ def test_stored_key_strings_keep_their_layout() -> None:
     assert keys.task_key("u", "t%") == {"PK": "TASK#u", "SK": "TASK#t%25"}
     assert keys.idempotency_key("u#r") == {"PK": "IDEMPOTENCY#u%23r", "SK": "IDEMPOTENCY"}
     assert keys.stats_key(3) == {"PK": "STATS#03", "SK": "COUNTERS"}
+    assert keys.kpi_counter_key("s#1") == {"PK": "KPI#COUNTERS", "SK": "SHARD#s%231"}
     assert keys.activity_partition(dt.date(2030, 1, 2), 7) == "ACTIVITY#2030-01-02#07"
     assert keys.status_partition("u", "done") == "TASK#u#STATUS#done"
     assert keys.due_sort_key(dt.date(2030, 1, 2), "t") == "2030-01-02#t"

@@ -26,6 +26,8 @@ def test_names_follow_the_runbook_with_a_stage_suffix() -> None:
     assert n.api_function == "todo-api-handler-prod"
     assert n.cdc_function == "todo-cdc-processor-prod"
     assert n.metrics_function == "todo-custom-metrics-prod"
+    assert n.kpi_function == "todo-kpi-aggregator-prod"
+    assert n.kpi_dead_letter_queue == "todo-kpi-dlq-prod"
     assert n.bronze_bucket == "todo-bronze-123456789012-us-east-1-prod"
     assert n.dashboard == "TodoApiMonitoring-prod"
     assert n.alert_topic == "todo-api-alerts-prod"

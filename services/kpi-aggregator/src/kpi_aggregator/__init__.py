@@ -1,0 +1,1 @@
+"""The KPI aggregator: the table stream's second consumer, keeping the KPI counters."""
