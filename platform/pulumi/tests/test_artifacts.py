@@ -31,7 +31,9 @@ from todo_platform.artifacts import (
 
 def test_locates_every_artifact(tmp_path: Path) -> None:
     found = locate(write_dummy_artifacts(tmp_path))
-    assert set(found.lambda_zips) == {"todo-api", "todo-cdc-processor", "todo-metrics-collector"}
+    assert set(found.lambda_zips) == {
+        "todo-api", "todo-cdc-processor", "todo-metrics-collector", "todo-kpi-aggregator"
+    }
     assert found.lambda_zip(TODO_API) == tmp_path / "lambda" / "todo-api.zip"
     silver = found.glue_job(ETL_SILVER)
     assert silver.script == tmp_path / "glue" / "todo-etl-silver" / "todo_silver_job.py"

@@ -197,6 +197,7 @@ def test_every_functions_log_group_feeds_the_logs_stream(run: StackRun) -> None:
     for key, function_name in (
         ("api", n.api_function),
         ("cdc", n.cdc_function),
+        ("kpi", n.kpi_function),
         ("metrics", n.metrics_function),
     ):
         subscription = run.named(f"{key}-logs-to-lake").inputs
@@ -210,7 +211,7 @@ def test_every_functions_log_group_feeds_the_logs_stream(run: StackRun) -> None:
     primary_functions = [
         f for f in run.of_type("aws:lambda/function:Function") if "region" not in f.inputs
     ]
-    assert len(filters) == len(primary_functions) == 3
+    assert len(filters) == len(primary_functions) == 4
 
 
 def test_cdc_function_and_its_environment(run: StackRun) -> None:

@@ -213,8 +213,9 @@ def test_cost_alarms_watch_us_east_1_billing(run: StackRun) -> None:
 
 
 def test_every_alarm_notifies_the_alert_topic(run: StackRun) -> None:
-    # ...and two more where the second region's replication is watched (prod).
-    assert len(alarms(run)) == 21 + (2 if run.stage == "prod" else 0)
+    # 21, the KPI aggregator's 5 (its function's 3, iterator age, parked
+    # records), and two more where the second region's replication is watched (prod).
+    assert len(alarms(run)) == 26 + (2 if run.stage == "prod" else 0)
     for a in alarms(run).values():
         assert a.inputs["alarmActions"] == [topic_arn(run)], a.name
         assert a.inputs["okActions"] == [topic_arn(run)]

@@ -513,11 +513,12 @@ def test_taggability_comes_from_the_provider_schema() -> None:
     assert not policies.is_taggable("random:index/randomPassword:RandomPassword")
 
 
-def test_every_resource_is_a_child_of_one_of_the_four_components(run: StackRun) -> None:
+def test_every_resource_is_a_child_of_one_of_the_five_components(run: StackRun) -> None:
     components = {
         "todo:platform:TodoData",
         "todo:platform:TodoApi",
         "todo:platform:TodoEtl",
+        "todo:platform:TodoKpiAggregator",
         "todo:platform:TodoMonitoring",
     }
     assert {r.type for r in run.records if r.type.startswith("todo:")} == components

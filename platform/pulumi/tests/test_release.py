@@ -51,7 +51,7 @@ def test_excludes_cover_all_service_code_and_nothing_else(run: StackRun) -> None
     assert sorted(r.urn for r in excluded) == sorted(r.urn for r in targeted)
     aliases = len(run.of_type("aws:lambda/alias:Alias"))
     standby_functions = len([r for r in run.of_type(FUNCTION) if r.name.startswith("standby-")])
-    assert len(excluded) == 3 + 2 * 4 + aliases + standby_functions
+    assert len(excluded) == 4 + 2 * 4 + aliases + standby_functions
     kinds = {r.type for r in excluded}
     assert "aws:iam/role:Role" not in kinds
     assert "aws:cloudwatch/logGroup:LogGroup" not in kinds
@@ -96,6 +96,7 @@ def test_released_deployables_from_release_please_outputs() -> None:
         {"package": "todo-api", "tag": "todo-api-v1.2.0"},
         {"package": "todo-cdc-processor", "tag": "todo-core-v0.3.0"},
         {"package": "todo-metrics-collector", "tag": "todo-core-v0.3.0"},
+        {"package": "todo-kpi-aggregator", "tag": "todo-core-v0.3.0"},
         {"package": "todo-etl-silver", "tag": "todo-core-v0.3.0"},
         {"package": "todo-etl-gold", "tag": "todo-etl-gold-v0.2.0"},
     ]
@@ -131,7 +132,7 @@ def test_cli_prints_arguments_the_workflows_pass_to_pulumi() -> None:
         "--target=**::standby-api-function",
     ]
     excludes = run_cli("excludes").stdout.split()
-    assert len(excludes) == 3 * 3 + 2 * 3
+    assert len(excludes) == 4 * 3 + 2 * 3
     assert all(e.startswith("--exclude=**::") for e in excludes)
     assert run_cli("package", "todo-cdc-processor-v2.0.0").stdout.strip() == "todo-cdc-processor"
     assert run_cli("deployables").stdout.split() == [d.package for d in DEPLOYABLES]

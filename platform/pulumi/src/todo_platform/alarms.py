@@ -164,6 +164,33 @@ def pipeline_alarm_specs(names: ResourceNames, a: AlarmSettings, args: Any) -> L
         ),
         *_stream_alarm_specs("cdc", names.cdc_delivery_stream, args.cdc_stream_name, a),
         *_stream_alarm_specs("logs", names.logs_delivery_stream, args.logs_stream_name, a),
+        *kpi_alarm_specs(names, a),
+    ]
+
+
+def kpi_alarm_specs(names: ResourceNames, a: AlarmSettings) -> List[AlarmSpec]:
+    """The KPI counters falling behind the stream (their freshness), or a parked record."""
+    return [
+        AlarmSpec(
+            "kpi-iterator-age",
+            names.alarm(names.kpi_function, "iterator-age"),
+            "The KPI counters are falling behind the table stream",
+            "AWS/Lambda",
+            "IteratorAge",
+            {"FunctionName": names.kpi_function},
+            "Maximum",
+            a.iterator_age_ms,
+        ),
+        AlarmSpec(
+            "kpi-dlq-depth",
+            names.alarm(names.kpi_dead_letter_queue, "not-empty"),
+            "A change the KPI counters could not apply was parked in the dead-letter queue",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": names.kpi_dead_letter_queue},
+            "Maximum",
+            0,
+        ),
     ]
 
 

@@ -136,6 +136,7 @@ BY_PACKAGE: Dict[str, Deployable] = {d.package: d for d in DEPLOYABLES}
 TODO_API = BY_PACKAGE["todo-api"]
 CDC_PROCESSOR = BY_PACKAGE["todo-cdc-processor"]
 METRICS_COLLECTOR = BY_PACKAGE["todo-metrics-collector"]
+KPI_AGGREGATOR = BY_PACKAGE["todo-kpi-aggregator"]
 ETL_SILVER = BY_PACKAGE["todo-etl-silver"]
 ETL_GOLD = BY_PACKAGE["todo-etl-gold"]
 

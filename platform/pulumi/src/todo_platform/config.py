@@ -68,6 +68,7 @@ SECTIONS = (
     "cognito",
     "api",
     "cdc",
+    "kpiAggregator",
     "metricsCollector",
     "lake",
     "etl",
@@ -192,6 +193,23 @@ class CdcSettings(_Model):
     maximum_retry_attempts: int = Field(ge=-1, le=10000)
     maximum_record_age_seconds: int = Field(ge=60, le=604800)
     parallelization_factor: int = Field(default=1, ge=1, le=10)
+
+
+class KpiAggregatorSettings(_Model):
+    """The stream's second reader (exact KPI counters).
+
+    Its mapping retries a failing batch a bounded number of times and never
+    drops a record by age: the counters must see every change exactly once,
+    and a parked record is replayed from the DLQ's stream range. A tumbling
+    window is required (only windowed events name their shard, which keys the
+    checkpoint); one invocation per shard keeps the checkpoint uncontended.
+    """
+
+    function: FunctionSettings
+    batch_size: int = Field(ge=1, le=10000)
+    maximum_batching_window_seconds: int = Field(ge=0, le=300)
+    tumbling_window_seconds: int = Field(ge=1, le=900)
+    maximum_retry_attempts: int = Field(ge=0, le=10000)
 
 
 class MetricsCollectorSettings(_Model):
@@ -368,6 +386,7 @@ class Settings(_Model):
     cognito: CognitoSettings
     api: ApiSettings
     cdc: CdcSettings
+    kpi_aggregator: KpiAggregatorSettings
     metrics_collector: MetricsCollectorSettings
     lake: LakeSettings
     etl: EtlSettings

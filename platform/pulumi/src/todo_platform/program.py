@@ -21,6 +21,7 @@ from todo_platform.config import Settings, load_settings
 from todo_platform.data import TodoData, TodoDataArgs
 from todo_platform.etl import TodoEtl, TodoEtlArgs
 from todo_platform.failover import RegionalEndpoint, TodoFailover, TodoFailoverArgs
+from todo_platform.kpi import TodoKpiAggregator, TodoKpiAggregatorArgs
 from todo_platform.monitoring import StandbyWatch, TodoMonitoring, TodoMonitoringArgs
 
 
@@ -92,7 +93,22 @@ def build(settings: Settings) -> Stack:
         ),
         opts=opts,
     )
-    monitoring = _monitoring(settings, names, built, data, api, etl, opts)
+    kpi = TodoKpiAggregator(
+        "kpi",
+        TodoKpiAggregatorArgs(
+            settings,
+            names,
+            built,
+            table_name=data.table.name,
+            table_arn=data.table.arn,
+            stream_arn=data.table.stream_arn,
+            table_key_arn=data.table_key.arn,
+            logs_key_arn=data.logs_key.arn,
+            lake_logs=etl.lake_logs,
+        ),
+        opts=opts,
+    )
+    monitoring = _monitoring(settings, names, built, data, api, etl, kpi, opts)
     outputs = _outputs(data, api, etl, monitoring)
     missing = set(OUTPUT_NAMES) ^ set(outputs)
     if missing:  # pragma: no cover - guards edits of either list
@@ -109,6 +125,7 @@ def _monitoring(
     data: TodoData,
     api: TodoApi,
     etl: TodoEtl,
+    kpi: TodoKpiAggregator,
     opts: pulumi.ResourceOptions,
 ) -> TodoMonitoring:
     return TodoMonitoring(
@@ -122,7 +139,7 @@ def _monitoring(
             table_key_arn=data.table_key.arn,
             logs_key_arn=data.logs_key.arn,
             api_id=api.http_api.id,
-            functions=(api.service, etl.cdc),
+            functions=(api.service, etl.cdc, kpi.service),
             dead_letter_queue_name=etl.dead_letter_queue.name,
             cdc_stream_name=etl.cdc_stream.name,
             logs_stream_name=etl.logs_stream.name,
