@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TypeVar
 
 from todo_api.auth import (
     AuthError,
@@ -22,9 +22,13 @@ from todo_api.auth import (
 )
 from todo_api.idempotency import Idempotency
 from todo_api.observability import logger
-from todo_api.service import TaskService
 from todo_api.settings import Settings
 from todo_core.ports import ProfileStore, TaskStore
+
+if TYPE_CHECKING:
+    # The service (the use cases) is imported by the first request that needs
+    # it: /health does not.
+    from todo_api.service import TaskService
 
 T = TypeVar("T")
 
@@ -106,7 +110,12 @@ class Container:
 
     @property
     def service(self) -> TaskService:
-        return self._once("_service", lambda: TaskService(self.tasks, self.profiles))
+        def build() -> TaskService:
+            from todo_api.service import TaskService
+
+            return TaskService(self.tasks, self.profiles)
+
+        return self._once("_service", build)
 
     @property
     def idempotency(self) -> Idempotency:
