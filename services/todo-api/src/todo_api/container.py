@@ -1,6 +1,6 @@
 """The objects a container keeps between requests, created when first needed.
 
-boto3, the DynamoDB client, Powertools' idempotency layer, the cursor keys
+The AWS SDK, the DynamoDB client, Powertools' idempotency layer, the cursor keys
 and the JWKS client are built on first use, not at import: the Lambda init
 phase then only pays for the web framework, and ``/health`` never touches
 AWS. Tests and benchmarks inject their own stores, idempotency or verifier.
@@ -34,11 +34,16 @@ T = TypeVar("T")
 
 
 def dynamodb_client() -> Any:
-    """A plain boto3 client; AWS_ENDPOINT_URL points it at the emulator locally."""
-    import boto3
+    """A plain DynamoDB client; AWS_ENDPOINT_URL points it at the emulator locally.
+
+    Made by botocore, as ``boto3.client`` would make it (same credentials,
+    region and endpoint resolution), without importing boto3: its resource
+    layer is a third of the SDK's import, paid by a container's first request.
+    """
+    import botocore.session
     from botocore.config import Config
 
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         "dynamodb",
         config=Config(
             # Throttling is retried by botocore first; what still fails is a 503.
