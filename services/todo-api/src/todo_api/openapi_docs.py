@@ -97,9 +97,10 @@ def finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
     # Request bodies are parsed by the routes (see deps.json_body) and
     # responses rendered by them: their models are added here, as FastAPI
     # would have (bodies as validated, responses as serialized).
+    responses = (TaskOut, TaskPage, UserOut, Health, problems.Problem)
     _, definitions = models_json_schema(
         [(model, "validation") for model in BODY_MODELS]
-        + [(model, "serialization") for model in (TaskOut, TaskPage, UserOut, Health, problems.Problem)],
+        + [(model, "serialization") for model in responses],
         ref_template="#/components/schemas/{model}",
     )
     for name, definition in definitions.get("$defs", {}).items():

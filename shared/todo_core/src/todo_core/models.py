@@ -84,9 +84,7 @@ class Task(BaseModel):
 
     # Built on first use rather than at import: a Lambda that imports the
     # domain may answer its first request without a task (the API's /health).
-    model_config = ConfigDict(
-        defer_build=True, extra="forbid", frozen=True, use_enum_values=False
-    )
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, use_enum_values=False)
 
     task_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from todo_api import problems
-from todo_api.openapi_docs import returns
 from todo_api.auth import Principal
 from todo_api.deps import container, current_principal, idempotency_key, if_match, json_body
 from todo_api.http_errors import DECIDED, http_error, replayed_error
 from todo_api.idempotency import Outcome
+from todo_api.openapi_docs import returns
 from todo_api.responses import (
     REPLAYED_HEADER,
     json_response,

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from todo_api import problems
-from todo_api.openapi_docs import returns
 from todo_api.deps import container, current_principal
+from todo_api.openapi_docs import returns
 from todo_api.responses import json_response
 from todo_api.schemas import UserOut, user_json
 
