@@ -91,8 +91,8 @@ FUNCTION_ENVIRONMENT = {
     "AWS_LAMBDA_LOG_LEVEL": "INFO",
     "LAMBDA_TASK_ROOT": "/var/task",
     "AWS_ACCESS_KEY_ID": "ASIABENCHMARK",
-    "AWS_SECRET_ACCESS_KEY": "bench-secret",  # noqa: S105 - a stand-in
-    "AWS_SESSION_TOKEN": "bench-session",  # noqa: S105 - a stand-in
+    "AWS_SECRET_ACCESS_KEY": "bench-secret",
+    "AWS_SESSION_TOKEN": "bench-session",
 }
 
 #: One fresh interpreter: import the handler module, then (optionally) answer
@@ -127,7 +127,7 @@ boto3.client('dynamodb').query(
 class _AwsStub(http.server.BaseHTTPRequestHandler):
     """DynamoDB on 127.0.0.1: every Query finds nothing, every write succeeds."""
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         target = self.headers.get("x-amz-target", "")
         self.server.targets.append(target)  # type: ignore[attr-defined]
@@ -164,9 +164,7 @@ def _cold_start(
     event: Optional[Dict[str, Any]] = None,
     extra: str = "",
 ) -> Tuple[float, float, float, Optional[int], List[str]]:
-    code = _CHILD.format(
-        root=str(root), module=module, event=json.dumps(event), extra=extra
-    )
+    code = _CHILD.format(root=str(root), module=module, event=json.dumps(event), extra=extra)
     out = subprocess.run(
         [python, "-I", "-S", "-B", "-c", code],
         capture_output=True,
@@ -417,20 +415,31 @@ def machine() -> str:
 
 
 GAPS = [
-    'Where the warm time goes (cProfile of 3,000 warm GET /api/v1/tasks; shares of one request):',
+    "Cold start before and after #21, side by side in one run (10 interleaved rounds, hello world",
+    "1.70 s median on a machine at load 10-13, so every figure is inflated and the spreads are wide):",
+    "cold init 1.19x -> 1.06x; cold init + first GET /health 1.24x -> 1.07x; cold init + first GET",
+    "/api/v1/tasks 2.32x -> 2.31x. The import-time profile before (over the hello world, self time):",
+    "pydantic-settings with dotenv and argparse (it imports every settings source it supports; about",
+    "a tenth of the hello world's whole import when measured alone), the routes' ~50 response-model",
+    "validators FastAPI built at declaration, the app's and the domain's pydantic models, Powertools.",
+    "Now pydantic-settings is not imported, the routes document their responses by reference, and",
+    "the request, response and domain models are built on first use. What is left over the hello",
+    "world (profile line above): Powertools' package import (Logger, with Metrics, Tracer and jmespath",
+    "that its __init__ imports too), which the access log line of every request needs; the domain",
+    "modules the error handlers are registered for (todo_core.errors, ports, models, keys); and the",
+    "route declarations (FastAPI still builds a validator for each task_id path parameter). The 1.0x",
+    "goal is not met by that margin. The first task request pays the AWS SDK (botocore's import and",
+    "a client: the hello world with the same DynamoDB Query is 1.8x its own /health), so its",
+    "1.2x goal cannot be met by a handler that reads DynamoDB; against that hello world it is ~1.3x.",
+    "",
+    "Where the warm time goes (cProfile of 3,000 warm GET /api/v1/tasks; shares of one request):",
     "Starlette/FastAPI's request machinery, which the hello world pays too, about 45%; the",
-    'Powertools JSON access-log line about 20%; the route itself about 20% (query validation,',
-    "five task bodies, JSON); the request middleware about 5%. Before this change FastAPI's",
-    'dependency and body resolution took about 13% of a GET and 23% of a POST; it is gone (the',
-    'routes resolve the caller and parse the body in one pydantic call, and the resource routers',
-    'are included at one level, as nested routers are matched level by level). The previous run',
-    'measured 2.93x (GET) and 3.48x (POST). The 2.0x goal is not met: what is',
-    "left over the hello world is mostly the runbook's log line and the response's serialization.",
-    'RS256 is paid once per token (a warm container re-checks only the expiry of a token it has',
-    'verified). Cold init is noisy on this shared machine (1.24x-1.49x across runs); the extra',
-    "is pydantic-settings, Powertools Logger and the app's own models. The zip misses the size",
-    "goal by the checked-hash .pyc files (they halve cold init, row above) and cryptography's",
-    'native module (RS256); without .pyc it meets it.',
+    "Powertools JSON access-log line about 20%; the route itself about 20% (query validation,",
+    "five task bodies, JSON); the request middleware about 5%. The 2.0x warm goal is not met:",
+    "what is left over the hello world is mostly the runbook's log line and the response's",
+    "serialization. RS256 is paid once per token (a warm container re-checks only the expiry of a",
+    "token it has verified). The zip misses the size goal by the checked-hash .pyc files (they",
+    "halve cold init, row above) and cryptography's native module (RS256); without .pyc it meets it.",
 ]
 
 
@@ -456,9 +465,7 @@ def profile_lines(profile: Dict[str, Dict[str, float]], aws_calls: List[str]) ->
 def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
     rows: List[str] = []
     init, first = cold["init"], cold["first"]
-    totals = {
-        name: [a + b for a, b in zip(init[name], first[name])] for name in init
-    }
+    totals = {name: [a + b for a, b in zip(init[name], first[name])] for name in init}
     # What the hello world pays for its first DynamoDB call on top of /health.
     totals["hello_sdk"] = [
         a + b + c
@@ -484,7 +491,9 @@ def render(cold: Dict[str, Any], warm: Dict[str, List[float]]) -> str:
             f"{ratio_cell(values, baseline)} | {target} | {met} |"
         )
 
-    heavy = [m for m in cold["imported"] if m in ("pandas", "pyarrow", "boto3", "pydantic_settings")]
+    heavy = [
+        m for m in cold["imported"] if m in ("pandas", "pyarrow", "boto3", "pydantic_settings")
+    ]
     row("cold init: FastAPI+Mangum hello world (baseline)", init["hello"], init["hello"], 0)
     row(
         "cold init: import todo_api.handler (shipped zip, checked-hash .pyc)",
