@@ -12,7 +12,6 @@ from typing import Any, Dict, List, Optional
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from todo_api import http_errors, package_version, problems
@@ -23,7 +22,6 @@ from todo_api.middleware import REQUEST_ID, RequestContextMiddleware
 from todo_api.observability import logger
 from todo_api.responses import problem_response
 from todo_api.routes import ROUTERS
-from todo_api.routes.tasks import BODY_MODELS
 from todo_api.settings import Settings, load_settings
 from todo_core.ports import ProfileStore, TaskStore
 
@@ -86,69 +84,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, mapped_error)
 
 
-_HEADER_DOCS = {
-    "ETag": {
-        "description": "the task's version as a strong entity tag",
-        "schema": {"type": "string"},
-    },
-    "Location": {"description": "URL of the created task", "schema": {"type": "string"}},
-    "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "string"}},
-    "WWW-Authenticate": {
-        "description": "the Bearer challenge (RFC 6750)",
-        "schema": {"type": "string"},
-    },
-}
-
-
-def _finish_openapi(schema: Dict[str, Any]) -> Dict[str, Any]:
-    """Problem+json for every error, bearer auth for /api, documented headers."""
-    components = schema.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A Cognito ID token (as the operations runbook sends) or access token",
-    }
-    problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path, operations in schema.get("paths", {}).items():
-        for operation in operations.values():
-            if path.startswith("/api/"):
-                operation["security"] = [{"bearerAuth": []}]
-            for status, response in operation.get("responses", {}).items():
-                code = int(status) if str(status).isdigit() else 0
-                if code >= 400:
-                    response["content"] = {problems.PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
-                if code == 401:
-                    response["headers"] = {"WWW-Authenticate": _HEADER_DOCS["WWW-Authenticate"]}
-                elif code in (409, 503):
-                    response["headers"] = {"Retry-After": _HEADER_DOCS["Retry-After"]}
-                elif code == 201:
-                    response["headers"] = {
-                        "ETag": _HEADER_DOCS["ETag"],
-                        "Location": _HEADER_DOCS["Location"],
-                    }
-                elif code == 200 and "TaskOut" in str(response.get("content", "")):
-                    response["headers"] = {"ETag": _HEADER_DOCS["ETag"]}
-    schemas = components.setdefault("schemas", {})
-    # Request bodies are parsed by the routes (see deps.json_body), so their
-    # models are added here, as FastAPI would have.
-    _, definitions = models_json_schema(
-        [(model, "validation") for model in BODY_MODELS],
-        ref_template="#/components/schemas/{model}",
-    )
-    for name, definition in definitions.get("$defs", {}).items():
-        for field in definition.get("properties", {}).values():
-            # FastAPI leaves out a null default (absent means null already).
-            if "default" in field and field["default"] is None:
-                del field["default"]
-        schemas.setdefault(name, definition)
-    text = str(schema.get("paths"))
-    for unused in ("HTTPValidationError", "ValidationError"):
-        if unused in schemas and f"/{unused}'" not in text:
-            del schemas[unused]
-    return schema
-
-
 def create_app(
     settings: Optional[Settings] = None,
     *,
@@ -185,7 +120,9 @@ def create_app(
 
     def openapi() -> Dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _finish_openapi(default_openapi())
+            from todo_api.openapi_docs import finish_openapi
+
+            app.openapi_schema = finish_openapi(default_openapi())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,6 +1,6 @@
 """The objects a container keeps between requests, created when first needed.
 
-boto3, the DynamoDB client, Powertools' idempotency layer, the cursor keys
+The AWS SDK, the DynamoDB client, Powertools' idempotency layer, the cursor keys
 and the JWKS client are built on first use, not at import: the Lambda init
 phase then only pays for the web framework, and ``/health`` never touches
 AWS. Tests and benchmarks inject their own stores, idempotency or verifier.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Mapping, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TypeVar
 
 from todo_api.auth import (
     AuthError,
@@ -22,19 +22,28 @@ from todo_api.auth import (
 )
 from todo_api.idempotency import Idempotency
 from todo_api.observability import logger
-from todo_api.service import TaskService
 from todo_api.settings import Settings
 from todo_core.ports import ProfileStore, TaskStore
+
+if TYPE_CHECKING:
+    # The service (the use cases) is imported by the first request that needs
+    # it: /health does not.
+    from todo_api.service import TaskService
 
 T = TypeVar("T")
 
 
 def dynamodb_client() -> Any:
-    """A plain boto3 client; AWS_ENDPOINT_URL points it at the emulator locally."""
-    import boto3
+    """A plain DynamoDB client; AWS_ENDPOINT_URL points it at the emulator locally.
+
+    Made by botocore, as ``boto3.client`` would make it (same credentials,
+    region and endpoint resolution), without importing boto3: its resource
+    layer is a third of the SDK's import, paid by a container's first request.
+    """
+    import botocore.session
     from botocore.config import Config
 
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         "dynamodb",
         config=Config(
             # Throttling is retried by botocore first; what still fails is a 503.
@@ -106,7 +115,12 @@ class Container:
 
     @property
     def service(self) -> TaskService:
-        return self._once("_service", lambda: TaskService(self.tasks, self.profiles))
+        def build() -> TaskService:
+            from todo_api.service import TaskService
+
+            return TaskService(self.tasks, self.profiles)
+
+        return self._once("_service", build)
 
     @property
     def idempotency(self) -> Idempotency:

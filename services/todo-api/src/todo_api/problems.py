@@ -115,6 +115,10 @@ def for_status(status: int) -> ProblemType:
 class FieldError(BaseModel):
     """One invalid input, located like pydantic does (``["body", "title"]``)."""
 
+    # Documentation only (bodies are built by problem_body): built for the
+    # OpenAPI document, not at import.
+    model_config = ConfigDict(defer_build=True)
+
     loc: List[Any]
     msg: str
     type: str
@@ -123,7 +127,7 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """The problem+json body (documented in the OpenAPI schema)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     type: str = Field(description="stable identifier of the kind of problem")
     title: str
@@ -182,10 +186,15 @@ def render(body: Mapping[str, Any]) -> bytes:
 
 
 def openapi_responses(*statuses: int) -> Dict[int | str, Dict[str, Any]]:
-    """OpenAPI ``responses`` entries declaring problem+json for ``statuses``."""
+    """OpenAPI ``responses`` entries declaring problem+json for ``statuses``.
+
+    A reference, not a ``model``: FastAPI builds a validator for every
+    response model of every route when the route is declared (forty of them
+    here, at cold start), although only the document uses them. The document
+    adds the ``Problem`` schema itself (``todo_api.openapi_docs``).
+    """
     return {
         status: {
-            "model": Problem,
             "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             "description": for_status(status).title if status in _BY_STATUS else _describe(status),
         }

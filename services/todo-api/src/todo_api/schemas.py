@@ -43,6 +43,12 @@ from todo_core.text import clean_text, is_invisible
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
+# Every model here is built (its validator and serializer) when first used,
+# not when this module is imported: the request models by the first request
+# of their routes, the response models only for the OpenAPI document
+# (responses are rendered by ``task_json`` and ``user_json``). Building them
+# all at import was a noticeable part of the Lambda cold start.
+
 
 def _iso_date_only(value: Any) -> Any:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -79,6 +85,7 @@ class TaskCreate(BaseModel):
     """A new task. Only ``title`` is required."""
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -119,6 +126,7 @@ class TaskUpdate(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
         json_schema_extra={"examples": [{"status": "in_progress", "priority": "high"}]},
     )
@@ -162,7 +170,7 @@ _LIST_DOCS = {
 class ListQuery(BaseModel):
     """The list filters (query string), validated in one pass."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     status: Optional[TaskStatus] = None
     priority: Optional[TaskPriority] = None
@@ -228,6 +236,8 @@ class ListQuery(BaseModel):
 class TaskOut(BaseModel):
     """A task as the API returns it."""
 
+    model_config = ConfigDict(defer_build=True)
+
     task_id: str
     title: str
     description: Optional[str] = None
@@ -266,6 +276,8 @@ def _timestamp(value: dt.datetime) -> str:
 
 
 class TaskPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     items: List[TaskOut]
     next_cursor: Optional[str] = Field(
         None, description="pass as ?cursor= for the next page; null on the last page"
@@ -273,6 +285,8 @@ class TaskPage(BaseModel):
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     user_id: str
     email: Optional[str] = None
     given_name: Optional[str] = None
@@ -293,6 +307,8 @@ def user_json(user: User) -> Dict[str, Any]:
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str = Field(examples=["ok"])
     version: str = Field(examples=["0.1.0"])
     environment: str = Field(examples=["production"])

@@ -10,16 +10,20 @@ answering each request with 500 or, worse, 401.
 
 Secrets are not environment variables: ``CURSOR_SECRET_ID`` names the
 Secrets Manager secret holding the cursor-signing key (read by
-:mod:`todo_api.secrets`).
+:mod:`todo_api.cursor_keys`).
+
+The model reads the environment itself (a plain pydantic model) rather than
+through pydantic-settings: that library imports every settings source it
+supports (dotenv, argparse, the cloud secret stores) when it is imported,
+about a tenth of a hello-world FastAPI cold start, to read a dozen variables.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Literal, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from todo_core.cursor import DEFAULT_MAX_AGE_SECONDS
 from todo_core.ports import DEFAULT_TASK_QUOTA
@@ -32,8 +36,17 @@ class ConfigurationError(RuntimeError):
     """The environment does not configure a working API (raised at start)."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+class Settings(BaseModel):
+    """The settings: keyword arguments, else the environment variable, else the default.
+
+    A field's variable is its name in any case (``TABLE_NAME``); values are
+    validated as pydantic validates strings (``"3600"`` is an int).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(), **values})
 
     stage: str = Field("local", min_length=1)
     #: The single DynamoDB table (required).
@@ -114,6 +127,12 @@ class Settings(BaseSettings):
         if self.blocking_io == "auto":
             return "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
         return self.blocking_io == "threadpool"
+
+
+def _from_environment() -> Dict[str, str]:
+    """The environment's values of the settings' fields (variable names are case-insensitive)."""
+    fields = Settings.model_fields
+    return {name: value for key, value in os.environ.items() if (name := key.lower()) in fields}
 
 
 def required_fields(auth_mode: str) -> Tuple[str, ...]:

@@ -82,7 +82,9 @@ def _require_utc(value: dt.datetime) -> dt.datetime:
 class Task(BaseModel):
     """A to-do item. It belongs to exactly one user, for its whole life."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # Built on first use rather than at import: a Lambda that imports the
+    # domain may answer its first request without a task (the API's /health).
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, use_enum_values=False)
 
     task_id: str = Field(min_length=1)
     user_id: str = Field(min_length=1)
@@ -174,7 +176,7 @@ class Task(BaseModel):
 class User(BaseModel):
     """A user's profile, created from their token on first use."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     user_id: str = Field(min_length=1)
     email: Optional[str] = None

@@ -6,7 +6,8 @@ moves the blocking AWS calls to a worker thread (see ``Settings.blocking_io``
 and the README's measurements). Headers and list filters are read by the
 routes themselves (one pydantic call) rather than declared one by one as
 FastAPI parameters, which were the largest share of the warm per-request
-cost; they are documented through ``openapi_extra``.
+cost; they are documented through ``openapi_extra`` and, for what needs a
+model's schema, by ``todo_api.openapi_docs`` when the document is built.
 """
 
 from __future__ import annotations

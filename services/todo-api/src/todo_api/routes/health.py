@@ -7,13 +7,14 @@ from fastapi.responses import Response
 
 from todo_api import package_version
 from todo_api.deps import container
+from todo_api.openapi_docs import returns
 from todo_api.responses import json_response
 from todo_api.schemas import Health
 
 router = APIRouter()
 
 
-@router.get("/health", response_model=Health, tags=["health"], operation_id="health")
+@router.get("/health", responses=returns(Health), tags=["health"], operation_id="health")
 async def health(request: Request) -> Response:
     """Liveness: no authentication, no AWS calls."""
     stage = container(request).settings.stage

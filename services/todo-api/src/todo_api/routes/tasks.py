@@ -13,6 +13,7 @@ from todo_api.auth import Principal
 from todo_api.deps import container, current_principal, idempotency_key, if_match, json_body
 from todo_api.http_errors import DECIDED, http_error, replayed_error
 from todo_api.idempotency import Outcome
+from todo_api.openapi_docs import returns
 from todo_api.responses import (
     REPLAYED_HEADER,
     json_response,
@@ -150,10 +151,9 @@ async def _write(request: Request, principal: Principal, body: Any, write: Write
 @router.post(
     TASKS_PATH,
     status_code=201,
-    response_model=TaskOut,
     tags=["tasks"],
     operation_id="create_task",
-    responses=problems.openapi_responses(*_WRITE_ERRORS, 403),
+    responses={**returns(TaskOut, 201), **problems.openapi_responses(*_WRITE_ERRORS, 403)},
     openapi_extra=_CREATE_DOC,
 )
 async def create_task(request: Request) -> Response:
@@ -174,11 +174,9 @@ async def create_task(request: Request) -> Response:
 
 @router.get(
     TASKS_PATH,
-    response_model=TaskPage,
     tags=["tasks"],
     operation_id="list_tasks",
-    responses=problems.openapi_responses(400, 401, 422, 503),
-    openapi_extra={"parameters": ListQuery.openapi_parameters()},
+    responses={**returns(TaskPage), **problems.openapi_responses(400, 401, 422, 503)},
 )
 async def list_tasks(request: Request) -> Response:
     """The caller's tasks, one page at a time.
@@ -201,10 +199,9 @@ async def list_tasks(request: Request) -> Response:
 
 @router.get(
     TASKS_PATH + "/{task_id}",
-    response_model=TaskOut,
     tags=["tasks"],
     operation_id="get_task",
-    responses=problems.openapi_responses(401, 404, 422, 503),
+    responses={**returns(TaskOut), **problems.openapi_responses(401, 404, 422, 503)},
 )
 async def get_task(request: Request, task_id: str = TaskIdPath) -> Response:
     """One task (404 for unknown ids and for other users' tasks alike)."""
@@ -232,10 +229,9 @@ _UPDATE_RESPONSES = problems.openapi_responses(*_WRITE_ERRORS, 404, 412)
 
 @router.put(
     TASKS_PATH + "/{task_id}",
-    response_model=TaskOut,
     tags=["tasks"],
     operation_id="update_task",
-    responses=_UPDATE_RESPONSES,
+    responses={**returns(TaskOut), **_UPDATE_RESPONSES},
     openapi_extra=_UPDATE_DOC,
 )
 async def put_task(request: Request, task_id: str = TaskIdPath) -> Response:
@@ -245,10 +241,9 @@ async def put_task(request: Request, task_id: str = TaskIdPath) -> Response:
 
 @router.patch(
     TASKS_PATH + "/{task_id}",
-    response_model=TaskOut,
     tags=["tasks"],
     operation_id="patch_task",
-    responses=_UPDATE_RESPONSES,
+    responses={**returns(TaskOut), **_UPDATE_RESPONSES},
     openapi_extra=_UPDATE_DOC,
 )
 async def patch_task(request: Request, task_id: str = TaskIdPath) -> Response:

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from todo_api import problems
 from todo_api.deps import container, current_principal
+from todo_api.openapi_docs import returns
 from todo_api.responses import json_response
 from todo_api.schemas import UserOut, user_json
 
@@ -15,10 +16,9 @@ router = APIRouter()
 
 @router.get(
     "/api/v1/users/me",
-    response_model=UserOut,
     tags=["users"],
     operation_id="get_current_user",
-    responses=problems.openapi_responses(401, 503),
+    responses={**returns(UserOut), **problems.openapi_responses(401, 503)},
 )
 async def get_me(request: Request) -> Response:
     """The caller's profile, created from the token's claims on first use."""
