@@ -15,6 +15,8 @@ pytestmark = pytest.mark.skipif(shutil.which("mutmut") is None, reason="needs mu
 
 MODULE = '''\
 LIMIT = 3
+# Built at import: a mutant of it breaks the import, not a test.
+SLOTS = [0] * LIMIT
 
 
 def allowed(count):
@@ -34,6 +36,11 @@ STRONG = WEAK + '''
 def test_the_limit_itself_is_refused():
     assert not allowed(3)
     assert allowed(2)
+
+
+def test_one_empty_slot_per_allowed_count():
+    from guard import SLOTS
+    assert SLOTS == [0, 0, 0]
 '''
 
 
@@ -55,6 +62,9 @@ def test_weak_tests_leave_the_boundary_mutants_alive(tmp_path: Path) -> None:
     mutants = run_target(_target(), root, "pkg", sys.executable)
     survived = {(m.original.strip(), m.mutated.strip()) for m in mutants if m.outcome == "survived"}
     assert ("return count < LIMIT", "return count <= LIMIT") in survived
+    # A mutant that breaks the import fails the run (pytest exits 2, not 1):
+    # it is killed, not taken for a survivor.
+    assert ("SLOTS = [0] * LIMIT", "SLOTS = [0] / LIMIT") not in survived
     # The run happened in a copy: the real module is untouched.
     assert (root / "pkg" / "src" / "guard.py").read_text() == MODULE
 

@@ -49,10 +49,13 @@ def run_target(
         package = copy / package_path
         if not (package / target.module).is_file():
             raise FileNotFoundError(f"{target.name}: no module {package_path}/{target.module}")
-        runner = " ".join(
+        # mutmut 2 takes only exit status 1 for "tests failed": an import error
+        # (pytest's 2 or 3) or no test collected (5) would count as a survivor.
+        pytest = " ".join(
             [shlex.quote(test_python), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
              "-o", "addopts=", *(shlex.quote(t) for t in target.tests)]
         )
+        runner = f"sh -c {shlex.quote(pytest + ' || exit 1')}"
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(package / _src_root(target.module)), env.get("PYTHONPATH")) if p
