@@ -43,6 +43,7 @@ def test_a_collapsed_input_fails_the_run_and_publishes_nothing(published, capsys
         "--AS_OF", AS_OF.isoformat(),
         "--PUBLISH_METRICS", "false",
         "--STAGE", published.names.stage,
+        "--PII_HMAC_SECRET_ID", published.names.pii_hmac_secret,
     ]  # fmt: skip
     with pytest.raises(InputCollapsed):
         main(args)
