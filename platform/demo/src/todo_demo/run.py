@@ -178,6 +178,8 @@ def _check_components(dev: Any) -> None:
         for module, present in (
             ("todo_local.api_process", dev.stack.outputs().get("ApiEndpoint")),
             ("todo_local.stream_runner", _component(dev, "drain")),
+            # Without the stream's second reader the KPI counters stay at zero.
+            ("kpi_aggregator", len([c for c in dev.components if hasattr(c, "drain")]) >= 2),
         )
         if not present
     ]
