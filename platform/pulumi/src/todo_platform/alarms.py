@@ -142,25 +142,17 @@ def _stream_alarm_specs(
 def pipeline_alarm_specs(names: ResourceNames, a: AlarmSettings, args: Any) -> List[AlarmSpec]:
     """CDC falling behind or parking failures, and both delivery streams."""
     return [
-        AlarmSpec(
-            "cdc-iterator-age",
-            names.alarm(names.cdc_function, "iterator-age"),
-            "CDC is falling behind the table stream",
-            "AWS/Lambda",
-            "IteratorAge",
-            {"FunctionName": names.cdc_function},
-            "Maximum",
-            a.iterator_age_ms,
-        ),
-        AlarmSpec(
-            "cdc-dlq-depth",
-            names.alarm(names.cdc_dead_letter_queue, "not-empty"),
-            "Change batches gave up on and parked in the dead-letter queue",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": args.dead_letter_queue_name},
-            "Maximum",
-            0,
+        *stream_reader_alarm_specs(
+            names,
+            a,
+            StreamReader(
+                "cdc",
+                names.cdc_function,
+                names.cdc_dead_letter_queue,
+                args.dead_letter_queue_name,
+                "CDC is falling behind the table stream",
+                "Change batches gave up on and parked in the dead-letter queue",
+            ),
         ),
         *_stream_alarm_specs("cdc", names.cdc_delivery_stream, args.cdc_stream_name, a),
         *_stream_alarm_specs("logs", names.logs_delivery_stream, args.logs_stream_name, a),
@@ -168,30 +160,60 @@ def pipeline_alarm_specs(names: ResourceNames, a: AlarmSettings, args: Any) -> L
     ]
 
 
-def kpi_alarm_specs(names: ResourceNames, a: AlarmSettings) -> List[AlarmSpec]:
-    """The KPI counters falling behind the stream (their freshness), or a parked record."""
+@dataclass(frozen=True)
+class StreamReader:
+    """A function reading the table stream, and the queue its mapping parks failures in."""
+
+    key: str
+    function_name: str
+    queue_name: str
+    queue_dimension: pulumi.Input[str]
+    behind: str
+    parked: str
+
+
+def stream_reader_alarm_specs(
+    names: ResourceNames, a: AlarmSettings, reader: StreamReader
+) -> List[AlarmSpec]:
+    """A stream reader falling behind (its iterator age), or a batch it parked."""
     return [
         AlarmSpec(
-            "kpi-iterator-age",
-            names.alarm(names.kpi_function, "iterator-age"),
-            "The KPI counters are falling behind the table stream",
+            f"{reader.key}-iterator-age",
+            names.alarm(reader.function_name, "iterator-age"),
+            reader.behind,
             "AWS/Lambda",
             "IteratorAge",
-            {"FunctionName": names.kpi_function},
+            {"FunctionName": reader.function_name},
             "Maximum",
             a.iterator_age_ms,
         ),
         AlarmSpec(
-            "kpi-dlq-depth",
-            names.alarm(names.kpi_dead_letter_queue, "not-empty"),
-            "A change the KPI counters could not apply was parked in the dead-letter queue",
+            f"{reader.key}-dlq-depth",
+            names.alarm(reader.queue_name, "not-empty"),
+            reader.parked,
             "AWS/SQS",
             "ApproximateNumberOfMessagesVisible",
-            {"QueueName": names.kpi_dead_letter_queue},
+            {"QueueName": reader.queue_dimension},
             "Maximum",
             0,
         ),
     ]
+
+
+def kpi_alarm_specs(names: ResourceNames, a: AlarmSettings) -> List[AlarmSpec]:
+    """The KPI counters falling behind the stream (their freshness), or a parked record."""
+    return stream_reader_alarm_specs(
+        names,
+        a,
+        StreamReader(
+            "kpi",
+            names.kpi_function,
+            names.kpi_dead_letter_queue,
+            names.kpi_dead_letter_queue,
+            "The KPI counters are falling behind the table stream",
+            "A change the KPI counters could not apply was parked in the dead-letter queue",
+        ),
+    )
 
 
 def replication_alarm_specs(
