@@ -36,11 +36,14 @@ from todo_platform.delivery import (
 )
 from todo_platform.glue import GlueJobSpec, LakeAccess, glue_job, s3_url
 from todo_platform.replication import ReplicationSpec, replicate_bucket
+from todo_platform.stream_readers import (
+    REPORT_BATCH_ITEM_FAILURES,
+    dead_letter_queue,
+    read_stream_statements,
+)
 
 #: Lambda's DynamoDB-stream mapping reports partial failures instead of
 #: retrying whole batches.
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 #: What gold's Athena engine calls (awswrangler.athena), on the stage's workgroup only.
 ATHENA_QUERY_ACTIONS = (
     "athena:GetQueryExecution",
@@ -235,31 +238,15 @@ class TodoEtl(pulumi.ComponentResource):
     def _cdc(self) -> None:
         args = self._args
         names, cdc = args.names, args.settings.cdc
-        self.dead_letter_queue = aws.sqs.Queue(
-            "cdc-dlq",
-            name=names.cdc_dead_letter_queue,
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            sqs_managed_sse_enabled=True,
-            opts=child(self),
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "cdc-dlq", names.cdc_dead_letter_queue)
         statements = [
-            iam.allow(
-                ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                [args.stream_arn],
-                sid="ReadTableStream",
-            ),
-            iam.allow(
-                ["dynamodb:ListStreams"],
-                [pulumi.Output.concat(args.table_arn, "/stream/*")],
-                sid="ListTableStreams",
-            ),
+            *read_stream_statements(args.stream_arn, args.table_arn, self.dead_letter_queue.arn),
             iam.kms_user(args.table_key_arn, ["kms:Decrypt"], sid="DecryptStreamRecords"),
             iam.allow(
                 ["firehose:PutRecord", "firehose:PutRecordBatch"],
                 [self.cdc_stream.arn],
                 sid="DeliverToCdcStream",
             ),
-            iam.allow(["sqs:SendMessage"], [self.dead_letter_queue.arn], sid="SendFailuresToDlq"),
         ]
         environment: Dict[str, pulumi.Input[str]] = {
             "STAGE": args.settings.stage,

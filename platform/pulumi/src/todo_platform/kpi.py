@@ -20,9 +20,11 @@ from todo_platform.artifacts import KPI_AGGREGATOR, Artifacts
 from todo_platform.blocks import FunctionSpec, ServiceFunction, child, service_function
 from todo_platform.config import Settings
 from todo_platform.delivery import LakeLogs, subscribe_to_lake
-
-REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+from todo_platform.stream_readers import (
+    REPORT_BATCH_ITEM_FAILURES,
+    dead_letter_queue,
+    read_stream_statements,
+)
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,7 @@ class TodoKpiAggregator(pulumi.ComponentResource):
     ) -> None:
         super().__init__("todo:platform:TodoKpiAggregator", name, None, opts)
         names = args.names
-        self.dead_letter_queue = aws.sqs.Queue(
-            "kpi-dlq",
-            name=names.kpi_dead_letter_queue,
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-            sqs_managed_sse_enabled=True,
-            opts=child(self),
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "kpi-dlq", names.kpi_dead_letter_queue)
         spec = FunctionSpec(
             KPI_AGGREGATOR,
             names.kpi_function,
@@ -90,20 +86,10 @@ class TodoKpiAggregator(pulumi.ComponentResource):
                 [args.table_arn],
                 sid="KeepCounters",
             ),
-            iam.allow(
-                ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                [args.stream_arn],
-                sid="ReadTableStream",
-            ),
-            iam.allow(
-                ["dynamodb:ListStreams"],
-                [pulumi.Output.concat(args.table_arn, "/stream/*")],
-                sid="ListTableStreams",
-            ),
+            *read_stream_statements(args.stream_arn, args.table_arn, self.dead_letter_queue.arn),
             iam.kms_user(
                 args.table_key_arn, ["kms:Decrypt", "kms:GenerateDataKey"], sid="UseTableKey"
             ),
-            iam.allow(["sqs:SendMessage"], [self.dead_letter_queue.arn], sid="SendFailuresToDlq"),
         ]
 
     def _mapping(self, args: TodoKpiAggregatorArgs) -> aws.lambda_.EventSourceMapping:
