@@ -1,0 +1,1 @@
+"""Silver and gold on Glue Spark: the same transforms, a distributed engine."""
