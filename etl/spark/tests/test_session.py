@@ -5,15 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow.parquet as pq
-import pytest
-
 from todo_lake_spark.java import java_home, java_major
-from todo_lake_spark.session import local_session
-
-
-@pytest.fixture(scope="session")
-def spark():
-    return local_session()
 
 
 def test_java_home_is_a_java_spark_runs_on():
