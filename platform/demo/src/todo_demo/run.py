@@ -101,6 +101,8 @@ def _api_traffic(dev: Any, size: DemoSize, options: DemoOptions, phases: Phases)
         f"{calls / max(1e-9, time.monotonic() - started):,.0f} calls/s",
         flush=True,
     )
+    for rejection in accepted.rejections:
+        print(f"  rejected: {rejection}", flush=True)
     usage = meter.report(calls)
     if usage:
         print(f"  {usage}", flush=True)
