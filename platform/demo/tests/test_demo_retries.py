@@ -67,7 +67,7 @@ class _Scripted:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.seen.append(dict(self.headers))
                 status, headers, body = answers[min(len(outer.seen), len(answers)) - 1]
@@ -94,7 +94,9 @@ def test_a_create_still_in_flight_is_retried_with_the_same_key() -> None:
     in_flight = (409, {"retry-after": "0"}, {"detail": "the first request ... has not finished"})
     server = _Scripted([in_flight, (201, {}, {"task_id": "t1"})])
     try:
-        code, body, _ = demo._request("POST", server.url, "tok", {"title": "x"}, {"Idempotency-Key": "k1"})
+        code, body, _ = demo._request(
+            "POST", server.url, "tok", {"title": "x"}, {"Idempotency-Key": "k1"}
+        )
     finally:
         server.close()
     assert (code, body) == (201, {"task_id": "t1"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 from typing import Iterable, Optional
 
@@ -17,7 +18,11 @@ __all__ = ["SUPPORTED_JAVA_MAJORS", "java_home", "java_major"]
 #: The Java major versions Spark 3.5 runs on, preferred first.
 SUPPORTED_JAVA_MAJORS = (17, 11)
 
-_CANDIDATE_GLOBS = ("/usr/lib/jvm/*", "/usr/local/opt/openjdk@*", "/Library/Java/JavaVirtualMachines/*/Contents/Home")
+_CANDIDATE_GLOBS = (
+    "/usr/lib/jvm/*",
+    "/usr/local/opt/openjdk@*",
+    "/Library/Java/JavaVirtualMachines/*/Contents/Home",
+)
 
 
 def java_major(home: str) -> Optional[int]:
@@ -42,12 +47,12 @@ def _candidates() -> Iterable[str]:
         yield configured
     for pattern in _CANDIDATE_GLOBS:
         yield from sorted(glob.glob(pattern))
-    try:
+    alternatives = shutil.which("update-alternatives")  # Debian's registry of Javas
+    listed = []
+    if alternatives:
         listed = subprocess.run(
-            ["update-alternatives", "--list", "java"], capture_output=True, text=True, check=False
+            [alternatives, "--list", "java"], capture_output=True, text=True, check=False
         ).stdout.split()
-    except OSError:
-        listed = []
     for java in listed:  # .../jvm/java-17-openjdk-amd64/bin/java
         yield os.path.dirname(os.path.dirname(os.path.realpath(java)))
 

@@ -271,5 +271,3 @@ def sign_up(stack: Any, num_users: int, workers: int) -> Dict[str, str]:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(pool.map(one, range(num_users)))
-
-

@@ -126,12 +126,17 @@ def _glue_jobs(dev: Any, options: DemoOptions, env: Dict[str, str], phases: Phas
     """Step 5: silver, then gold, each its own process as in Glue."""
     names = dev.stack.names
     print("[5/7] silver, then gold (separate processes, as in Glue)", flush=True)
-    run_etl(options.etl_python, ["-m", "todo_silver.job", *glue_job_arguments(names)], env,
-            "silver")
+    run_etl(
+        options.etl_python, ["-m", "todo_silver.job", *glue_job_arguments(names)], env, "silver"
+    )
     phases.mark("silver")
     as_of = dt.datetime.now(dt.timezone.utc).isoformat()
-    run_etl(options.etl_python,
-            ["-m", "todo_gold.job", *glue_job_arguments(names, AS_OF=as_of)], env, "gold")
+    run_etl(
+        options.etl_python,
+        ["-m", "todo_gold.job", *glue_job_arguments(names, AS_OF=as_of)],
+        env,
+        "gold",
+    )
     phases.mark("gold")
 
 
@@ -146,8 +151,15 @@ def _insights(
     stack.write_outputs(outputs_path)
     subprocess.run(
         [
-            options.etl_python, "-m", "todo_gold.insights.cli", "all", "--report",
-            "--outputs", outputs_path, "--out", options.report,
+            options.etl_python,
+            "-m",
+            "todo_gold.insights.cli",
+            "all",
+            "--report",
+            "--outputs",
+            outputs_path,
+            "--out",
+            options.report,
         ],
         env={**os.environ, **env},
         check=True,
@@ -204,15 +216,22 @@ def run_demo(
     )
     # The CDC mapping batches as the deployed one does (100 records or 5 s):
     # fewer, fuller invocations than invoking on every poll.
-    dev = stack_factory() if stack_factory else DevStack(
-        log_dir=options.log_dir,
-        cdc_batching_window=CDC_BATCHING_WINDOW,
-        api_workers=options.api_workers,
+    dev = (
+        stack_factory()
+        if stack_factory
+        else DevStack(
+            log_dir=options.log_dir,
+            cdc_batching_window=CDC_BATCHING_WINDOW,
+            api_workers=options.api_workers,
+        )
     )
     with dev:
         _check_components(dev)
-        print(f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: "
-              f"API {dev.stack.outputs()['ApiEndpoint']}", flush=True)
+        print(
+            f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: "
+            f"API {dev.stack.outputs()['ApiEndpoint']}",
+            flush=True,
+        )
         phases.mark("stack up")
         accepted = _api_traffic(dev, size, options, phases)
         _drain_cdc(dev, options, phases)
