@@ -129,6 +129,8 @@ class Package:
     lambda_handler: Optional[str] = None
     #: For Glue jobs: the job's entry-point module (run as ``python -m``).
     glue_module: Optional[str] = None
+    #: For Glue jobs that also run on Glue Spark: the Spark entry point (``module:function``).
+    glue_spark_module: Optional[str] = None
     #: Released on its own (a release-please component).
     released: bool = True
 
@@ -253,8 +255,10 @@ def build(session: nox.Session) -> None:
     """Deployable artifacts into dist/: a Lambda zip per handler, Glue job bundles.
 
     Lambda zips (``dist/lambda/<package>.zip``) come from
-    ``todo_artifacts.lambda_artifact``; Glue bundles (``dist/glue/<package>/``)
-    from ``todo_artifacts.glue_artifact``. Posargs select packages by name.
+    ``todo_artifacts.lambda_artifact``; Glue Python-shell bundles
+    (``dist/glue/<package>/``) from ``todo_artifacts.glue_artifact``, and Glue
+    Spark bundles (``dist/glue-spark/<package>/``) from
+    ``todo_artifacts.glue_spark_artifact``. Posargs select packages by name.
     """
     session.run_install(
         "uv", "sync", "--frozen", "--package", "todo-artifacts", "--project", str(ROOT),
@@ -274,6 +278,11 @@ def build(session: nox.Session) -> None:
             session.run(
                 "python", "-m", "todo_artifacts.glue_artifact", "--package", package.name,
                 "--out-dir", str(ROOT / "dist" / "glue"),
+            )
+        if package.glue_spark_module:
+            session.run(
+                "python", "-m", "todo_artifacts.glue_spark_artifact", "--package", package.name,
+                "--out-dir", str(ROOT / "dist" / "glue-spark"),
             )
 
 
