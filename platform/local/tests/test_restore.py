@@ -47,7 +47,7 @@ def test_a_backup_rolled_forward_with_the_old_stream_is_the_old_table(old: Local
     table = old.names.table
     for n in range(4):
         ddb.put_item(TableName=table, Item=_item(f"USER#{n}", 0))
-    backup = restore.back_up(old, "test")
+    backup = restore.back_up(ddb, table, "test")
     # After the backup: an update, a delete, a create, and a create then delete.
     ddb.put_item(TableName=table, Item=_item("USER#0", 1))
     ddb.delete_item(TableName=table, Key={"PK": {"S": "USER#1"}, "SK": {"S": "PROFILE"}})
@@ -56,16 +56,16 @@ def test_a_backup_rolled_forward_with_the_old_stream_is_the_old_table(old: Local
     ddb.delete_item(TableName=table, Key={"PK": {"S": "USER#8"}, "SK": {"S": "PROFILE"}})
 
     target = f"{table}-restored"
-    arn = restore.restore_from_backup(old, backup, target)
+    arn = restore.restore_from_backup(ddb, backup, target)
     assert arn.endswith(f"table/{target}")
     assert [i["PK"]["S"] for i in _scan(ddb, target)] == [f"USER#{n}" for n in range(4)]
     assert "LatestStreamArn" not in ddb.describe_table(TableName=target)["Table"]
 
-    replayed = restore.roll_forward(old, old.stream_arn, target)
+    replayed = restore.roll_forward(ddb, old.client("dynamodbstreams"), old.stream_arn, target)
     assert (replayed.records, replayed.puts, replayed.deletes) == (9, 7, 2)
     assert _scan(ddb, target) == _scan(ddb, table)
 
-    stream_arn = restore.enable_stream(old, target)
+    stream_arn = restore.enable_stream(ddb, target)
     assert stream_arn != old.stream_arn
     ttl = ddb.describe_time_to_live(TableName=target)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == keys.TABLE_SPEC.ttl_attribute
@@ -90,7 +90,9 @@ def test_the_stage_on_the_new_table_keeps_every_other_name(local_stack: LocalSta
 def test_a_restore_from_an_unknown_backup_fails(local_stack: LocalStack) -> None:
     missing = local_stack.table_arn + "/backup/01700000000000-deadbeef"
     with pytest.raises(ClientError, match="BackupNotFound"):
-        restore.restore_from_backup(local_stack, missing, f"never-{uuid.uuid4().hex[:6]}")
+        restore.restore_from_backup(
+            local_stack.client("dynamodb"), missing, f"never-{uuid.uuid4().hex[:6]}"
+        )
 
 
 def test_waiting_gives_up_with_a_clear_error() -> None:

@@ -310,11 +310,12 @@ def recover(
     old = dev.stack
     assert old is not None
     target = old.names.table + RESTORED_SUFFIX
+    ddb, streams = old.client("dynamodb"), old.client("dynamodbstreams")
     started = time.monotonic()
     dev.stop_compute(drain_timeout=drain_timeout)  # writes stop; both readers drain
-    table_arn = restore.restore_from_backup(old, backup_arn, target)
-    replayed = restore.roll_forward(old, old.stream_arn, target)
-    stream_arn = restore.enable_stream(old, target)
+    table_arn = restore.restore_from_backup(ddb, backup_arn, target)
+    replayed = restore.roll_forward(ddb, streams, old.stream_arn, target)
+    stream_arn = restore.enable_stream(ddb, target)
     new = restore.stack_on_table(old, target, table_arn, stream_arn)
     dev.move_to(new)  # returns once the API answers on the new table
     return time.monotonic() - started, replayed, new
@@ -344,7 +345,7 @@ def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 1
                 traffic.update(who, task_id, {"status": "in_progress"})
 
         print("[3/8] backup", flush=True)
-        backup_arn = restore.back_up(stack, "restore-drill")
+        backup_arn = restore.back_up(stack.client("dynamodb"), stack.names.table, "restore-drill")
 
         print("[4/8] traffic on the old table after the backup", flush=True)
         for who in (ann, bob):
@@ -364,7 +365,6 @@ def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 1
         )
 
         print("[6/8] traffic on the new table", flush=True)
-        lake_started = time.monotonic()
         for who in (ann, bob):
             first, _, third, fourth = tasks[who.user_id]
             traffic.update(who, first, {"title": f"{who.email} edited after the restore"})
@@ -375,6 +375,7 @@ def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 1
         traffic.create(dan, "dan's first task")
 
         print("[7/8] drain, silver, gold", flush=True)
+        lake_started = time.monotonic()
         for reader in _readers(dev):
             reader.drain(timeout=drain_timeout)
         time.sleep(1.5)  # the API's log forwarder flushes every second

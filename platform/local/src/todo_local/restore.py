@@ -17,6 +17,10 @@ recovery"), on the local stack.
    table, for the API, the stream readers and the jobs
    (:meth:`todo_local.devstack.DevStack.move_to` restarts them on it).
 
+Steps 1 to 4 take plain boto3 clients, so the same calls work against AWS.
+The replay needs the stream to still hold the backup's moment: a restore
+point within the stream's 24 hours (PITR gives one to the second).
+
 The new stream's sequence numbers have nothing to do with the old one's
 (here they are all lower: ``todo_emulator.patches.patch_stream_identity``),
 so readers of both order an item's changes by its ``version``.
@@ -73,11 +77,10 @@ def _wait(what: str, ready: Any, timeout: float = READY_TIMEOUT_SECONDS) -> None
         time.sleep(0.1)
 
 
-def back_up(stack: LocalStack, name: str) -> str:
-    """A backup of the stage's table now; its ARN once it is available."""
-    ddb = stack.client("dynamodb")
+def back_up(ddb: Any, table: str, name: str) -> str:
+    """A backup of ``table`` now; its ARN once it is available."""
     arn = str(
-        ddb.create_backup(TableName=stack.names.table, BackupName=name)["BackupDetails"][
+        ddb.create_backup(TableName=table, BackupName=name)["BackupDetails"][
             "BackupArn"
         ]
     )
@@ -91,9 +94,8 @@ def back_up(stack: LocalStack, name: str) -> str:
     return arn
 
 
-def restore_from_backup(stack: LocalStack, backup_arn: str, target: str) -> str:
+def restore_from_backup(ddb: Any, backup_arn: str, target: str) -> str:
     """Restore ``backup_arn`` into the new table ``target``; its ARN once it is active."""
-    ddb = stack.client("dynamodb")
     ddb.restore_table_from_backup(TargetTableName=target, BackupArn=backup_arn)
     _wait(
         f"table {target}",
@@ -147,7 +149,7 @@ def _records(streams: Any, stream_arn: str, shard_id: str) -> List[Dict[str, Any
     return records
 
 
-def roll_forward(stack: LocalStack, source_stream_arn: str, target: str) -> RollForward:
+def roll_forward(ddb: Any, streams: Any, source_stream_arn: str, target: str) -> RollForward:
     """Replay every record of the old table's stream onto ``target``, in order.
 
     Each record sets its item to the record's new image (a put) or removes it;
@@ -156,10 +158,9 @@ def roll_forward(stack: LocalStack, source_stream_arn: str, target: str) -> Roll
     counts, idempotency records, the KPI aggregator's counters and
     checkpoints). Run it while ``target`` has no stream (nothing is emitted
     twice) and while nothing writes to the old table: stop the API and let
-    the old stream's readers drain first.
+    the old stream's readers drain first. Plain boto3 clients (``dynamodb``,
+    ``dynamodbstreams``): the same call works against AWS.
     """
-    ddb = stack.client("dynamodb")
-    streams = stack.client("dynamodbstreams")
     puts = deletes = count = 0
     for shard_id in _shards_in_lineage_order(streams, source_stream_arn):
         for record in _records(streams, source_stream_arn, shard_id):
@@ -174,9 +175,8 @@ def roll_forward(stack: LocalStack, source_stream_arn: str, target: str) -> Roll
     return RollForward(records=count, puts=puts, deletes=deletes)
 
 
-def enable_stream(stack: LocalStack, target: str) -> str:
+def enable_stream(ddb: Any, target: str) -> str:
     """Give ``target`` the stage table's stream and TTL (the table spec's); the stream's ARN."""
-    ddb = stack.client("dynamodb")
     spec = keys.TABLE_SPEC
     request = spec.create_table_request(target)
     ddb.update_table(TableName=target, StreamSpecification=request["StreamSpecification"])
