@@ -18,8 +18,8 @@ README.md``, "Disaster recovery", procedure B) on the local stack, verified.
 6. traffic on the new table: updates of tasks from both earlier phases
    (their versions go on; the new stream's sequence numbers are all lower
    than the old one's), a create, deletes, the other user's first request;
-7. drain, silver, gold;
-8. verify against what the API holds after the drill: silver's tasks and
+7. read what the API holds; drain, silver, gold;
+8. verify the lake against it: silver's tasks and
    users are the API's, every change accepted in steps 2, 4 and 6 is in
    silver's ``task_events`` exactly once, gold's KPIs and per-user counts
    are the API's, and so are the KPI aggregator's counters.
@@ -374,7 +374,11 @@ def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 1
         traffic.visit(dan)  # profile version 2, on the new stream (lower numbers)
         traffic.create(dan, "dan's first task")
 
-        print("[7/8] drain, silver, gold", flush=True)
+        print("[7/8] what the API holds; drain, silver, gold", flush=True)
+        # Read first: a read may refresh a stale profile, which the lake must then see too.
+        callers = [ann, bob, cat, dan]
+        held = _api_holdings(traffic.api, callers)
+        versions = _profile_versions(new, [c.user_id for c in callers])
         lake_started = time.monotonic()
         for reader in _readers(dev):
             reader.drain(timeout=drain_timeout)
@@ -384,9 +388,6 @@ def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 1
         lake_seconds = time.monotonic() - lake_started
 
         print("[8/8] verify: the lake against what the API holds", flush=True)
-        callers = [ann, bob, cat, dan]
-        held = _api_holdings(traffic.api, callers)
-        versions = _profile_versions(new, [c.user_id for c in callers])
         failures = compare(held, versions, lake, ledger, read_counters(new))
     return DrillResult(recovery_seconds, lake_seconds, replayed, failures)
 
