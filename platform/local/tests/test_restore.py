@@ -105,7 +105,10 @@ class _Streams:
 
     def __init__(self) -> None:
         self.pages = {
-            None: {"Shards": [{"ShardId": "c1", "ParentShardId": "p"}], "LastEvaluatedShardId": "c1"},
+            None: {
+                "Shards": [{"ShardId": "c1", "ParentShardId": "p"}],
+                "LastEvaluatedShardId": "c1",
+            },
             "c1": {"Shards": [{"ShardId": "p"}, {"ShardId": "c2", "ParentShardId": "gone"}]},
         }
 

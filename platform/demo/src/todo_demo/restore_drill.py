@@ -221,16 +221,16 @@ def compare(
         user_id: (versions[user_id], p["email"], _instant(p["last_seen_at"]))
         for user_id, p in held["profiles"].items()
     }
-    check("silver users equal the API's profiles (version, e-mail, last seen)", got_users,
-          want_users)
+    check(
+        "silver users equal the API's profiles (version, e-mail, last seen)", got_users, want_users
+    )
 
     events = Counter(
         (e["user_id"], e["task_id"], e["version"], e["event_name"]) for e in silver["task_events"]
     )
     accepted = Counter(ledger.changes)
     check("silver task_events: no accepted change lost", sorted(accepted - events), [])
-    check("silver task_events: no change counted twice or invented", sorted(events - accepted),
-          [])
+    check("silver task_events: no change counted twice or invented", sorted(events - accepted), [])
 
     gold = lake["gold"]
     kpi = gold["kpi"] or {}
@@ -284,11 +284,14 @@ def _read_lake(etl_python: str, stack: Any) -> Dict[str, Any]:
 
 def _run_jobs(etl_python: str, stack: Any) -> None:
     env = client_environment(stack.endpoint_url)
-    run_etl(etl_python, ["-m", "todo_silver.job", *glue_job_arguments(stack.names)], env,
-            "silver")
+    run_etl(etl_python, ["-m", "todo_silver.job", *glue_job_arguments(stack.names)], env, "silver")
     as_of = dt.datetime.now(dt.timezone.utc).isoformat()
-    run_etl(etl_python, ["-m", "todo_gold.job", *glue_job_arguments(stack.names, AS_OF=as_of)],
-            env, "gold")
+    run_etl(
+        etl_python,
+        ["-m", "todo_gold.job", *glue_job_arguments(stack.names, AS_OF=as_of)],
+        env,
+        "gold",
+    )
 
 
 def _readers(dev: DevStack) -> List[Any]:
@@ -321,7 +324,9 @@ def recover(
     return time.monotonic() - started, replayed, new
 
 
-def run_drill(etl_python: str, log_dir: str = ".local", drain_timeout: float = 120.0) -> DrillResult:
+def run_drill(
+    etl_python: str, log_dir: str = ".local", drain_timeout: float = 120.0
+) -> DrillResult:
     ledger = Ledger()
     traffic = Traffic(ledger)
     with DevStack(log_dir=log_dir, outputs_path=None) as dev:
@@ -406,7 +411,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--log-dir", default=".local")
     args = parser.parse_args(argv)
     if not args.etl_python:
-        parser.error("--etl-python (or TODO_ETL_PYTHON) is required: `nox -s restore-drill` sets it")
+        parser.error(
+            "--etl-python (or TODO_ETL_PYTHON) is required: `nox -s restore-drill` sets it"
+        )
     try:
         result = run_drill(args.etl_python, args.log_dir)
     except DemoFailed as exc:

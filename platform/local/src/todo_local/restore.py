@@ -79,17 +79,13 @@ def _wait(what: str, ready: Any, timeout: float = READY_TIMEOUT_SECONDS) -> None
 
 def back_up(ddb: Any, table: str, name: str) -> str:
     """A backup of ``table`` now; its ARN once it is available."""
-    arn = str(
-        ddb.create_backup(TableName=table, BackupName=name)["BackupDetails"][
-            "BackupArn"
-        ]
-    )
+    arn = str(ddb.create_backup(TableName=table, BackupName=name)["BackupDetails"]["BackupArn"])
     _wait(
         f"backup {name}",
-        lambda: ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"][
-            "BackupStatus"
-        ]
-        == "AVAILABLE",
+        lambda: (
+            ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupStatus"]
+            == "AVAILABLE"
+        ),
     )
     return arn
 
