@@ -316,12 +316,20 @@ def recover(
     ddb, streams = old.client("dynamodb"), old.client("dynamodbstreams")
     started = time.monotonic()
     dev.stop_compute(drain_timeout=drain_timeout)  # writes stop; both readers drain
+    drained = time.monotonic()
     table_arn = restore.restore_from_backup(ddb, backup_arn, target)
     replayed = restore.roll_forward(ddb, streams, old.stream_arn, target)
     stream_arn = restore.enable_stream(ddb, target)
     new = restore.stack_on_table(old, target, table_arn, stream_arn)
+    restored = time.monotonic()
     dev.move_to(new)  # returns once the API answers on the new table
-    return time.monotonic() - started, replayed, new
+    done = time.monotonic()
+    print(
+        f"  stop and drain {drained - started:.1f}s, restore and roll forward "
+        f"{restored - drained:.1f}s, API and readers on the new table {done - restored:.1f}s",
+        flush=True,
+    )
+    return done - started, replayed, new
 
 
 def run_drill(
