@@ -338,7 +338,9 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
         cognito_issuer=UNIT_ISSUER,
         blocking_io="inline",
     )
-    repository = InMemoryRepository()
+    # Every timed POST must be a 201: the default quota (10,000 tasks a user) would
+    # turn the later creates of one writer into 403 problems.
+    repository = InMemoryRepository(task_quota=10**9)
     app = create_app(
         settings,
         tasks=repository,
@@ -370,13 +372,21 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
             handler(load_event("create_task_base64.json", token=reader), None)["statusCode"] == 201
         )
 
-    def timed(call: Callable[[], Any], before: Callable[[], None] = lambda: None) -> List[float]:
+    expected = {"hello": 200, "list": 200, "create": 201, "list_threadpool": 200}
+
+    def timed(
+        call: Callable[[], Any], before: Callable[[], None] = lambda: None, status: int = 200
+    ) -> List[float]:
         values = []
+        statuses = set()
         for _ in range(requests):
             before()
             started = time.perf_counter_ns()
-            call()
+            response = call()
             values.append((time.perf_counter_ns() - started) / 1000.0)
+            statuses.add(response["statusCode"])
+        if statuses != {status}:  # a timed error path would be a different measurement
+            raise RuntimeError(f"expected only {status}, got {sorted(statuses)}")
         return values
 
     def forget_tokens() -> None:
@@ -394,13 +404,13 @@ def warm_overhead(requests: int) -> Dict[str, List[float]]:
     }
     # The API logs one JSON line per request; a real stdout would be CloudWatch.
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        for call in cases.values():
-            timed(call)  # warm-up
+        for name, call in cases.items():
+            timed(call, status=expected[name])  # warm-up
         for _ in range(3):  # interleave blocks so drift hits every case alike
             for name, call in cases.items():
-                results[name] += timed(call)
+                results[name] += timed(call, status=expected[name])
             results["list_fresh_jwt"] += timed(cases["list"], forget_tokens)
-            results["create_fresh_jwt"] += timed(cases["create"], forget_tokens)
+            results["create_fresh_jwt"] += timed(cases["create"], forget_tokens, status=201)
     return results
 
 
