@@ -14,7 +14,9 @@ from todo_api.observability import FORMAT_OPTIONS, SERVICE, JsonLineFormatter, l
 
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 # Extra fields as callers pass them (``extra=``): any name a LogRecord does not have.
@@ -27,10 +29,18 @@ EXTRAS = st.dictionaries(
 )
 
 
-def _record(message: Any, extras: Dict[str, Any], level: int = logging.INFO, **kwargs: Any) -> logging.LogRecord:
+def _record(
+    message: Any, extras: Dict[str, Any], level: int = logging.INFO, **kwargs: Any
+) -> logging.LogRecord:
     record = logging.LogRecord(
-        "todo-api", level, "/var/task/todo_api/middleware.py", 130, message, kwargs.get("args"),
-        kwargs.get("exc_info"), func="__call__",
+        "todo-api",
+        level,
+        "/var/task/todo_api/middleware.py",
+        130,
+        message,
+        kwargs.get("args"),
+        kwargs.get("exc_info"),
+        func="__call__",
     )
     record.created = 1_795_636_800.123456
     record.msecs = 123.0
@@ -64,10 +74,18 @@ def test_exceptions_and_appended_keys_give_powertools_line() -> None:
         raise RuntimeError("secret internals")
     except RuntimeError:
         exc_info = sys.exc_info()
-    extras = {"request_id": "r-1", "http_status": 500, "metadata": {"path": "/x"}, "taskName": "Task-9"}
+    extras = {
+        "request_id": "r-1",
+        "http_status": 500,
+        "metadata": {"path": "/x"},
+        "taskName": "Task-9",
+    }
     line = ours.format(_record("unhandled error", extras, logging.ERROR, exc_info=exc_info))
-    assert line == theirs.format(_record("unhandled error", extras, logging.ERROR, exc_info=exc_info))
-    assert '"stage":"prod"' in line and "secret internals" in line
+    assert line == theirs.format(
+        _record("unhandled error", extras, logging.ERROR, exc_info=exc_info)
+    )
+    assert '"stage":"prod"' in line
+    assert "secret internals" in line
 
 
 def test_a_reserved_key_overridden_with_a_non_string_is_refused_as_powertools_does() -> None:
