@@ -6,7 +6,7 @@ finds that much free memory at the top of its heap, above its trim threshold
 (128 KiB by default), and gives it back to the kernel; the next batch faults
 every page of it in again. Measured on 1,000-record batches: holding the
 lines cost the conversion loop about 30% of its speed with the default
-threshold, about 6% with a threshold above a batch (benchmarks/RESULTS.md).
+threshold, about 6% with a threshold above a batch (README, Benchmarks).
 Raising the threshold keeps up to that much free heap in the process, which
 the next invocation reuses.
 """
