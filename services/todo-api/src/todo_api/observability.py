@@ -9,13 +9,15 @@ uvicorn cannot mix their keys.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
 import uuid
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import RESERVED_LOG_ATTRS, LambdaPowertoolsFormatter
 
 COMPONENT = "lambda-sync"
 REQUEST_ID_HEADER = "x-request-id"
@@ -32,15 +34,52 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-logger = Logger(
-    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api"),
-    use_rfc3339=True,
-    utc=True,
-    stream=_CurrentStdout(),  # type: ignore[arg-type]
+_RESERVED = frozenset(RESERVED_LOG_ATTRS)
+
+
+class JsonLineFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, writing the same lines for less.
+
+    Its key extraction tests each attribute of every record (about 30 of
+    them) against a tuple of 24 reserved names; here against a set. That
+    was a third of formatting the access line, which every request writes.
+    The lines are Powertools' own, field for field and in the same order
+    (tested against ``LambdaPowertoolsFormatter``).
+    """
+
+    def _extract_log_keys(self, log_record: logging.LogRecord) -> Dict[str, Any]:
+        values = {**log_record.__dict__, "asctime": self.formatTime(record=log_record)}
+        formatted: Dict[str, Any] = {}
+        for keys in (self.log_format, self.thread_safe_get_current_keys()):
+            for key, value in keys.items():
+                if value and key in _RESERVED:
+                    if not isinstance(value, str):
+                        raise ValueError(
+                            "Logging keys that override reserved log attributes need to be type"
+                            f" 'str', instead got '{type(value).__name__}'"
+                        )
+                    formatted[key] = value % values
+                else:
+                    formatted[key] = value
+        formatted.update({k: v for k, v in values.items() if k not in _RESERVED})
+        return formatted
+
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api")
+#: The formatter's settings (also those of the formatter the tests compare with).
+FORMAT_OPTIONS: Dict[str, Any] = {
+    "use_rfc3339": True,
+    "utc": True,
     # Messages here are plain sentences, never JSON documents: skip
     # Powertools' attempt to parse every message as JSON (a failed
     # json.loads per log line).
-    json_deserializer=lambda text: text,
+    "json_deserializer": lambda text: text,
+}
+
+logger = Logger(
+    service=SERVICE,
+    stream=_CurrentStdout(),  # type: ignore[arg-type]
+    logger_formatter=JsonLineFormatter(service=SERVICE, **FORMAT_OPTIONS),
 )
 
 
