@@ -12,11 +12,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from silver_bench import rows as silver_rows  # noqa: E402
+from silver_bench import rows as silver_rows
 
-from todo_lake_testing.bench import write_fragment  # noqa: E402
-from todo_local.emulator import Emulator, client_environment  # noqa: E402
-from todo_local.stack import provision  # noqa: E402
+from todo_lake_testing.bench import write_fragment
+from todo_local.emulator import Emulator, client_environment
+from todo_local.stack import provision
 
 
 def main() -> int:
