@@ -23,7 +23,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="benchmarks/RESULTS.md")
     parser.add_argument("--silver-events", type=int, nargs="*", default=[250_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        nargs="*",
+        default=[2],
+        help="runs per engine, per size (the last repeats)",
+    )
     parser.add_argument("--data-dir", default="", help="reuse generated bronze here")
     args = parser.parse_args()
     with Emulator() as emulator:

@@ -158,14 +158,14 @@ def measure(
 
 
 def rows(
-    sizes: Sequence[int], repeat: int, data_dir: str, names: object, env: Dict[str, str]
+    sizes: Sequence[int], repeat: Sequence[int], data_dir: str, names: object, env: Dict[str, str]
 ) -> Tuple[List[Row], List[str]]:
     import statistics
 
     out: List[Row] = []
     slopes: List[Tuple[int, float, float, float]] = []
-    for events in sizes:
-        runs = measure(events, repeat, data_dir, names, env)
+    for number, events in enumerate(sizes):
+        runs = measure(events, repeat[min(number, len(repeat) - 1)], data_dir, names, env)
         single = [r.events / r.seconds for r in runs["single"]]
         spark = [r.events / r.seconds for r in runs["spark"]]
         base = statistics.median(single)

@@ -13,8 +13,10 @@ from silver_lakes import assert_same_silver, fresh_lake
 
 pytestmark = pytest.mark.integration
 
-#: Counts that say how an engine worked, not what it made.
-ENGINE_COUNTS = ("transformed_by_sql",)
+#: Counts that say how an engine worked, not what it made: the events the SQL
+#: transformed (all of them on Spark), and the profiles changed, which the
+#: single worker counts per object or per group of objects its SQL took.
+ENGINE_COUNTS = ("transformed_by_sql", "user_changes")
 
 
 def _silver(stack, directory, engine, spark, arrangement):
