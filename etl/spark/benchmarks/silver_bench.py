@@ -217,7 +217,7 @@ def rows(
         notes.append(
             f"Slope from {n0:,} to {n1:,} events: single worker {(s1 - s0) * per_million:.1f} s "
             f"per million more events, local Spark {(k1 - k0) * per_million:.1f} s per million; "
-            f"Spark's process tree {(m1 - m0) * per_million:,.0f} MiB more per million events "
-            f"(from {m0:,.0f} MiB)."
+            f"Spark's process tree peaked at {m0:,.0f} MiB, then {m1:,.0f} MiB (its driver heap is "
+            "fixed at 1 GiB: Spark spills to local disk rather than grow)."
         )
     return out, notes
