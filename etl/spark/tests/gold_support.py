@@ -1,0 +1,162 @@
+"""What the gold tests on Spark share: silver built by the Python-shell silver
+job in the emulator, mirrored into a local lake root for Spark, and gold run
+on either engine; gold read back as Athena reads it (through the catalog)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import boto3
+import pyarrow.parquet as pq
+
+from todo_core import lake
+from todo_gold.job import GoldJob, GoldResult
+from todo_gold.settings import GoldSettings
+from todo_lake_spark.gold_engine import SparkEngine
+from todo_lake_spark.gold_lake import lake_root, mirror_bucket
+from todo_lake_testing import synthetic
+from todo_silver.job import SilverJob
+from todo_silver.settings import SilverSettings
+
+UTC = dt.timezone.utc
+AS_OF = dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
+ENGINES = ("duckdb", "spark")
+
+
+class GoldLake:
+    """The emulator's lake, a local mirror of its silver, and gold on either engine."""
+
+    def __init__(self, stack: Any, spark: Any, directory: str) -> None:
+        self.stack = stack
+        self.names = stack.names
+        self.spark = spark
+        self.root = lake_root(directory)
+
+    def empty(self) -> None:
+        self.stack.empty_data_lake()
+
+    def put(self, events: Sequence[Dict[str, Any]], number: int = 0) -> None:
+        synthetic.put_objects(
+            boto3.client("s3"), self.names.bronze_bucket, [list(events)], start_number=number
+        )
+
+    def silver(self) -> None:
+        """Bronze -> silver by the Python-shell job, then silver mirrored for Spark."""
+        SilverJob(
+            SilverSettings(
+                bronze_bucket=self.names.bronze_bucket,
+                silver_bucket=self.names.silver_bucket,
+                database_name=self.names.glue_database,
+                publish_metrics=False,
+            )
+        ).run()
+        self.mirror_silver()
+
+    def mirror_silver(self) -> None:
+        mirror_bucket(boto3.client("s3"), self.names.silver_bucket, self.root)
+
+    def settings(self, engine: str, **overrides: Any) -> GoldSettings:
+        values: Dict[str, Any] = {
+            "silver_bucket": self.names.silver_bucket,
+            "gold_bucket": self.names.gold_bucket,
+            "database_name": self.names.glue_database,
+            "as_of": AS_OF,
+            "stage": self.names.stage,
+            "pii_hmac_secret_id": self.names.pii_hmac_secret,
+            "publish_metrics": False,
+            "engine": engine,
+        }
+        values.update(overrides)
+        return GoldSettings(**values)
+
+    def gold(self, engine: str, **overrides: Any) -> GoldResult:
+        settings = self.settings(engine, **overrides)
+        if engine == "spark":
+            return GoldJob(settings, engine=SparkEngine(self.spark, self.root)).run()
+        return GoldJob(settings).run()
+
+    def empty_gold(self) -> None:
+        s3, glue = boto3.client("s3"), boto3.client("glue")
+        bucket = self.names.gold_bucket
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        for table in lake.GOLD_TABLES:
+            try:
+                glue.delete_table(DatabaseName=self.names.glue_database, Name=table)
+            except glue.exceptions.EntityNotFoundException:
+                pass
+
+    def gold_state(self) -> "GoldState":
+        return GoldState.read(self.names.gold_bucket, self.names.glue_database)
+
+
+class GoldState:
+    """Gold as readers find it: the catalog's entries, the bucket's keys, and
+    each table's rows read through the catalog's locations (as Athena does)."""
+
+    def __init__(
+        self,
+        catalog: Dict[str, Tuple[Any, ...]],
+        keys: List[str],
+        rows: Dict[str, List[Dict[str, Any]]],
+    ) -> None:
+        self.catalog = catalog
+        self.keys = keys
+        self.rows = rows
+
+    @classmethod
+    def read(cls, bucket: str, database: str) -> "GoldState":
+        s3, glue = boto3.client("s3"), boto3.client("glue")
+        keys = sorted(
+            o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])
+        )
+        catalog: Dict[str, Tuple[Any, ...]] = {}
+        rows: Dict[str, List[Dict[str, Any]]] = {}
+        for table in lake.GOLD_TABLES:
+            try:
+                entry = glue.get_table(DatabaseName=database, Name=table)["Table"]
+            except glue.exceptions.EntityNotFoundException:
+                continue
+            descriptor = entry["StorageDescriptor"]
+            partition_keys = [k["Name"] for k in entry.get("PartitionKeys", [])]
+            sources: List[Tuple[str, Dict[str, str]]] = []
+            if partition_keys:
+                partitions = sorted(
+                    (tuple(p["Values"]), p["StorageDescriptor"]["Location"])
+                    for page in glue.get_paginator("get_partitions").paginate(
+                        DatabaseName=database, TableName=table
+                    )
+                    for p in page["Partitions"]
+                )
+                sources = [(loc, dict(zip(partition_keys, v))) for v, loc in partitions]
+            else:
+                partitions = []
+                sources = [(descriptor["Location"], {})]
+            catalog[table] = (
+                tuple((c["Name"], c["Type"]) for c in descriptor["Columns"]),
+                tuple((k["Name"], k["Type"]) for k in entry.get("PartitionKeys", [])),
+                None if partition_keys else descriptor["Location"],
+                tuple(partitions),
+            )
+            found: List[Dict[str, Any]] = []
+            for location, values in sources:
+                prefix = location.replace(f"s3://{bucket}/", "")
+                for key in keys:
+                    if key.startswith(prefix) and key.endswith(".parquet"):
+                        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                        found += [{**r, **values} for r in pq.read_table(io.BytesIO(body)).to_pylist()]
+            rows[table] = found
+        return cls(catalog, keys, rows)
+
+    def table(self, name: str) -> List[Dict[str, Any]]:
+        return self.rows.get(name, [])
+
+    def only(self, name: str) -> Optional[Dict[str, Any]]:
+        rows = self.table(name)
+        return rows[0] if rows else None
