@@ -338,7 +338,8 @@ def demo(session: nox.Session) -> None:
     """The whole system end to end, verified: users, API traffic, CDC, silver, gold, insights.
 
     Sizes: NUM_USERS (3), TASKS_PER_USER (5), UPDATES_PER_TASK (3); report in .local/report.html.
-    ENGINE=spark runs silver and gold as the Glue Spark jobs (default: duckdb, the Python-shell jobs).
+    ENGINE=spark runs silver and gold as the Glue Spark jobs (default duckdb: the Python-shell
+    jobs).
     """
     engine = os.environ.get("ENGINE", "duckdb").lower() or "duckdb"
     if engine not in DEMO_ENGINES:

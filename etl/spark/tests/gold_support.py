@@ -4,6 +4,7 @@ on either engine; gold read back as Athena reads it (through the catalog)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -85,12 +86,10 @@ class GoldLake:
             if objects:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
         for table in lake.GOLD_TABLES:
-            try:
+            with contextlib.suppress(glue.exceptions.EntityNotFoundException):
                 glue.delete_table(DatabaseName=self.names.glue_database, Name=table)
-            except glue.exceptions.EntityNotFoundException:
-                pass
 
-    def gold_state(self) -> "GoldState":
+    def gold_state(self) -> GoldState:
         return GoldState.read(self.names.gold_bucket, self.names.glue_database)
 
 
@@ -109,7 +108,7 @@ class GoldState:
         self.rows = rows
 
     @classmethod
-    def read(cls, bucket: str, database: str) -> "GoldState":
+    def read(cls, bucket: str, database: str) -> GoldState:
         s3, glue = boto3.client("s3"), boto3.client("glue")
         keys = sorted(
             o["Key"]
@@ -150,7 +149,9 @@ class GoldState:
                 for key in keys:
                     if key.startswith(prefix) and key.endswith(".parquet"):
                         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-                        found += [{**r, **values} for r in pq.read_table(io.BytesIO(body)).to_pylist()]
+                        found += [
+                            {**r, **values} for r in pq.read_table(io.BytesIO(body)).to_pylist()
+                        ]
             rows[table] = found
         return cls(catalog, keys, rows)
 

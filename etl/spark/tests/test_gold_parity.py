@@ -41,7 +41,9 @@ def event_logs(draw):
         if user_id not in profiles and draw(st.booleans()):
             profile = {
                 "user_id": user_id,
-                "email": draw(st.sampled_from([f" {user_id.upper()}@Example.COM", f"{user_id}@x.io"])),
+                "email": draw(
+                    st.sampled_from([f" {user_id.upper()}@Example.COM", f"{user_id}@x.io"])
+                ),
                 "given_name": draw(st.sampled_from(["Ann", "José", None])),
                 "family_name": draw(st.sampled_from(["Ö", None])),
                 "created_at": synthetic.iso(clock),
@@ -51,7 +53,9 @@ def event_logs(draw):
             profiles.add(user_id)
             continue
         mine = [key for key in tasks if key[0] == user_id]
-        action = draw(st.sampled_from(["create", "modify", "modify", "remove"])) if mine else "create"
+        action = (
+            draw(st.sampled_from(["create", "modify", "modify", "remove"])) if mine else "create"
+        )
         if action == "create":
             task = synthetic.new_task(
                 user_id,

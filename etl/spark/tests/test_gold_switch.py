@@ -39,7 +39,9 @@ def workload(first_sequence: int = 10**20, prefix: str = "a"):
         "created_at": synthetic.iso(DAY1_MS),
         "last_seen_at": synthetic.iso(DAY1_MS),
     }
-    one = synthetic.new_task(f"u-{prefix}", f"{prefix}1", DAY1_MS + HOUR + 900, rng, category="work")
+    one = synthetic.new_task(
+        f"u-{prefix}", f"{prefix}1", DAY1_MS + HOUR + 900, rng, category="work"
+    )
     done = synthetic.updated(one, {"status": "completed"}, DAY1_MS + 3 * HOUR + 100)
     two = synthetic.new_task(f"u-{prefix}", f"{prefix}2", DAY1_MS + 26 * HOUR, rng, category=None)
     other = synthetic.new_task(f"u-{prefix}x", f"{prefix}3", DAY1_MS + 50 * HOUR, rng)
@@ -128,7 +130,9 @@ def test_the_spark_job_runs_from_glue_arguments(gold_lake, capsys):
         gold_lake.names, AS_OF=AS_OF.isoformat(), PUBLISH_METRICS="false"
     )
     assert gold_job.main([*arguments, "--LAKE_ROOT", gold_lake.root]) == 0
-    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "gold run complete" in x]
+    [line] = [
+        json.loads(x) for x in capsys.readouterr().out.splitlines() if "gold run complete" in x
+    ]
     assert line["engine"] == "spark"
     assert line["rows_written"]["kpi_snapshot"] == 1
     assert line["silver_files"] > 0
@@ -144,7 +148,7 @@ def test_lake_roots():
     assert lake_root("/tmp/x") == "file:///tmp/x/"
     assert lake_root("s3://") == "s3://"
     assert table_url("s3://", "s3://silver-b", "tasks") == "s3://silver-b/tasks/"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a lake root is"):
         lake_root("relative/dir")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a local lake root"):
         local_directory("s3://")

@@ -19,12 +19,18 @@ def test_duckdb_runs_the_python_shell_jobs_in_the_etl_environment():
     silver, gold = etl_steps("duckdb", "/etl/python", None, arguments, "bronze", "file:///l")
     assert [(s.python, s.args[:2]) for s in silver] == [("/etl/python", ["-m", "todo_silver.job"])]
     assert [(s.python, s.args[:2]) for s in gold] == [("/etl/python", ["-m", "todo_gold.job"])]
-    assert "--LAKE_ROOT" not in gold[0].args and "--AS_OF" in gold[0].args
+    assert "--LAKE_ROOT" not in gold[0].args
+    assert "--AS_OF" in gold[0].args
 
 
 def test_spark_mirrors_bronze_then_runs_the_spark_jobs_on_the_local_lake():
-    silver, gold = etl_steps("spark", "/etl/python", "/spark/python", arguments, "bronze", "file:///l")
-    assert [s.args[1] for s in silver] == ["todo_lake_spark.gold_lake", "todo_lake_spark.silver_job"]
+    silver, gold = etl_steps(
+        "spark", "/etl/python", "/spark/python", arguments, "bronze", "file:///l"
+    )
+    assert [s.args[1] for s in silver] == [
+        "todo_lake_spark.gold_lake",
+        "todo_lake_spark.silver_job",
+    ]
     assert silver[0].args[2:] == ["bronze", "file:///l"]
     assert [s.args[1] for s in gold] == ["todo_lake_spark.gold_job"]
     assert {s.python for s in silver + gold} == {"/spark/python"}

@@ -57,7 +57,7 @@ def spark_ddl(columns: Mapping[str, pa.DataType]) -> str:
     return ", ".join(f"`{name}` {SPARK_TYPES[kind]}" for name, kind in columns.items())
 
 
-def to_arrow(frame: "DataFrame") -> pa.Table:
+def to_arrow(frame: DataFrame) -> pa.Table:
     """``frame``'s rows as an Arrow table, in order, every column nullable (as
     DuckDB's results are: the same rows then give the same Parquet bytes)."""
     from pyspark.sql.pandas.types import to_arrow_schema
@@ -80,11 +80,11 @@ class SparkEngine:
     name = "spark"
     dialect = SPARK_DIALECT
 
-    def __init__(self, spark: "SparkSession", root: str) -> None:
+    def __init__(self, spark: SparkSession, root: str) -> None:
         self.spark = spark
         self.root = root
         self.input_rows = 0
-        self._cached: List["DataFrame"] = []
+        self._cached: List[DataFrame] = []
         self._views: List[str] = []
 
     def table_parameters(self) -> Dict[str, str]:
@@ -97,7 +97,7 @@ class SparkEngine:
         conf = self.spark.sparkContext._jsc.hadoopConfiguration()
         return bool(path.getFileSystem(conf).exists(path))
 
-    def silver_table(self, bucket: str, table: str) -> "DataFrame":
+    def silver_table(self, bucket: str, table: str) -> DataFrame:
         """Silver ``table``: exactly gold's columns, typed; empty if it has no files yet."""
         columns = SILVER_COLUMNS[table]
         ddl = spark_ddl(columns)
