@@ -7,23 +7,84 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import boto3
 import pyarrow.parquet as pq
+from hypothesis import strategies as st
 
 from todo_core import lake
 from todo_gold.job import GoldJob, GoldResult
 from todo_gold.settings import GoldSettings
 from todo_lake_spark.gold_engine import SparkEngine
-from todo_lake_spark.gold_lake import lake_root, mirror_bucket
+from todo_lake_spark.gold_lake import clear, lake_root, mirror_bucket
 from todo_lake_testing import synthetic
 from todo_silver.job import SilverJob
 from todo_silver.settings import SilverSettings
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
-ENGINES = ("duckdb", "spark")
+
+
+START_MS = int((AS_OF - dt.timedelta(days=40)).timestamp() * 1000)
+#: Up to a few hours past as_of: changes the windows must leave out.
+SPAN_MS = 41 * 86_400_000
+
+
+@st.composite
+def event_logs(draw):
+    """Users signing up, and their tasks created, changed and deleted, in time order."""
+    rng = random.Random(draw(st.integers(0, 10**6)))
+    factory = synthetic.EventFactory(rng=rng)
+    users = draw(st.integers(1, 3))
+    times = sorted(draw(st.lists(st.integers(0, SPAN_MS), min_size=users + 1, max_size=25)))
+    log, tasks, profiles = [], {}, set()
+    for number, offset in enumerate(times):
+        clock = START_MS + offset
+        user_id = f"user-{draw(st.integers(0, users - 1))}"
+        if user_id not in profiles and draw(st.booleans()):
+            profile = {
+                "user_id": user_id,
+                "email": draw(
+                    st.sampled_from([f" {user_id.upper()}@Example.COM", f"{user_id}@x.io"])
+                ),
+                "given_name": draw(st.sampled_from(["Ann", "José", None])),
+                "family_name": draw(st.sampled_from(["Ö", None])),
+                "created_at": synthetic.iso(clock),
+                "last_seen_at": synthetic.iso(clock),
+            }
+            log.append(factory.user_insert(profile, clock))
+            profiles.add(user_id)
+            continue
+        mine = [key for key in tasks if key[0] == user_id]
+        action = (
+            draw(st.sampled_from(["create", "modify", "modify", "remove"])) if mine else "create"
+        )
+        if action == "create":
+            task = synthetic.new_task(
+                user_id,
+                f"task-{number}",
+                clock,
+                rng,
+                category=draw(st.sampled_from(["work", "home", None])),
+                status=draw(st.sampled_from(["pending", "completed"])),
+            )
+            log.append(factory.task_insert(task, clock))
+            tasks[(user_id, task["task_id"])] = task
+            continue
+        key = draw(st.sampled_from(sorted(mine)))
+        before = tasks[key]
+        if action == "modify":
+            after = synthetic.updated(
+                before, {"status": draw(st.sampled_from(synthetic.TASK_STATUSES))}, clock
+            )
+            log.append(factory.task_modify(before, after, clock))
+            tasks[key] = after
+        else:
+            log.append(factory.task_remove(before, clock))
+            del tasks[key]
+    return log
 
 
 class GoldLake:
@@ -37,6 +98,10 @@ class GoldLake:
 
     def empty(self) -> None:
         self.stack.empty_data_lake()
+
+    def clear_root(self) -> None:
+        """Empty the local lake root (what Spark reads and writes locally)."""
+        clear(self.root)
 
     def put(self, events: Sequence[Dict[str, Any]], number: int = 0) -> None:
         synthetic.put_objects(

@@ -10,76 +10,11 @@ changes after ``as_of``, deletes)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-
 import pytest
-from gold_support import AS_OF, GoldLake
+from gold_support import GoldLake, event_logs
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from todo_lake_testing import synthetic
 
 pytestmark = pytest.mark.integration
-
-START_MS = int((AS_OF - dt.timedelta(days=40)).timestamp() * 1000)
-#: Up to a few hours past as_of: changes the windows must leave out.
-SPAN_MS = 41 * 86_400_000
-
-
-@st.composite
-def event_logs(draw):
-    """Users signing up, and their tasks created, changed and deleted, in time order."""
-    rng = random.Random(draw(st.integers(0, 10**6)))
-    factory = synthetic.EventFactory(rng=rng)
-    users = draw(st.integers(1, 3))
-    times = sorted(draw(st.lists(st.integers(0, SPAN_MS), min_size=users + 1, max_size=25)))
-    log, tasks, profiles = [], {}, set()
-    for number, offset in enumerate(times):
-        clock = START_MS + offset
-        user_id = f"user-{draw(st.integers(0, users - 1))}"
-        if user_id not in profiles and draw(st.booleans()):
-            profile = {
-                "user_id": user_id,
-                "email": draw(
-                    st.sampled_from([f" {user_id.upper()}@Example.COM", f"{user_id}@x.io"])
-                ),
-                "given_name": draw(st.sampled_from(["Ann", "José", None])),
-                "family_name": draw(st.sampled_from(["Ö", None])),
-                "created_at": synthetic.iso(clock),
-                "last_seen_at": synthetic.iso(clock),
-            }
-            log.append(factory.user_insert(profile, clock))
-            profiles.add(user_id)
-            continue
-        mine = [key for key in tasks if key[0] == user_id]
-        action = (
-            draw(st.sampled_from(["create", "modify", "modify", "remove"])) if mine else "create"
-        )
-        if action == "create":
-            task = synthetic.new_task(
-                user_id,
-                f"task-{number}",
-                clock,
-                rng,
-                category=draw(st.sampled_from(["work", "home", None])),
-                status=draw(st.sampled_from(["pending", "completed"])),
-            )
-            log.append(factory.task_insert(task, clock))
-            tasks[(user_id, task["task_id"])] = task
-            continue
-        key = draw(st.sampled_from(sorted(mine)))
-        before = tasks[key]
-        if action == "modify":
-            after = synthetic.updated(
-                before, {"status": draw(st.sampled_from(synthetic.TASK_STATUSES))}, clock
-            )
-            log.append(factory.task_modify(before, after, clock))
-            tasks[key] = after
-        else:
-            log.append(factory.task_remove(before, clock))
-            del tasks[key]
-    return log
 
 
 @pytest.fixture(scope="module")
