@@ -1,46 +1,46 @@
-"""The Spark engine's benchmarks: one part per transform, one section each.
+"""todo-lake-spark benchmarks: silver and gold on local Spark against the
+single-worker engine in the same run.
 
-    python benchmarks/run.py --out benchmarks/RESULTS.md [PART ...]
-
-Each part (``benchmarks/<part>.py``: ``silver``, ``gold``) measures its job
-on Spark against the Python-shell engine in the same run and writes its
-section to ``benchmarks/RESULTS-<part>.md``; RESULTS.md is those sections
-in order. A part not named keeps the figures of its last run.
+    python benchmarks/run.py --out benchmarks/RESULTS.md \\
+        [--silver-events 250000 1000000] [--gold-events 1000000]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PARTS = ("silver", "gold")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from gold_bench import rows as gold_rows
+from silver_bench import rows as silver_rows
+
+from todo_lake_testing.bench import write_fragment
+from todo_local.emulator import Emulator, client_environment
+from todo_local.stack import provision
 
 
 def main() -> int:
-    argv = sys.argv[1:]
-    out = os.path.join(HERE, "RESULTS.md")
-    if "--out" in argv:
-        at = argv.index("--out")
-        out = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
-    chosen = [p for p in PARTS if not argv or p in argv]
-    for part in chosen:
-        script = os.path.join(HERE, f"{part}.py")
-        if os.path.exists(script):
-            subprocess.run(
-                [sys.executable, script, "--out", os.path.join(HERE, f"RESULTS-{part}.md")],
-                check=True,
-            )
-    sections = []
-    for part in PARTS:
-        path = os.path.join(HERE, f"RESULTS-{part}.md")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                sections.append(handle.read().strip())
-    with open(out, "w", encoding="utf-8") as handle:
-        handle.write("\n\n".join(sections) + "\n")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="benchmarks/RESULTS.md")
+    parser.add_argument("--silver-events", type=int, nargs="*", default=[250_000, 1_000_000])
+    parser.add_argument("--gold-events", type=int, nargs="*", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--data-dir", default="", help="reuse generated bronze here")
+    args = parser.parse_args()
+    rows, notes = [], []
+    if args.silver_events:
+        with Emulator() as emulator:
+            env = client_environment(emulator.endpoint_url)
+            os.environ.update(env)
+            names = provision(emulator.endpoint_url).names
+            rows, notes = silver_rows(args.silver_events, args.repeat, args.data_dir, names, env)
+    if args.gold_events:
+        # Gold's silver is built in an emulator of its own, per size.
+        more_rows, more_notes = gold_rows(args.gold_events, max(3, args.repeat), args.data_dir)
+        rows, notes = rows + more_rows, notes + more_notes
+    print(write_fragment(args.out, "todo-lake-spark", rows, notes))
     return 0
 
 

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import io
 import random
+import shutil
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import boto3
@@ -18,7 +19,8 @@ from todo_core import lake
 from todo_gold.job import GoldJob, GoldResult
 from todo_gold.settings import GoldSettings
 from todo_lake_spark.gold_engine import SparkEngine
-from todo_lake_spark.gold_lake import clear, lake_root, mirror_bucket
+from todo_lake_spark.gold_lake import mirror_bucket
+from todo_lake_spark.lake_root import LakeRoot
 from todo_lake_testing import synthetic
 from todo_silver.job import SilverJob
 from todo_silver.settings import SilverSettings
@@ -87,6 +89,11 @@ def event_logs(draw):
     return log
 
 
+def directory_of(root: LakeRoot) -> str:
+    assert root.directory is not None
+    return root.directory
+
+
 class GoldLake:
     """The emulator's lake, a local mirror of its silver, and gold on either engine."""
 
@@ -94,14 +101,16 @@ class GoldLake:
         self.stack = stack
         self.names = stack.names
         self.spark = spark
-        self.root = lake_root(directory)
+        #: Silver mirrored for Spark (``--LAKE_ROOT``): a directory of buckets.
+        self.root = f"file://{directory}"
+        self.lake_root = LakeRoot.parse(self.root)
 
     def empty(self) -> None:
         self.stack.empty_data_lake()
 
     def clear_root(self) -> None:
         """Empty the local lake root (what Spark reads and writes locally)."""
-        clear(self.root)
+        shutil.rmtree(directory_of(self.lake_root), ignore_errors=True)
 
     def put(self, events: Sequence[Dict[str, Any]], number: int = 0) -> None:
         synthetic.put_objects(
@@ -121,7 +130,7 @@ class GoldLake:
         self.mirror_silver()
 
     def mirror_silver(self) -> None:
-        mirror_bucket(boto3.client("s3"), self.names.silver_bucket, self.root)
+        mirror_bucket(boto3.client("s3"), self.names.silver_bucket, self.lake_root)
 
     def settings(self, engine: str, **overrides: Any) -> GoldSettings:
         values: Dict[str, Any] = {
@@ -140,7 +149,7 @@ class GoldLake:
     def gold(self, engine: str, **overrides: Any) -> GoldResult:
         settings = self.settings(engine, **overrides)
         if engine == "spark":
-            return GoldJob(settings, engine=SparkEngine(self.spark, self.root)).run()
+            return GoldJob(settings, engine=SparkEngine(self.spark, self.lake_root)).run()
         return GoldJob(settings).run()
 
     def empty_gold(self) -> None:

@@ -22,7 +22,7 @@ def gold_lake(local_stack, spark, tmp_path_factory):
     return GoldLake(local_stack, spark, str(tmp_path_factory.mktemp("lake")))
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(log=event_logs())
 def test_spark_gold_equals_duckdb_gold(gold_lake, log):
     gold_lake.empty()

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
+import shutil
 
+import boto3
 import pytest
-from gold_support import AS_OF, GoldLake
+from gold_support import AS_OF, GoldLake, directory_of
 
 from todo_gold.collapse_guard import InputCollapsed
 from todo_gold.pii import hmac_hex
 from todo_lake.pii import hmac_key
 from todo_lake_spark import gold_job
-from todo_lake_spark.gold_lake import clear, lake_root, local_directory, table_url
+from todo_lake_spark.gold_lake import mirror_bucket
+from todo_lake_spark.lake_root import LakeRoot
 from todo_lake_testing import synthetic
 from todo_local.stack import glue_job_arguments
 
@@ -113,7 +117,9 @@ def test_spark_refuses_to_publish_a_collapsed_silver(gold_lake):
     gold_lake.gold("duckdb")
     before = gold_lake.gold_state()
     # Silver's tasks vanish from what Spark reads (a wrong or emptied bucket).
-    clear(table_url(gold_lake.root, gold_lake.names.silver_bucket, "tasks"))
+    shutil.rmtree(
+        os.path.join(directory_of(gold_lake.lake_root), gold_lake.names.silver_bucket, "tasks")
+    )
     later = AS_OF + dt.timedelta(hours=1)
     with pytest.raises(InputCollapsed, match="total_tasks"):
         gold_lake.gold("spark", as_of=later)
@@ -144,11 +150,16 @@ def test_the_spark_job_refuses_another_engine(gold_lake):
         gold_job.main([*arguments, "--LAKE_ROOT", gold_lake.root])
 
 
-def test_lake_roots():
-    assert lake_root("/tmp/x") == "file:///tmp/x/"
-    assert lake_root("s3://") == "s3://"
-    assert table_url("s3://", "s3://silver-b", "tasks") == "s3://silver-b/tasks/"
-    with pytest.raises(ValueError, match="a lake root is"):
-        lake_root("relative/dir")
-    with pytest.raises(ValueError, match="not a local lake root"):
-        local_directory("s3://")
+def test_a_mirror_holds_exactly_the_bucket(gold_lake, tmp_path):
+    s3 = boto3.client("s3")
+    bucket = gold_lake.names.bronze_bucket
+    s3.put_object(Bucket=bucket, Key="cdc/2025/03/01/00/a", Body=b"one")
+    root = LakeRoot.parse(f"file://{tmp_path}")
+    stale = tmp_path / bucket / "cdc" / "gone"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by an earlier run")
+    assert mirror_bucket(s3, bucket, root) == 1
+    assert (tmp_path / bucket / "cdc/2025/03/01/00/a").read_bytes() == b"one"
+    assert not stale.exists()
+    with pytest.raises(ValueError, match="local lake root"):
+        mirror_bucket(s3, bucket, LakeRoot())

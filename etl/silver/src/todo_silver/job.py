@@ -82,9 +82,14 @@ class RunCounts:
 
 
 class SilverJob:
-    def __init__(self, settings: SilverSettings, source: Optional[BronzeSource] = None) -> None:
+    def __init__(
+        self,
+        settings: SilverSettings,
+        source: Optional[BronzeSource] = None,
+        store: Optional[LakeStore] = None,
+    ) -> None:
         self.settings = settings
-        self.silver = LakeStore(settings.silver_bucket, settings.database_name)
+        self.silver = store or LakeStore(settings.silver_bucket, settings.database_name)
         self.source = source or open_source(settings.bronze_bucket)
         self.manifest = Manifest(self.silver)
         self.counts = RunCounts()
@@ -134,17 +139,7 @@ class SilverJob:
             listed_since=None if state.since is None else state.since.isoformat(),
             bronze=self.source.location,
         )
-        with Workspace(self.settings.duckdb_memory_mb) as ws:
-            staged = RunRows(ws.directory)
-            with ParsePool(
-                self.source,
-                todo,
-                self.settings.parse_threads,
-                self.settings.chunk_bytes,
-                staged.events,
-            ) as pool:
-                self._read(ws, todo, pool, staged)
-            self._write_outputs(staged)
+        self._process(todo)
         # Every output is durable now; the manifest commit makes the run count.
         with self._phase("commit"):
             lease.check()  # still ours: no other run wrote since this one started
@@ -171,6 +166,22 @@ class SilverJob:
                 units={"SilverRunSeconds": "Seconds"},
             )
         return self.counts
+
+    def _process(self, todo: List[BronzeObject]) -> None:
+        """Read the new bronze objects and write every output (all but the
+        manifest commit); the engine's part of a run (the Spark engine,
+        ``todo_lake_spark.silver_job``, brings its own)."""
+        with Workspace(self.settings.duckdb_memory_mb) as ws:
+            staged = RunRows(ws.directory)
+            with ParsePool(
+                self.source,
+                todo,
+                self.settings.parse_threads,
+                self.settings.chunk_bytes,
+                staged.events,
+            ) as pool:
+                self._read(ws, todo, pool, staged)
+            self._write_outputs(staged)
 
     def _reset(self) -> None:
         log("INFO", "full refresh: dropping silver tables and the manifest", run_id=self.run_id)

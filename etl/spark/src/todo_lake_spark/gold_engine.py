@@ -9,8 +9,9 @@ directory per version, the switch through the catalog, replaced files deleted
 last). So a table computed here is byte for byte the file the DuckDB engine
 writes for the same silver: switching engines between runs rewrites nothing.
 
-* **Silver**: each table read by Spark where it is, ``<lake root><silver
-  bucket>/<table>/`` (``s3://`` on Glue, a ``file://`` directory locally):
+* **Silver**: each table read by Spark where it is, ``s3://<silver
+  bucket>/<table>/`` on Glue, under the ``file://`` lake root locally
+  (:class:`todo_lake_spark.lake_root.LakeRoot`):
   only the columns gold reads (``todo_gold.engines.SILVER_COLUMNS``), with
   the types silver's schema gives them (a column no file has yet is NULL;
   partition values stay text).
@@ -24,7 +25,7 @@ writes for the same silver: switching engines between runs rewrites nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Mapping
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional
 
 import pyarrow as pa
 
@@ -32,7 +33,7 @@ from todo_core import lake
 from todo_gold import queries
 from todo_gold.engines import SILVER_COLUMNS
 from todo_gold.silver_reader import SilverReader
-from todo_lake_spark.gold_lake import table_url
+from todo_lake_spark.lake_root import LakeRoot
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -80,9 +81,10 @@ class SparkEngine:
     name = "spark"
     dialect = SPARK_DIALECT
 
-    def __init__(self, spark: SparkSession, root: str) -> None:
+    def __init__(self, spark: SparkSession, root: Optional[LakeRoot] = None) -> None:
         self.spark = spark
-        self.root = root
+        #: Where silver is: S3 (Glue), or a local directory of buckets.
+        self.root = root or LakeRoot()
         self.input_rows = 0
         self._cached: List[DataFrame] = []
         self._views: List[str] = []
@@ -101,7 +103,7 @@ class SparkEngine:
         """Silver ``table``: exactly gold's columns, typed; empty if it has no files yet."""
         columns = SILVER_COLUMNS[table]
         ddl = spark_ddl(columns)
-        url = table_url(self.root, bucket, table)
+        url = self.root.url(bucket, f"{table}/")
         if not self._exists(url):
             return self.spark.createDataFrame([], ddl)
         frame = (

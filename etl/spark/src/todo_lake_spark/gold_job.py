@@ -10,9 +10,9 @@ catalog entries and atomic switch, collapse guard and PII rules, and the
 same log line and metrics (``engine: spark``). Only the SQL runs elsewhere
 (:mod:`todo_lake_spark.gold_engine`).
 
-``--LAKE_ROOT`` is where Spark reads silver (:mod:`todo_lake_spark.gold_lake`):
-``s3://`` on Glue (the default); locally a ``file://`` directory laid out
-like the buckets, and then a local Spark is started
+``--LAKE_ROOT`` is where Spark reads silver (:mod:`todo_lake_spark.lake_root`):
+S3 on Glue (no argument); locally a ``file://`` directory laid out like the
+buckets, and then a local Spark is started
 (``--SPARK_DRIVER_MEMORY``, default 1g). Gold's tables are written through
 gold's writer to the S3 endpoint, as the Python-shell job writes them.
 """
@@ -27,7 +27,7 @@ from todo_gold.settings import GoldSettings
 from todo_lake.args import parse_glue_args
 from todo_lake.observability import run_logged
 from todo_lake_spark.gold_engine import SparkEngine
-from todo_lake_spark.gold_lake import GLUE_LAKE_ROOT, lake_root
+from todo_lake_spark.lake_root import LakeRoot
 
 __all__ = ["main", "settings_from_argv"]
 
@@ -44,12 +44,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args: List[str] = list(sys.argv[1:] if argv is None else argv)
     settings = settings_from_argv(args)
     options = parse_glue_args(args)
-    root = lake_root(options.get("LAKE_ROOT") or GLUE_LAKE_ROOT)
+    root = LakeRoot.parse(options.get("LAKE_ROOT"))
 
     def run() -> object:
         from todo_lake_spark.session import glue_session, local_session
 
-        if root.startswith("file://"):
+        if root.directory is not None:
             spark = local_session(driver_memory=options.get("SPARK_DRIVER_MEMORY", "1g"))
         else:
             spark = glue_session()

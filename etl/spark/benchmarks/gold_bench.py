@@ -1,6 +1,7 @@
 """Gold on Spark against gold on DuckDB, in the same run, over the same silver.
 
-    python benchmarks/gold.py --out benchmarks/RESULTS-gold.md [--events 1000000 ...]
+    python benchmarks/run.py --gold-events 1000000 ...     (with silver's rows)
+    python benchmarks/gold_bench.py --out benchmarks/RESULTS.md --events 1000000 ...
 
 Setup (not measured): generated bronze (local files) -> the Python-shell
 silver job -> silver in the local emulator's S3, then mirrored into a local
@@ -109,20 +110,17 @@ def empty_gold(bucket: str, database: str) -> None:
             glue.delete_table(DatabaseName=database, Name=table)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="benchmarks/RESULTS-gold.md")
-    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--driver-memory", default="2g")
-    parser.add_argument("--data-dir", help="reuse generated bronze here (default: temporary)")
-    args = parser.parse_args()
-
-    rows: List[Row] = []
-    notes: List[str] = []
-    for events in args.events:
-        data_dir = os.path.join(args.data_dir, str(events)) if args.data_dir else None
-        data = bronze_directory(data_dir, events, "spark-gold-bench-")
+def rows(
+    sizes: Sequence[int], repeat: int, data_dir: str = "", driver_memory: str = "2g"
+) -> Tuple[List[Row], List[str]]:
+    """The gold rows at each size (each size in an emulator of its own)."""
+    out: List[Row] = []
+    for events in sizes:
+        data = bronze_directory(
+            os.path.join(data_dir, f"bronze-{events}") if data_dir else None,
+            events,
+            "spark-gold-bench-",
+        )
         lake_dir = tempfile.mkdtemp(prefix="spark-gold-bench-lake-")
         with Emulator() as emulator:
             env = client_environment(emulator.endpoint_url)
@@ -156,14 +154,14 @@ def main() -> int:
                     "--LAKE_ROOT",
                     f"file://{lake_dir}",
                     "--SPARK_DRIVER_MEMORY",
-                    args.driver_memory,
+                    driver_memory,
                 ],
             }
             rate: Dict[str, List[float]] = {"duckdb": [], "spark": []}
             process: Dict[str, List[float]] = {"duckdb": [], "spark": []}
             rss: Dict[str, List[float]] = {"duckdb": [], "spark": []}
             input_rows = 0
-            for attempt in range(args.repeat):
+            for attempt in range(repeat):
                 order = ("duckdb", "spark") if attempt % 2 == 0 else ("spark", "duckdb")
                 for engine in order:
                     empty_gold(names.gold_bucket, names.glue_database)
@@ -184,39 +182,55 @@ def main() -> int:
                         flush=True,
                     )
         shutil.rmtree(lake_dir, ignore_errors=True)
-        if not args.data_dir:
+        if not data_dir:
             shutil.rmtree(data, ignore_errors=True)
         baseline = statistics.median(rate["duckdb"])
-        size = f"{events / 1e6:g}M events ({input_rows:,} silver rows)"
-        rows += [
+        size = f"{events:,} events ({input_rows:,} silver rows)"
+        out += [
+            Row(f"gold, DuckDB engine, {size}: silver rows/s", rate["duckdb"], "rows/s", baseline),
             Row(
-                f"{size}: gold job, DuckDB engine, silver rows/s (baseline)",
-                rate["duckdb"],
-                "rows/s",
-                baseline,
-            ),
-            Row(
-                f"{size}: gold job, Spark engine (local, 2 cores), silver rows/s",
+                f"gold, local Spark (local[2], {driver_memory} driver), {size}: silver rows/s",
                 rate["spark"],
                 "rows/s",
                 baseline,
             ),
-            Row(f"{size}: DuckDB engine, whole process", process["duckdb"], "s"),
-            Row(f"{size}: Spark engine, whole process (JVM start included)", process["spark"], "s"),
-            Row(f"{size}: DuckDB engine, peak RSS", rss["duckdb"], "MiB"),
-            Row(f"{size}: Spark engine, peak RSS (Python + JVM)", rss["spark"], "MiB"),
+            Row(f"gold, DuckDB engine, {size}: whole process", process["duckdb"], "s"),
+            Row(
+                f"gold, local Spark, {size}: whole process (JVM start included)",
+                process["spark"],
+                "s",
+            ),
+            Row(f"gold, DuckDB engine, {size}: peak RSS", rss["duckdb"], "MiB"),
+            Row(
+                f"gold, local Spark, {size}: peak RSS of the process tree (job + JVM)",
+                rss["spark"],
+                "MiB",
+            ),
         ]
-    notes.append(
-        "Same run, same silver (built by the Python-shell silver job from generated change "
-        f"events); {args.repeat} runs per engine, alternating, each into an emptied gold, as_of "
-        "fixed. The DuckDB engine fetches silver from the local emulator's S3; the Spark engine "
-        "reads the same files from a local lake root (locally Spark has no S3). Both write gold "
-        f"to the emulator through gold's writer. Spark: local[2], driver memory "
-        f"{args.driver_memory}. Rates are over each job's own run time (its log line); the "
-        "whole-process rows add start-up. Peak RSS is the job's process tree (the JVM "
-        "included), sampled every 50 ms."
-    )
-    print(write_fragment(args.out, "todo-lake-spark: gold on Spark vs DuckDB", rows, notes))
+    notes = [
+        "Gold on Spark (`todo_lake_spark.gold_job`) against the DuckDB engine (`todo_gold.job`) "
+        "in the same run, over the same silver (built by the Python-shell silver job from the "
+        f"silver benchmark's generated events); {repeat} runs per engine, alternating, each "
+        "into an emptied gold, as_of fixed. The DuckDB engine fetches silver from the local "
+        "emulator's S3; Spark reads the same files from a local lake root (locally Spark has no "
+        "S3). Both write gold to the emulator through gold's writer. Rows/s use the job's own "
+        "run time (its log line); the ratio column is against the DuckDB engine's median at the "
+        "same size; whole-process rows add interpreter (and JVM) start-up. Peak RSS is the job's "
+        "process tree (the JVM included), sampled every 50 ms.",
+    ]
+    return out, notes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="benchmarks/RESULTS.md")
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument("--data-dir", default="", help="reuse generated bronze here")
+    args = parser.parse_args()
+    rows_, notes = rows(args.events, args.repeat, args.data_dir, args.driver_memory)
+    print(write_fragment(args.out, "todo-lake-spark: gold", rows_, notes))
     return 0
 
 
