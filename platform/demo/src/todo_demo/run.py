@@ -139,10 +139,12 @@ def _glue_jobs(dev: Any, options: DemoOptions, env: Dict[str, str], phases: Phas
     lake_root = os.path.abspath(os.path.join(options.log_dir, "lake"))
     # The local lake root holds this run's data only (the stack starts empty).
     shutil.rmtree(lake_root, ignore_errors=True)
-    moment: Dict[str, str] = {}
+    # Gold's snapshot describes this moment: every change the API accepted is
+    # already in bronze (the stream has drained).
+    as_of = dt.datetime.now(dt.timezone.utc).isoformat()
 
     def job_arguments(gold: bool = False) -> List[str]:
-        return glue_job_arguments(names, **({"AS_OF": moment["as_of"]} if gold else {}))
+        return glue_job_arguments(names, **({"AS_OF": as_of} if gold else {}))
 
     silver, gold = etl_steps(
         options.engine,
@@ -157,7 +159,6 @@ def _glue_jobs(dev: Any, options: DemoOptions, env: Dict[str, str], phases: Phas
     for step in silver:
         run_etl(step.python, step.args, env, step.label)
     phases.mark("silver")
-    moment["as_of"] = dt.datetime.now(dt.timezone.utc).isoformat()
     for step in gold:
         run_etl(step.python, step.args, env, step.label)
     phases.mark("gold")
