@@ -25,8 +25,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="benchmarks/RESULTS.md")
     parser.add_argument("--silver-events", type=int, nargs="*", default=[250_000, 1_000_000])
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        nargs="*",
+        default=[2],
+        help="runs per engine, per size (the last repeats)",
+    )
     parser.add_argument("--gold-events", type=int, nargs="*", default=[1_000_000])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--gold-repeat", type=int, default=3, help="gold runs per engine")
     parser.add_argument("--data-dir", default="", help="reuse generated bronze here")
     args = parser.parse_args()
     rows, notes = [], []
@@ -38,7 +45,7 @@ def main() -> int:
             rows, notes = silver_rows(args.silver_events, args.repeat, args.data_dir, names, env)
     if args.gold_events:
         # Gold's silver is built in an emulator of its own, per size.
-        more_rows, more_notes = gold_rows(args.gold_events, max(3, args.repeat), args.data_dir)
+        more_rows, more_notes = gold_rows(args.gold_events, args.gold_repeat, args.data_dir)
         rows, notes = rows + more_rows, notes + more_notes
     print(write_fragment(args.out, "todo-lake-spark", rows, notes))
     return 0

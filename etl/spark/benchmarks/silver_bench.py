@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
@@ -83,7 +82,9 @@ class Run:
 
 
 def run_job(args: Sequence[str], env: Dict[str, str]) -> Run:
-    proc = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **env})
+    proc = subprocess.Popen(
+        list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **env}
+    )
     peak = {"tree": 0.0, "largest": 0.0}
     done = threading.Event()
 
@@ -100,21 +101,42 @@ def run_job(args: Sequence[str], env: Dict[str, str]) -> Run:
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:4])} failed:\n{err.decode()[-3000:]}")
-    summary = next(json.loads(line) for line in out.decode().splitlines() if '"silver run complete"' in line)
-    return Run(summary["seconds"], summary["counts"]["events_read"], peak["tree"], peak["largest"], summary["phase_seconds"])
+    summary = next(
+        json.loads(line) for line in out.decode().splitlines() if '"silver run complete"' in line
+    )
+    return Run(
+        summary["seconds"],
+        summary["counts"]["events_read"],
+        peak["tree"],
+        peak["largest"],
+        summary["phase_seconds"],
+    )
 
 
-def measure(events: int, repeat: int, data_dir: str, names: object, env: Dict[str, str]) -> Dict[str, List[Run]]:
+def measure(
+    events: int, repeat: int, data_dir: str, names: object, env: Dict[str, str]
+) -> Dict[str, List[Run]]:
     """``repeat`` runs of each engine over ``events`` generated events (full refreshes)."""
     from todo_local.stack import glue_job_arguments
 
-    data = bronze_directory(os.path.join(data_dir, f"bronze-{events}") if data_dir else None, events, "silver-spark-bench-")
+    data = bronze_directory(
+        os.path.join(data_dir, f"bronze-{events}") if data_dir else None,
+        events,
+        "silver-spark-bench-",
+    )
     root = tempfile.mkdtemp(prefix="silver-spark-lake-")
     try:
         os.symlink(data, os.path.join(root, names.bronze_bucket))  # type: ignore[attr-defined]
         arguments = glue_job_arguments(names, PUBLISH_METRICS="false", FULL_REFRESH="true")  # type: ignore[arg-type]
         single = [sys.executable, "-c", SINGLE_WORKER, root, *arguments]
-        spark = [sys.executable, "-m", "todo_lake_spark.silver_job", *arguments, "--LAKE_ROOT", f"file://{root}"]
+        spark = [
+            sys.executable,
+            "-m",
+            "todo_lake_spark.silver_job",
+            *arguments,
+            "--LAKE_ROOT",
+            f"file://{root}",
+        ]
         runs: Dict[str, List[Run]] = {"single": [], "spark": []}
         order: List[Tuple[str, List[str]]] = []
         for attempt in range(repeat):
@@ -123,9 +145,11 @@ def measure(events: int, repeat: int, data_dir: str, names: object, env: Dict[st
         for engine, command in order:
             run = run_job(command, env)
             runs[engine].append(run)
+            rate = run.events / run.seconds
             print(
-                f"{events:,} events, {engine}: {run.seconds:.1f}s ({run.events / run.seconds:,.0f} ev/s), "
-                f"tree {run.tree_mib:,.0f} MiB, largest process {run.largest_mib:,.0f} MiB; {run.phases}",
+                f"{events:,} events, {engine}: {run.seconds:.1f}s ({rate:,.0f} ev/s), tree "
+                f"{run.tree_mib:,.0f} MiB, largest process {run.largest_mib:,.0f} MiB; "
+                f"{run.phases}",
                 flush=True,
             )
         return runs
@@ -133,27 +157,43 @@ def measure(events: int, repeat: int, data_dir: str, names: object, env: Dict[st
         shutil.rmtree(root, ignore_errors=True)
 
 
-def rows(sizes: Sequence[int], repeat: int, data_dir: str, names: object, env: Dict[str, str]) -> Tuple[List[Row], List[str]]:
+def rows(
+    sizes: Sequence[int], repeat: Sequence[int], data_dir: str, names: object, env: Dict[str, str]
+) -> Tuple[List[Row], List[str]]:
     import statistics
 
     out: List[Row] = []
     slopes: List[Tuple[int, float, float, float]] = []
-    for events in sizes:
-        runs = measure(events, repeat, data_dir, names, env)
+    for number, events in enumerate(sizes):
+        runs = measure(events, repeat[min(number, len(repeat) - 1)], data_dir, names, env)
         single = [r.events / r.seconds for r in runs["single"]]
         spark = [r.events / r.seconds for r in runs["spark"]]
         base = statistics.median(single)
         label = f"{events:,} events"
         out += [
             Row(f"silver, single worker (DuckDB/Arrow), {label}: events/s", single, "ev/s", base),
-            Row(f"silver, local Spark (local[2], 1 GiB driver), {label}: events/s", spark, "ev/s", base),
-            Row(f"silver, single worker, {label}: peak RSS", [r.tree_mib for r in runs["single"]], "MiB"),
             Row(
-                f"silver, local Spark, {label}: peak RSS of the process tree (job + JVM + Python workers)",
+                f"silver, local Spark (local[2], 1 GiB driver), {label}: events/s",
+                spark,
+                "ev/s",
+                base,
+            ),
+            Row(
+                f"silver, single worker, {label}: peak RSS",
+                [r.tree_mib for r in runs["single"]],
+                "MiB",
+            ),
+            Row(
+                f"silver, local Spark, {label}: peak RSS of the process tree "
+                "(job + JVM + Python workers)",
                 [r.tree_mib for r in runs["spark"]],
                 "MiB",
             ),
-            Row(f"silver, local Spark, {label}: peak RSS of the largest process", [r.largest_mib for r in runs["spark"]], "MiB"),
+            Row(
+                f"silver, local Spark, {label}: peak RSS of the largest process",
+                [r.largest_mib for r in runs["spark"]],
+                "MiB",
+            ),
         ]
         slopes.append(
             (
@@ -164,17 +204,20 @@ def rows(sizes: Sequence[int], repeat: int, data_dir: str, names: object, env: D
             )
         )
     notes = [
-        "Silver on Spark (`todo_lake_spark.silver_job`) against the single-worker job (`todo_silver.job`) in the same "
-        "run, alternating, on the same generated bronze (the silver benchmark's events), both writing a `file://` lake "
-        "with the catalog in the local emulator; full refreshes. Events/s use the job's own run time (interpreter and "
-        "JVM start-up excluded); the ratio column is against the single worker's median at the same size. Peak RSS is "
-        "sampled over the job's process tree every 0.2 s.",
+        "Silver on Spark (`todo_lake_spark.silver_job`) against the single-worker job "
+        "(`todo_silver.job`) in the same run, alternating, on the same generated bronze (the "
+        "silver benchmark's events), both writing a `file://` lake with the catalog in the local "
+        "emulator; full refreshes. Events/s use the job's own run time (interpreter and JVM "
+        "start-up excluded); the ratio column is against the single worker's median at the same "
+        "size. Peak RSS is sampled over the job's process tree every 0.2 s.",
     ]
     if len(slopes) >= 2:
         (n0, s0, k0, m0), (n1, s1, k1, m1) = slopes[0], slopes[-1]
+        per_million = 1e6 / (n1 - n0)
         notes.append(
-            f"Slope from {n0:,} to {n1:,} events: single worker {(s1 - s0) / (n1 - n0) * 1e6:.1f} s per million more "
-            f"events, local Spark {(k1 - k0) / (n1 - n0) * 1e6:.1f} s per million; Spark's process tree "
-            f"{(m1 - m0) / (n1 - n0) * 1e6:,.0f} MiB more per million events (from {m0:,.0f} MiB)."
+            f"Slope from {n0:,} to {n1:,} events: single worker {(s1 - s0) * per_million:.1f} s "
+            f"per million more events, local Spark {(k1 - k0) * per_million:.1f} s per million; "
+            f"Spark's process tree {(m1 - m0) * per_million:,.0f} MiB more per million events "
+            f"(from {m0:,.0f} MiB)."
         )
     return out, notes

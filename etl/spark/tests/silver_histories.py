@@ -10,10 +10,10 @@ import random
 from typing import Any, Dict, List, Tuple
 
 from hypothesis import strategies as st
+from silver_lakes import START_MS
 
 from todo_core import keys
 from todo_lake_testing import synthetic
-from silver_lakes import START_MS
 
 BAD_LINES = (
     b'{"schema_version": 1, "event_id": "broken", \n',  # invalid JSON
@@ -21,8 +21,10 @@ BAD_LINES = (
 )
 
 
-def user_modify(factory: synthetic.EventFactory, before: Dict[str, Any], after: Dict[str, Any], at: int) -> Dict[str, Any]:
-    return factory._event(  # noqa: SLF001 - the factory's one event builder
+def user_modify(
+    factory: synthetic.EventFactory, before: Dict[str, Any], after: Dict[str, Any], at: int
+) -> Dict[str, Any]:
+    return factory._event(
         "MODIFY",
         "user",
         after["user_id"],
@@ -59,7 +61,10 @@ def history(seed: int, steps: int = 12, extras: bool = True) -> List[Dict[str, A
             owner = rng.choice(sorted(users))
             fields: Dict[str, Any] = {}
             if extras and rng.random() < 0.5:
-                fields["extra"] = {"points": rng.randint(0, 5), "Labels": ["a", "b"][: rng.randint(1, 2)]}
+                fields["extra"] = {
+                    "points": rng.randint(0, 5),
+                    "Labels": ["a", "b"][: rng.randint(1, 2)],
+                }
             task = synthetic.new_task(owner, f"task-{index}-{step}", clock, rng, **fields)
             log.append(factory.task_insert(task, clock))
             tasks[index] = task
@@ -118,7 +123,9 @@ def bronze(draw: Any) -> Tuple[List[List[Dict[str, Any]]], List[int], List[bytes
     log = history(seed, steps=draw(st.integers(3, 14)))
     copies = draw(st.lists(st.sampled_from(range(len(log))), max_size=4))
     delivered = draw(st.permutations(log + [log[i] for i in copies]))
-    cuts = sorted(draw(st.lists(st.integers(1, max(1, len(delivered) - 1)), max_size=3, unique=True)))
+    cuts = sorted(
+        draw(st.lists(st.integers(1, max(1, len(delivered) - 1)), max_size=3, unique=True))
+    )
     objects, start = [], 0
     for cut in [*cuts, len(delivered)]:
         if cut > start:
@@ -131,7 +138,13 @@ def bronze(draw: Any) -> Tuple[List[List[Dict[str, Any]]], List[int], List[bytes
     return objects, bad, requests
 
 
-def put_bronze(lake: Any, objects: List[List[Dict[str, Any]]], bad: List[int], requests: List[bytes], start: int = 0) -> None:
+def put_bronze(
+    lake: Any,
+    objects: List[List[Dict[str, Any]]],
+    bad: List[int],
+    requests: List[bytes],
+    start: int = 0,
+) -> None:
     """Write the objects as bronze (bad records appended where asked) and the request logs."""
     keys_ = lake.put_events(objects, start_number=start)
     for n, key in enumerate(keys_):

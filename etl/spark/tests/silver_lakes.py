@@ -34,6 +34,17 @@ KEYS = {
 }
 
 
+def type_text(kind: pa.DataType) -> str:
+    """A type as text, whatever its list items are called (pyarrow's ``item``,
+    DuckDB's ``l``, Spark's ``element``: the same type to pyarrow)."""
+    if pa.types.is_list(kind):
+        return f"list<{type_text(kind.value_type)}>"
+    if pa.types.is_struct(kind):
+        inner = ", ".join(f"{f.name}: {type_text(f.type)}" for f in kind)
+        return f"struct<{inner}>"
+    return str(kind)
+
+
 @dataclass
 class SilverLake:
     stack: Any
@@ -53,7 +64,9 @@ class SilverLake:
 
     def store(self) -> LakeStore:
         return LakeStore(
-            self.names.silver_bucket, self.names.glue_database, s3_client=LocalBucketClient(self.directory)
+            self.names.silver_bucket,
+            self.names.glue_database,
+            s3_client=LocalBucketClient(self.directory),
         )
 
     def settings(self, **overrides: Any) -> SilverSettings:
@@ -74,7 +87,12 @@ class SilverLake:
         with open(path, "wb") as handle:
             handle.write(body)
 
-    def put_events(self, groups: Sequence[Sequence[Dict[str, Any]]], start_number: int = 0, layout: str = "emulator") -> List[str]:
+    def put_events(
+        self,
+        groups: Sequence[Sequence[Dict[str, Any]]],
+        start_number: int = 0,
+        layout: str = "emulator",
+    ) -> List[str]:
         keys = []
         for i, group in enumerate(groups):
             if not group:
@@ -87,14 +105,20 @@ class SilverLake:
 
     # --- the two engines ------------------------------------------------------------
     def run_duckdb(self, **overrides: Any) -> RunCounts:
-        job = SilverJob(self.settings(**overrides), source=LocalSource(self.bronze_dir), store=self.store())
+        job = SilverJob(
+            self.settings(**overrides), source=LocalSource(self.bronze_dir), store=self.store()
+        )
         return job.run()
 
     def run_spark(self, spark: Any, **overrides: Any) -> RunCounts:
         return SparkSilverJob(self.settings(**overrides), spark, self.root).run()
 
     def run(self, engine: str, spark: Any, **overrides: Any) -> RunCounts:
-        return self.run_duckdb(**overrides) if engine == "duckdb" else self.run_spark(spark, **overrides)
+        return (
+            self.run_duckdb(**overrides)
+            if engine == "duckdb"
+            else self.run_spark(spark, **overrides)
+        )
 
     # --- what silver holds -----------------------------------------------------------------
     def table(self, name: str) -> Optional[pa.Table]:
@@ -105,14 +129,17 @@ class SilverLake:
         if table is None:
             return []
         key = KEYS[name]
-        return sorted(table.to_pylist(), key=lambda r: tuple(str(r[k]) for k in key) + (str(sorted(r.items())),))
+        return sorted(
+            table.to_pylist(),
+            key=lambda r: (*[str(r[k]) for k in key], str(sorted(r.items()))),
+        )
 
     def schema(self, name: str) -> Dict[str, str]:
         """The table's kept schema as ``{column: type}`` (unknown attributes'
         columns may come in another order on the two engines)."""
         schema, pending = self.store().table_schema(name)
         assert not pending
-        return {} if schema is None else {f.name: str(f.type) for f in schema}
+        return {} if schema is None else {f.name: type_text(f.type) for f in schema}
 
     def known_column_order(self, name: str) -> List[str]:
         from todo_lake.silver_schema import table_columns
@@ -130,10 +157,14 @@ class SilverLake:
         except glue.exceptions.EntityNotFoundException:
             return {}, [], ""
         descriptor = entry["StorageDescriptor"]
-        columns = {c["Name"]: c["Type"] for c in descriptor["Columns"] + entry.get("PartitionKeys", [])}
+        columns = {
+            c["Name"]: c["Type"] for c in descriptor["Columns"] + entry.get("PartitionKeys", [])
+        }
         partitions = sorted(
             tuple(p["Values"])
-            for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=name)
+            for page in glue.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=name
+            )
             for p in page["Partitions"]
         )
         return columns, partitions, descriptor["Location"]
@@ -173,3 +204,28 @@ def fresh_lake(stack: Any, directory: str) -> SilverLake:
     stack.empty_data_lake()
     os.makedirs(directory, exist_ok=True)
     return SilverLake(stack, directory)
+
+
+def assert_same_silver(got: Dict[str, Any], expected: Dict[str, Any]) -> None:
+    """:meth:`SilverLake.state` equal, failing on the first table and aspect that differ."""
+    assert got.keys() == expected.keys()
+    for name, want in expected.items():
+        if not (isinstance(want, dict) and "rows" in want):
+            assert got[name] == want, (name, got[name], want)
+            continue
+        for aspect in ("schema", "known_order", "catalog"):
+            assert got[name][aspect] == want[aspect], (
+                name,
+                aspect,
+                got[name][aspect],
+                want[aspect],
+            )
+        rows, wanted = got[name]["rows"], want["rows"]
+        assert len(rows) == len(wanted), (name, "rows", len(rows), len(wanted))
+        for row, expected_row in zip(rows, wanted):
+            differ = {
+                k: (row.get(k), expected_row.get(k))
+                for k in sorted(set(row) | set(expected_row))
+                if row.get(k) != expected_row.get(k)
+            }
+            assert not differ, (name, {k: row.get(k) for k in KEYS[name]}, differ)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from silver_histories import BAD_LINES, history, put_bronze, request_log_lines
-from silver_lakes import fresh_lake
+from silver_lakes import assert_same_silver, fresh_lake
+
 from todo_core import lake as names
 from todo_lake.lease import Lease
 from todo_silver.manifest import Manifest
@@ -25,7 +25,7 @@ def lake(local_stack, tmp_path):
 
 def test_bad_records_are_quarantined_and_duplicates_dropped(lake, spark):
     log = [e for e in history(3, steps=10, extras=False) if e["entity_type"] == "task"]
-    put_bronze(lake, [log, log[:3]], [0, 1], request_log_lines(5) + [b"{oops\n"])
+    put_bronze(lake, [log, log[:3]], [0, 1], [*request_log_lines(5), b"{oops\n"])
     counts = lake.run_spark(spark)
     assert counts.events_quarantined == 2
     assert counts.events_valid == len(log) + 3
@@ -35,7 +35,7 @@ def test_bad_records_are_quarantined_and_duplicates_dropped(lake, spark):
     quarantined = lake.quarantine()
     assert len(quarantined) == 3
     records = [json.loads(line) for body in quarantined.values() for line in body.splitlines()]
-    assert sorted(r["record"] for r in records if r["record"].startswith("{\"schema")) == sorted(
+    assert sorted(r["record"] for r in records if r["record"].startswith('{"schema')) == sorted(
         line.decode().rstrip("\n") for line in BAD_LINES
     )
     assert {r["reason"].split(":")[0] for r in records} >= {"invalid JSON", "contract"}
@@ -46,7 +46,9 @@ def test_bad_records_are_quarantined_and_duplicates_dropped(lake, spark):
     assert len(lake.rows(names.SILVER_TASK_EVENTS)) == len(log)
 
 
-def test_a_crash_before_the_commit_is_rerun_to_the_same_end(lake, spark, monkeypatch, tmp_path, local_stack):
+def test_a_crash_before_the_commit_is_rerun_to_the_same_end(
+    lake, spark, monkeypatch, tmp_path, local_stack
+):
     log = history(5, steps=10)
     put_bronze(lake, [log[:6], log[6:]], [], request_log_lines(3))
 
@@ -65,7 +67,7 @@ def test_a_crash_before_the_commit_is_rerun_to_the_same_end(lake, spark, monkeyp
     clean = fresh_lake(local_stack, str(tmp_path / "clean"))
     put_bronze(clean, [log[:6], log[6:]], [], request_log_lines(3))
     clean.run_spark(spark)
-    assert crashed == clean.state()
+    assert_same_silver(crashed, clean.state())
 
 
 def test_a_run_finding_the_lease_held_touches_nothing(lake, spark):
@@ -87,9 +89,11 @@ def test_full_refresh_rebuilds_and_users_stay_in_the_pii_database(lake, spark):
     first = lake.state()
     counts = lake.run_spark(spark, full_refresh=True)
     assert counts.events_written == len([e for e in log if e["entity_type"] == "task"])
-    assert lake.state() == first
+    assert_same_silver(lake.state(), first)
     users_catalog = first[names.SILVER_USERS]["catalog"]
     assert users_catalog[0]["email"] == "string"
     glue = lake.stack.client("glue")
-    tables = {t["Name"] for t in glue.get_tables(DatabaseName=lake.names.glue_database)["TableList"]}
+    tables = {
+        t["Name"] for t in glue.get_tables(DatabaseName=lake.names.glue_database)["TableList"]
+    }
     assert names.SILVER_USERS not in tables

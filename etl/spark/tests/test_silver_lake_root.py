@@ -23,15 +23,22 @@ def _conversation(s3, bucket):
             out.append("accepted")
         except Exception as exc:
             out.append(exc.response["Error"]["Code"])
-    second = s3.put_object(Bucket=bucket, Key="_state/lease.json", Body=b"two", IfMatch=first["ETag"])
+    second = s3.put_object(
+        Bucket=bucket, Key="_state/lease.json", Body=b"two", IfMatch=first["ETag"]
+    )
     out.append(s3.head_object(Bucket=bucket, Key="_state/lease.json")["ETag"] == second["ETag"])
     for key in ("t/a=1/x.parquet", "t/a=2/y.parquet", "t2/z", "t/a=1/w.parquet"):
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="t/")
     out.append([(o["Key"], o["Size"]) for p in pages for o in p.get("Contents", [])])
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="t", StartAfter="t/a=1/x.parquet")
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix="t", StartAfter="t/a=1/x.parquet"
+    )
     out.append([o["Key"] for p in pages for o in p.get("Contents", [])])
-    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "t/a=1/x.parquet"}, {"Key": "nope"}], "Quiet": True})
+    s3.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "t/a=1/x.parquet"}, {"Key": "nope"}], "Quiet": True},
+    )
     out.append(s3.get_object(Bucket=bucket, Key="t/a=1/w.parquet")["Body"].read())
     try:
         s3.get_object(Bucket=bucket, Key="t/a=1/x.parquet")
@@ -63,9 +70,12 @@ def test_the_lease_holds_on_the_local_bucket(tmp_path):
 def test_lake_root_paths():
     local = LakeRoot.parse("file:///tmp/lake")
     assert local.url("s3://silver", "tasks/") == "file:///tmp/lake/silver/tasks/"
-    assert local.key_of("silver", "file:/tmp/lake/silver/tasks/created_date%3D1/x") == "tasks/created_date=1/x"
+    assert (
+        local.key_of("silver", "file:/tmp/lake/silver/tasks/created_date%3D1/x")
+        == "tasks/created_date=1/x"
+    )
     glue = LakeRoot.parse(None)
     assert glue.url("silver", "tasks/") == "s3://silver/tasks/"
     assert glue.key_of("silver", "s3://silver/cdc/2025/01/01/00/x") == "cdc/2025/01/01/00/x"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="file://"):
         LakeRoot.parse("s3://bucket")

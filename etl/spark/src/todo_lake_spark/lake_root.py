@@ -14,6 +14,7 @@ calls still go to boto3 (the emulator locally).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -50,7 +51,9 @@ class _Paginator:
     def __init__(self, client: LocalBucketClient) -> None:
         self._client = client
 
-    def paginate(self, Bucket: str, Prefix: str = "", StartAfter: str = "", **_: Any) -> Iterator[Dict[str, Any]]:  # noqa: N803 - boto3's names
+    def paginate(
+        self, Bucket: str, Prefix: str = "", StartAfter: str = "", **_: Any
+    ) -> Iterator[Dict[str, Any]]:
         contents = [
             {"Key": key, "Size": size}
             for key, size in self._client.sizes(Bucket)
@@ -104,7 +107,7 @@ class LocalBucketClient:
             raise NotImplementedError(operation)
         return _Paginator(self)
 
-    def get_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:  # noqa: N803
+    def get_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:
         try:
             with open(self._path(Bucket, Key), "rb") as handle:
                 body = handle.read()
@@ -112,7 +115,7 @@ class LocalBucketClient:
             raise _error("NoSuchKey", "GetObject", NoSuchKey) from None
         return {"Body": io.BytesIO(body), "ETag": _etag(body), "ContentLength": len(body)}
 
-    def head_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:  # noqa: N803
+    def head_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:
         try:
             with open(self._path(Bucket, Key), "rb") as handle:
                 body = handle.read()
@@ -122,14 +125,18 @@ class LocalBucketClient:
 
     def put_object(
         self,
-        Bucket: str,  # noqa: N803
-        Key: str,  # noqa: N803
-        Body: Any = b"",  # noqa: N803
-        IfNoneMatch: Optional[str] = None,  # noqa: N803
-        IfMatch: Optional[str] = None,  # noqa: N803
+        Bucket: str,
+        Key: str,
+        Body: Any = b"",
+        IfNoneMatch: Optional[str] = None,
+        IfMatch: Optional[str] = None,
         **_: Any,
     ) -> Dict[str, Any]:
-        body = Body if isinstance(Body, bytes) else (Body.encode() if isinstance(Body, str) else Body.read())
+        body = (
+            Body
+            if isinstance(Body, bytes)
+            else (Body.encode() if isinstance(Body, str) else Body.read())
+        )
         path = self._path(Bucket, Key)
         with self._locked(Bucket):
             if IfNoneMatch is not None or IfMatch is not None:
@@ -144,23 +151,23 @@ class LocalBucketClient:
                 if IfMatch is not None and current != IfMatch:
                     raise _error("PreconditionFailed", "PutObject")
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            temporary = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{threading.get_ident()}")
+            temporary = os.path.join(
+                os.path.dirname(path), f".tmp-{os.getpid()}-{threading.get_ident()}"
+            )
             with open(temporary, "wb") as handle:
                 handle.write(body)
             os.replace(temporary, path)  # whole or nothing, as an S3 PUT
             _drop_checksum(path)
         return {"ETag": _etag(body)}
 
-    def delete_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:  # noqa: N803
+    def delete_object(self, Bucket: str, Key: str, **_: Any) -> Dict[str, Any]:
         path = self._path(Bucket, Key)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(path)
-        except FileNotFoundError:
-            pass
         _drop_checksum(path)
         return {}
 
-    def delete_objects(self, Bucket: str, Delete: Dict[str, Any], **_: Any) -> Dict[str, Any]:  # noqa: N803
+    def delete_objects(self, Bucket: str, Delete: Dict[str, Any], **_: Any) -> Dict[str, Any]:
         for item in Delete.get("Objects", []):
             self.delete_object(Bucket, item["Key"])
         return {}
@@ -170,10 +177,8 @@ def _drop_checksum(path: str) -> None:
     """A checksum file Hadoop wrote next to a file this client replaces or deletes
     would no longer match it."""
     folder, name = os.path.split(path)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(os.path.join(folder, f".{name}.crc"))
-    except FileNotFoundError:
-        pass
 
 
 class _Lock:

@@ -28,6 +28,7 @@ import json
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from todo_lake.silver_schema import API_REQUEST_COLUMNS
 from todo_lake_spark.lake_root import LakeRoot
@@ -48,7 +49,9 @@ __all__ = [
 ]
 
 IMAGES = ("new_image", "old_image")
-#: What the executors return per change-event object (``kind``: event, reject, schema).
+#: What the executors return per change-event object (``kind``: event, reject, and
+#: one ``object`` row: valid events in ``line``, the rows the model checked, the
+#: users whose profile changed, the images' types).
 CDC_OUTPUT = pa.schema(
     [
         ("kind", pa.string()),
@@ -58,12 +61,13 @@ CDC_OUTPUT = pa.schema(
         ("reason", pa.string()),
         ("image_schema", pa.binary()),
         ("rechecked", pa.int32()),
+        ("users", pa.int32()),
     ]
 )
 #: What the executors return per log object: api_requests rows, and rejects.
 LOG_OUTPUT = pa.schema(
-    list(REQUEST_SCHEMA)
-    + [
+    [
+        *REQUEST_SCHEMA,
         ("_kind", pa.string()),
         ("_object", pa.int32()),
         ("_row", pa.int32()),
@@ -84,7 +88,9 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _valid_lines(data: bytes, table: pa.Table, rejected: set, rechecked: int) -> Tuple[List[int], List[str]]:
+def _valid_lines(
+    data: bytes, table: pa.Table, rejected: set, rechecked: int
+) -> Tuple[List[int], List[str]]:
     """The line number and JSON text of each valid row of ``table``."""
     lines = _lines(data)
     kept = [(n, raw) for n, raw in lines if n not in rejected]
@@ -104,7 +110,11 @@ def _cdc_object(index: int, data: bytes) -> pa.RecordBatch:
     texts: List[Optional[str]] = []
     reasons: List[Optional[str]] = []
     schema_bytes: Optional[bytes] = None
+    users = 0
     if parsed.table is not None:
+        entity = parsed.table.column("entity_type")
+        profiles = parsed.table.column("user_id").filter(pc.equal(entity, "user"))
+        users = pc.count_distinct(profiles).as_py()
         rejected = {r.line_number for r in parsed.rejected}
         numbers, valid = _valid_lines(data, parsed.table, rejected, parsed.rechecked)
         kinds += ["event"] * len(valid)
@@ -118,8 +128,8 @@ def _cdc_object(index: int, data: bytes) -> pa.RecordBatch:
         lines.append(r.line_number)
         texts.append(r.record)
         reasons.append(r.reason)
-    kinds.append("schema")
-    lines.append(0)
+    kinds.append("object")
+    lines.append(len(texts) - len(parsed.rejected))
     texts.append(None)
     reasons.append(None)
     n = len(kinds)
@@ -132,6 +142,7 @@ def _cdc_object(index: int, data: bytes) -> pa.RecordBatch:
             pa.array(reasons, pa.string()),
             pa.array([None] * (n - 1) + [schema_bytes], pa.binary()),
             pa.array([0] * (n - 1) + [parsed.rechecked], pa.int32()),
+            pa.array([0] * (n - 1) + [users], pa.int32()),
         ],
         schema=CDC_OUTPUT,
     )
@@ -143,7 +154,9 @@ def _log_object(index: int, data: bytes) -> pa.RecordBatch:
     n = 0 if rows is None else rows.num_rows
     extra = len(parsed.rejected) + 1  # the rejects, and one row with the object's counts
     requests = rows if rows is not None else REQUEST_SCHEMA.empty_table()
-    filler = pa.Table.from_arrays([pa.nulls(extra, f.type) for f in REQUEST_SCHEMA], schema=REQUEST_SCHEMA)
+    filler = pa.Table.from_arrays(
+        [pa.nulls(extra, f.type) for f in REQUEST_SCHEMA], schema=REQUEST_SCHEMA
+    )
     table = pa.concat_tables([requests, filler])
     columns = {
         "_kind": ["request"] * n + ["reject"] * len(parsed.rejected) + ["object"],
@@ -154,12 +167,17 @@ def _log_object(index: int, data: bytes) -> pa.RecordBatch:
         "_skipped": [0] * (n + extra - 1) + [parsed.skipped],
     }
     for name, values in columns.items():
-        table = table.append_column(LOG_OUTPUT.field(name), pa.array(values, LOG_OUTPUT.field(name).type))
+        table = table.append_column(
+            LOG_OUTPUT.field(name), pa.array(values, LOG_OUTPUT.field(name).type)
+        )
     return table.combine_chunks().to_batches()[0]
 
 
 def _object_parser(
-    root: LakeRoot, bucket: str, indexes: Dict[str, int], parse: Callable[[int, bytes], pa.RecordBatch]
+    root: LakeRoot,
+    bucket: str,
+    indexes: Dict[str, int],
+    parse: Callable[[int, bytes], pa.RecordBatch],
 ) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -177,22 +195,31 @@ def _objects(spark: Any, root: LakeRoot, bucket: str, objects: Sequence[BronzeOb
     return spark.read.format("binaryFile").load(paths)
 
 
-def parse_cdc_objects(spark: Any, root: LakeRoot, bucket: str, objects: Sequence[Tuple[int, BronzeObject]]) -> Any:
+def parse_cdc_objects(
+    spark: Any, root: LakeRoot, bucket: str, objects: Sequence[Tuple[int, BronzeObject]]
+) -> Any:
     """One row per valid event, rejected record and object (:data:`CDC_OUTPUT`)."""
     from todo_lake_spark.silver_types import spark_schema
 
     indexes = {o.key: i for i, o in objects}
     frame = _objects(spark, root, bucket, [o for _, o in objects])
-    return frame.mapInArrow(_object_parser(root, bucket, indexes, _cdc_object), spark_schema(CDC_OUTPUT))
+    return frame.mapInArrow(
+        _object_parser(root, bucket, indexes, _cdc_object), spark_schema(CDC_OUTPUT)
+    )
 
 
-def parse_log_objects(spark: Any, root: LakeRoot, bucket: str, objects: Sequence[Tuple[int, BronzeObject]]) -> Any:
-    """api_requests rows with their place, rejected records, and per object its count of skipped records."""
+def parse_log_objects(
+    spark: Any, root: LakeRoot, bucket: str, objects: Sequence[Tuple[int, BronzeObject]]
+) -> Any:
+    """api_requests rows with their place, rejected records, and per object
+    its count of skipped records (:data:`LOG_OUTPUT`)."""
     from todo_lake_spark.silver_types import spark_schema
 
     indexes = {o.key: i for i, o in objects}
     frame = _objects(spark, root, bucket, [o for _, o in objects])
-    return frame.mapInArrow(_object_parser(root, bucket, indexes, _log_object), spark_schema(LOG_OUTPUT))
+    return frame.mapInArrow(
+        _object_parser(root, bucket, indexes, _log_object), spark_schema(LOG_OUTPUT)
+    )
 
 
 # --- the images' types, unified over the run's objects ---------------------------------
@@ -203,7 +230,9 @@ def _promote(a: pa.DataType, b: pa.DataType) -> Optional[pa.DataType]:
     if pa.types.is_null(a):
         return b
     if pa.types.is_struct(a) and pa.types.is_struct(b):
-        fields: Dict[str, pa.DataType] = {a.field(i).name: a.field(i).type for i in range(a.num_fields)}
+        fields: Dict[str, pa.DataType] = {
+            a.field(i).name: a.field(i).type for i in range(a.num_fields)
+        }
         for i in range(b.num_fields):
             name, kind = b.field(i).name, b.field(i).type
             shared = _promote(fields[name], kind) if name in fields else kind
@@ -255,8 +284,12 @@ def unify_images(schemas: Iterable[pa.Schema]) -> Dict[str, pa.DataType]:
             and not pa.types.is_null(old_fields[n])
         }
         if differ:
-            merged["new_image"] = pa.struct([(n, pa.string() if n in differ else t) for n, t in new_fields.items()])
-            merged["old_image"] = pa.struct([(n, pa.string() if n in differ else t) for n, t in old_fields.items()])
+            merged["new_image"] = pa.struct(
+                [(n, pa.string() if n in differ else t) for n, t in new_fields.items()]
+            )
+            merged["old_image"] = pa.struct(
+                [(n, pa.string() if n in differ else t) for n, t in old_fields.items()]
+            )
     return merged
 
 

@@ -80,26 +80,34 @@ _TASK_STATES = "silver_task_state_rows"
 _USER_STATES = "silver_user_state_rows"
 
 
-def _drop_empty(frame: Any, extras: Sequence[str]) -> Any:
+def _drop_empty(frame: Any, extras: Sequence[str]) -> Tuple[Any, int]:
     """Extra columns without a value in the run dropped (their type is unknown
-    yet), as :func:`todo_silver.sql_transform.drop_empty_columns` does."""
+    yet), as :func:`todo_silver.sql_transform.drop_empty_columns` does; and
+    the number of rows (one pass over them)."""
     from pyspark.sql import functions as F
 
     present = [c for c in extras if c in frame.columns]
-    if not present:
-        return frame
-    counts = frame.select(*[F.count(F.col(f"`{c}`")).alias(c) for c in present]).first()
-    empty = [c for c in present if not counts[c]]
-    return frame.drop(*empty) if empty else frame
+    counts = frame.select(
+        F.count(F.lit(1)).alias("_rows"),
+        *[F.count(F.col(f"`{c}`")).alias(f"_{i}") for i, c in enumerate(present)],
+    ).first()
+    empty = [c for i, c in enumerate(present) if not counts[f"_{i}"]]
+    return (frame.drop(*empty) if empty else frame), counts["_rows"]
 
 
 class SparkSilverJob(SilverJob):
     """:class:`todo_silver.job.SilverJob` with Spark as its engine."""
 
-    def __init__(self, settings: SilverSettings, spark: Any, root: Optional[LakeRoot] = None) -> None:
+    def __init__(
+        self, settings: SilverSettings, spark: Any, root: Optional[LakeRoot] = None
+    ) -> None:
         self.root = root or LakeRoot()
-        store = LakeStore(settings.silver_bucket, settings.database_name, s3_client=self.root.s3_client())
-        super().__init__(settings, source=self.root.bronze_source(settings.bronze_bucket), store=store)
+        store = LakeStore(
+            settings.silver_bucket, settings.database_name, s3_client=self.root.s3_client()
+        )
+        super().__init__(
+            settings, source=self.root.bronze_source(settings.bronze_bucket), store=store
+        )
         self.spark = spark
 
     # --- the engine's part of the run ------------------------------------------------
@@ -116,7 +124,7 @@ class SparkSilverJob(SilverJob):
         saved = {k: self.spark.conf.get(k, None) for k in SPARK_RUN_SETTINGS}
         for key, value in SPARK_RUN_SETTINGS.items():
             self.spark.conf.set(key, value)
-        hadoop = self.spark.sparkContext._jsc.hadoopConfiguration()  # noqa: SLF001
+        hadoop = self.spark.sparkContext._jsc.hadoopConfiguration()
         # No _SUCCESS files among the tables' files, and locally no checksum
         # files beside them (S3 has neither).
         hadoop.set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
@@ -151,29 +159,29 @@ class SparkSilverJob(SilverJob):
     def _read_events(self, objects: List[Tuple[int, BronzeObject]]) -> Optional[Any]:
         """The run's valid change events as a temp view (None without any), with
         their place in bronze (``_object``, ``_line``); rejects quarantined."""
-        from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         if not objects:
             return None
         parsed = parse_cdc_objects(self.spark, self.root, self.settings.bronze_bucket, objects)
         parsed = self._keep(parsed)
-        summary = {
-            r["kind"]: (r["n"], r["rechecked"] or 0)
-            for r in parsed.groupBy("kind").agg(F.count("*").alias("n"), F.sum("rechecked").alias("rechecked")).collect()
-        }
-        valid = summary.get("event", (0, 0))[0]
-        rejected = summary.get("reject", (0, 0))[0]
-        self.counts.events_read += valid + rejected
+        # One pass: everything but the events (an object row per object, the rejects).
+        rows = parsed.filter("kind <> 'event'").collect()
+        objects_ = [r for r in rows if r["kind"] == "object"]
+        rejects = [
+            (r["object"], r["line"], r["reason"], r["text"]) for r in rows if r["kind"] == "reject"
+        ]
+        valid = sum(r["line"] for r in objects_)
+        self.counts.events_read += valid + len(rejects)
         self.counts.events_valid += valid
-        self.counts.events_quarantined += rejected
-        self.counts.rechecked_by_model += summary.get("schema", (0, 0))[1]
-        if rejected:
-            rows = parsed.filter("kind = 'reject'").select("object", "line", "reason", "text").collect()
-            self._quarantine_rows(rows, dict(objects))
+        self.counts.events_quarantined += len(rejects)
+        self.counts.rechecked_by_model += sum(r["rechecked"] for r in objects_)
+        self.counts.user_changes += sum(r["users"] for r in objects_)
+        self._quarantine_rows(rejects, dict(objects))
         schemas = [
-            pa.ipc.read_schema(pa.py_buffer(r[0]))
-            for r in parsed.filter("kind = 'schema' AND image_schema IS NOT NULL").select("image_schema").collect()
+            pa.ipc.read_schema(pa.py_buffer(r["image_schema"]))
+            for r in objects_
+            if r["image_schema"] is not None
         ]
         if not valid:
             return None
@@ -202,7 +210,6 @@ class SparkSilverJob(SilverJob):
         return frame
 
     def _read_requests(self, objects: List[Tuple[int, BronzeObject]]) -> Optional[Any]:
-        from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         if not objects:
@@ -211,13 +218,19 @@ class SparkSilverJob(SilverJob):
         parsed = self._keep(parsed)
         summary = {
             r["_kind"]: (r["n"], r["skipped"] or 0)
-            for r in parsed.groupBy("_kind").agg(F.count("*").alias("n"), F.sum("_skipped").alias("skipped")).collect()
+            for r in parsed.groupBy("_kind")
+            .agg(F.count("*").alias("n"), F.sum("_skipped").alias("skipped"))
+            .collect()
         }
         self.counts.requests_read += summary.get("request", (0, 0))[0]
         self.counts.requests_quarantined += summary.get("reject", (0, 0))[0]
         self.counts.log_records_skipped += summary.get("object", (0, 0))[1]
         if summary.get("reject"):
-            rows = parsed.filter("_kind = 'reject'").select("_object", "_row", "_reason", "_text").collect()
+            rows = (
+                parsed.filter("_kind = 'reject'")
+                .select("_object", "_row", "_reason", "_text")
+                .collect()
+            )
             self._quarantine_rows(rows, dict(objects))
         if not summary.get("request"):
             return None
@@ -229,20 +242,23 @@ class SparkSilverJob(SilverJob):
         return self.spark.sql(to_spark(sql, columns or None))
 
     def _write(self, events: Optional[Any], requests: Optional[Any]) -> None:
-        from pyspark import StorageLevel
-        from pyspark.sql import functions as F
 
         spark, root, store = self.spark, self.root, self.silver
         if events is not None:
             template = self._event_schema.empty_table()
             sql, extras = task_events_sql(template, _EVENTS)
-            computed = self._keep(self._sql(sql))
-            rows = _drop_empty(computed, extras)
-            total = computed.count()
+            rows, total = _drop_empty(self._keep(self._sql(sql)), extras)
             self.counts.transformed_by_sql += total
             with self._phase("write_task_events"):
                 self.counts.events_written = append_new(
-                    spark, root, store, lake.SILVER_TASK_EVENTS, TASK_EVENTS_PARTITION, rows, EVENT_KEY, ("event_id",)
+                    spark,
+                    root,
+                    store,
+                    lake.SILVER_TASK_EVENTS,
+                    TASK_EVENTS_PARTITION,
+                    rows,
+                    EVENT_KEY,
+                    ("event_id",),
                 )
             self.counts.duplicates_dropped = total - self.counts.events_written
             # Current state takes every event of the run, not only the fresh
@@ -252,12 +268,12 @@ class SparkSilverJob(SilverJob):
                 states = self._sql(task_state_sql(_TASK_EVENTS), {_TASK_EVENTS: rows})
                 states.createOrReplaceTempView(_TASK_STATES)
                 versioned = state_order(states.columns)[0] == "version"
-                latest = self._sql(latest_sql(_TASK_STATES, TASK_KEY, versioned), {_TASK_STATES: states})
-                latest = latest.persist(StorageLevel.MEMORY_AND_DISK)
-                self.counts.tasks_written = latest.count()
-                if self.counts.tasks_written:
-                    merge_state(spark, root, store, lake.SILVER_TASKS, STATE_PARTITION, latest, TASK_KEY)
-                latest.unpersist()
+                latest = self._sql(
+                    latest_sql(_TASK_STATES, TASK_KEY, versioned), {_TASK_STATES: states}
+                )
+                self.counts.tasks_written = merge_state(
+                    spark, root, store, lake.SILVER_TASKS, STATE_PARTITION, latest, TASK_KEY
+                )
             with self._phase("merge_users"):
                 self._users()
         if requests is not None:
@@ -274,23 +290,21 @@ class SparkSilverJob(SilverJob):
                 )
 
     def _users(self) -> None:
-        from pyspark import StorageLevel
-
-        events = self.spark.table(_EVENTS)
-        profiles = events.filter("entity_type = 'user'")
-        self.counts.user_changes = profiles.select("_object", "user_id").distinct().count()
         if not self.counts.user_changes:
             return
+        events = self.spark.table(_EVENTS)
         template = self._event_schema.empty_table()
         sql, extras = users_sql(template, _EVENTS)
         states = self._sql(sql, {_EVENTS: events})
         states.createOrReplaceTempView(_USER_STATES)
         versioned = state_order(states.columns)[0] == "version"
-        latest = _drop_empty(self._sql(latest_sql(_USER_STATES, USER_KEY, versioned), {_USER_STATES: states}), extras)
-        latest = latest.persist(StorageLevel.MEMORY_AND_DISK)
-        self.counts.users_written = latest.count()
-        merge_state(self.spark, self.root, self.silver, lake.SILVER_USERS, STATE_PARTITION, latest, USER_KEY)
-        latest.unpersist()
+        latest = self._keep(
+            self._sql(latest_sql(_USER_STATES, USER_KEY, versioned), {_USER_STATES: states})
+        )
+        latest, _ = _drop_empty(latest, extras)
+        self.counts.users_written = merge_state(
+            self.spark, self.root, self.silver, lake.SILVER_USERS, STATE_PARTITION, latest, USER_KEY
+        )
 
 
 def run(settings: SilverSettings, spark: Any, root: Optional[LakeRoot] = None) -> RunCounts:

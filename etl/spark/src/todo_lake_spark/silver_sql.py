@@ -33,7 +33,9 @@ _LTZ = exp.DataType.build("TIMESTAMP_LTZ", dialect=SPARK_DIALECT)
 
 
 def _is_timestamptz_cast(node: exp.Expression) -> bool:
-    return isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(exp.DataType.Type.TIMESTAMPTZ)
+    return isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(
+        exp.DataType.Type.TIMESTAMPTZ
+    )
 
 
 def _instants(tree: exp.Expression) -> None:
@@ -66,7 +68,9 @@ def _comprehensions(tree: exp.Expression) -> None:
         variable = node.expression
         condition = node.args.get("condition")
         identity = isinstance(node.this, exp.Column) and node.this.name == variable.name
-        if not (isinstance(array, exp.Array) and len(array.expressions) == 1 and identity and condition):
+        if not (
+            isinstance(array, exp.Array) and len(array.expressions) == 1 and identity and condition
+        ):
             raise ValueError(f"no Spark rewrite for {array.sql(SOURCE_DIALECT)}")
         lambda_ = exp.Lambda(this=condition.copy(), expressions=[variable.copy()])
         array.replace(exp.ArrayFilter(this=node.args["iterator"].copy(), expression=lambda_))
@@ -81,15 +85,15 @@ def to_spark(sql: str, columns: Optional[Mapping[str, Sequence[str]]] = None) ->
         tree = qualify(
             tree,
             schema=schema,
-            dialect=SOURCE_DIALECT,
+            # Names keep their case: an attribute "Labels" is not "labels"
+            # (sqlglot would fold every name, as DuckDB compares them).
+            dialect=f"{SOURCE_DIALECT}, normalization_strategy=case_sensitive",
             quote_identifiers=True,
-            # Silver's column names are lower case already; attribute names in
-            # quotes keep their case.
             identify=True,
             validate_qualify_columns=False,
         )
     elif tree.find(exp.Qualify) is not None or any(
-        star.args.get("except") for star in tree.find_all(exp.Star)
+        star.args.get("except") or star.args.get("except_") for star in tree.find_all(exp.Star)
     ):
         raise ValueError("QUALIFY and * EXCLUDE need the columns of the tables read")
     _instants(tree)

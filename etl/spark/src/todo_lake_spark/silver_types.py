@@ -41,7 +41,10 @@ def spark_type(kind: pa.DataType, json_input: bool = False) -> Any:
         return T.ArrayType(spark_type(kind.value_type, json_input), True)
     if pa.types.is_struct(kind):
         return T.StructType(
-            [T.StructField(kind.field(i).name, spark_type(kind.field(i).type, json_input), True) for i in range(kind.num_fields)]
+            [
+                T.StructField(kind.field(i).name, spark_type(kind.field(i).type, json_input), True)
+                for i in range(kind.num_fields)
+            ]
         )
     raise TypeError(f"no Spark type for {kind}")
 
@@ -51,7 +54,9 @@ def spark_schema(schema: pa.Schema, json_input: bool = False) -> Any:
     ``required``, which pyarrow then reads as a different schema)."""
     from pyspark.sql import types as T
 
-    return T.StructType([T.StructField(f.name, spark_type(f.type, json_input), True) for f in schema])
+    return T.StructType(
+        [T.StructField(f.name, spark_type(f.type, json_input), True) for f in schema]
+    )
 
 
 def arrow_schema(frame: Any) -> pa.Schema:
@@ -62,7 +67,8 @@ def arrow_schema(frame: Any) -> pa.Schema:
 
 
 def same_type(a: pa.DataType, b: pa.DataType) -> bool:
-    """Equal types, whatever their list items are called (Spark's ``element``, pyarrow's ``item``)."""
+    """Equal types, whatever their list items are called (Spark's ``element``,
+    pyarrow's ``item``)."""
     if pa.types.is_list(a) and pa.types.is_list(b):
         return same_type(a.value_type, b.value_type)
     if pa.types.is_struct(a) and pa.types.is_struct(b):

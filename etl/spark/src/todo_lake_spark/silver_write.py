@@ -52,6 +52,13 @@ def conform(frame: Any, target: pa.Schema, partition: str) -> Any:
     from pyspark.sql.pandas.types import to_arrow_schema
 
     current = {f.name: f.type for f in arrow_schema(frame)}
+    # A column without values has no type yet: it is left out (it reads as null).
+    untyped = [
+        n for n, kind in current.items() if pa.types.is_null(kind) and target.get_field_index(n) < 0
+    ]
+    if untyped:
+        frame = frame.drop(*untyped)
+        current = {n: kind for n, kind in current.items() if n not in untyped}
     extra = [n for n in current if n != partition and target.get_field_index(n) < 0]
     if extra:
         raise ValueError(f"columns {extra} are not in the table's schema")
@@ -59,7 +66,9 @@ def conform(frame: Any, target: pa.Schema, partition: str) -> Any:
         # Cast to the target's own type too: lists that may hold nulls, as
         # every file of the table has them.
         columns = [
-            (_col(f.name) if f.name in current else F.lit(None)).cast(spark_type(f.type)).alias(f.name)
+            (_col(f.name) if f.name in current else F.lit(None))
+            .cast(spark_type(f.type))
+            .alias(f.name)
             for f in target
         ]
         return frame.select(*columns, _col(partition))
@@ -70,17 +79,22 @@ def conform(frame: Any, target: pa.Schema, partition: str) -> Any:
         for batch in batches:
             table = pa.Table.from_batches([batch])
             values = table.column(partition)
-            data = drift.conform(table.drop_columns([partition]), target).append_column(partition, values)
+            data = drift.conform(table.drop_columns([partition]), target).append_column(
+                partition, values
+            )
             yield from data.cast(expected).to_batches()
 
     return frame.mapInArrow(run, out)
 
 
-def read_files(spark: Any, root: LakeRoot, store: LakeStore, table: str, keys: Sequence[str]) -> Any:
+def read_files(
+    spark: Any, root: LakeRoot, store: LakeStore, table: str, keys: Sequence[str]
+) -> Any:
     """The rows of some of a table's files (all have the table's settled schema),
     their partition column restored from the paths."""
     schema, pending = store.table_schema(table)
-    assert schema is not None and not pending, f"{table}: read before its schema is settled"
+    assert schema is not None, f"{table}: no schema"
+    assert not pending, f"{table}: read before its schema is settled"
     return (
         spark.read.schema(spark_schema(schema))
         .option("basePath", root.url(store.bucket, f"{table}/"))
@@ -90,19 +104,21 @@ def read_files(spark: Any, root: LakeRoot, store: LakeStore, table: str, keys: S
 
 def _prepare(store: LakeStore, table: str, partition: str) -> Optional[pa.Schema]:
     """Step 1: the table's schema, a pending change finished first."""
-    schema, pending = store._writable_schema(table)  # noqa: SLF001 - the store's write protocol
+    schema, pending = store._writable_schema(table)
     if pending:
         assert schema is not None
-        store._settle(table, partition, schema)  # noqa: SLF001
+        store._settle(table, partition, schema)
     return schema
 
 
-def _widen(store: LakeStore, table: str, current: Optional[pa.Schema], frame: Any, partition: str) -> pa.Schema:
+def _widen(
+    store: LakeStore, table: str, current: Optional[pa.Schema], frame: Any, partition: str
+) -> pa.Schema:
     """Step 2: the schema once the frame's columns are in, recorded as pending if it changed."""
     data = pa.schema([f for f in arrow_schema(frame) if f.name != partition])
     target = drift.widen(current, data)
     if current is None or not target.equals(current):
-        store._pend(table, target)  # noqa: SLF001
+        store._pend(table, target)
     return target
 
 
@@ -142,22 +158,27 @@ def write_rows(
         assert final is not None
         before = {k for keys in listed.values() for k in keys}
         written = {
-            k: final for keys in store.partition_files(table, partition).values() for k in keys if k not in before
+            k: final
+            for keys in store.partition_files(table, partition).values()
+            for k in keys
+            if k not in before
         }
-        store._settle(table, partition, final, written)  # noqa: SLF001
+        store._settle(table, partition, final, written)
     elif rows and final is not None:
-        store._register(table, final, [partition])  # noqa: SLF001
+        store._register(table, final, [partition])
     paths: Dict[str, List[str]] = {
-        f"{store.table_path(table)}{partition}={value}/": [value] for value, n in counts.items() if n
+        f"{store.table_path(table)}{partition}={value}/": [value]
+        for value, n in counts.items()
+        if n
     }
     for value, keys in listed.items():
         if keys:
             paths.setdefault(f"{store.table_path(table)}{partition}={value}/", [value])
     if paths:
-        if store._catalog_types(table) is None and final is not None:  # noqa: SLF001
+        if store._catalog_types(table) is None and final is not None:
             # Files, but no table: the run that wrote them died before registering it.
-            store._register(table, final, [partition])  # noqa: SLF001
-        store._register_partitions(table, paths)  # noqa: SLF001
+            store._register(table, final, [partition])
+        store._register_partitions(table, paths)
     return rows
 
 
@@ -184,12 +205,18 @@ def append_new(
 
     listing = store.partition_files(table, partition)
     current = _prepare(store, table, partition)
-    window = Window.partitionBy(*[_col(k) for k in key]).orderBy(*[_col(c).asc_nulls_last() for c in order])
+    window = Window.partitionBy(*[_col(k) for k in key]).orderBy(
+        *[_col(c).asc_nulls_last() for c in order]
+    )
     first = rows.withColumn("_first", F.row_number().over(window)).filter("_first = 1")
     first = first.drop("_first", *[c for c in order if c.startswith("_")])
     existing = [k for value in _values(rows, partition) for k in listing.get(value, [])]
     if existing:
-        known = read_files(spark, root, store, table, existing).select(*[_col(k) for k in key]).distinct()
+        known = (
+            read_files(spark, root, store, table, existing)
+            .select(*[_col(k) for k in key])
+            .distinct()
+        )
         condition = [first[k].eqNullSafe(known[k]) for k in key]
         first = first.join(known, on=condition, how="left_anti")
     return write_rows(store, root, table, partition, first, listing, current, prepared=True)
@@ -203,18 +230,21 @@ def merge_state(
     partition: str,
     latest: Any,
     key: Tuple[str, ...],
-) -> None:
+) -> int:
     """Fold the run's latest rows into their partitions of ``table``: the
     partitions' files and the rows reduced by silver's order
     (:func:`todo_silver.sql_transform.latest_sql`), written as new files, then
-    the old files deleted."""
+    the old files deleted. Returns the run's rows (the state rows it changed)."""
     from pyspark import StorageLevel
 
-    listing = store.partition_files(table, partition)
-    current = _prepare(store, table, partition)
     latest = latest.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        old = [k for value in _values(latest, partition) for k in listing.get(value, [])]
+        counts = {r[0]: r[1] for r in latest.groupBy(_col(partition)).count().collect()}
+        if not counts:
+            return 0
+        listing = store.partition_files(table, partition)
+        current = _prepare(store, table, partition)
+        old = [k for value in counts for k in listing.get(value, [])]
         rows = latest
         if old:
             data = pa.schema([f for f in arrow_schema(latest) if f.name != partition])
@@ -230,3 +260,4 @@ def merge_state(
     finally:
         latest.unpersist()
     store.delete_keys(old)
+    return sum(counts.values())
