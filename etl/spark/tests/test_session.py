@@ -1,10 +1,12 @@
-"""The local Spark starts on Java 17 and writes Parquet the rest of the lake reads as silver does."""
+"""The local Spark starts on Java 17 and writes Parquet the rest of the lake
+reads as silver does."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pyarrow.parquet as pq
+
 from todo_lake_spark.java import java_home, java_major
 
 
@@ -22,7 +24,8 @@ def test_java_major_reads_old_and_new_version_strings(tmp_path):
 
 def test_timestamps_are_naive_utc_and_partitions_stay_text(spark, tmp_path):
     frame = spark.createDataFrame(
-        [(dt.datetime(2025, 3, 1, 23, 30), "2025-03-01")], "event_time timestamp_ntz, event_date string"
+        [(dt.datetime(2025, 3, 1, 23, 30), "2025-03-01")],
+        "event_time timestamp_ntz, event_date string",
     )
     frame.write.partitionBy("event_date").parquet(f"file://{tmp_path}/t")
     table = pq.read_table(next((tmp_path / "t" / "event_date=2025-03-01").glob("*.parquet")))

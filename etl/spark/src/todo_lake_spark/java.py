@@ -17,7 +17,11 @@ __all__ = ["SUPPORTED_JAVA_MAJORS", "java_home", "java_major"]
 #: The Java major versions Spark 3.5 runs on, preferred first.
 SUPPORTED_JAVA_MAJORS = (17, 11)
 
-_CANDIDATE_GLOBS = ("/usr/lib/jvm/*", "/usr/local/opt/openjdk@*", "/Library/Java/JavaVirtualMachines/*/Contents/Home")
+_CANDIDATE_GLOBS = (
+    "/usr/lib/jvm/*",
+    "/usr/local/opt/openjdk@*",
+    "/Library/Java/JavaVirtualMachines/*/Contents/Home",
+)
 
 
 def java_major(home: str) -> Optional[int]:
@@ -44,7 +48,10 @@ def _candidates() -> Iterable[str]:
         yield from sorted(glob.glob(pattern))
     try:
         listed = subprocess.run(
-            ["update-alternatives", "--list", "java"], capture_output=True, text=True, check=False
+            ["update-alternatives", "--list", "java"],  # noqa: S607 - Debian's tool, on PATH
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout.split()
     except OSError:
         listed = []

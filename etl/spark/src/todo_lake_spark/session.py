@@ -32,13 +32,13 @@ LAKE_SQL_SETTINGS: Dict[str, str] = {
 }
 
 
-def _apply(spark: "SparkSession") -> "SparkSession":
+def _apply(spark: SparkSession) -> SparkSession:
     for key, value in LAKE_SQL_SETTINGS.items():
         spark.conf.set(key, value)
     return spark
 
 
-def glue_session() -> "SparkSession":
+def glue_session() -> SparkSession:
     """The session of the running Glue job, with the lake's settings."""
     from pyspark.sql import SparkSession
 
@@ -47,7 +47,7 @@ def glue_session() -> "SparkSession":
 
 def local_session(
     cores: int = 2, driver_memory: str = "1g", extra: Optional[Dict[str, str]] = None
-) -> "SparkSession":
+) -> SparkSession:
     """A local Spark sized for a 2-core machine, started once per process.
 
     Static settings (driver memory, Java) take effect only when the JVM first
