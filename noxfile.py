@@ -129,6 +129,8 @@ class Package:
     lambda_handler: Optional[str] = None
     #: For Glue jobs: the job's entry-point module (run as ``python -m``).
     glue_module: Optional[str] = None
+    #: For Glue jobs that also run on Glue Spark: the Spark entry point (``module:function``).
+    glue_spark_module: Optional[str] = None
     #: Released on its own (a release-please component).
     released: bool = True
 
@@ -203,6 +205,8 @@ def _register_test_session(package: Package) -> None:
             sync(session, package, "test")
         if package.name != "todo-emulator":  # its own tests run it from their own Python
             use_emulator(session)
+        if package.name == "todo-demo":  # the restore drill's test runs the Glue jobs
+            session.env["TODO_ETL_PYTHON"] = _sync_etl(session)
         session.chdir(ROOT / package.path)
         session.run(
             "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -253,8 +257,10 @@ def build(session: nox.Session) -> None:
     """Deployable artifacts into dist/: a Lambda zip per handler, Glue job bundles.
 
     Lambda zips (``dist/lambda/<package>.zip``) come from
-    ``todo_artifacts.lambda_artifact``; Glue bundles (``dist/glue/<package>/``)
-    from ``todo_artifacts.glue_artifact``. Posargs select packages by name.
+    ``todo_artifacts.lambda_artifact``; Glue Python-shell bundles
+    (``dist/glue/<package>/``) from ``todo_artifacts.glue_artifact``, and Glue
+    Spark bundles (``dist/glue-spark/<package>/``) from
+    ``todo_artifacts.glue_spark_artifact``. Posargs select packages by name.
     """
     session.run_install(
         "uv", "sync", "--frozen", "--package", "todo-artifacts", "--project", str(ROOT),
@@ -274,6 +280,11 @@ def build(session: nox.Session) -> None:
             session.run(
                 "python", "-m", "todo_artifacts.glue_artifact", "--package", package.name,
                 "--out-dir", str(ROOT / "dist" / "glue"),
+            )
+        if package.glue_spark_module:
+            session.run(
+                "python", "-m", "todo_artifacts.glue_spark_artifact", "--package", package.name,
+                "--out-dir", str(ROOT / "dist" / "glue-spark"),
             )
 
 
@@ -358,6 +369,13 @@ def demo_small(session: nox.Session) -> None:
 def demo_small_spark(session: nox.Session) -> None:
     """demo-small with silver and gold on the Glue Spark jobs (local Spark, Java 17)."""
     _run_demo(session, SMALL_DEMO, "spark")
+
+
+@nox.session(name="restore-drill", python=LAMBDA_PYTHON)
+def restore_drill(session: nox.Session) -> None:
+    """The table's recovery procedure on the local stack, verified; prints the recovery time."""
+    _sync_demo(session)
+    session.run("python", "-m", "todo_demo.restore_drill", "--etl-python", _sync_etl(session))
 
 
 BENCHMARKS_HEADER = """\

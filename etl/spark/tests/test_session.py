@@ -1,5 +1,4 @@
-"""The local Spark starts on Java 17 and writes Parquet the rest of the lake
-reads as silver does."""
+"""The local Spark starts on Java 17 and writes Parquet that the lake reads as silver's own."""
 
 from __future__ import annotations
 

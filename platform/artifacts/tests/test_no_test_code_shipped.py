@@ -17,6 +17,7 @@ import pytest
 
 from todo_artifacts import deployables
 from todo_artifacts.glue_artifact import build_glue_artifact
+from todo_artifacts.glue_spark_artifact import build_glue_spark_artifact
 from todo_artifacts.lambda_artifact import build_lambda_zip, find_workspace_root
 
 ROOT = find_workspace_root(Path(__file__).resolve().parent)
@@ -69,3 +70,23 @@ def test_a_glue_artifact_holds_no_test_code(package: Dict[str, Any], tmp_path: P
         names += zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith(package["glue_module"].split(".")[0] + "/") for n in names)
     assert shipped_test_code(names) == []
+
+
+@pytest.mark.parametrize(
+    "package", deployables.glue_spark_jobs(ROOT), ids=lambda p: p["name"]
+)
+def test_a_glue_spark_bundle_holds_no_test_code_and_no_pyspark(
+    package: Dict[str, Any], tmp_path: Path
+) -> None:
+    folder = build_glue_spark_artifact(
+        package["name"], package["glue_spark_module"], ROOT / "etl", tmp_path
+    )
+    names: List[str] = [p.name for p in folder.iterdir()]
+    for wheel in (folder / "wheels").glob("*.whl"):
+        names += zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith(package["glue_spark_module"].split(".")[0] + "/") for n in names)
+    assert shipped_test_code(names) == []
+    # Glue provides Spark: neither its package nor its pin may ship.
+    assert not any(n.startswith(("pyspark/", "py4j/")) for n in names)
+    pins = (folder / "requirements.txt").read_text().lower().splitlines()
+    assert not any(p.startswith(("pyspark==", "py4j==")) for p in pins)

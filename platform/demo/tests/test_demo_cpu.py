@@ -28,8 +28,12 @@ def test_cpu_seconds_grow_with_work_and_count_children_on_request() -> None:
     assert after is not None
     assert after - before >= 0.15
     child = subprocess.Popen(
-        [sys.executable, "-c", "import time\nend = time.process_time() + 0.5\n"
-         "while time.process_time() < end: pass\nprint('burnt', flush=True)\ntime.sleep(30)"],
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.5\n"
+            "while time.process_time() < end: pass\nprint('burnt', flush=True)\ntime.sleep(30)",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

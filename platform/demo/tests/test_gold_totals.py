@@ -50,7 +50,9 @@ def test_the_script_runs_by_path_without_the_demo_package() -> None:
     """The ETL environment has no todo_demo: the script must not need it."""
     result = subprocess.run(
         [sys.executable, "-I", gold_totals.__file__, "only-one-argument"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "ValueError" in result.stderr  # the arguments, not an import, failed

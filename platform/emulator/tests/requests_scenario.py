@@ -201,15 +201,19 @@ def state(ddb: Any, port: int) -> Dict[str, Any]:
     )
     streams = client(port, "dynamodbstreams")
     arn = ddb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    first = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
     iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
     )["ShardIterator"]
     records = []
     for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-        # moto's SizeBytes measures a JSON text that includes the timestamp.
+        # moto's SizeBytes measures a JSON text that includes the timestamp;
+        # every stream has its own numbers (patches.patch_stream_identity):
+        # compare positions in the stream.
         ddb_part = {k: v for k, v in record["dynamodb"].items()
                     if k not in ("ApproximateCreationDateTime", "SizeBytes")}
+        ddb_part["SequenceNumber"] = int(ddb_part["SequenceNumber"]) - first
         records.append((record["eventName"], ddb_part))
     return {"items": items, "stream": records}
 

@@ -11,6 +11,7 @@ from harness import (
     StackRun,
     cli_config,
     deployable_config,
+    etl_engine_config,
     run_program,
     write_dummy_artifacts,
 )
@@ -53,3 +54,23 @@ def staging(stack_runs: Callable[[str], StackRun]) -> StackRun:
 @pytest.fixture
 def prod(stack_runs: Callable[[str], StackRun]) -> StackRun:
     return stack_runs("prod")
+
+
+@pytest.fixture(scope="session")
+def engine_runs(
+    artifacts_dir: Path, stack_runs: Callable[[str], StackRun]
+) -> Callable[[str, str], StackRun]:
+    """``engine_runs(stage, engine)``: a committed stage with its ETL switched to ``engine``
+    (the committed run itself when that is what the stack file already says)."""
+    cache: Dict[tuple, StackRun] = {}
+
+    def get(stage: str, engine: str) -> StackRun:
+        committed = deployable_config(stage)
+        config = etl_engine_config(committed, engine)
+        if config == committed:
+            return stack_runs(stage)
+        if (stage, engine) not in cache:
+            cache[(stage, engine)] = run_program(stage, cli_config(config), artifacts_dir)
+        return cache[(stage, engine)]
+
+    return get

@@ -300,46 +300,114 @@ def run_program(stage: str, config: Dict[str, str], artifacts_dir: Path) -> Stac
 
 #: Third-party pins the dummy Glue manifests list (the builder takes them from etl/uv.lock).
 DUMMY_GLUE_PINS = ("awswrangler==3.14.0", "pydantic==2.11.7")
+#: ...and the dummy Spark bundles (Python 3.11 pins; never pyspark).
+DUMMY_GLUE_SPARK_PINS = ("awswrangler==3.14.0", "duckdb==1.3.2", "sqlglot==26.0.0")
+#: The wheels of a Spark bundle: the Spark package and everything it depends on.
+SPARK_BUNDLE_WHEELS = (
+    "todo_core",
+    "todo_etl_gold",
+    "todo_etl_silver",
+    "todo_lake",
+    "todo_lake_spark",
+)
+EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_bundle(
+    directory: Path, manifest: Dict[str, Any], script: str, script_text: str, wheels: List[str]
+) -> None:
+    """A builder-shaped bundle: script, wheels (bytes named after the file), glue-job.json."""
+    from todo_platform.artifacts import GLUE_MANIFEST
+
+    (directory / "wheels").mkdir(parents=True, exist_ok=True)
+    (directory / script).write_text(script_text)
+    for wheel in wheels:
+        # The same wheel file has the same bytes in every bundle, as real builds do.
+        (directory / wheel).write_bytes(EMPTY_ZIP + wheel.encode())
+    manifest = {
+        **manifest,
+        "script": {"file": script, "sha256": _digest(directory / script)},
+        "wheels": [{"file": w, "sha256": _digest(directory / w)} for w in sorted(wheels)],
+    }
+    (directory / GLUE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
 def write_dummy_artifacts(root: Path) -> Path:
     """Stand-ins for ``dist/`` (the builders' layout) so the program can run without a build."""
-    import hashlib
+    from todo_platform.artifacts import DEPLOYABLES, glue_dir, glue_spark_dir, lambda_zip_path
 
-    from todo_platform.artifacts import DEPLOYABLES, GLUE_MANIFEST, glue_dir, lambda_zip_path
-
-    empty_zip = b"PK\x05\x06" + b"\x00" * 18
     for deployable in DEPLOYABLES:
         if deployable.kind == "lambda":
             path = lambda_zip_path(root, deployable)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(empty_zip)
+            path.write_bytes(EMPTY_ZIP)
             continue
-        directory = glue_dir(root, deployable)
-        (directory / "wheels").mkdir(parents=True, exist_ok=True)
         module = deployable.entry
-        script = directory / (module.replace(".", "_") + ".py")
-        script.write_text(f"import runpy\nrunpy.run_module({module!r}, run_name='__main__')\n")
         dist = deployable.package.replace("-", "_")
-        wheels = [
-            f"wheels/{dist}-0.1.0-py3-none-any.whl",
-            "wheels/todo_core-0.1.0-py3-none-any.whl",
-        ]
-        for wheel in wheels:
-            (directory / wheel).write_bytes(empty_zip + wheel.encode())
-
-        def digest(path: Path) -> str:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
-
-        manifest = {
-            "package": deployable.package,
-            "module": module,
-            "command": "pythonshell",
-            "python_version": "3.9",
-            "script": {"file": script.name, "sha256": digest(script)},
-            "wheels": [{"file": w, "sha256": digest(directory / w)} for w in sorted(wheels)],
-            "python_modules": list(DUMMY_GLUE_PINS),
-            "additional_python_modules_pins": ",".join(DUMMY_GLUE_PINS),
-        }
-        (directory / GLUE_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        _write_bundle(
+            glue_dir(root, deployable),
+            {
+                "package": deployable.package,
+                "module": module,
+                "command": "pythonshell",
+                "python_version": "3.9",
+                "python_modules": list(DUMMY_GLUE_PINS),
+                "additional_python_modules_pins": ",".join(DUMMY_GLUE_PINS),
+            },
+            module.replace(".", "_") + ".py",
+            f"import runpy\nrunpy.run_module({module!r}, run_name='__main__')\n",
+            [f"wheels/{dist}-0.1.0-py3-none-any.whl", "wheels/todo_core-0.1.0-py3-none-any.whl"],
+        )
+        if deployable.spark_entry:
+            entry = deployable.spark_entry
+            _write_bundle(
+                glue_spark_dir(root, deployable),
+                {
+                    "package": deployable.package,
+                    "module": entry,
+                    "bundle": deployable.spark_bundle,
+                    "command": "glueetl",
+                    "python_version": "3.11",
+                    "python_modules": list(DUMMY_GLUE_SPARK_PINS),
+                    "additional_python_modules_pins": ",".join(DUMMY_GLUE_SPARK_PINS),
+                },
+                entry.replace(".", "_").replace(":", "_") + ".py",
+                f"# launcher of {entry}\n",
+                [f"wheels/{w}-0.1.0-py3-none-any.whl" for w in SPARK_BUNDLE_WHEELS],
+            )
     return root
+
+
+def etl_engine_config(config: Dict[str, Any], engine: str) -> Dict[str, Any]:
+    """``config`` with the stage's ETL on ``engine``, as a platform engineer would switch it
+    (``config`` itself when the stage already runs ``engine``).
+
+    Python shell: the single 1/16-DPU worker, gold on DuckDB. Spark: each job's
+    workers (silver 3 x G.2X, gold 2 x G.1X: sizes no committed stage uses, so
+    the tests see them come from the configuration), gold on Spark.
+    """
+    if config["todo-platform:etl"].get("engine", "pythonshell") == engine:
+        return config
+    etl = {
+        k: v
+        for k, v in config["todo-platform:etl"].items()
+        if k not in ("engine", "glueMaxCapacity", "spark", "goldEngine")
+    }
+    if engine == "spark":
+        etl.update(
+            engine="spark",
+            spark={
+                "silver": {"workerType": "G.2X", "numberOfWorkers": 3},
+                "gold": {"workerType": "G.1X", "numberOfWorkers": 2},
+            },
+            goldEngine="spark",
+        )
+    else:
+        etl.update(engine="pythonshell", glueMaxCapacity=0.0625, goldEngine="duckdb")
+    return {**config, "todo-platform:etl": etl}

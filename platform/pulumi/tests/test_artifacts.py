@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from harness import (
     DUMMY_GLUE_PINS,
+    DUMMY_GLUE_SPARK_PINS,
     REPO_ROOT,
     cli_config,
     run_program,
@@ -19,11 +20,13 @@ from harness import (
 from todo_platform.artifacts import (
     BUILD_COMMAND,
     DEPLOYABLES,
+    ETL_GOLD,
     ETL_SILVER,
     GLUE_MANIFEST,
     TODO_API,
     ArtifactMissing,
     glue_dir,
+    glue_spark_dir,
     lambda_zip_path,
     locate,
 )
@@ -32,7 +35,10 @@ from todo_platform.artifacts import (
 def test_locates_every_artifact(tmp_path: Path) -> None:
     found = locate(write_dummy_artifacts(tmp_path))
     assert set(found.lambda_zips) == {
-        "todo-api", "todo-cdc-processor", "todo-metrics-collector", "todo-kpi-aggregator"
+        "todo-api",
+        "todo-cdc-processor",
+        "todo-metrics-collector",
+        "todo-kpi-aggregator",
     }
     assert found.lambda_zip(TODO_API) == tmp_path / "lambda" / "todo-api.zip"
     silver = found.glue_job(ETL_SILVER)
@@ -42,6 +48,49 @@ def test_locates_every_artifact(tmp_path: Path) -> None:
         "wheels/todo_etl_silver-0.1.0-py3-none-any.whl",
     ]
     assert silver.pins == DUMMY_GLUE_PINS
+
+
+def test_locates_the_spark_bundle_of_every_job_that_has_a_spark_entry(tmp_path: Path) -> None:
+    found = locate(write_dummy_artifacts(tmp_path))
+    assert set(found.glue_spark) == {"todo-etl-silver", "todo-etl-gold"}
+    gold = found.glue_spark_job(ETL_GOLD)
+    assert (
+        gold.script
+        == tmp_path / "glue-spark" / "todo-etl-gold" / "todo_lake_spark_gold_job_main.py"
+    )
+    assert sorted(gold.key(w).split("/")[1].split("-")[0] for w in gold.wheels) == [
+        "todo_core",
+        "todo_etl_gold",
+        "todo_etl_silver",
+        "todo_lake",
+        "todo_lake_spark",
+    ]
+    assert gold.pins == DUMMY_GLUE_SPARK_PINS
+
+
+def test_a_missing_spark_bundle_is_named(tmp_path: Path) -> None:
+    write_dummy_artifacts(tmp_path)
+    (glue_spark_dir(tmp_path, ETL_SILVER) / GLUE_MANIFEST).unlink()
+    with pytest.raises(ArtifactMissing, match="Glue Spark bundle of todo-etl-silver") as caught:
+        locate(tmp_path)
+    assert "todo-etl-gold" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"module": "todo_silver.job"}, "expected 'todo_lake_spark.silver_job:main'"),
+        ({"python_version": "3.9"}, "built for Python 3.9"),
+    ],
+)
+def test_a_spark_manifest_that_disagrees_is_rejected(
+    tmp_path: Path, changes: dict, message: str
+) -> None:
+    write_dummy_artifacts(tmp_path)
+    path = glue_spark_dir(tmp_path, ETL_SILVER) / GLUE_MANIFEST
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+    with pytest.raises(ArtifactMissing, match=re.escape(message)):
+        locate(tmp_path)
 
 
 def test_an_empty_directory_lists_everything_and_the_command(tmp_path: Path) -> None:
@@ -102,6 +151,7 @@ def test_the_manifest_contract_matches_the_glue_builder() -> None:
     builder = REPO_ROOT / "platform" / "artifacts" / "src" / "todo_artifacts" / "glue_artifact.py"
     source = builder.read_text()
     assert f'"{GLUE_MANIFEST}"' in source
+    spark_source = builder.with_name("glue_spark_artifact.py").read_text()
     for key in (
         '"module"',
         '"python_version"',
@@ -112,6 +162,7 @@ def test_the_manifest_contract_matches_the_glue_builder() -> None:
         '"file"',
     ):
         assert key in source, key
+        assert key in spark_source, key
 
 
 def test_the_program_fails_before_declaring_anything(tmp_path: Path) -> None:
@@ -130,6 +181,14 @@ def test_handlers_and_modules_come_from_deployables_toml() -> None:
         if p.get("lambda_handler") or p.get("glue_module")
     }
     assert {d.package: d.entry for d in DEPLOYABLES} == entries
+    spark_entries = {
+        p["name"]: p["glue_spark_module"] for p in listed if p.get("glue_spark_module")
+    }
+    assert {d.package: d.spark_entry for d in DEPLOYABLES if d.spark_entry} == spark_entries
+    assert spark_entries == {
+        "todo-etl-silver": "todo_lake_spark.silver_job:main",
+        "todo-etl-gold": "todo_lake_spark.gold_job:main",
+    }
     for deployable in DEPLOYABLES:
         expected = "lambda" if deployable.entry.endswith(".lambda_handler") else "glue"
         assert deployable.kind == expected, deployable.package
@@ -161,3 +220,7 @@ def test_the_repositorys_own_build_if_there_is_one() -> None:
     for deployable in DEPLOYABLES:
         if deployable.kind == "glue":
             assert found.glue_job(deployable).pins
+        if deployable.spark_entry:
+            pins = found.glue_spark_job(deployable).pins
+            assert pins
+            assert not any(p.startswith(("pyspark==", "py4j==")) for p in pins)

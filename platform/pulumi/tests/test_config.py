@@ -152,3 +152,105 @@ def test_project_file_names_the_config_namespace_and_the_entry_point() -> None:
     for stage in STAGES:
         namespaces = {key.split(":", 1)[0] for key in stack_file_config(stage)}
         assert namespaces == {"aws", cfg.PULUMI_PROJECT}
+
+
+# --- the lake jobs' engine ----------------------------------------------------------------------
+
+ETL_BASE = {
+    "glueTimeoutMinutes": 60,
+    "schedule": "cron(15 2 * * ? *)",
+    "athenaBytesScannedCutoff": 10 * 1024 * 1024,
+}
+
+
+def etl_settings(**values: Any) -> cfg.EtlSettings:
+    return cfg.EtlSettings.model_validate({**ETL_BASE, **values})
+
+
+def test_without_an_engine_a_stage_stays_on_the_python_shell_worker() -> None:
+    """Stack files written before the Spark engine keep deploying exactly what they did."""
+    etl = etl_settings(glueMaxCapacity=0.0625)
+    assert (etl.engine, etl.glue_max_capacity, etl.gold_job_engine) == (
+        "pythonshell",
+        0.0625,
+        "duckdb",
+    )
+
+
+def test_a_spark_stage_sizes_each_job_and_runs_gold_on_spark() -> None:
+    etl = etl_settings(
+        engine="spark",
+        spark={"silver": {"workerType": "G.2X", "numberOfWorkers": 10}},
+    )
+    assert etl.gold_job_engine == "spark"
+    assert (etl.spark.silver.worker_type, etl.spark.silver.number_of_workers) == ("G.2X", 10)
+    assert etl.spark.silver.dpu == 20
+    # Unsized jobs get Glue's smallest Spark job: a driver and one executor.
+    assert (etl.spark.gold.worker_type, etl.spark.gold.number_of_workers, etl.spark.gold.dpu) == (
+        "G.1X",
+        2,
+        2,
+    )
+    assert etl.spark.of_job("silver") is etl.spark.silver
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"engine": "spark", "glueMaxCapacity": 0.0625}, "glueMaxCapacity sizes the other engine"),
+        ({"spark": {"silver": {"numberOfWorkers": 4}}}, "spark sizes the other engine"),
+        (
+            {"engine": "spark", "goldEngine": "duckdb"},
+            "goldEngine duckdb cannot run on etl.engine spark",
+        ),
+        ({"engine": "spark", "goldEngine": "athena"}, "valid there: spark"),
+        ({"goldEngine": "spark"}, "valid there: duckdb, athena"),
+        ({"engine": "emr"}, "engine"),
+        ({"engine": "spark", "spark": {"gold": {"workerType": "G.4X"}}}, "workerType"),
+        ({"engine": "spark", "spark": {"gold": {"numberOfWorkers": 1}}}, "numberOfWorkers"),
+        ({"engine": "spark", "spark": {"bronze": {}}}, "bronze"),
+    ],
+    ids=[
+        "spark-with-dpu",
+        "shell-with-workers",
+        "spark-duckdb",
+        "spark-athena",
+        "shell-spark-gold",
+        "unknown-engine",
+        "worker-type",
+        "one-worker",
+        "unknown-job",
+    ],
+)
+def test_an_engine_setting_the_engine_cannot_use_is_refused(
+    values: Dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        etl_settings(**values)
+
+
+@given(
+    engine=st.sampled_from(cfg.ETL_ENGINES),
+    gold=st.one_of(st.none(), st.sampled_from(cfg.GOLD_ENGINES)),
+)
+def test_gold_engines_are_valid_exactly_on_their_job_engine(
+    engine: str, gold: Optional[str]
+) -> None:
+    values: Dict[str, Any] = {"engine": engine}
+    if gold is not None:
+        values["goldEngine"] = gold
+    valid = cfg.GOLD_ENGINES_BY_JOB_ENGINE[engine]
+    if gold is None or gold in valid:
+        assert etl_settings(**values).gold_job_engine == (gold or valid[0])
+    else:
+        with pytest.raises(ValidationError, match=r"cannot run on etl\.engine"):
+            etl_settings(**values)
+
+
+def test_every_gold_engine_runs_on_exactly_one_job_engine() -> None:
+    """No gold engine is left without a job engine, none is offered by two."""
+    by_engine = cfg.GOLD_ENGINES_BY_JOB_ENGINE
+    assert set(by_engine) == set(cfg.ETL_ENGINES)
+    flat = [gold for engines in by_engine.values() for gold in engines]
+    assert sorted(flat) == sorted(cfg.GOLD_ENGINES)
+    assert len(set(flat)) == len(flat)

@@ -31,7 +31,12 @@ botocore_session = pytest.importorskip("botocore.session")
 from botocore import xform_name  # noqa: E402 - after the skip above
 
 #: The deployables' own code, and the lake library both Glue jobs ship in their wheels.
-SOURCE_ROOTS = [REPO_ROOT / d.path / "src" for d in DEPLOYABLES] + [REPO_ROOT / "etl/lake/src"]
+#: ...and the Spark bundles (todo_lake_spark), whose entry points the jobs run on Spark.
+SOURCE_ROOTS = (
+    [REPO_ROOT / d.path / "src" for d in DEPLOYABLES]
+    + [REPO_ROOT / "etl/lake/src"]
+    + sorted({REPO_ROOT / d.spark_bundle_path / "src" for d in DEPLOYABLES if d.spark_entry})
+)
 #: API operations whose IAM action has another name (or none of its own).
 IAM_ACTION_OF: Dict[str, Optional[str]] = {
     "s3:ListObjectsV2": "s3:ListBucket",
@@ -92,7 +97,10 @@ def shipped_sources(entry_module: str) -> str:
 
 def called_actions(deployable: Deployable) -> Set[str]:
     entry = deployable.entry
-    module = entry.rpartition(".")[0] if deployable.kind == "lambda" else entry
+    return called_actions_from(entry.rpartition(".")[0] if deployable.kind == "lambda" else entry)
+
+
+def called_actions_from(module: str) -> Set[str]:
     text = shipped_sources(module)
     session = botocore_session.get_session()
     actions: Set[str] = set()
@@ -112,6 +120,18 @@ def test_every_call_the_shipped_code_makes_is_declared(deployable: Deployable) -
     declared = permissions.declared(deployable)
     every_engine = set(declared.actions).union(*declared.engine_actions.values())
     assert called_actions(deployable) - every_engine == set()
+
+
+SPARK_JOBS = [d for d in DEPLOYABLES if d.spark_entry]
+
+
+@pytest.mark.parametrize("deployable", SPARK_JOBS, ids=lambda d: d.package)
+def test_every_call_the_spark_entry_point_makes_is_declared(deployable: Deployable) -> None:
+    """On Spark the role is the job's declaration plus its bundle's (permissions.declared_for)."""
+    declared = permissions.declared_for(deployable, spark=True)
+    every_engine = set(declared.actions).union(*declared.engine_actions.values())
+    module = (deployable.spark_entry or "").partition(":")[0]
+    assert called_actions_from(module) - every_engine == set()
 
 
 def test_the_scan_finds_calls() -> None:

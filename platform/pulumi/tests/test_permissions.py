@@ -27,10 +27,13 @@ def statements(run: StackRun, deployable: Deployable) -> List[Dict]:
 def test_every_declared_action_is_granted(run: StackRun, deployable: Deployable) -> None:
     declared = permissions.declared(deployable)
     assert declared.actions, f"{deployable.path}/pyproject.toml declares no actions"
-    engine = None
+    engine, etl = None, deployable_config(run.stage)["todo-platform:etl"]
     if deployable is ETL_GOLD:
-        engine = deployable_config(run.stage)["todo-platform:etl"].get("goldEngine")
-    assert permissions.missing_actions(deployable, statements(run, deployable), engine) == []
+        engine = etl.get("goldEngine")
+    on_spark = deployable.kind == "glue" and etl.get("engine") == "spark"
+    assert (
+        permissions.missing_actions(deployable, statements(run, deployable), engine, on_spark) == []
+    )
 
 
 @pytest.mark.parametrize("deployable", DEPLOYABLES, ids=lambda d: d.package)
@@ -67,10 +70,11 @@ def test_the_athena_engine_needs_its_actions_only_when_chosen() -> None:
 
 
 def test_gold_on_athena_gets_the_engine_its_workgroup_and_the_permissions(artifacts_dir) -> None:  # type: ignore[no-untyped-def]
-    config = deployable_config("staging")
+    """Athena is a Python-shell engine (dev's; staging runs Spark)."""
+    config = deployable_config("dev")
     config["todo-platform:etl"] = {**config["todo-platform:etl"], "goldEngine": "athena"}
-    run = run_program("staging", cli_config(config), artifacts_dir)
-    names = ResourceNames("staging", ACCOUNT_ID, "us-east-1")
+    run = run_program("dev", cli_config(config), artifacts_dir)
+    names = ResourceNames("dev", ACCOUNT_ID, "us-east-1")
     args = run.named("gold-job").inputs["defaultArguments"]
     assert args["--ENGINE"] == "athena"
     assert args["--ATHENA_WORKGROUP"] == names.athena_workgroup
@@ -82,9 +86,11 @@ def test_gold_on_athena_gets_the_engine_its_workgroup_and_the_permissions(artifa
     assert "--ENGINE" not in run.named("silver-job").inputs["defaultArguments"]
 
 
-def test_duckdb_gold_gets_no_athena_permissions(run: StackRun) -> None:
+def test_gold_off_athena_gets_no_athena_permissions(run: StackRun) -> None:
+    """DuckDB in the job (Python shell) or Spark: nothing of Athena's."""
     args = run.named("gold-job").inputs["defaultArguments"]
-    assert args["--ENGINE"] == "duckdb"
+    engine = deployable_config(run.stage)["todo-platform:etl"]["engine"]
+    assert args["--ENGINE"] == {"pythonshell": "duckdb", "spark": "spark"}[engine]
     assert "--ATHENA_WORKGROUP" not in args
     actions = {a for s in statements(run, ETL_GOLD) for a in s["Action"]}
     assert not any(a.startswith("athena:") for a in actions)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
-from harness import PROJECT_DIR, StackRun
+from harness import PROJECT_DIR, StackRun, deployable_config
 
 from todo_platform import policies
 from todo_platform.policies import POLICIES, ResourceRecord, run_all
@@ -44,6 +44,9 @@ def test_policies_see_the_resources_they_govern(run: StackRun) -> None:
         policies.BUCKET_VERSIONING,
     ):
         assert governed in kinds
+    assert policies.GLUE_JOB in kinds
+    if deployable_config(run.stage)["todo-platform:etl"]["engine"] == "spark":
+        assert policies.GLUE_SECURITY_CONFIGURATION in kinds
     if run.stage == "prod":  # the second region's replication
         assert policies.BUCKET_REPLICATION in kinds
         assert any(t.inputs.get("replicas") for t in run.of_type(policies.TABLE))
@@ -397,6 +400,99 @@ def test_log_retention_policy_catches_forever_and_undeclared_groups() -> None:
     assert names_of(policies.log_retention(records)) == [group.ref]
     undeclared = [r for r in function() if r.type != policies.LOG_GROUP]
     assert names_of(policies.log_retention(undeclared)) == [f"{policies.FUNCTION}::fn"]
+
+
+def spark_job(
+    name: str = "j",
+    config: str = "sc",
+    prefix: Optional[str] = "/aws-glue/jobs/j",
+    command: str = "glueetl",
+    groups: Tuple[str, ...] = ("output", "error"),
+    **encryption: Any,
+) -> List[ResourceRecord]:
+    """A Glue job, its security configuration and its declared log groups (all good by default)."""
+    arguments = {"--custom-logGroup-prefix": prefix} if prefix else {}
+    blocks = {
+        "s3Encryption": {"s3EncryptionMode": "SSE-KMS", "kmsKeyArn": "k"},
+        "jobBookmarksEncryption": {"jobBookmarksEncryptionMode": "CSE-KMS", "kmsKeyArn": "k"},
+        "cloudwatchEncryption": {"cloudwatchEncryptionMode": "DISABLED"},
+        **encryption,
+    }
+    return [
+        rec(
+            policies.GLUE_JOB,
+            name,
+            command={"name": command},
+            securityConfiguration=config,
+            defaultArguments=arguments,
+        ),
+        rec(policies.GLUE_SECURITY_CONFIGURATION, "sc", name="sc", encryptionConfiguration=blocks),
+        *(
+            rec(
+                policies.LOG_GROUP,
+                f"{name}-{g}",
+                name=f"{prefix}/{g}",
+                retentionInDays=7,
+                kmsKeyId="k",
+            )
+            for g in groups
+        ),
+    ]
+
+
+def test_a_secured_spark_job_and_a_python_shell_job_pass() -> None:
+    assert policies.glue_spark_jobs_secured(spark_job()) == []
+    # Python-shell jobs log to Glue's fixed groups and take no security configuration.
+    shell = rec(policies.GLUE_JOB, "shell", command={"name": "pythonshell"}, defaultArguments={})
+    assert policies.glue_spark_jobs_secured([shell]) == []
+    assert run_all([TAGGED_PROVIDER, *spark_job()]) == []
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        (spark_job(config="other"), "no security configuration of this program"),
+        (spark_job(prefix=None), "no --custom-logGroup-prefix"),
+        (spark_job(groups=("output",)), "/aws-glue/jobs/j/error is not declared"),
+        (
+            spark_job(s3Encryption={"s3EncryptionMode": "DISABLED"}),
+            "S3 output not encrypted",
+        ),
+        (
+            spark_job(s3Encryption={"s3EncryptionMode": "SSE-KMS"}),
+            "S3 output not encrypted",
+        ),
+        (
+            spark_job(jobBookmarksEncryption={"jobBookmarksEncryptionMode": "DISABLED"}),
+            "job bookmarks not encrypted",
+        ),
+        (
+            spark_job(cloudwatchEncryption={"cloudwatchEncryptionMode": "SSE-KMS"}),
+            "CloudWatch encryption without a KMS key",
+        ),
+    ],
+    ids=[
+        "no-config",
+        "default-log-groups",
+        "undeclared-group",
+        "s3-plain",
+        "s3-no-key",
+        "bookmarks-plain",
+        "logs-no-key",
+    ],
+)
+def test_glue_spark_policy_catches(records: List[ResourceRecord], message: str) -> None:
+    violations = policies.glue_spark_jobs_secured(records)
+    assert [v.resource for v in violations] == [f"{policies.GLUE_JOB}::j"]
+    assert message in violations[0].message
+
+
+def test_glue_spark_policy_reads_blocks_shown_as_one_item_lists() -> None:
+    records = spark_job()
+    config = records[1]
+    listed = {k: [v] for k, v in config.inputs["encryptionConfiguration"].items()}
+    records[1] = rec(config.type, config.name, name="sc", encryptionConfiguration=[listed])
+    assert policies.glue_spark_jobs_secured(records) == []
 
 
 @pytest.mark.parametrize("missing", ["Errors", "Duration"])

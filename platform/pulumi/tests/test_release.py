@@ -8,11 +8,19 @@ import sys
 from typing import List
 
 import pytest
-from harness import PROJECT_DIR, REPO_ROOT, StackRun
+from harness import PROJECT_DIR, REPO_ROOT, StackRun, deployable_config
 
 from todo_platform import release
 from todo_platform.artifacts import DEPLOYABLES
 from todo_platform.policies import FUNCTION, ResourceRecord
+
+
+def etl_engine(run: StackRun) -> str:
+    return str(deployable_config(run.stage)["todo-platform:etl"].get("engine", "pythonshell"))
+
+
+def wheel_count(run: StackRun, key: str) -> int:
+    return len([r for r in run.records if r.name.startswith(f"{key}-wheel-")])
 
 
 def matching(run: StackRun, patterns: List[str]) -> List[ResourceRecord]:
@@ -36,8 +44,14 @@ def test_targets_select_exactly_the_packages_code(run: StackRun, deployable) -> 
             [("aws:lambda/function:Function", deployable.function_logical_name), *extra]
         )
     else:
+        # The job, its script and its wheels: the job's own two (dummy) Python-shell
+        # wheels, or the five of its Spark bundle.
+        wheels = wheel_count(run, deployable.key)
+        assert wheels == {"pythonshell": 2, "spark": 5}[etl_engine(run)]
         kinds = sorted(r.type for r in selected)
-        assert kinds == ["aws:glue/job:Job"] + ["aws:s3/bucketObjectv2:BucketObjectv2"] * 3
+        assert kinds == ["aws:glue/job:Job"] + ["aws:s3/bucketObjectv2:BucketObjectv2"] * (
+            1 + wheels
+        )
         assert all(
             r.inputs.get("key", "").startswith(f"glue/{deployable.package}/")
             for r in selected
@@ -51,7 +65,8 @@ def test_excludes_cover_all_service_code_and_nothing_else(run: StackRun) -> None
     assert sorted(r.urn for r in excluded) == sorted(r.urn for r in targeted)
     aliases = len(run.of_type("aws:lambda/alias:Alias"))
     standby_functions = len([r for r in run.of_type(FUNCTION) if r.name.startswith("standby-")])
-    assert len(excluded) == 4 + 2 * 4 + aliases + standby_functions
+    glue_code = sum(2 + wheel_count(run, d.key) for d in DEPLOYABLES if d.kind == "glue")
+    assert len(excluded) == 4 + glue_code + aliases + standby_functions
     kinds = {r.type for r in excluded}
     assert "aws:iam/role:Role" not in kinds
     assert "aws:cloudwatch/logGroup:LogGroup" not in kinds
@@ -192,6 +207,24 @@ def test_release_module_needs_only_the_standard_library() -> None:
 def test_every_deployable_ships_todo_core_so_its_release_reaches_them_all() -> None:
     assert release.dependents_of("todo-core") == [d.package for d in DEPLOYABLES]
     assert release.dependents_of("todo-platform") == []
+
+
+def test_a_spark_package_release_reaches_the_jobs_that_run_its_bundle() -> None:
+    """todo-lake-spark is no deployable of its own: the silver and gold jobs ship it on Spark."""
+    assert release.dependents_of("todo-lake-spark") == ["todo-etl-silver", "todo-etl-gold"]
+    outputs = {
+        "paths_released": '["etl/spark"]',
+        "etl/spark--tag_name": "todo-lake-spark-v0.2.0",
+    }
+    config = {"packages": {"etl/spark": {"component": "todo-lake-spark"}}}
+    assert release.released_deployables(outputs, config) == [
+        {"package": "todo-etl-silver", "tag": "todo-lake-spark-v0.2.0"},
+        {"package": "todo-etl-gold", "tag": "todo-lake-spark-v0.2.0"},
+    ]
+    assert release.tag_releases("todo-lake-spark-v0.2.0") == [
+        {"package": "todo-etl-silver", "tag": "todo-lake-spark-v0.2.0"},
+        {"package": "todo-etl-gold", "tag": "todo-lake-spark-v0.2.0"},
+    ]
 
 
 def test_an_empty_stack_deploys_everything_whatever_the_scope() -> None:

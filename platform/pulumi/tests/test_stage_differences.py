@@ -80,6 +80,10 @@ OPTIONAL = {
 #: ...and what exists only in a stage with a second region (prod): logical
 #: names with ``standby`` (resources in that region), and bronze's replication.
 SECOND_REGION = ("standby", "bronze-replication", "table-replication")
+#: ...and what only a stage on Glue Spark has (etl.engine: spark): its security
+#: configuration, its jobs' log groups, and the wheels of the Spark bundle
+#: (tests/test_glue_spark.py checks that this is all the engine adds).
+SPARK_ENGINE = ("glue-spark-security", "-spark-", "-wheel-")
 
 
 def test_every_stage_has_the_same_shape(dev: StackRun, staging: StackRun, prod: StackRun) -> None:
@@ -89,7 +93,24 @@ def test_every_stage_has_the_same_shape(dev: StackRun, staging: StackRun, prod: 
         return {
             (r.type, r.name)
             for r in run.records
-            if r.name not in OPTIONAL and not any(part in r.name for part in SECOND_REGION)
+            if r.name not in OPTIONAL
+            and not any(part in r.name for part in (*SECOND_REGION, *SPARK_ENGINE))
         }
 
     assert shape(dev) == shape(staging) == shape(prod)
+
+
+def test_dev_runs_the_single_worker_and_staging_runs_prods_engine(
+    dev: StackRun, staging: StackRun, prod: StackRun
+) -> None:
+    """Staging rehearses prod on prod's engine (Glue Spark); dev keeps the quick, cheap worker."""
+
+    def command(run: StackRun) -> tuple:
+        return tuple(
+            run.named(f"{key}-job").inputs["command"]["name"] for key in ("silver", "gold")
+        )
+
+    assert command(dev) == ("pythonshell", "pythonshell")
+    assert command(staging) == command(prod) == ("glueetl", "glueetl")
+    size = {run.stage: run.named("silver-job").inputs["numberOfWorkers"] for run in (staging, prod)}
+    assert size["staging"] < size["prod"]

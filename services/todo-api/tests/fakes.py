@@ -144,6 +144,7 @@ class InMemoryRepository:
                 family_name=family_name,
                 created_at=existing.created_at if existing else now,
                 last_seen_at=now,
+                version=existing.version + 1 if existing else 1,
             )
 
     def get_user(self, user_id: str) -> User:

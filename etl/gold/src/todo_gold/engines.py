@@ -44,6 +44,7 @@ SILVER_INPUTS: Dict[str, Sequence[str]] = {
     ),
     lake.SILVER_USERS: (
         "user_id",
+        "version",
         "sequence_number",
         "is_deleted",
         "email",

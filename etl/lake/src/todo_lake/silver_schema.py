@@ -51,6 +51,7 @@ USER_ATTRIBUTES: Dict[str, str] = {
     "family_name": "VARCHAR",
     "created_at": "TIMESTAMP",
     "last_seen_at": "TIMESTAMP",
+    "version": "BIGINT",
 }
 #: Item attributes that are not data: keys, index keys, the entity marker and
 #: ids that the keys already carry.
@@ -129,11 +130,13 @@ REQUEST_KEY: Tuple[str, ...] = ("request_id", "operation", "status_code")
 
 #: Which state row of an item is current, best first. Sequence numbers order
 #: changes within one stream only: a restore or a stream re-enable starts a
-#: new stream with smaller numbers. So an item with a ``version`` (tasks:
-#: +1 on every update) is ordered by it; at equal versions a delete (which
-#: carries the version it deleted) is later than the update that made it;
-#: then the sequence number. Without a version, the sequence number, then a
-#: delete over an update with the same number.
+#: new stream with smaller numbers. So an item with a ``version`` (tasks and
+#: user profiles: +1 on every write) is ordered by it; at equal versions a
+#: delete (which carries the version it deleted) is later than the update
+#: that made it; then the sequence number. A row without a version (a profile
+#: written before profiles had one) ranks as version 0, below every written
+#: one (nulls last). Rows of a table without a version column: the sequence
+#: number, then a delete over an update with the same number.
 ORDER_VERSIONED: Tuple[str, ...] = ("version", "is_deleted", "sequence_number")
 ORDER_UNVERSIONED: Tuple[str, ...] = ("sequence_number", "is_deleted")
 

@@ -94,7 +94,9 @@ def transform_declined(ws: Workspace, declined: Sequence[SilverRows]) -> List[Si
             continue
         ws.register(_EVENTS, profiles)
         sql, extras = users_sql(profiles, _EVENTS)
-        rows = drop_empty_columns(ws.query(latest_sql(f"({sql})", USER_KEY)), extras)
+        rows = drop_empty_columns(
+            ws.query(latest_sql(f"({sql})", USER_KEY, versioned=True)), extras
+        )
         ws.unregister(_EVENTS)
         out.append(SilverRows(users=rows))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import subprocess
 from typing import Iterable, Optional
 
@@ -46,15 +47,12 @@ def _candidates() -> Iterable[str]:
         yield configured
     for pattern in _CANDIDATE_GLOBS:
         yield from sorted(glob.glob(pattern))
-    try:
+    alternatives = shutil.which("update-alternatives")  # Debian's registry of Javas
+    listed = []
+    if alternatives:
         listed = subprocess.run(
-            ["update-alternatives", "--list", "java"],  # noqa: S607 - Debian's tool, on PATH
-            capture_output=True,
-            text=True,
-            check=False,
+            [alternatives, "--list", "java"], capture_output=True, text=True, check=False
         ).stdout.split()
-    except OSError:
-        listed = []
     for java in listed:  # .../jvm/java-17-openjdk-amd64/bin/java
         yield os.path.dirname(os.path.dirname(os.path.realpath(java)))
 

@@ -53,7 +53,7 @@ def task_image(task: Dict[str, Any]) -> Dict[str, Any]:
 
 def user_image(user: Dict[str, Any]) -> Dict[str, Any]:
     image: Dict[str, Any] = {"entity_type": "user", "user_id": user["user_id"]}
-    for name in ("email", "given_name", "family_name", "created_at", "last_seen_at"):
+    for name in ("email", "given_name", "family_name", "created_at", "last_seen_at", "version"):
         if user.get(name) is not None:
             image[name] = user[name]
     return image
@@ -98,6 +98,19 @@ class EventFactory:
             keys.user_key(user["user_id"]),
             user_image(user),
             None,
+            at_ms,
+        )
+
+    def user_modify(
+        self, before: Dict[str, Any], after: Dict[str, Any], at_ms: int
+    ) -> Dict[str, Any]:
+        return self._event(
+            "MODIFY",
+            "user",
+            after["user_id"],
+            keys.user_key(after["user_id"]),
+            user_image(after),
+            user_image(before),
             at_ms,
         )
 

@@ -30,3 +30,8 @@ def lambdas(root: Path) -> List[Dict[str, Any]]:
 
 def glue_jobs(root: Path) -> List[Dict[str, Any]]:
     return [p for p in load(root) if p.get("glue_module")]
+
+
+def glue_spark_jobs(root: Path) -> List[Dict[str, Any]]:
+    """The Glue jobs that can also run on Glue Spark (a ``glue_spark_module``)."""
+    return [p for p in load(root) if p.get("glue_spark_module")]

@@ -32,7 +32,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from todo_artifacts.lambda_artifact import (
     ArtifactError,
@@ -48,18 +48,27 @@ GLUE_PYTHON_FULL = "3.9.18"
 GLUE_COMMAND = "pythonshell"
 #: Reproducible wheel timestamps (1980-01-01, the zip epoch).
 SOURCE_DATE_EPOCH = "315532800"
+#: The manifest the Pulumi program reads (``todo_platform.artifacts``).
+MANIFEST = "glue-job.json"
+
+
+def marker_environment(python_full_version: str) -> Dict[str, str]:
+    """The environment a Glue worker (Linux x86_64, CPython) presents to marker evaluation."""
+    return {
+        "python_version": ".".join(python_full_version.split(".")[:2]),
+        "python_full_version": python_full_version,
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+        "os_name": "posix",
+        "extra": "",
+    }
+
+
 #: The environment a Glue Python-shell 3.9 worker presents to marker evaluation.
-GLUE_MARKER_ENVIRONMENT = {
-    "python_version": GLUE_PYTHON,
-    "python_full_version": GLUE_PYTHON_FULL,
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "platform_machine": "x86_64",
-    "os_name": "posix",
-    "extra": "",
-}
+GLUE_MARKER_ENVIRONMENT = marker_environment(GLUE_PYTHON_FULL)
 
 
 def _marker_class():  # type: ignore[no-untyped-def]
@@ -70,16 +79,21 @@ def _marker_class():  # type: ignore[no-untyped-def]
     return Marker
 
 
-def glue_pins(export: str) -> List[str]:
-    """Third-party ``name==version`` lines of a ``uv export`` that apply to Glue's Python."""
+def glue_pins(export: str, environment: Optional[Dict[str, str]] = None) -> List[str]:
+    """Third-party ``name==version`` lines of a ``uv export`` that apply to Glue's Python.
+
+    ``environment`` is the worker's marker environment (default: the
+    Python-shell 3.9 worker's).
+    """
     marker = _marker_class()
+    environment = environment or GLUE_MARKER_ENVIRONMENT
     pins = []
     for line in export.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "-e", ".", "/")):
             continue
         requirement, _, condition = line.partition(";")
-        if condition.strip() and not marker(condition.strip()).evaluate(GLUE_MARKER_ENVIRONMENT):
+        if condition.strip() and not marker(condition.strip()).evaluate(environment):
             continue
         pins.append(requirement.strip())
     return sorted(pins, key=str.lower)
@@ -97,8 +111,55 @@ def local_requirements(export: str, root: Path) -> List[Path]:
     return sorted(set(paths))
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_requirements(uv: str, package: str, root: Path) -> str:
+    """``package``'s runtime requirements as ``etl/uv.lock`` pins them (no dev groups)."""
+    return run_checked(
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--package",
+            package,
+            "--no-dev",
+            "--no-hashes",
+            "--format",
+            "requirements-txt",
+            "--no-header",
+            "--no-annotate",
+        ],
+        root,
+    )
+
+
+def write_wheels(uv: str, packages: List[Path], root: Path, target: Path) -> List[Tuple[str, str]]:
+    """Build each local package's wheel reproducibly into ``target/wheels``; (name, sha256)."""
+    with tempfile.TemporaryDirectory(prefix="glue-artifact-") as scratch:
+        wheels_dir = Path(scratch) / "wheels"
+        wheels_dir.mkdir()
+        for path in packages:
+            run_checked(
+                [uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)],
+                root,
+                env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        (target / "wheels").mkdir(parents=True)
+        wheels: List[Tuple[str, str]] = []
+        for wheel in sorted(wheels_dir.glob("*.whl")):
+            shutil.copyfile(wheel, target / "wheels" / wheel.name)
+            wheels.append((wheel.name, sha256(wheel)))
+    return wheels
+
+
+def write_manifest(target: Path, manifest: Dict[str, Any]) -> None:
+    (target / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def job_script(module: str, package: str) -> str:
@@ -125,22 +186,7 @@ def build_glue_artifact(
     uv = find_uv()
     if module is None:
         module = package_path.joinpath("src").glob("*/job.py").__next__().parent.name + ".job"
-    export = run_checked(
-        [
-            uv,
-            "export",
-            "--frozen",
-            "--package",
-            package,
-            "--no-dev",
-            "--no-hashes",
-            "--format",
-            "requirements-txt",
-            "--no-header",
-            "--no-annotate",
-        ],
-        root,
-    )
+    export = export_requirements(uv, package, root)
     pins = glue_pins(export)
     locals_ = local_requirements(export, root)
     if package_path not in locals_:
@@ -149,41 +195,40 @@ def build_glue_artifact(
         )
 
     target = Path(out_dir).resolve() / package
-    with tempfile.TemporaryDirectory(prefix="glue-artifact-") as scratch:
-        wheels_dir = Path(scratch) / "wheels"
-        wheels_dir.mkdir()
-        for path in locals_:
-            run_checked(
-                [uv, "build", "--quiet", "--wheel", "--out-dir", str(wheels_dir), str(path)],
-                root,
-                env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
-            )
-        if target.exists():
-            shutil.rmtree(target)
-        (target / "wheels").mkdir(parents=True)
-        wheels: List[Tuple[str, str]] = []
-        for wheel in sorted(wheels_dir.glob("*.whl")):
-            shutil.copyfile(wheel, target / "wheels" / wheel.name)
-            wheels.append((wheel.name, _sha256(wheel)))
+    wheels = write_wheels(uv, locals_, root, target)
     script_name = module.replace(".", "_") + ".py"
     (target / script_name).write_text(job_script(module, package), encoding="utf-8")
     (target / "requirements.txt").write_text("".join(p + "\n" for p in pins), encoding="utf-8")
-    manifest = {
-        "package": package,
-        "module": module,
-        "command": GLUE_COMMAND,
-        "python_version": GLUE_PYTHON,
-        "script": {"file": script_name, "sha256": _sha256(target / script_name)},
-        "wheels": [{"file": f"wheels/{name}", "sha256": digest} for name, digest in wheels],
-        "python_modules": pins,
-        # Glue's --additional-python-modules: the wheel S3 URIs (known only
-        # after upload) followed by these pins, comma-separated.
-        "additional_python_modules_pins": ",".join(pins),
-    }
-    (target / "glue-job.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    write_manifest(
+        target,
+        {
+            "package": package,
+            "module": module,
+            "command": GLUE_COMMAND,
+            "python_version": GLUE_PYTHON,
+            "script": {"file": script_name, "sha256": sha256(target / script_name)},
+            "wheels": [{"file": f"wheels/{name}", "sha256": digest} for name, digest in wheels],
+            "python_modules": pins,
+            # Glue's --additional-python-modules: the wheel S3 URIs (known only
+            # after upload) followed by these pins, comma-separated.
+            "additional_python_modules_pins": ",".join(pins),
+        },
     )
     return target
+
+
+def find_etl_member(package: str, start: Optional[Path] = None) -> Optional[Path]:
+    """The folder of ``package`` in the ETL workspace under ``start`` (default: the cwd)."""
+    start = start or Path.cwd()
+    for base in (start / "etl", start):
+        if (base / "pyproject.toml").is_file():
+            try:
+                members = workspace_members(find_workspace_root(base))
+            except ArtifactError:
+                continue
+            if package in members:
+                return members[package]
+    return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -198,25 +243,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--root", help="workspace root (default: found from the package path)")
     args = parser.parse_args(argv)
 
-    if args.path:
-        path = Path(args.path)
-    else:
-        candidates = [Path.cwd() / "etl", Path.cwd()]
-        path = None
-        for base in candidates:
-            if (base / "pyproject.toml").is_file():
-                try:
-                    members = workspace_members(find_workspace_root(base))
-                except ArtifactError:
-                    continue
-                if args.package in members:
-                    path = members[args.package]
-                    break
-        if path is None:
-            parser.error(f"{args.package}: give --path (not a member of the ETL workspace here)")
+    path = Path(args.path) if args.path else find_etl_member(args.package)
+    if path is None:
+        parser.error(f"{args.package}: give --path (not a member of the ETL workspace here)")
     root = Path(args.root).resolve() if args.root else None
     target = build_glue_artifact(args.package, path, args.out_dir, module=args.module, root=root)
-    manifest = json.loads((target / "glue-job.json").read_text(encoding="utf-8"))
+    manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
     print(
         f"{target}: script {manifest['script']['file']}, {len(manifest['wheels'])} wheels, "
         f"{len(manifest['python_modules'])} pinned modules"

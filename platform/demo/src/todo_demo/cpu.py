@@ -85,5 +85,3 @@ class Phases:
 
     def summary(self) -> str:
         return "phases: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.spent)
-
-

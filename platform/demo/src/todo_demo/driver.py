@@ -16,7 +16,7 @@ import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from todo_local.cognito import stack_user_tokens
 
@@ -29,6 +29,10 @@ class DemoFailed(RuntimeError):
     pass
 
 
+#: How many rejected calls the summary spells out.
+MAX_REJECTIONS_SHOWN = 5
+
+
 @dataclass
 class Accepted:
     """What the API said yes to: the demo's ground truth."""
@@ -37,9 +41,17 @@ class Accepted:
     creates: int = 0
     updates: int = 0
     rejected: int = 0
+    #: The first few rejections, as "METHOD status detail", for the summary.
+    rejections: List[str] = field(default_factory=list)
     #: Final status of every task, by (user email, task id).
     status: Dict[Tuple[str, str], str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def note_rejection(self, method: str, code: int, body: Dict[str, Any]) -> None:
+        """Keep the first few rejections (call with ``lock`` held)."""
+        if len(self.rejections) < MAX_REJECTIONS_SHOWN:
+            detail = body.get("detail") or body.get("title") or ""
+            self.rejections.append(f"{method} {code} {detail}".strip())
 
     @property
     def completed(self) -> int:
@@ -141,8 +153,13 @@ def _request(
             time.sleep(0.5 * attempt)
             continue
         status = response.status
-        if status in (429, 503) and attempt + 1 < attempts:
-            time.sleep(float(response_headers.get("Retry-After") or 0.5))
+        # 429/503: busy. 409 with Retry-After: an earlier attempt of this very
+        # create (same Idempotency-Key; its connection dropped) is still in
+        # flight; the retry then replays its answer.
+        retry_after = _header(response_headers, "Retry-After")
+        retry_later = status in (429, 503) or (status == 409 and retry_after != "")
+        if retry_later and attempt + 1 < attempts:
+            time.sleep(float(retry_after or 0.5))
             continue  # same Idempotency-Key or If-Match: a retry cannot apply twice
         try:
             return status, (json.loads(payload) if payload else {}), response_headers
@@ -205,6 +222,7 @@ def drive_api(
         if code != 201:
             with accepted.lock:
                 accepted.rejected += 1 + updates_per_task
+                accepted.note_rejection("POST", code, task)
             progress.step(updates_per_task)
             return
         task_id, status = task["task_id"], task.get("status", "pending")
@@ -232,6 +250,7 @@ def drive_api(
                     accepted.status[(email, task_id)] = updated.get("status", change["status"])
                 else:
                     accepted.rejected += 1
+                    accepted.note_rejection("PATCH", code, updated)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [
@@ -252,5 +271,3 @@ def sign_up(stack: Any, num_users: int, workers: int) -> Dict[str, str]:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(pool.map(one, range(num_users)))
-
-

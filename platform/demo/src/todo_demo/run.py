@@ -114,6 +114,8 @@ def _api_traffic(dev: Any, size: DemoSize, options: DemoOptions, phases: Phases)
         f"{calls / max(1e-9, time.monotonic() - started):,.0f} calls/s",
         flush=True,
     )
+    for rejection in accepted.rejections:
+        print(f"  rejected: {rejection}", flush=True)
     usage = meter.report(calls)
     if usage:
         print(f"  {usage}", flush=True)
@@ -154,8 +156,10 @@ def _glue_jobs(dev: Any, options: DemoOptions, env: Dict[str, str], phases: Phas
         names.bronze_bucket,
         "file://" + lake_root,
     )
-    print(f"[5/7] silver, then gold on {options.engine} (separate processes, as in Glue)",
-          flush=True)
+    print(
+        f"[5/7] silver, then gold on {options.engine} (separate processes, as in Glue)",
+        flush=True,
+    )
     for step in silver:
         run_etl(step.python, step.args, env, step.label)
     phases.mark("silver")
@@ -175,8 +179,15 @@ def _insights(
     stack.write_outputs(outputs_path)
     subprocess.run(
         [
-            options.etl_python, "-m", "todo_gold.insights.cli", "all", "--report",
-            "--outputs", outputs_path, "--out", options.report,
+            options.etl_python,
+            "-m",
+            "todo_gold.insights.cli",
+            "all",
+            "--report",
+            "--outputs",
+            outputs_path,
+            "--out",
+            options.report,
         ],
         env={**os.environ, **env},
         check=True,
@@ -233,15 +244,22 @@ def run_demo(
     )
     # The CDC mapping batches as the deployed one does (100 records or 5 s):
     # fewer, fuller invocations than invoking on every poll.
-    dev = stack_factory() if stack_factory else DevStack(
-        log_dir=options.log_dir,
-        cdc_batching_window=CDC_BATCHING_WINDOW,
-        api_workers=options.api_workers,
+    dev = (
+        stack_factory()
+        if stack_factory
+        else DevStack(
+            log_dir=options.log_dir,
+            cdc_batching_window=CDC_BATCHING_WINDOW,
+            api_workers=options.api_workers,
+        )
     )
     with dev:
         _check_components(dev)
-        print(f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: "
-              f"API {dev.stack.outputs()['ApiEndpoint']}", flush=True)
+        print(
+            f"[1/7] local stack up in {time.monotonic() - t0:.1f}s: "
+            f"API {dev.stack.outputs()['ApiEndpoint']}",
+            flush=True,
+        )
         phases.mark("stack up")
         accepted = _api_traffic(dev, size, options, phases)
         _drain_cdc(dev, options, phases)

@@ -10,6 +10,8 @@ own code parses every request, applies it and encodes every response.
 from __future__ import annotations
 
 import copy
+import itertools
+import secrets
 import types
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -185,8 +187,48 @@ def patch_module_listing() -> None:
     backends.list_of_moto_modules = _mark(list_of_moto_modules, original)
 
 
+# --- DynamoDB Streams: every stream is a stream of its own -----------------------------------
+
+#: How many sequence numbers each stream has to itself (far more than any test writes).
+STREAM_SEQUENCE_RANGE = 10**12
+_streams_created = itertools.count()
+
+
+def patch_stream_identity() -> None:
+    """Give every stream its own shard id and its own sequence numbers.
+
+    moto gives every stream's shard the same id
+    (``shardId-00000001541626099285-f35f62ef``) and starts every stream at
+    the same sequence number, so a table restored from a backup, once its
+    stream is enabled, emits records that collide with the old table's: the
+    KPI aggregator keys its per-shard checkpoint by shard id and would skip
+    the new stream's records as already applied, and the lake identifies a
+    change by (item key, sequence number). In AWS a new stream has new shard
+    ids (``shardId-<creation time>-<hash>``) and its numbers are not reused.
+
+    AWS promises no order between two streams' numbers; here each later
+    stream's range lies entirely *below* every earlier one's (moto's first
+    number, minus ``STREAM_SEQUENCE_RANGE`` per stream created before it), the
+    case readers must survive: a newer change with a smaller number.
+    """
+    from moto.dynamodb.models.table import StreamShard
+
+    original = StreamShard.__init__
+    if _is_patched(original):
+        return
+
+    def __init__(self: Any, account_id: str, table: Any) -> None:
+        original(self, account_id, table)
+        self.starting_sequence_number -= next(_streams_created) * STREAM_SEQUENCE_RANGE
+        created_ms = int(self.created_on.timestamp() * 1000)
+        self.id = f"shardId-{created_ms:020d}-{secrets.token_hex(4)}"
+
+    StreamShard.__init__ = _mark(__init__, original)  # type: ignore[method-assign]
+
+
 def apply_all() -> None:
     """Install every patch of this module (idempotent)."""
     patch_transaction_backup()
     patch_partition_queries()
     patch_module_listing()
+    patch_stream_identity()

@@ -44,6 +44,9 @@ class DevStack:
         self.emulator: Optional[Emulator] = None
         self.stack: Optional[LocalStack] = None
         self._stack_exit = contextlib.ExitStack()
+        #: The API and the stream readers: stopped and restarted on another
+        #: table by :meth:`move_to`, without the emulator.
+        self._compute_exit = contextlib.ExitStack()
         self.components: List[Any] = []
         #: Components requested but not installed (see :meth:`_optional`).
         self.skipped: List[str] = []
@@ -55,16 +58,48 @@ class DevStack:
                 Emulator(port=self.port, log_path=os.path.join(self.log_dir, "emulator.log"))
             )
             self.stack = provision(self.emulator.endpoint_url)
-            if self.with_api:
-                self._optional("todo_local.api_process", self._start_api)
-            if self.with_stream_runner:
-                self._optional("todo_local.stream_runner", self._start_stream_runner)
-            if self.outputs_path:
-                self.stack.write_outputs(self.outputs_path)
+            self._start_compute()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_compute(self) -> None:
+        assert self.stack is not None
+        if self.with_api:
+            self._optional("todo_local.api_process", self._start_api)
+        if self.with_stream_runner:
+            self._optional("todo_local.stream_runner", self._start_stream_runner)
+        if self.outputs_path:
+            self.stack.write_outputs(self.outputs_path)
+
+    def stop_writes(self) -> None:
+        """Stop the API (the only writer of the table); the stream readers go on."""
+        for component in self.components:
+            if hasattr(component, "url") and hasattr(component, "stop"):
+                component.stop()
+
+    def stop_compute(self, drain_timeout: Optional[float] = None) -> None:
+        """Stop the API, then (after draining them, with ``drain_timeout``) the
+        stream readers: nothing written before is left unread."""
+        self.stop_writes()
+        if drain_timeout is not None:
+            for component in self.components:
+                if hasattr(component, "drain"):
+                    component.drain(timeout=drain_timeout)
+        self._compute_exit.close()
+        self._compute_exit = contextlib.ExitStack()
+        self.components = []
+        if self.stack is not None:
+            self.stack.extra_outputs.pop("ApiEndpoint", None)
+
+    def move_to(self, stack: LocalStack) -> None:
+        """Run the API and the stream readers on ``stack`` from now on (a
+        restored table: ``todo_local.restore.stack_on_table``), as a deploy
+        pointing the stage at a new table does; the outputs follow."""
+        self.stop_compute()
+        self.stack = stack
+        self._start_compute()
 
     def _optional(self, module: str, start: Callable[[], None]) -> None:
         """Start a component whose module may not exist yet in this checkout.
@@ -86,7 +121,7 @@ class DevStack:
         from todo_local.api_process import ApiProcess
 
         assert self.stack is not None
-        api = self._stack_exit.enter_context(
+        api = self._compute_exit.enter_context(
             ApiProcess(
                 self.stack, port=self.api_port, log_dir=self.log_dir, workers=self.api_workers
             )
@@ -99,7 +134,7 @@ class DevStack:
         from todo_local.stream_runner import StreamRunner
 
         assert self.stack is not None
-        runner = self._stack_exit.enter_context(
+        runner = self._compute_exit.enter_context(
             StreamRunner.for_stack(
                 self.stack,
                 maximum_batching_window=self.cdc_batching_window,
@@ -120,7 +155,7 @@ class DevStack:
         from todo_local.stream_runner import StreamRunner
 
         assert self.stack is not None
-        runner = self._stack_exit.enter_context(
+        runner = self._compute_exit.enter_context(
             StreamRunner(
                 self.stack.client("dynamodbstreams"),
                 self.stack.stream_arn,
@@ -141,6 +176,7 @@ class DevStack:
         self.components.append(runner)
 
     def stop(self) -> None:
+        self._compute_exit.close()
         self._stack_exit.close()
 
     def __enter__(self) -> DevStack:

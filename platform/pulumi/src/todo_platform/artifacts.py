@@ -6,7 +6,11 @@
 * a directory per Glue job: ``dist/glue/<package>/`` holding the job script,
   the wheels of the job and its local libraries, and ``glue-job.json``, the
   builder's manifest (script and wheel files with their sha256, the entry
-  module, the exact third-party pins for ``--additional-python-modules``).
+  module, the exact third-party pins for ``--additional-python-modules``);
+* for each Glue job that can run on Glue Spark (a ``glue_spark_module``):
+  ``dist/glue-spark/<package>/``, the same layout for Glue 5 (Python 3.11):
+  a generated launcher of the Spark entry point, the Spark package's wheels
+  and everything it depends on, and the pins (never pyspark: Glue provides it).
 
 The program never builds anything: it checks that every artifact is there
 before it declares a single resource, and fails with one message naming every
@@ -22,9 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Tuple
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 import tomllib
 
@@ -32,6 +36,8 @@ BUILD_COMMAND = "python3 noxfile.py -s build"
 #: The Glue builder's manifest (``todo_artifacts.glue_artifact``).
 GLUE_MANIFEST = "glue-job.json"
 GLUE_PYTHON_VERSION = "3.9"
+#: Glue 5's Spark runtime Python (``todo_artifacts.glue_spark_artifact``).
+GLUE_SPARK_PYTHON_VERSION = "3.11"
 
 
 #: Logical-name prefix of the resources a stage declares in its second region
@@ -52,6 +58,14 @@ class Deployable:
     key: str
     #: Its folder, relative to the repository root.
     path: str = ""
+    #: Glue jobs that can also run on Glue Spark: the Spark entry point
+    #: (``module:function``, ``deployables.toml``'s ``glue_spark_module``).
+    spark_entry: Optional[str] = None
+    #: The package whose bundle runs ``spark_entry`` (the one whose ``src/``
+    #: holds the entry module's top-level package: ``todo-lake-spark``).
+    spark_bundle: Optional[str] = None
+    #: That package's folder (its ``[tool.todo-platform]`` may declare actions of its own).
+    spark_bundle_path: str = ""
 
     # Logical names of the resources that carry the package's code.
     @property
@@ -113,6 +127,17 @@ def package_dependencies(package: str, path: Path = DEPLOYABLES_FILE) -> List[st
     return [n for n in names if n in listed]
 
 
+def package_holding(module: str, path: Path = DEPLOYABLES_FILE) -> Tuple[str, str]:
+    """The listed package (name, folder) whose ``src/`` holds ``module``'s top-level package."""
+    top = module.split(":")[0].split(".")[0]
+    listed = tomllib.loads(path.read_text("utf-8"))["package"]
+    found = [e for e in listed if (REPO_ROOT / e["path"] / "src" / top).is_dir()]
+    if len(found) != 1:
+        names = [e["name"] for e in found]
+        raise ValueError(f"{top} must be in exactly one listed package's src/ (found {names})")
+    return str(found[0]["name"]), str(found[0]["path"])
+
+
 def load_deployables(path: Path = DEPLOYABLES_FILE) -> Tuple[Deployable, ...]:
     """Every package of ``deployables.toml`` that runs in AWS (a handler or a Glue module)."""
     found = []
@@ -126,7 +151,20 @@ def load_deployables(path: Path = DEPLOYABLES_FILE) -> Tuple[Deployable, ...]:
                 f"{entry['path']}/pyproject.toml: [tool.{PLATFORM_TABLE}] needs a resource-key"
             )
         kind: Literal["lambda", "glue"] = "lambda" if handler else "glue"
-        found.append(Deployable(entry["name"], kind, handler or module, key, entry["path"]))
+        spark_entry = entry.get("glue_spark_module") if module else None
+        bundle, bundle_path = package_holding(spark_entry, path) if spark_entry else (None, "")
+        found.append(
+            Deployable(
+                entry["name"],
+                kind,
+                handler or module,
+                key,
+                entry["path"],
+                spark_entry=spark_entry,
+                spark_bundle=bundle,
+                spark_bundle_path=bundle_path,
+            )
+        )
     return tuple(found)
 
 
@@ -166,12 +204,17 @@ class Artifacts:
     root: Path
     lambda_zips: Dict[str, Path]
     glue: Dict[str, GlueArtifact]
+    #: The Glue Spark bundles, of the jobs that have a Spark entry point.
+    glue_spark: Dict[str, GlueArtifact] = field(default_factory=dict)
 
     def lambda_zip(self, deployable: Deployable) -> Path:
         return self.lambda_zips[deployable.package]
 
     def glue_job(self, deployable: Deployable) -> GlueArtifact:
         return self.glue[deployable.package]
+
+    def glue_spark_job(self, deployable: Deployable) -> GlueArtifact:
+        return self.glue_spark[deployable.package]
 
 
 def lambda_zip_path(root: Path, deployable: Deployable) -> Path:
@@ -180,6 +223,10 @@ def lambda_zip_path(root: Path, deployable: Deployable) -> Path:
 
 def glue_dir(root: Path, deployable: Deployable) -> Path:
     return root / "glue" / deployable.package
+
+
+def glue_spark_dir(root: Path, deployable: Deployable) -> Path:
+    return root / "glue-spark" / deployable.package
 
 
 def _sha256(path: Path) -> str:
@@ -195,20 +242,28 @@ def _built_file(directory: Path, entry: Dict[str, Any], problems: List[str]) -> 
     return path
 
 
-def _glue_artifact(root: Path, deployable: Deployable, problems: List[str]) -> GlueArtifact:
-    directory = glue_dir(root, deployable)
+@dataclass(frozen=True)
+class _Expected:
+    """What a Glue bundle's manifest must say."""
+
+    what: str
+    module: str
+    python_version: str
+
+
+def _glue_artifact(directory: Path, expected: _Expected, problems: List[str]) -> GlueArtifact:
     manifest_path = directory / GLUE_MANIFEST
     empty = GlueArtifact(directory, Path(), (), ())
     if not manifest_path.is_file():
-        problems.append(f"{manifest_path} (Glue job artifact of {deployable.package})")
+        problems.append(f"{manifest_path} ({expected.what})")
         return empty
     manifest = json.loads(manifest_path.read_text())
     before = len(problems)
-    if manifest.get("module") != deployable.entry:
+    if manifest.get("module") != expected.module:
         problems.append(
-            f"{manifest_path}: module {manifest.get('module')!r}, expected {deployable.entry!r}"
+            f"{manifest_path}: module {manifest.get('module')!r}, expected {expected.module!r}"
         )
-    if manifest.get("python_version") != GLUE_PYTHON_VERSION:
+    if manifest.get("python_version") != expected.python_version:
         problems.append(f"{manifest_path}: built for Python {manifest.get('python_version')}")
     script = _built_file(directory, manifest["script"], problems)
     wheels = tuple(_built_file(directory, w, problems) for w in manifest.get("wheels", []))
@@ -224,14 +279,31 @@ def locate(root: Path) -> Artifacts:
     problems: List[str] = []
     zips: Dict[str, Path] = {}
     glue: Dict[str, GlueArtifact] = {}
+    spark: Dict[str, GlueArtifact] = {}
     for deployable in DEPLOYABLES:
         if deployable.kind == "lambda":
             path = lambda_zip_path(root, deployable)
             if not path.is_file():
                 problems.append(f"{path} (Lambda zip of {deployable.package})")
             zips[deployable.package] = path
-        else:
-            glue[deployable.package] = _glue_artifact(root, deployable, problems)
+            continue
+        glue[deployable.package] = _glue_artifact(
+            glue_dir(root, deployable),
+            _Expected(
+                f"Glue job artifact of {deployable.package}", deployable.entry, GLUE_PYTHON_VERSION
+            ),
+            problems,
+        )
+        if deployable.spark_entry:
+            spark[deployable.package] = _glue_artifact(
+                glue_spark_dir(root, deployable),
+                _Expected(
+                    f"Glue Spark bundle of {deployable.package}",
+                    deployable.spark_entry,
+                    GLUE_SPARK_PYTHON_VERSION,
+                ),
+                problems,
+            )
     if problems:
         listing = "\n  - ".join(problems)
         raise ArtifactMissing(
@@ -239,4 +311,4 @@ def locate(root: Path) -> Artifacts:
             f"Build them first with `{BUILD_COMMAND}` (from the repository root), "
             "or point TODO_ARTIFACTS_DIR / the artifactsDir setting at a directory holding them."
         )
-    return Artifacts(root, zips, glue)
+    return Artifacts(root, zips, glue, spark)

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Literal, Optional
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from todo_core.naming import PROJECT
 
@@ -83,8 +83,17 @@ SECTIONS = (
 PAGED_STAGES = frozenset({"staging", "prod"})
 #: Domains reserved for documentation (RFC 2606): never a real inbox.
 PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
-#: The engines the gold job can run its SQL on (``--ENGINE``).
-GOLD_ENGINES = ("duckdb", "athena")
+#: Where the lake jobs run (``etl.engine``): one Glue Python-shell worker, or Glue Spark.
+ETL_ENGINES = ("pythonshell", "spark")
+#: Gold's ``--ENGINE`` on each job engine, the first being the default: the
+#: Python-shell worker runs gold's SQL in DuckDB (in the job) or in Athena (the
+#: stage's workgroup); a Spark job runs it on Spark, and on nothing else (a
+#: Spark cluster that only waits for Athena would be paid for nothing).
+GOLD_ENGINES_BY_JOB_ENGINE = {"pythonshell": ("duckdb", "athena"), "spark": ("spark",)}
+#: The engines the gold job can run its SQL on (``--ENGINE``), every job engine together.
+GOLD_ENGINES = ("duckdb", "athena", "spark")
+#: DPU per Glue Spark worker, for the worker types this program sizes jobs with.
+SPARK_WORKER_DPU = {"G.1X": 1, "G.2X": 2}
 
 
 #: An exact browser origin; wildcards are refused because every API call
@@ -256,16 +265,59 @@ class LakeSettings(_Model):
     firehose_buffering_size_mb: int = Field(ge=1, le=128)
 
 
+class SparkWorkers(_Model):
+    """One Glue Spark job's workers (G.1X: 4 vCPU, 16 GB; G.2X: 8 vCPU, 32 GB).
+
+    One worker runs the Spark driver, the others one executor each; with
+    auto scaling (always on) this is the most a run may use.
+    """
+
+    worker_type: Literal["G.1X", "G.2X"] = "G.1X"
+    #: Glue's minimum for these worker types is 2 (the driver and one executor).
+    number_of_workers: int = Field(default=2, ge=2, le=299)
+
+    @property
+    def dpu(self) -> int:
+        """DPUs a run holds at its widest (what an hour of it is billed)."""
+        return SPARK_WORKER_DPU[self.worker_type] * self.number_of_workers
+
+
+class SparkSettings(_Model):
+    """The workers of each Spark job (silver reads bronze JSON, gold reads silver Parquet)."""
+
+    silver: SparkWorkers = Field(default_factory=SparkWorkers)
+    gold: SparkWorkers = Field(default_factory=SparkWorkers)
+
+    def of_job(self, resource_key: str) -> SparkWorkers:
+        """The workers of the job whose deployable's resource key is ``resource_key``."""
+        return {"silver": self.silver, "gold": self.gold}[resource_key]
+
+
 class EtlSettings(_Model):
-    glue_max_capacity: float
+    """The lake jobs: their engine, its size, and what both engines share.
+
+    ``engine`` chooses the Glue job type of silver and gold alike:
+    ``pythonshell`` (one worker of ``glueMaxCapacity`` DPU, Python 3.9) or
+    ``spark`` (Glue 5 ``glueetl`` jobs sized by ``spark``, Python 3.11). Each
+    size is given only for the engine that uses it, and ``goldEngine`` only
+    as that engine allows (:data:`GOLD_ENGINES_BY_JOB_ENGINE`): a stack file
+    says exactly what the stage runs.
+    """
+
+    engine: Literal["pythonshell", "spark"] = "pythonshell"
+    #: Python shell only: 1/16 or 1 DPU.
+    glue_max_capacity: float = 0.0625
+    #: Spark only: each job's worker type and count.
+    spark: SparkSettings = Field(default_factory=SparkSettings)
     glue_timeout_minutes: int = Field(ge=1, le=2880)
     glue_max_retries: int = Field(default=0, ge=0, le=10)
     schedule: str = Field(pattern=r"^cron\(.+\)$")
     schedule_enabled: bool = True
     athena_bytes_scanned_cutoff: int = Field(ge=10 * 1024 * 1024)
-    #: Where gold runs its SQL: in the job (DuckDB, one machine) or in Athena
-    #: (the stage's workgroup; the job role then gets the Athena permissions).
-    gold_engine: Literal["duckdb", "athena"] = "duckdb"
+    #: Where gold runs its SQL. Python shell: in the job (``duckdb``, the
+    #: default) or in Athena (``athena``: the stage's workgroup; the job role
+    #: then gets the Athena permissions). Spark: ``spark`` only (the default).
+    gold_engine: Optional[Literal["duckdb", "athena", "spark"]] = None
 
     @field_validator("glue_max_capacity")
     @classmethod
@@ -273,6 +325,28 @@ class EtlSettings(_Model):
         if value not in PYTHON_SHELL_CAPACITIES:
             raise ValueError(f"Python-shell jobs accept only {sorted(PYTHON_SHELL_CAPACITIES)} DPU")
         return value
+
+    @model_validator(mode="after")
+    def _settings_of_the_engine_only(self) -> EtlSettings:
+        other = {"pythonshell": "spark", "spark": "glueMaxCapacity"}[self.engine]
+        if to_snake(other) in self.model_fields_set:
+            raise ValueError(
+                f"etl.{other} sizes the other engine; with etl.engine {self.engine} "
+                f"remove it (Python shell: glueMaxCapacity; Spark: spark.silver/spark.gold)"
+            )
+        valid = GOLD_ENGINES_BY_JOB_ENGINE[self.engine]
+        if self.gold_engine is not None and self.gold_engine not in valid:
+            raise ValueError(
+                f"etl.goldEngine {self.gold_engine} cannot run on etl.engine {self.engine}: "
+                f"valid there: {', '.join(valid)} (duckdb and athena run on the Python-shell "
+                "worker, spark on Glue Spark)"
+            )
+        return self
+
+    @property
+    def gold_job_engine(self) -> str:
+        """Gold's ``--ENGINE``: the configured one, or the job engine's default."""
+        return self.gold_engine or GOLD_ENGINES_BY_JOB_ENGINE[self.engine][0]
 
 
 class AlarmSettings(_Model):

@@ -12,7 +12,14 @@ import pulumi_random as random
 from todo_core import lake
 from todo_core.naming import METRICS_NAMESPACE, ResourceNames
 from todo_platform import iam
-from todo_platform.artifacts import CDC_PROCESSOR, ETL_GOLD, ETL_SILVER, Artifacts
+from todo_platform.artifacts import (
+    CDC_PROCESSOR,
+    ETL_GOLD,
+    ETL_SILVER,
+    Artifacts,
+    Deployable,
+    GlueArtifact,
+)
 from todo_platform.blocks import (
     FunctionSpec,
     Placement,
@@ -20,6 +27,7 @@ from todo_platform.blocks import (
     ServiceFunction,
     child,
     kms_key,
+    log_group,
     secure_bucket,
     service_function,
     stored_secret,
@@ -34,7 +42,8 @@ from todo_platform.delivery import (
     logs_subscription_role,
     subscribe_to_lake,
 )
-from todo_platform.glue import GlueJobSpec, LakeAccess, glue_job, s3_url
+from todo_platform.glue import GlueJobSpec, LakeAccess, SparkRuntime, glue_job, s3_url
+from todo_platform.policies import GLUE_SPARK_LOG_STREAMS
 from todo_platform.replication import ReplicationSpec, replicate_bucket
 from todo_platform.stream_readers import (
     REPORT_BATCH_ITEM_FAILURES,
@@ -42,8 +51,6 @@ from todo_platform.stream_readers import (
     read_stream_statements,
 )
 
-#: Lambda's DynamoDB-stream mapping reports partial failures instead of
-#: retrying whole batches.
 #: What gold's Athena engine calls (awswrangler.athena), on the stage's workgroup only.
 ATHENA_QUERY_ACTIONS = (
     "athena:GetQueryExecution",
@@ -52,6 +59,15 @@ ATHENA_QUERY_ACTIONS = (
     "athena:StartQueryExecution",
     "athena:StopQueryExecution",
 )
+
+
+def spark_log_group_prefix(job_name: str) -> str:
+    """``/aws-glue/jobs/<job>``: under the ``/aws-glue/`` groups the job roles may write."""
+    return f"/aws-glue/jobs/{job_name}"
+
+
+def spark_security_configuration_name(names: ResourceNames) -> str:
+    return f"todo-lake-spark-{names.stage}"
 
 
 @dataclass(frozen=True)
@@ -318,7 +334,7 @@ class TodoEtl(pulumi.ComponentResource):
     def _gold_engine(self) -> Tuple[str, Dict[str, pulumi.Input[str]], List[iam.Statement]]:
         """Gold's ``--ENGINE`` and, for Athena, its workgroup and the actions it needs."""
         args = self._args
-        engine = args.settings.etl.gold_engine
+        engine = args.settings.etl.gold_job_engine
         arguments: Dict[str, pulumi.Input[str]] = {"--ENGINE": engine}
         statements: List[iam.Statement] = []
         if engine == "athena":
@@ -352,6 +368,8 @@ class TodoEtl(pulumi.ComponentResource):
         )
         self.pii_hmac_secret = self._pii_secret()
         common = self._job_arguments()
+        on_spark = settings.etl.engine == "spark"
+        security = self._spark_security_configuration() if on_spark else None
 
         def access(reads: List[aws.s3.Bucket], writes: List[aws.s3.Bucket]) -> LakeAccess:
             return LakeAccess(
@@ -366,24 +384,88 @@ class TodoEtl(pulumi.ComponentResource):
         silver = GlueJobSpec(
             ETL_SILVER,
             names.silver_job,
-            args.artifacts.glue_job(ETL_SILVER),
+            self._bundle(ETL_SILVER),
             access([self.bronze], [self.silver]),
             common,
+            spark=self._spark_runtime(ETL_SILVER, names.silver_job, security),
         )
         engine, engine_arguments, engine_statements = self._gold_engine()
         gold = GlueJobSpec(
             ETL_GOLD,
             names.gold_job,
-            args.artifacts.glue_job(ETL_GOLD),
+            self._bundle(ETL_GOLD),
             access([self.silver], [self.gold]),
             {**common, **engine_arguments},
             engine=engine,
             extra_statements=engine_statements,
+            spark=self._spark_runtime(ETL_GOLD, names.gold_job, security),
         )
         place = (self.artifacts_bucket, settings.etl, names.region, names.account_id)
         self.silver_job = glue_job(self, silver, *place)
         self.gold_job = glue_job(self, gold, *place)
         self._workflow()
+
+    def _bundle(self, job: Deployable) -> GlueArtifact:
+        """The job's built code for the stage's engine."""
+        artifacts = self._args.artifacts
+        if self._args.settings.etl.engine == "spark":
+            return artifacts.glue_spark_job(job)
+        return artifacts.glue_job(job)
+
+    def _spark_security_configuration(self) -> aws.glue.SecurityConfiguration:
+        """What the Spark jobs write is encrypted with the lake key (S3 and bookmarks).
+
+        Their logs are not encrypted by Glue (``DISABLED``): Glue would then
+        write to groups of its own naming, without retention. They go to log
+        groups declared here instead (``--custom-logGroup-prefix``), with the
+        stage's retention and encrypted with the logs key like every other.
+        """
+        key = self.lake_key.arn
+        encryption = aws.glue.SecurityConfigurationEncryptionConfigurationArgs(
+            cloudwatch_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs(
+                cloudwatch_encryption_mode="DISABLED"
+            ),
+            job_bookmarks_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs(
+                job_bookmarks_encryption_mode="CSE-KMS", kms_key_arn=key
+            ),
+            s3_encryption=aws.glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs(
+                s3_encryption_mode="SSE-KMS", kms_key_arn=key
+            ),
+        )
+        return aws.glue.SecurityConfiguration(
+            "glue-spark-security",
+            name=spark_security_configuration_name(self._args.names),
+            encryption_configuration=encryption,
+            opts=child(self),
+        )
+
+    def _spark_runtime(
+        self,
+        job: Deployable,
+        job_name: str,
+        security: Optional[aws.glue.SecurityConfiguration],
+    ) -> Optional[SparkRuntime]:
+        """On a Spark stage: the job's workers, security configuration and log groups."""
+        settings = self._args.settings
+        if security is None:
+            return None
+        prefix = spark_log_group_prefix(job_name)
+        groups = [
+            log_group(
+                self,
+                f"{job.key}-spark-{stream}-logs",
+                f"{prefix}/{stream}",
+                settings,
+                self._args.logs_key_arn,
+            )
+            for stream in GLUE_SPARK_LOG_STREAMS
+        ]
+        return SparkRuntime(
+            workers=settings.etl.spark.of_job(job.key),
+            security_configuration=security.name,
+            log_group_prefix=prefix,
+            log_groups=groups,
+        )
 
     def _workflow(self) -> None:
         etl, names = self._args.settings.etl, self._args.names

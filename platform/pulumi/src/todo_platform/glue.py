@@ -1,4 +1,11 @@
-"""A Glue Python-shell job from its built artifact: code objects, role, job."""
+"""A Glue job from its built artifact: code objects, role, job.
+
+The same job (name, logical names, role, schedule, alarms) runs on one of two
+engines (``etl.engine``): a Python-shell worker (Glue 3.0, Python 3.9) from
+its Python-shell bundle, or Glue Spark (Glue 5.1, Python 3.11) from its Spark
+bundle. Switching a stage's engine updates the job, its role policy and its
+code objects under the same logical names; nothing else changes name.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +20,17 @@ import pulumi_aws as aws
 from todo_platform import iam, permissions
 from todo_platform.artifacts import Deployable, GlueArtifact
 from todo_platform.blocks import child
-from todo_platform.config import EtlSettings
+from todo_platform.config import EtlSettings, SparkWorkers
 
 GLUE_VERSION = "3.0"
 GLUE_PYTHON_VERSION = "3.9"
+#: Glue 5.1: Spark 3.5.6 (the pyspark the Spark package is tested with, its
+#: test pin), Python 3.11, Java 17. A test keeps the two equal.
+GLUE_SPARK_VERSION = "5.1"
+#: The Spark each Glue 5 version runs (what the test pin must be for it).
+SPARK_OF_GLUE_VERSION = {"5.0": "3.5.4", "5.1": "3.5.6"}
+#: Glue Spark jobs take "3" and run their Glue version's Python (3.11).
+GLUE_SPARK_PYTHON = "3"
 #: Where the Glue jobs' code lives in the artifacts bucket.
 GLUE_ARTIFACTS_PREFIX = "glue/"
 S3_READ = ("s3:GetObject",)
@@ -71,15 +85,32 @@ class LakeAccess:
 
 
 @dataclass(frozen=True)
+class SparkRuntime:
+    """What a job on Glue Spark runs with, besides its code."""
+
+    workers: SparkWorkers
+    #: The stage's Glue security configuration (S3 and bookmarks with the lake key).
+    security_configuration: pulumi.Input[str]
+    #: ``--custom-logGroup-prefix``: Glue 5 writes ``<prefix>/output`` and
+    #: ``<prefix>/error``, declared beforehand with retention and the logs key.
+    log_group_prefix: str
+    #: The declared log groups (the job is created after them).
+    log_groups: Sequence[pulumi.Resource] = ()
+
+
+@dataclass(frozen=True)
 class GlueJobSpec:
     deployable: Deployable
     job_name: str
+    #: The Python-shell bundle, or the Spark bundle when ``spark`` is set.
     built: GlueArtifact
     access: LakeAccess
     arguments: Dict[str, pulumi.Input[str]]
     #: The job's engine (gold's ``--ENGINE``), for the actions it needs.
     engine: Optional[str] = None
     extra_statements: List[iam.Statement] = field(default_factory=list)
+    #: Set: the job runs on Glue Spark.
+    spark: Optional[SparkRuntime] = None
 
 
 def upload_code(
@@ -121,9 +152,10 @@ def job_statements(
 ) -> List[iam.Statement]:
     access = spec.access
     glue_arn = f"arn:aws:glue:{region}:{account}"
-    # Glue Python-shell jobs log to the account's /aws-glue/python-jobs/ groups.
+    # Glue Python-shell jobs log to the account's /aws-glue/python-jobs/ groups,
+    # Spark jobs to their declared /aws-glue/jobs/<job>/ groups.
     log_arn = f"arn:aws:logs:{region}:{account}:log-group:/aws-glue/*"
-    declared = permissions.declared(spec.deployable)
+    declared = permissions.declared_for(spec.deployable, spark=spec.spark is not None)
     return [
         iam.allow(S3_READ, [code_arn], sid="ReadOwnCode"),
         iam.allow(S3_LIST, [b.arn for b in [*access.reads, *access.writes]], sid="ListLakeBuckets"),
@@ -151,6 +183,104 @@ def job_statements(
     ]
 
 
+@dataclass(frozen=True)
+class _Code:
+    """A job's uploaded code: its script, ``--additional-python-modules``, what it waits for."""
+
+    script: aws.s3.BucketObjectv2
+    modules: pulumi.Output[str]
+    depends_on: List[pulumi.Resource]
+
+
+def _python_modules(
+    spec: GlueJobSpec, wheels: Sequence[aws.s3.BucketObjectv2]
+) -> pulumi.Output[str]:
+    """The job's own wheels from S3, then the bundle's exact pins.
+
+    Glue pip-installs the wheels, then the third-party pins of etl/uv.lock
+    from PyPI (on Spark: on the driver and on every executor).
+    """
+    return pulumi.Output.all(*[s3_url(w.bucket, w.key) for w in wheels]).apply(
+        lambda urls: ",".join([*sorted(urls), *spec.built.pins])
+    )
+
+
+def _python_shell_job(
+    parent: pulumi.Resource, spec: GlueJobSpec, role: aws.iam.Role, code: _Code, etl: EtlSettings
+) -> aws.glue.Job:
+    deployable = spec.deployable
+    return aws.glue.Job(
+        deployable.job_logical_name,
+        name=spec.job_name,
+        description=f"{deployable.package}: python -m {deployable.entry}",
+        role_arn=role.arn,
+        glue_version=GLUE_VERSION,
+        command=aws.glue.JobCommandArgs(
+            name="pythonshell",
+            python_version=GLUE_PYTHON_VERSION,
+            script_location=s3_url(code.script.bucket, code.script.key),
+        ),
+        max_capacity=etl.glue_max_capacity,
+        timeout=etl.glue_timeout_minutes,
+        max_retries=etl.glue_max_retries,
+        execution_property=aws.glue.JobExecutionPropertyArgs(max_concurrent_runs=1),
+        default_arguments={
+            "--job-language": "python",
+            **spec.arguments,
+            "--additional-python-modules": code.modules,
+        },
+        opts=child(parent, depends_on=code.depends_on),
+    )
+
+
+def spark_arguments(spark: SparkRuntime) -> Dict[str, str]:
+    """The Glue arguments every Spark job of the lake takes, besides its own."""
+    return {
+        # The jobs keep their own manifest of what they processed; Glue's
+        # bookmarks would be a second record that could disagree with it.
+        "--job-bookmark-option": "job-bookmark-disable",
+        # numberOfWorkers is the ceiling: a small run holds, and pays for, fewer.
+        "--enable-auto-scaling": "true",
+        "--custom-logGroup-prefix": spark.log_group_prefix,
+    }
+
+
+def _spark_job(
+    parent: pulumi.Resource,
+    spec: GlueJobSpec,
+    role: aws.iam.Role,
+    code: _Code,
+    etl: EtlSettings,
+    spark: SparkRuntime,
+) -> aws.glue.Job:
+    deployable = spec.deployable
+    return aws.glue.Job(
+        deployable.job_logical_name,
+        name=spec.job_name,
+        description=f"{deployable.package} on Glue Spark: {deployable.spark_entry}",
+        role_arn=role.arn,
+        glue_version=GLUE_SPARK_VERSION,
+        command=aws.glue.JobCommandArgs(
+            name="glueetl",
+            python_version=GLUE_SPARK_PYTHON,
+            script_location=s3_url(code.script.bucket, code.script.key),
+        ),
+        worker_type=spark.workers.worker_type,
+        number_of_workers=spark.workers.number_of_workers,
+        security_configuration=spark.security_configuration,
+        timeout=etl.glue_timeout_minutes,
+        max_retries=etl.glue_max_retries,
+        execution_property=aws.glue.JobExecutionPropertyArgs(max_concurrent_runs=1),
+        default_arguments={
+            "--job-language": "python",
+            **spec.arguments,
+            "--additional-python-modules": code.modules,
+            **spark_arguments(spark),
+        },
+        opts=child(parent, depends_on=[*code.depends_on, *spark.log_groups]),
+    )
+
+
 def glue_job(
     parent: pulumi.Resource,
     spec: GlueJobSpec,
@@ -160,11 +290,11 @@ def glue_job(
     account: str,
 ) -> aws.glue.Job:
     """The job, its code, and a role granting exactly what its package declares it calls."""
-    deployable, built = spec.deployable, spec.built
+    deployable = spec.deployable
     prefix, script, wheels = upload_code(parent, spec, code_bucket)
     code_arn = pulumi.Output.concat(code_bucket.arn, "/", prefix, "*")
     statements = job_statements(spec, code_arn, region, account)
-    permissions.require_granted(deployable, statements, spec.engine)
+    permissions.require_granted(deployable, statements, spec.engine, spark=spec.spark is not None)
     role = aws.iam.Role(
         f"{deployable.key}-job-role",
         assume_role_policy=iam.glue_trust_policy(),
@@ -177,30 +307,7 @@ def glue_job(
         policy=iam.document(statements),
         opts=child(parent),
     )
-    # Glue pip-installs the job's own wheels from S3, then the exact
-    # third-party pins of etl/uv.lock from PyPI.
-    modules = pulumi.Output.all(*[s3_url(w.bucket, w.key) for w in wheels]).apply(
-        lambda urls: ",".join([*sorted(urls), *built.pins])
-    )
-    return aws.glue.Job(
-        deployable.job_logical_name,
-        name=spec.job_name,
-        description=f"{deployable.package}: python -m {deployable.entry}",
-        role_arn=role.arn,
-        glue_version=GLUE_VERSION,
-        command=aws.glue.JobCommandArgs(
-            name="pythonshell",
-            python_version=GLUE_PYTHON_VERSION,
-            script_location=s3_url(script.bucket, script.key),
-        ),
-        max_capacity=etl.glue_max_capacity,
-        timeout=etl.glue_timeout_minutes,
-        max_retries=etl.glue_max_retries,
-        execution_property=aws.glue.JobExecutionPropertyArgs(max_concurrent_runs=1),
-        default_arguments={
-            "--job-language": "python",
-            **spec.arguments,
-            "--additional-python-modules": modules,
-        },
-        opts=child(parent, depends_on=[policy, *wheels]),
-    )
+    code = _Code(script, _python_modules(spec, wheels), [policy, *wheels])
+    if spec.spark is None:
+        return _python_shell_job(parent, spec, role, code, etl)
+    return _spark_job(parent, spec, role, code, etl, spec.spark)

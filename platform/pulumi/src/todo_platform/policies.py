@@ -57,6 +57,10 @@ MANAGED_POLICY_ATTACHMENTS = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
 AWS_PROVIDER = "pulumi:providers:aws"
+GLUE_JOB = "aws:glue/job:Job"
+GLUE_SECURITY_CONFIGURATION = "aws:glue/securityConfiguration:SecurityConfiguration"
+#: The log groups Glue 5 writes a Spark job's logs to, under ``--custom-logGroup-prefix``.
+GLUE_SPARK_LOG_STREAMS = ("output", "error")
 
 #: Resource types that store data but have no encryption rule below: declaring
 #: one fails the policy until a rule is written for it.
@@ -632,6 +636,70 @@ def alarms_notify(records: Sequence[ResourceRecord]) -> List[Violation]:
             out.append(Violation("alarms-notify", alarm.ref, "alarm notifies no SNS topic"))
         if alarm.inputs.get("actionsEnabled") is False:
             out.append(Violation("alarms-notify", alarm.ref, "alarm actions disabled"))
+    return out
+
+
+# --- Glue Spark jobs ---------------------------------------------------------------------------
+
+
+def _first(value: Any) -> Any:
+    """A nested block as the engine shows it: an object, or a one-item list."""
+    return value[0] if isinstance(value, (list, tuple)) and value else value
+
+
+def _security_configuration_problems(config: ResourceRecord) -> List[str]:
+    encryption = _first(config.inputs.get("encryptionConfiguration")) or {}
+    s3 = _first(encryption.get("s3Encryption")) or {}
+    bookmarks = _first(encryption.get("jobBookmarksEncryption")) or {}
+    logs = _first(encryption.get("cloudwatchEncryption")) or {}
+    problems = []
+    if s3.get("s3EncryptionMode") != "SSE-KMS" or not s3.get("kmsKeyArn"):
+        problems.append("S3 output not encrypted with a KMS key (SSE-KMS)")
+    if bookmarks.get("jobBookmarksEncryptionMode") != "CSE-KMS" or not bookmarks.get("kmsKeyArn"):
+        problems.append("job bookmarks not encrypted with a KMS key (CSE-KMS)")
+    if logs.get("cloudwatchEncryptionMode") == "SSE-KMS" and not logs.get("kmsKeyArn"):
+        problems.append("CloudWatch encryption without a KMS key")
+    return problems
+
+
+def _spark_log_problems(records: Sequence[ResourceRecord], job: ResourceRecord) -> List[str]:
+    prefix = (job.inputs.get("defaultArguments") or {}).get("--custom-logGroup-prefix")
+    if not prefix:
+        return ["no --custom-logGroup-prefix: logs go to Glue's groups, which never expire"]
+    region = region_of(records, job)
+    declared = {(region_of(records, g), g.inputs.get("name")) for g in of_type(records, LOG_GROUP)}
+    return [
+        f"{prefix}/{stream} is not declared (Glue would create it without retention or key)"
+        for stream in GLUE_SPARK_LOG_STREAMS
+        if (region, f"{prefix}/{stream}") not in declared
+    ]
+
+
+@_policy("glue-spark-jobs-secured")
+def glue_spark_jobs_secured(records: Sequence[ResourceRecord]) -> List[Violation]:
+    """Every Glue Spark job has a security configuration of this program encrypting its S3
+    output and bookmarks with a KMS key, and logs to log groups this program declares.
+
+    Declared groups fall under ``encryption-at-rest`` (the logs key) and
+    ``log-retention``. Python-shell jobs (``pythonshell``) are outside this
+    rule: they log to Glue's fixed, account-wide ``/aws-glue/python-jobs``
+    groups (README, "Glue job logs") and are deployed as they always were.
+    """
+    out: List[Violation] = []
+    configurations = {
+        str(r.inputs.get("name") or r.name): r
+        for r in of_type(records, GLUE_SECURITY_CONFIGURATION)
+    }
+    for job in of_type(records, GLUE_JOB):
+        if _get(job.inputs, "command", "name") != "glueetl":
+            continue
+        problems = _spark_log_problems(records, job)
+        config = configurations.get(str(job.inputs.get("securityConfiguration")))
+        if config is None:
+            problems.append("no security configuration of this program")
+        else:
+            problems += _security_configuration_problems(config)
+        out += [Violation("glue-spark-jobs-secured", job.ref, p) for p in problems]
     return out
 
 

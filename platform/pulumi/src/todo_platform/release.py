@@ -112,10 +112,15 @@ def summarize_preview(preview: Mapping[str, Any], stage: str) -> Tuple[bool, str
 
 
 def dependents_of(library: str) -> List[str]:
-    """The deployables that ship ``library`` (directly or through another package)."""
+    """The deployables that ship ``library`` (directly or through another package).
+
+    A Glue job that can run on Spark also ships its Spark bundle's package
+    (``todo-lake-spark``) and what that depends on.
+    """
     found = []
     for deployable in DEPLOYABLES:
-        seen, todo = set(), [deployable.package]
+        seen = {deployable.spark_bundle} if deployable.spark_bundle else set()
+        todo = [deployable.package, *seen]
         while todo:
             for dependency in package_dependencies(todo.pop()):
                 if dependency not in seen:

@@ -7,6 +7,8 @@ than one Firehose record cannot be delivered and is reported as failed.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import List, Sequence
 
 MAX_RECORDS_PER_CALL = 500
@@ -28,16 +30,18 @@ def chunk_by_limits(
     """
     if max_records < 1 or max_bytes < 1:
         raise ValueError("limits must be positive")
+    if sizes and max(sizes) > max_bytes:
+        index = next(i for i, size in enumerate(sizes) if size > max_bytes)
+        raise ValueError(f"entry {index} ({sizes[index]} bytes) exceeds the per-call limit")
+    # Greedy, without a Python step per entry (this runs on every batch): the
+    # running byte totals are summed in C, and each chunk ends at the last
+    # entry whose running total still fits, found by bisection among the
+    # next ``max_records`` entries.
+    ends = list(accumulate(sizes))
     chunks: List[range] = []
-    start = 0
-    used = 0
-    for index, size in enumerate(sizes):
-        if size > max_bytes:
-            raise ValueError(f"entry {index} ({size} bytes) exceeds the per-call limit")
-        if index - start == max_records or used + size > max_bytes:
-            chunks.append(range(start, index))
-            start, used = index, 0
-        used += size
-    if start < len(sizes):
-        chunks.append(range(start, len(sizes)))
+    start, used = 0, 0
+    while start < len(ends):
+        end = bisect_right(ends, used + max_bytes, start, min(len(ends), start + max_records))
+        chunks.append(range(start, end))
+        start, used = end, ends[end - 1]
     return chunks

@@ -73,6 +73,20 @@ class CdcBatchProcessor(BatchProcessor):
         self._skipped: Set[int] = set()
         self.stats = BatchStats()
 
+    def __call__(
+        self, records: List[Dict[str, Any]], handler: Callable, lambda_context: Any = None
+    ) -> CdcBatchProcessor:
+        """Powertools' set-up, without inspecting the record handler's signature.
+
+        Powertools looks at the handler's parameters on every invocation to
+        decide whether to pass it the Lambda context; :meth:`record_handler`
+        never takes it, and the context is kept here for the deadline.
+        """
+        super().__call__(records, handler)
+        if lambda_context is not None:
+            self.lambda_context = lambda_context
+        return self
+
     def _remaining_seconds(self) -> Optional[Callable[[], float]]:
         context = getattr(self, "lambda_context", None)
         remaining = getattr(context, "get_remaining_time_in_millis", None)
@@ -87,10 +101,13 @@ class CdcBatchProcessor(BatchProcessor):
         self.stats = stats = BatchStats(received=len(self.records))
         payloads: List[bytes] = []
         owners: List[int] = []
+        # Bound once: this loop runs for every record of every batch.
+        convert, encode = change_event_from_stream_record, encode_line
+        add_payload, add_owner = payloads.append, owners.append
         for raw in self.records:
             key = id(raw)
             try:
-                line = encode_line(change_event_from_stream_record(raw))
+                line = encode(convert(raw))
             except NotADomainEntity:
                 skipped.add(key)
                 continue
@@ -103,8 +120,8 @@ class CdcBatchProcessor(BatchProcessor):
                     f"{MAX_RECORD_BYTES}-byte record limit"
                 )
                 continue
-            payloads.append(line)
-            owners.append(key)
+            add_payload(line)
+            add_owner(key)
         if payloads:
             report = self._delivery().deliver(payloads, self._remaining_seconds())
             stats.retried = report.retried
@@ -114,6 +131,23 @@ class CdcBatchProcessor(BatchProcessor):
         stats.skipped = len(skipped)
         stats.failed = len(failures)
         stats.delivered = stats.received - stats.skipped - stats.failed
+
+    def _process_record(self, record: Dict[str, Any]) -> Any:
+        """Powertools' per-record step, short-cut for the records already settled.
+
+        The outcome of every record is known once ``_prepare`` has run. A
+        delivered or skipped record goes straight to Powertools'
+        ``success_handler`` (the entry and ``success_messages`` it would have
+        made); only a failed one takes Powertools' own path (its data class,
+        :meth:`record_handler` raising, ``failure_handler``), which builds the
+        ``batchItemFailures`` entry. Wrapping every record in a data class and
+        calling the handler for it cost about 0.4 µs a record more (README,
+        Benchmarks).
+        """
+        key = id(record)
+        if key in self._failures:
+            return super()._process_record(record)
+        return self.success_handler(record, SKIPPED if key in self._skipped else DELIVERED)
 
     def record_handler(self, record: DynamoDBRecord) -> str:
         """Powertools' per-record callback: raise for records that must be retried."""

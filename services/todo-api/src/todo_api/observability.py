@@ -13,9 +13,10 @@ import os
 import re
 import sys
 import uuid
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 COMPONENT = "lambda-sync"
 REQUEST_ID_HEADER = "x-request-id"
@@ -32,15 +33,21 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-logger = Logger(
-    service=os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api"),
-    use_rfc3339=True,
-    utc=True,
-    stream=_CurrentStdout(),  # type: ignore[arg-type]
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api")
+#: Powertools' formatter settings.
+FORMAT_OPTIONS: Dict[str, Any] = {
+    "use_rfc3339": True,
+    "utc": True,
     # Messages here are plain sentences, never JSON documents: skip
     # Powertools' attempt to parse every message as JSON (a failed
     # json.loads per log line).
-    json_deserializer=lambda text: text,
+    "json_deserializer": lambda text: text,
+}
+
+logger = Logger(
+    service=SERVICE,
+    stream=_CurrentStdout(),  # type: ignore[arg-type]
+    logger_formatter=LambdaPowertoolsFormatter(service=SERVICE, **FORMAT_OPTIONS),
 )
 
 

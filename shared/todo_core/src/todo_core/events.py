@@ -12,8 +12,10 @@ Images are plain JSON (no DynamoDB type descriptors; numbers exact) and
 hold the item's domain attributes only: the table and index key attributes
 (:data:`INDEX_ATTRIBUTES`: PK, SK, GSI*PK/SK) are storage layout, derivable
 from the domain attributes, and were ~40% of an event's bytes; the item's
-own key is in ``keys``. The sequence number is the stream's and orders changes to one item;
-(keys, sequence_number) identifies a change, so re-deliveries deduplicate.
+own key is in ``keys``. The sequence number is the stream's and orders changes to one item
+within one stream; across streams (a restored table's, a re-enabled one) the
+images' ``version`` does (tasks and user profiles carry one). (keys,
+sequence_number) identifies a change, so re-deliveries deduplicate.
 """
 
 from __future__ import annotations

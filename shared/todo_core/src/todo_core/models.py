@@ -173,6 +173,11 @@ class Task(BaseModel):
         return f'"{self.version}"'
 
 
+#: The version of a profile written before profiles had one: it ranks below
+#: every written version (which start at 1).
+UNVERSIONED_USER = 0
+
+
 class User(BaseModel):
     """A user's profile, created from their token on first use."""
 
@@ -184,5 +189,10 @@ class User(BaseModel):
     family_name: Optional[str] = None
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    #: 1 on creation, +1 on every write, like a task's: what orders a profile's
+    #: changes across change streams (a restored table's stream starts with
+    #: smaller sequence numbers). Profiles written before it existed have none
+    #: and read as :data:`UNVERSIONED_USER`.
+    version: int = Field(default=UNVERSIONED_USER, ge=0)
 
     _utc = field_validator("created_at", "last_seen_at")(_require_utc)

@@ -14,7 +14,15 @@ from todo_core.models import User, utc_now
 
 #: Users are marked "seen" at most this often, to keep reads cheap.
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
-_USER_FIELDS = ("user_id", "email", "given_name", "family_name", "created_at", "last_seen_at")
+_USER_FIELDS = (
+    "user_id",
+    "email",
+    "given_name",
+    "family_name",
+    "created_at",
+    "last_seen_at",
+    "version",
+)
 
 
 def user_from_item(item: Dict[str, Any]) -> User:
@@ -40,7 +48,10 @@ class ProfileRepository:
 
         One conditional write in the common case; the profile is created
         exactly once, even under concurrent requests (the KPI aggregator
-        counts its creation from the stream).
+        counts its creation from the stream). Every write moves the profile's
+        ``version`` up by one (created at 1; a profile written before versions
+        existed gets 1 on its next write: ``ADD`` counts a missing number as 0),
+        so the lake orders a profile's changes by it across change streams.
         """
         now = self._clock()
         key = to_item(keys.user_key(user_id))
@@ -51,15 +62,17 @@ class ProfileRepository:
         }
         present = {k: v for k, v in profile.items() if v is not None}
         sets = ", ".join(f"#{k} = :{k}" for k in ["last_seen_at", *present])
+        names = {f"#{k}": k for k in ["last_seen_at", *present, "version"]}
         try:
             self._table.call(
                 "update_item",
                 TableName=self._table.name,
                 Key=key,
-                UpdateExpression=f"SET {sets}",
+                UpdateExpression=f"SET {sets} ADD #version :one",
                 ConditionExpression="attribute_exists(PK) AND #last_seen_at < :stale",
-                ExpressionAttributeNames={f"#{k}": k for k in ["last_seen_at", *present]},
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues={
+                    ":one": {"N": "1"},
                     ":last_seen_at": {"S": iso(now)},
                     ":stale": {"S": iso(now - LAST_SEEN_RESOLUTION)},
                     **{f":{k}": {"S": v} for k, v in present.items()},
@@ -80,6 +93,7 @@ class ProfileRepository:
                 **present,
                 "created_at": iso(now),
                 "last_seen_at": iso(now),
+                "version": 1,
             }
         )
         # A failed condition means it exists and was seen recently: nothing to do.

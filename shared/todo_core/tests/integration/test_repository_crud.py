@@ -236,3 +236,36 @@ def test_profile_without_optional_claims(repo: TodoRepository, user_id: str) -> 
     repo.record_user_seen(user_id)
     user = repo.get_user(user_id)
     assert (user.email, user.given_name, user.family_name) == (None, None, None)
+
+
+def test_every_profile_write_moves_its_version_by_one(
+    repo: TodoRepository, user_id: str, clock: FakeClock
+) -> None:
+    repo.record_user_seen(user_id, "v@example.com")
+    assert repo.get_user(user_id).version == 1
+    clock.advance(seconds=LAST_SEEN_RESOLUTION.total_seconds() / 2)
+    repo.record_user_seen(user_id, "v@example.com")  # not stale: no write, no new version
+    assert repo.get_user(user_id).version == 1
+    for expected in (2, 3):
+        clock.advance(seconds=LAST_SEEN_RESOLUTION.total_seconds() + 1)
+        repo.record_user_seen(user_id, "v@example.com")
+        assert repo.get_user(user_id).version == expected
+
+
+def test_a_profile_written_before_versions_reads_as_0_and_gets_1_on_its_next_write(
+    repo: TodoRepository, ddb: Any, table_name: str, user_id: str, clock: FakeClock
+) -> None:
+    old = clock.now - LAST_SEEN_RESOLUTION * 2
+    item = {
+        **keys.user_key(user_id),
+        "entity_type": "user",
+        "user_id": user_id,
+        "created_at": old.isoformat().replace("+00:00", "Z"),
+        "last_seen_at": old.isoformat().replace("+00:00", "Z"),
+    }
+    ddb.put_item(TableName=table_name, Item={k: {"S": v} for k, v in item.items()})
+    assert repo.get_user(user_id).version == 0
+    repo.record_user_seen(user_id)
+    user = repo.get_user(user_id)
+    assert user.version == 1
+    assert user.last_seen_at == clock.now

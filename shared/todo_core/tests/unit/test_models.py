@@ -276,3 +276,10 @@ def test_user_requires_aware_timestamps() -> None:
         User(user_id="u", created_at=dt.datetime(2030, 1, 1), last_seen_at=T1)
     with pytest.raises(ValidationError):
         User(user_id="", created_at=T0, last_seen_at=T0)
+
+
+def test_a_user_without_a_version_is_version_0_and_versions_are_never_negative() -> None:
+    assert User(user_id="u", created_at=T0, last_seen_at=T1).version == 0
+    assert User(user_id="u", created_at=T0, last_seen_at=T1, version=3).version == 3
+    with pytest.raises(ValidationError):
+        User(user_id="u", created_at=T0, last_seen_at=T1, version=-1)
