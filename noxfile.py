@@ -3,7 +3,7 @@
 Run it with ``python3 noxfile.py <args>`` (it installs nox and uv for itself
 on first use) or with an installed ``nox``:
 
-    python3 noxfile.py -s demo      # the whole system, locally, verified
+    python3 noxfile.py -s demo      # the whole system, locally, verified (ENGINE=spark: on Spark)
     python3 noxfile.py -t tests     # every check and test
     python3 noxfile.py -s dev       # the local stack until Ctrl-C
     python3 noxfile.py -s build     # Lambda zips and Glue artifacts into dist/
@@ -310,12 +310,38 @@ def _sync_etl(session: nox.Session) -> str:
     return str(location / "bin" / "python")
 
 
-def _run_demo(session: nox.Session, sizes: dict) -> None:
-    _sync_demo(session)
-    etl_python = _sync_etl(session)
-    session.run(
-        "python", "-m", "todo_demo", "--etl-python", etl_python, *session.posargs, env=sizes
+def _sync_spark(session: nox.Session) -> str:
+    """The Spark jobs' environment next to the session's; its python.
+
+    Glue Spark's runtime is Python 3.11 (the Glue jobs' 3.12 environment
+    cannot hold it), and pyspark is a test dependency of todo-lake-spark (Glue
+    provides it): its ``test`` group brings it. Spark needs Java 17, which
+    ``todo_lake_spark.java`` finds (``.ci/run`` installs it when missing).
+    """
+    package = BY_NAME["todo-lake-spark"]
+    location = ROOT / ".nox" / f"{session.name}-spark"
+    session.run_install(
+        "uv", "sync", "--frozen", "--package", package.name, "--group", "test",
+        "--project", str(ROOT / "etl"), "--python", package.pythons[0],
+        env={"UV_PROJECT_ENVIRONMENT": str(location)},
+        silent=True,
     )
+    return str(location / "bin" / "python")
+
+
+def _run_demo(session: nox.Session, sizes: dict, engine: str) -> None:
+    """The demo with the Glue jobs on ``engine``: the Python-shell jobs
+    (``duckdb``) or the Spark jobs (``spark``, in their own 3.11 environment)."""
+    _sync_demo(session)
+    args = ["--etl-python", _sync_etl(session), "--engine", engine]
+    if engine == "spark":
+        args += ["--spark-python", _sync_spark(session)]
+    session.run("python", "-m", "todo_demo", *args, *session.posargs, env=sizes)
+
+
+DEMO_ENGINES = ("duckdb", "spark")
+#: The size CI runs the demo at.
+SMALL_DEMO = {"NUM_USERS": "2", "TASKS_PER_USER": "3", "UPDATES_PER_TASK": "2"}
 
 
 @nox.session(python=LAMBDA_PYTHON)
@@ -323,15 +349,26 @@ def demo(session: nox.Session) -> None:
     """The whole system end to end, verified: users, API traffic, CDC, silver, gold, insights.
 
     Sizes: NUM_USERS (3), TASKS_PER_USER (5), UPDATES_PER_TASK (3); report in .local/report.html.
+    ENGINE=spark runs silver and gold as the Glue Spark jobs (default duckdb: the Python-shell
+    jobs).
     """
+    engine = os.environ.get("ENGINE", "duckdb").lower() or "duckdb"
+    if engine not in DEMO_ENGINES:
+        session.error(f"ENGINE must be one of {', '.join(DEMO_ENGINES)}, not {engine!r}")
     defaults = (("NUM_USERS", "3"), ("TASKS_PER_USER", "5"), ("UPDATES_PER_TASK", "3"))
-    _run_demo(session, {name: os.environ.get(name, default) for name, default in defaults})
+    _run_demo(session, {name: os.environ.get(name, default) for name, default in defaults}, engine)
 
 
 @nox.session(name="demo-small", python=LAMBDA_PYTHON, tags=["tests"])
 def demo_small(session: nox.Session) -> None:
     """The demo at CI size (2 users x 3 tasks x 2 updates); fails unless gold matches the API."""
-    _run_demo(session, {"NUM_USERS": "2", "TASKS_PER_USER": "3", "UPDATES_PER_TASK": "2"})
+    _run_demo(session, SMALL_DEMO, "duckdb")
+
+
+@nox.session(name="demo-small-spark", python=LAMBDA_PYTHON, tags=["tests"])
+def demo_small_spark(session: nox.Session) -> None:
+    """demo-small with silver and gold on the Glue Spark jobs (local Spark, Java 17)."""
+    _run_demo(session, SMALL_DEMO, "spark")
 
 
 @nox.session(name="restore-drill", python=LAMBDA_PYTHON)

@@ -17,7 +17,7 @@ import datetime as dt
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Protocol, Sequence, Tuple
 
 # Every run writes the catalog through awswrangler (todo_lake.catalog
 # imports it on first use, so readers of the lake never pay for it); importing
@@ -58,15 +58,34 @@ class GoldResult:
     kpis: Dict[str, object] = field(default_factory=dict)
 
 
-def make_engine(settings: GoldSettings) -> Union[DuckDBEngine, AthenaEngine]:
+class GoldEngine(Protocol):
+    """Where the gold SQL runs: DuckDB and Athena here, Spark in ``todo_lake_spark``."""
+
+    name: str
+    #: The sqlglot dialect the SQL is run in (the HMACs are spelt for it).
+    dialect: str
+
+    def table_parameters(self) -> Dict[str, str]: ...
+
+    def prepare(self, silver: SilverReader, params: Dict[str, str]) -> Dict[str, int]: ...
+
+    def query(self, sql: str) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+def make_engine(settings: GoldSettings) -> GoldEngine:
     if settings.engine == "athena":
         return AthenaEngine(settings.database_name, settings.athena_workgroup)
+    if settings.engine == "spark":
+        # Spark runs in the Glue Spark job, which brings its session and engine.
+        raise ValueError("--ENGINE spark runs as the Spark job: python -m todo_lake_spark.gold_job")
     return DuckDBEngine(settings.duckdb_memory_mb)
 
 
 class GoldJob:
     def __init__(
-        self, settings: GoldSettings, engine: Optional[Union[DuckDBEngine, AthenaEngine]] = None
+        self, settings: GoldSettings, engine: Optional[GoldEngine] = None
     ) -> None:
         self.settings = settings
         # Clients are made once per process (thread-safe, shared by the pools),

@@ -10,7 +10,9 @@ from pydantic import Field, field_validator
 from todo_gold.pii import MODES
 from todo_lake.args import JobSettings, as_bool, common_settings, parse_glue_args, require
 
-ENGINES = ("duckdb", "athena")
+#: Where the SQL runs. ``spark`` is the Glue Spark job (``todo_lake_spark.gold_job``),
+#: which passes its own engine to :class:`todo_gold.job.GoldJob`.
+ENGINES = ("duckdb", "athena", "spark")
 
 
 class GoldSettings(JobSettings):

@@ -5,6 +5,7 @@ import pytest
 
 from todo_gold.insights.cli import format_value, render_table
 from todo_gold.insights.report import build_html
+from todo_gold.job import make_engine
 from todo_gold.settings import GoldSettings
 
 
@@ -39,7 +40,11 @@ def test_gold_arguments():
     assert s.pii_hmac_secret_id == "arn:aws:secretsmanager:us-east-1:1:secret:k"
     assert s.as_of == dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     with pytest.raises(ValueError, match="engine"):
-        GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="spark")
+        GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="presto")
+    # Spark is an engine of gold, run by the Glue Spark job, not by this one.
+    spark = GoldSettings(silver_bucket="s", gold_bucket="g", database_name="d", engine="spark")
+    with pytest.raises(ValueError, match=r"todo_lake_spark\.gold_job"):
+        make_engine(spark)
 
 
 def test_tables_print_aligned():

@@ -11,7 +11,8 @@ import json
 import os
 import subprocess
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from todo_core.naming import METRICS_NAMESPACE
 from todo_demo import gold_totals
@@ -54,6 +55,69 @@ def run_etl(
         raise DemoFailed(f"{label} failed with exit code {proc.returncode}")
     print(f"  [{label}] done in {time.monotonic() - started:.1f}s", flush=True)
     return records
+
+
+#: The engines the Glue jobs can run on, and what the demo runs for each.
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EtlStep:
+    """One process of step 5: the Python that runs it, its arguments, its label."""
+
+    python: str
+    args: List[str]
+    label: str
+
+
+def etl_steps(
+    engine: str,
+    etl_python: str,
+    spark_python: Optional[str],
+    job_arguments: Callable[..., List[str]],
+    bronze_bucket: str,
+    lake_root: str,
+) -> Tuple[List[EtlStep], List[EtlStep]]:
+    """Silver's processes, then gold's (gold's take ``AS_OF`` when they start).
+
+    ``duckdb``: the Python-shell jobs (``todo_silver.job``, ``todo_gold.job``)
+    in the Glue jobs' environment. ``spark``: the Glue Spark jobs
+    (``todo_lake_spark``) in the Spark environment; locally Spark reads and
+    writes a ``file://`` lake root laid out like the buckets, so the bronze
+    the stack's Firehose delivered is first mirrored there. Gold is written
+    to the emulator's S3 by either engine, where the insights read it.
+    """
+    if engine == "duckdb":
+        return (
+            [EtlStep(etl_python, ["-m", "todo_silver.job", *job_arguments()], "silver")],
+            [EtlStep(etl_python, ["-m", "todo_gold.job", *job_arguments(gold=True)], "gold")],
+        )
+    if engine != "spark":
+        raise DemoFailed(f"ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if not spark_python:
+        raise DemoFailed("ENGINE=spark needs --spark-python: `ENGINE=spark nox -s demo` sets it")
+    root = ["--LAKE_ROOT", lake_root]
+    return (
+        [
+            EtlStep(
+                spark_python,
+                ["-m", "todo_lake_spark.gold_lake", bronze_bucket, lake_root],
+                "bronze to the local lake",
+            ),
+            EtlStep(
+                spark_python,
+                ["-m", "todo_lake_spark.silver_job", *job_arguments(), *root],
+                "silver on Spark",
+            ),
+        ],
+        [
+            EtlStep(
+                spark_python,
+                ["-m", "todo_lake_spark.gold_job", *job_arguments(gold=True), *root],
+                "gold on Spark",
+            )
+        ],
+    )
 
 
 def read_gold_totals(etl_python: str, gold_bucket: str, database: str, env: Dict[str, str]) -> Any:

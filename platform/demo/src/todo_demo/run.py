@@ -9,6 +9,7 @@
 4. wait until the CDC stream has drained into the bronze bucket;
 5. run the silver job, then the gold job, each as its own process in the ETL
    environment, as Glue would (``python -m todo_silver.job --BRONZE_BUCKET ...``);
+   with ENGINE=spark, the Glue Spark jobs (``todo_lake_spark``) instead;
 6. run the metrics collector, if it is installed;
 7. print the KPIs and insights, write ``.local/report.html``;
 8. verify: gold's totals equal what the API accepted (and the API's own KPI
@@ -21,6 +22,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +31,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 from todo_demo.cpu import CpuMeter, Phases
 from todo_demo.driver import Accepted, DemoFailed, drive_api, sign_up
-from todo_demo.pipeline import read_counters, read_gold_totals, run_etl, run_metrics_collector
+from todo_demo.pipeline import (
+    ENGINES,
+    etl_steps,
+    read_counters,
+    read_gold_totals,
+    run_etl,
+    run_metrics_collector,
+)
 from todo_demo.verify import verify
 from todo_local.devstack import DevStack
 from todo_local.emulator import client_environment
@@ -59,6 +68,10 @@ class DemoOptions:
     drain_timeout: float = 600.0
     log_dir: str = ".local"
     api_workers: int = 1
+    #: Where the Glue jobs run: the Python-shell jobs, or the Spark jobs.
+    engine: str = "duckdb"
+    #: The Spark jobs' environment (Python 3.11, pyspark), for ``engine="spark"``.
+    spark_python: Optional[str] = None
 
 
 def _int_env(name: str, default: int) -> int:
@@ -123,20 +136,35 @@ def _drain_cdc(dev: Any, options: DemoOptions, phases: Phases) -> None:
 
 
 def _glue_jobs(dev: Any, options: DemoOptions, env: Dict[str, str], phases: Phases) -> None:
-    """Step 5: silver, then gold, each its own process as in Glue."""
+    """Step 5: silver, then gold, each its own process as in Glue, on the chosen engine."""
     names = dev.stack.names
-    print("[5/7] silver, then gold (separate processes, as in Glue)", flush=True)
-    run_etl(
-        options.etl_python, ["-m", "todo_silver.job", *glue_job_arguments(names)], env, "silver"
-    )
-    phases.mark("silver")
+    lake_root = os.path.abspath(os.path.join(options.log_dir, "lake"))
+    # The local lake root holds this run's data only (the stack starts empty).
+    shutil.rmtree(lake_root, ignore_errors=True)
+    # Gold's snapshot describes this moment: every change the API accepted is
+    # already in bronze (the stream has drained).
     as_of = dt.datetime.now(dt.timezone.utc).isoformat()
-    run_etl(
+
+    def job_arguments(gold: bool = False) -> List[str]:
+        return glue_job_arguments(names, **({"AS_OF": as_of} if gold else {}))
+
+    silver, gold = etl_steps(
+        options.engine,
         options.etl_python,
-        ["-m", "todo_gold.job", *glue_job_arguments(names, AS_OF=as_of)],
-        env,
-        "gold",
+        options.spark_python,
+        job_arguments,
+        names.bronze_bucket,
+        "file://" + lake_root,
     )
+    print(
+        f"[5/7] silver, then gold on {options.engine} (separate processes, as in Glue)",
+        flush=True,
+    )
+    for step in silver:
+        run_etl(step.python, step.args, env, step.label)
+    phases.mark("silver")
+    for step in gold:
+        run_etl(step.python, step.args, env, step.label)
     phases.mark("gold")
 
 
@@ -267,6 +295,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         default=os.environ.get("TODO_ETL_PYTHON"),
         help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=os.environ.get("ENGINE", "duckdb").lower() or "duckdb",
+        help="run silver and gold as the Python-shell jobs (duckdb) or the Spark jobs (spark)",
+    )
+    parser.add_argument(
+        "--spark-python",
+        default=os.environ.get("TODO_SPARK_PYTHON"),
+        help="Python of the Spark jobs' environment (3.11, pyspark); needed with --engine spark",
+    )
     parser.add_argument("--report", default=DEFAULT_REPORT)
     parser.add_argument("--workers", type=int, default=_int_env("DEMO_WORKERS", DEFAULT_WORKERS))
     parser.add_argument("--log-dir", default=".local")
@@ -288,7 +327,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         workers=args.workers,
         log_dir=args.log_dir,
         api_workers=args.api_workers,
+        engine=args.engine,
+        spark_python=args.spark_python,
     )
+    if options.engine == "spark" and not options.spark_python:
+        parser.error("--engine spark needs --spark-python: `ENGINE=spark nox -s demo` sets it")
     try:
         return run_demo(size, options)
     except DemoFailed as exc:
