@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from todo_mutation.report import goal_met, render
-from todo_mutation.results import Mutant, dump, load, score
+from todo_mutation.results import Mutant, dump, load, score, with_equivalents
 from todo_mutation.runner import run_target
 from todo_mutation.targets import load_targets
 
@@ -45,7 +45,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"{target.name}: {s.killed}/{s.total - s.equivalent} killed ({s.ratio:.1%}), "
               f"{s.survived} survived, {s.equivalent} equivalent, {s.not_run} not run")
         return 0
-    results = _results(args.results)
+    by_name = {t.name: t for t in targets}
+    results = {
+        name: with_equivalents(mutants, by_name[name]) if name in by_name else mutants
+        for name, mutants in _results(args.results).items()
+    }
     args.out.write_text(render(targets, results), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0 if not args.check or goal_met(targets, results) else 1
