@@ -21,8 +21,10 @@ def _case(number: int, status: str, original: str, mutated: str) -> str:
 
 
 def _junit(*cases: str) -> str:
-    return f'<?xml version="1.0" ?><testsuites><testsuite name="mutmut">{"".join(cases)}' \
-           "</testsuite></testsuites>"
+    return (
+        f'<?xml version="1.0" ?><testsuites><testsuite name="mutmut">{"".join(cases)}'
+        "</testsuite></testsuites>"
+    )
 
 
 TARGET = Target(

@@ -133,7 +133,7 @@ def test_split_by_with_many_alternations_filters_instead_of_slicing() -> None:
 
 def test_split_by_refuses_rows_without_a_partition_value() -> None:
     table = pa.table({"part": pa.array(["a", None], pa.string()), "n": [1, 2]})
-    with pytest.raises(ValueError, match="^rows without a part$"):
+    with pytest.raises(ValueError, match=r"^rows without a part$"):
         list(split_by(table, "part"))
     assert list(split_by(table.slice(0, 0), "part")) == []
 

@@ -46,7 +46,7 @@ def test_the_default_group_is_16_mib_of_parquet():
 def test_groups_cover_every_partition_in_order_within_the_budget(sizes, budget):
     groups = merge_groups(sizes, budget)
     assert [v for g in groups for v in g] == sorted(sizes)
-    for group, following in zip(groups, groups[1:] + [None]):
+    for group, following in zip(groups, [*groups[1:], None]):
         assert group, "no empty group"
         total = sum(sizes[v] for v in group)
         assert total <= budget or len(group) == 1

@@ -262,8 +262,7 @@ def test_the_challenge_names_the_error_only_when_a_token_was_sent() -> None:
     rejected = AuthError("the token has expired")
     assert rejected.token_present is True
     assert rejected.www_authenticate == (
-        'Bearer realm="todo-api", error="invalid_token", '
-        'error_description="the token has expired"'
+        'Bearer realm="todo-api", error="invalid_token", error_description="the token has expired"'
     )
 
 
@@ -316,7 +315,9 @@ def test_header_refusals_have_their_own_reasons(
 # --- the client and profile claims -----------------------------------------------------------
 
 
-def test_an_id_token_may_name_several_audiences(verifier: JwtVerifier, tokens: TokenFactory) -> None:
+def test_an_id_token_may_name_several_audiences(
+    verifier: JwtVerifier, tokens: TokenFactory
+) -> None:
     assert verifier.verify(tokens.token(aud=["other", UNIT_CLIENT], sub="u")).user_id == "u"
     with pytest.raises(AuthError, match="another client"):
         verifier.verify(tokens.token(aud=["other", "third"]))
@@ -381,7 +382,7 @@ def test_a_cached_token_expires_at_its_expiry_plus_the_leeway(
     clock[0] = exp + 29.5
     assert verifier.verify(token) is first
     clock[0] = exp + 30
-    with pytest.raises(AuthError, match="^the token has expired$"):
+    with pytest.raises(AuthError, match=r"^the token has expired$"):
         verifier.verify(token)
 
 
@@ -396,7 +397,8 @@ def test_the_cache_holds_the_256_most_recently_used_tokens(
     assert verifier.verify(issued[0]) is first[0], "256 fit; a hit makes it the most recent"
     verifier.verify(issued[256])  # the 257th pushes out the least recently used: user-1
     again = verifier.verify(issued[1])
-    assert again == first[1] and again is not first[1], "verified again, not cached"
+    assert again == first[1]
+    assert again is not first[1], "verified again, not cached"
     assert verifier.verify(issued[0]) is first[0]
 
 
@@ -406,6 +408,7 @@ def test_without_a_client_the_key_set_is_cached_an_hour_and_refetched_at_most_ev
     )
     client = verifier._jwks
     assert client.uri == "https://cognito-idp.invalid/pool/.well-known/jwks.json"
-    assert client.jwk_set_cache is not None and client.jwk_set_cache.lifespan == 3600
+    assert client.jwk_set_cache is not None
+    assert client.jwk_set_cache.lifespan == 3600
     assert client.cooldown_duration == 30.0
     assert client.timeout == 5

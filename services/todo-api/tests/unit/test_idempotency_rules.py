@@ -246,7 +246,9 @@ def test_a_key_is_held_for_the_shorter_of_the_window_and_the_invocations_time(
     def operation() -> Outcome:
         (record,) = store.records.values()
         now = time.time()
-        seen.append((record.in_progress_expiry_timestamp - now * 1000, record.expiry_timestamp - now))
+        seen.append(
+            (record.in_progress_expiry_timestamp - now * 1000, record.expiry_timestamp - now)
+        )
         return Outcome(201, task_id="t")
 
     idempotency.run("u", "k", {"method": "POST"}, operation, lambda_context=context)

@@ -60,10 +60,10 @@ def test_other_spellings_of_a_version_match_nothing(header: str) -> None:
 
 def test_what_the_client_is_told_about_a_malformed_header() -> None:
     """The messages are the problem's detail."""
-    with pytest.raises(MalformedIfMatch, match="^If-Match is empty$"):
+    with pytest.raises(MalformedIfMatch, match=r"^If-Match is empty$"):
         parse_if_match("   ")
     with pytest.raises(
-        MalformedIfMatch, match="^If-Match must be '\\*' or a list of quoted entity tags$"
+        MalformedIfMatch, match=r"^If-Match must be '\*' or a list of quoted entity tags$"
     ):
         parse_if_match("3")
 

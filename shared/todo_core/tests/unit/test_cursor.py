@@ -167,12 +167,12 @@ def test_the_longest_cursor_accepted_is_the_cap() -> None:
     assert codec.decode("scope", at_cap)["PK"].startswith("x")
     over = codec.encode("scope", {"PK": "x" * 2 * MAX_CURSOR_LENGTH})
     assert len(over) > MAX_CURSOR_LENGTH
-    with pytest.raises(InvalidCursor, match="^malformed cursor$"):
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
         codec.decode("scope", over)
     # The next length a cursor can have (a base64url text is never one
     # character more than a multiple of four).
     next_longer = _cursor_of_length(MAX_CURSOR_LENGTH + 2)
-    with pytest.raises(InvalidCursor, match="^malformed cursor$"):
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
         codec.decode("scope", next_longer)
 
 
@@ -207,7 +207,7 @@ def test_the_signing_format_is_the_documented_one() -> None:
 @pytest.mark.parametrize("body", [["not", "an", "object"], "text", 7])
 def test_signed_content_that_is_not_an_object_names_no_key(body: object) -> None:
     codec = CursorCodec(SECRET, clock=lambda: NOW)
-    with pytest.raises(InvalidCursor, match="^cursor is not valid for this query$"):
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
         codec.decode("scope", _signed(body))
 
 
@@ -230,7 +230,7 @@ def test_signed_content_that_is_not_a_position_of_strings_is_malformed(body: obj
     (a future format, a bug in an older container) is a client error, never a
     position handed to the store."""
     codec = CursorCodec(SECRET, clock=lambda: NOW)
-    with pytest.raises(InvalidCursor, match="^malformed cursor$"):
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
         codec.decode("scope", _signed(body))
 
 
@@ -238,15 +238,15 @@ def test_signed_content_that_is_not_a_position_of_strings_is_malformed(body: obj
 def test_a_key_id_that_is_not_text_is_refused_like_an_unknown_key(kid: object) -> None:
     """An unhashable key id must not reach the key lookup (a TypeError there is a 500)."""
     codec = CursorCodec(SECRET, clock=lambda: NOW)
-    with pytest.raises(InvalidCursor, match="^cursor is not valid for this query$"):
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
         codec.decode("scope", _signed({"k": kid, "t": NOW, "p": {"PK": "x"}}))
 
 
 def test_what_the_client_is_told() -> None:
     """The messages reach the client as the problem's detail."""
-    with pytest.raises(InvalidCursor, match="^malformed cursor$"):
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
         CODEC.decode("scope", "a.b.c")
-    with pytest.raises(InvalidCursor, match="^malformed cursor$"):
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
         CODEC.decode("scope", "!!.!!")
-    with pytest.raises(InvalidCursor, match="^cursor is not valid for this query$"):
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
         CODEC.decode("other", CODEC.encode("scope", {"PK": "x"}))

@@ -81,7 +81,7 @@ def test_a_cursor_is_accepted_up_to_the_tolerated_clock_skew_and_no_further() ->
     at_skew = CursorCodec(NEW, clock=Clock(clock.now + 60)).encode("s", POSITION)
     assert reader.decode("s", at_skew) == POSITION
     beyond = CursorCodec(NEW, clock=Clock(clock.now + 61)).encode("s", POSITION)
-    with pytest.raises(InvalidCursor, match="^cursor expired; start again from the first page$"):
+    with pytest.raises(InvalidCursor, match=r"^cursor expired; start again from the first page$"):
         reader.decode("s", beyond)
 
 
@@ -100,7 +100,7 @@ def test_a_client_has_an_hour_to_page_through_a_list() -> None:
     clock.now += 3600
     assert codec.decode("s", cursor) == POSITION
     clock.now += 1
-    with pytest.raises(InvalidCursor, match="^cursor expired; start again from the first page$"):
+    with pytest.raises(InvalidCursor, match=r"^cursor expired; start again from the first page$"):
         codec.decode("s", cursor)
 
 

@@ -128,22 +128,22 @@ def test_bookkeeping_items_are_not_domain_entities(key: dict) -> None:
     ["TASK#u", "TASK#u#STATUS", "USER#u#STATUS#x", "TASK#u#COLOUR#red", "TASK#u#STATUS#a#b"],
 )
 def test_parse_index_partition_rejects_other_strings(bad: str) -> None:
-    with pytest.raises(ValueError, match="^not an index partition: "):
+    with pytest.raises(ValueError, match=r"^not an index partition: "):
         keys.parse_index_partition(bad)
 
 
 def test_parsers_reject_foreign_keys() -> None:
-    with pytest.raises(ValueError, match="^not a task key: "):
+    with pytest.raises(ValueError, match=r"^not a task key: "):
         keys.parse_task_key(keys.user_key("u"))
-    with pytest.raises(ValueError, match="^not a user key: "):
+    with pytest.raises(ValueError, match=r"^not a user key: "):
         keys.parse_user_key(keys.task_key("u", "t"))
-    with pytest.raises(ValueError, match="^not a due sort key: "):
+    with pytest.raises(ValueError, match=r"^not a due sort key: "):
         keys.parse_due_sort_key("2030-01-01")
 
 
 @pytest.mark.parametrize("sort_key", ["2030-01-01", "2030-01-01#", "~#", "~", ""])
 def test_a_due_sort_key_needs_a_date_and_a_task_id(sort_key: str) -> None:
-    with pytest.raises(ValueError, match="^not a due sort key: "):
+    with pytest.raises(ValueError, match=r"^not a due sort key: "):
         keys.parse_due_sort_key(sort_key)
 
 
@@ -220,7 +220,7 @@ def test_table_spec_matches_the_runbook() -> None:
     ],
 )
 def test_a_user_key_needs_both_halves(key: dict) -> None:
-    with pytest.raises(ValueError, match="^not a user key: "):
+    with pytest.raises(ValueError, match=r"^not a user key: "):
         keys.parse_user_key(key)
 
 
@@ -234,7 +234,7 @@ def test_a_user_key_needs_both_halves(key: dict) -> None:
     ],
 )
 def test_a_task_key_needs_both_halves(key: dict) -> None:
-    with pytest.raises(ValueError, match="^not a task key: "):
+    with pytest.raises(ValueError, match=r"^not a task key: "):
         keys.parse_task_key(key)
 
 
