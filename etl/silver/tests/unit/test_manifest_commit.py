@@ -11,7 +11,7 @@ import datetime as dt
 
 from tests.memory_s3 import CountingS3
 from todo_lake.store import LakeStore
-from todo_silver.manifest import DEFAULT_LATENESS_HOURS, Manifest
+from todo_silver.manifest import DEFAULT_LATENESS_HOURS, Manifest, ManifestState
 
 UTC = dt.timezone.utc
 
@@ -165,3 +165,10 @@ def test_a_full_refresh_is_pending_from_its_start_until_its_end() -> None:
 
     assert not manifest.refresh_pending()
     assert bucket.keys == ["_state/full-refresh-in-progress.json.old"]
+
+
+def test_a_state_of_processed_keys_alone_has_the_default_window_and_no_files() -> None:
+    state = ManifestState({_key(10, 12)}, dt.datetime(2025, 1, 10, 12, tzinfo=UTC))
+
+    assert state.since == dt.datetime(2025, 1, 8, 12, tzinfo=UTC)
+    assert state.files == []
