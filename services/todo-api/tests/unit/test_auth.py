@@ -412,3 +412,15 @@ def test_without_a_client_the_key_set_is_cached_an_hour_and_refetched_at_most_ev
     assert client.jwk_set_cache.lifespan == 3600
     assert client.cooldown_duration == 30.0
     assert client.timeout == 5
+
+
+def test_a_verified_principal_cannot_be_changed(
+    verifier: JwtVerifier, tokens: TokenFactory
+) -> None:
+    """The cache hands the same principal to every request with that token: a
+    change made while serving one would be seen by the next."""
+    import dataclasses
+
+    principal = verifier.verify(tokens.token(sub="user-1"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        principal.user_id = "user-2"  # type: ignore[misc]
