@@ -424,3 +424,12 @@ def test_a_verified_principal_cannot_be_changed(
     principal = verifier.verify(tokens.token(sub="user-1"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         principal.user_id = "user-2"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "aud", [f"[{UNIT_CLIENT}]", f"[{UNIT_CLIENT} other]", f"[other {UNIT_CLIENT}]"]
+)
+def test_a_bracketed_list_names_the_client_wherever_it_stands(aud: str) -> None:
+    """API Gateway's rendering of a list claim: the client may be first, last or alone."""
+    claims = {"sub": "u", "token_use": "id", "aud": aud}
+    assert principal_from_claims(claims, UNIT_CLIENT).user_id == "u"
