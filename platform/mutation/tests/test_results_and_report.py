@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from todo_mutation.report import goal_met, render
-from todo_mutation.results import dump, load, parse_junit, score
+from todo_mutation.results import Mutant, dump, load, parse_junit, score, with_equivalents
 from todo_mutation.targets import Equivalent, Target
 
 
@@ -21,8 +21,10 @@ def _case(number: int, status: str, original: str, mutated: str) -> str:
 
 
 def _junit(*cases: str) -> str:
-    return f'<?xml version="1.0" ?><testsuites><testsuite name="mutmut">{"".join(cases)}' \
-           "</testsuite></testsuites>"
+    return (
+        f'<?xml version="1.0" ?><testsuites><testsuite name="mutmut">{"".join(cases)}'
+        "</testsuite></testsuites>"
+    )
 
 
 TARGET = Target(
@@ -90,3 +92,18 @@ def test_the_goal_is_met_at_ninety_percent() -> None:
     assert score(mutants).ratio == 0.9
     assert goal_met([TARGET], {"guard": mutants})
     assert "| 90.0% | met |" in render([TARGET], {"guard": mutants})
+
+
+def test_an_equivalent_argued_after_the_run_counts_without_a_new_run() -> None:
+    recorded = [
+        Mutant(1, 1, "LIMIT = 10", "LIMIT = 11", "survived"),
+        Mutant(2, 2, "if a and b:", "if a or b:", "equivalent"),  # argument withdrawn
+        Mutant(3, 3, "x = 1", "x = 2", "killed"),
+        Mutant(4, 4, "y = 1", "y = 2", "not run"),
+    ]
+    assert [m.outcome for m in with_equivalents(recorded, TARGET)] == [
+        "equivalent",
+        "survived",
+        "killed",
+        "not run",
+    ]

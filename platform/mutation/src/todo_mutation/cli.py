@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from todo_mutation.report import goal_met, render
-from todo_mutation.results import Mutant, dump, load, score
+from todo_mutation.results import Mutant, dump, load, score, with_equivalents
 from todo_mutation.runner import run_target
 from todo_mutation.targets import load_targets
 
@@ -20,8 +20,12 @@ def _results(folder: Path) -> Dict[str, List[Mutant]]:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="todo-mutation", description=__doc__)
     parser.add_argument("--config", type=Path, default=Path("mutation.toml"))
-    parser.add_argument("--results", type=Path, default=Path("mutation-results"),
-                        help="folder of per-target results (JSON), kept between runs")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("mutation-results"),
+        help="folder of per-target results (JSON), kept between runs",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="mutate one target and record its mutants")
     run.add_argument("target")
@@ -42,10 +46,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.results.mkdir(parents=True, exist_ok=True)
         (args.results / f"{target.name}.json").write_text(dump(mutants), encoding="utf-8")
         s = score(mutants)
-        print(f"{target.name}: {s.killed}/{s.total - s.equivalent} killed ({s.ratio:.1%}), "
-              f"{s.survived} survived, {s.equivalent} equivalent, {s.not_run} not run")
+        print(
+            f"{target.name}: {s.killed}/{s.total - s.equivalent} killed ({s.ratio:.1%}), "
+            f"{s.survived} survived, {s.equivalent} equivalent, {s.not_run} not run"
+        )
         return 0
-    results = _results(args.results)
+    by_name = {t.name: t for t in targets}
+    results = {
+        name: with_equivalents(mutants, by_name[name]) if name in by_name else mutants
+        for name, mutants in _results(args.results).items()
+    }
     args.out.write_text(render(targets, results), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0 if not args.check or goal_met(targets, results) else 1

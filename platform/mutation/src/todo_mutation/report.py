@@ -40,8 +40,11 @@ def _quote(text: str) -> str:
 
 
 def render(targets: List[Target], results: Dict[str, List[Mutant]]) -> str:
-    lines = [HEADER.format(goal=GOAL), "| target | module | mutants | killed | survived | "
-             "equivalent | not run | score | goal |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        HEADER.format(goal=GOAL),
+        "| target | module | mutants | killed | survived | equivalent | not run | score | goal |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for target in targets:
         if target.name in results:
             lines.append(_row(target, results[target.name]))
@@ -66,7 +69,8 @@ def render(targets: List[Target], results: Dict[str, List[Mutant]]) -> str:
             lines += ["Equivalent (line: original -> mutant: why):", ""]
             for m in equivalents:
                 (why,) = [
-                    e.why for e in target.equivalents
+                    e.why
+                    for e in target.equivalents
                     if e.original.strip() == m.original.strip()
                     and e.mutant.strip() == m.mutated.strip()
                 ][:1] or ["(see mutation.toml)"]

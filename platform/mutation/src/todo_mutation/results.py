@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Dict, List, Tuple
 
 from todo_mutation.targets import Target
@@ -65,6 +65,21 @@ def parse_junit(xml_text: str, target: Target) -> List[Mutant]:
                 outcome = "not run"
         mutants.append(Mutant(number, int(case.get("line", 0)), original, mutated, outcome))
     return mutants
+
+
+def with_equivalents(mutants: List[Mutant], target: Target) -> List[Mutant]:
+    """The recorded mutants, classified by the equivalents ``target`` lists now.
+
+    Arguing a survivor equivalent (or withdrawing the argument) in
+    ``mutation.toml`` changes the report without a new mutation run.
+    """
+    out = []
+    for m in mutants:
+        if m.outcome in ("survived", "equivalent"):
+            equivalent = target.is_equivalent(m.original, m.mutated)
+            m = replace(m, outcome="equivalent" if equivalent else "survived")
+        out.append(m)
+    return out
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,27 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import List
 
 from todo_mutation.results import Mutant, parse_junit
 from todo_mutation.targets import Target
 
-_NOT_COPIED = (".git", ".nox", ".local", "dist", "build", ".venv", "__pycache__",
-               ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".mutmut-cache")
+_NOT_COPIED = (
+    ".git",
+    ".nox",
+    ".local",
+    "dist",
+    "build",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".mutmut-cache",
+)
 
 
 def _copy_repository(root: Path, into: Path) -> Path:
@@ -37,8 +50,27 @@ def _src_root(module: str) -> str:
     return parts[0] if parts and parts[0] == "src" else "."
 
 
+def _time_limit(command: str, cwd: Path, env: dict, minimum: float) -> int:
+    """Seconds a mutant's test run may take: ten times an unmutated run, at least ``minimum``.
+
+    mutmut's own timeout stops the shell it starts, not the test process under
+    it: a mutant that loops forever (a retry loop whose exit was mutated away)
+    would hang the run. ``timeout`` kills the tests themselves.
+    """
+    started = time.monotonic()
+    baseline = subprocess.run(["/bin/sh", "-c", command], cwd=cwd, env=env, check=False)
+    if baseline.returncode != 0:
+        raise RuntimeError("the tests fail without any mutant: fix them first")
+    return int(max(minimum, 10 * (time.monotonic() - started)))
+
+
 def run_target(
-    target: Target, root: Path, package_path: str, test_python: str, timeout_factor: float = 4.0
+    target: Target,
+    root: Path,
+    package_path: str,
+    test_python: str,
+    timeout_factor: float = 4.0,
+    minimum_limit_seconds: float = 60.0,
 ) -> List[Mutant]:
     """Every mutant of ``target.module`` and what its tests made of it."""
     mutmut = shutil.which("mutmut")
@@ -52,19 +84,42 @@ def run_target(
         # mutmut 2 takes only exit status 1 for "tests failed": an import error
         # (pytest's 2 or 3) or no test collected (5) would count as a survivor.
         pytest = " ".join(
-            [shlex.quote(test_python), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-             "-o", "addopts=", *(shlex.quote(t) for t in target.tests)]
+            [
+                shlex.quote(test_python),
+                "-m",
+                "pytest",
+                "-x",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-o",
+                "addopts=",
+                *(shlex.quote(t) for t in target.tests),
+            ]
         )
-        runner = f"sh -c {shlex.quote(pytest + ' || exit 1')}"
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(package / _src_root(target.module)), env.get("PYTHONPATH")) if p
         )
         env.pop("PYTEST_ADDOPTS", None)
+        limit = _time_limit(pytest, package, env, minimum_limit_seconds)
+        # A run stopped at the limit exits 137: "failed", so the mutant is killed.
+        runner = f"sh -c {shlex.quote(f'timeout -s KILL {limit} {pytest} || exit 1')}"
         subprocess.run(
-            [mutmut, "run", "--paths-to-mutate", target.module, "--runner", runner,
-             "--no-progress", "--test-time-multiplier", str(timeout_factor)],
-            cwd=package, env=env, check=False,  # exit status encodes survivors
+            [
+                mutmut,
+                "run",
+                "--paths-to-mutate",
+                target.module,
+                "--runner",
+                runner,
+                "--no-progress",
+                "--test-time-multiplier",
+                str(timeout_factor),
+            ],
+            cwd=package,
+            env=env,
+            check=False,  # exit status encodes survivors
         )
         report = subprocess.run(
             [mutmut, "junitxml"], cwd=package, env=env, check=True, capture_output=True, text=True

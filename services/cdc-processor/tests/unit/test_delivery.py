@@ -245,3 +245,124 @@ def test_an_attempt_still_starts_with_exactly_the_margin_left() -> None:
 
     assert report.calls == 2
     assert report.failed == {}
+
+
+# --- what is sent, how often, and what is reported when it is not accepted ------------------
+
+
+def test_a_chunk_accepted_at_once_is_one_call_to_the_named_stream() -> None:
+    fake = FakeFirehose()
+    sleeps: List[float] = []
+
+    report = FirehoseDelivery(fake, "todo-cdc-stream-dev", sleep=sleeps.append).deliver(
+        _payloads(3)
+    )
+
+    assert report.calls == 1
+    assert report.retried == 0
+    assert report.failed == {}
+    assert sleeps == []
+    assert fake.stream_names == ["todo-cdc-stream-dev"]
+    assert fake.calls == [_payloads(3)]
+
+
+def test_entries_accepted_on_a_retry_are_not_sent_again() -> None:
+    fake = FakeFirehose(lambda n, datas: ["InternalFailure", None, None] if n == 0 else None)
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(3))
+
+    assert report.calls == 2
+    assert report.retried == 1
+    assert fake.calls[1] == _payloads(1)
+    assert report.failed == {}
+
+
+def test_entries_rejected_on_every_attempt_are_reported_by_their_error_code() -> None:
+    first = _payloads(1)[0]
+    fake = FakeFirehose(
+        lambda n, datas: [None if d == first else "ServiceUnavailableException" for d in datas]
+    )
+
+    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=3), sleep=lambda s: None).deliver(
+        _payloads(3)
+    )
+
+    assert report.calls == 3
+    assert report.failed == {1: "ServiceUnavailableException", 2: "ServiceUnavailableException"}
+
+
+def test_the_default_policy_cannot_be_changed_by_one_delivery() -> None:
+    """Every FirehoseDelivery without a policy shares the default one."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RetryPolicy().max_attempts = 1  # type: ignore[misc]
+
+
+def test_with_a_deadline_the_backoff_grows_to_two_seconds_and_stays_there() -> None:
+    fake = FakeFirehose(lambda n, datas: client_error("ThrottlingException") if n < 9 else None)
+    sleeps: List[float] = []
+
+    report = FirehoseDelivery(fake, "s", sleep=sleeps.append, rand=lambda: 1.0).deliver(
+        _payloads(1), remaining_seconds=lambda: 60.0
+    )
+
+    assert report.failed == {}
+    assert sleeps == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0])
+
+
+def test_a_client_error_without_a_code_is_reported_as_a_client_error() -> None:
+    from botocore.exceptions import ClientError
+
+    fake = FakeFirehose(lambda n, datas: ClientError({"Error": {}}, "PutRecordBatch"))
+
+    report = FirehoseDelivery(fake, "s", sleep=lambda s: None).deliver(_payloads(2))
+
+    assert report.calls == 1, "no code, no 5xx: not retried"
+    assert report.failed == {0: "ClientError", 1: "ClientError"}
+
+
+def test_no_retry_starts_that_would_sleep_into_the_margin() -> None:
+    """3.5 s left, a 3 s margin: the 1 s backoff would leave 2.5 s, so the
+    entries are reported now rather than after a sleep."""
+    fake = FakeFirehose(lambda n, datas: ["InternalFailure"] * len(datas))
+    sleeps: List[float] = []
+    delivery = FirehoseDelivery(
+        fake,
+        "s",
+        RetryPolicy(base_seconds=1.0, deadline_margin_seconds=3.0),
+        sleep=sleeps.append,
+        rand=lambda: 1.0,
+    )
+
+    report = delivery.deliver(_payloads(2), remaining_seconds=lambda: 3.5)
+
+    assert report.calls == 1
+    assert sleeps == []
+    assert report.failed == dict.fromkeys(range(2), "InternalFailure (deadline reached)")
+
+
+def test_entries_never_attempted_are_reported_as_such() -> None:
+    fake = FakeFirehose()
+
+    no_attempts = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=0)).deliver(_payloads(2))
+    no_time = FirehoseDelivery(fake, "s").deliver(_payloads(2), remaining_seconds=lambda: 1.0)
+
+    assert fake.calls == []
+    assert no_attempts.failed == {0: "NotAttempted", 1: "NotAttempted"}
+    assert no_time.failed == dict.fromkeys(range(2), "NotAttempted (deadline reached)")
+
+
+def test_answers_that_never_say_which_entries_landed_are_reported_as_malformed() -> None:
+    class Lying(FakeFirehose):
+        def put_record_batch(self, **kwargs: Any) -> Any:
+            super().put_record_batch(**kwargs)
+            return {"FailedPutCount": 1, "RequestResponses": [{}]}
+
+    fake = Lying()
+    report = FirehoseDelivery(fake, "s", RetryPolicy(max_attempts=2), sleep=lambda s: None).deliver(
+        _payloads(3)
+    )
+
+    assert report.calls == 2
+    assert report.failed == dict.fromkeys(range(3), "MalformedResponse")

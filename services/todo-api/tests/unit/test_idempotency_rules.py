@@ -117,3 +117,142 @@ def test_in_flight_marker_of_a_dead_request_expires(monkeypatch: Any) -> None:
     result, replayed = idempotency.run("u", "dead", fingerprint, lambda: Outcome(201, task_id="3"))
     assert result.status == 201
     assert not replayed
+
+
+# --- the header's edges, and what the client is told -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('""', "the Idempotency-Key header is empty"),
+        ("   ", "the Idempotency-Key header is empty"),
+        ('abc"', "the Idempotency-Key must be visible ASCII characters"),
+        ('"abc', "the Idempotency-Key must be visible ASCII characters"),
+        ('"', "the Idempotency-Key must be visible ASCII characters"),
+        ("a" * 256, "the Idempotency-Key is longer than 255 characters"),
+        (f'"{"a" * 256}"', "the Idempotency-Key is longer than 255 characters"),
+    ],
+)
+def test_malformed_keys_are_refused_with_their_reason(value: str, reason: str) -> None:
+    with pytest.raises(MalformedIdempotencyKey) as info:
+        parse_idempotency_key(value)
+    assert str(info.value) == reason
+
+
+def test_the_longest_key_is_255_characters() -> None:
+    assert parse_idempotency_key("a" * 255) == "a" * 255
+    assert parse_idempotency_key('"a"') == "a"
+
+
+# --- what an idempotency record keeps ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        Outcome(201, {"Location": "/tasks/t1"}, task_id="t1"),
+        Outcome(412, problem="precondition-failed"),
+        Outcome(204),
+    ],
+)
+def test_an_outcome_survives_its_record(outcome: Outcome) -> None:
+    assert Outcome.from_record(outcome.to_record()) == outcome
+
+
+def test_a_record_holds_only_what_was_decided() -> None:
+    assert Outcome(204).to_record() == {"status": 204, "headers": {}}
+    assert Outcome(201, {"Location": "/tasks/t1"}, task_id="t1").to_record() == {
+        "status": 201,
+        "headers": {"Location": "/tasks/t1"},
+        "task_id": "t1",
+    }
+    assert Outcome(404, problem="task-not-found").to_record() == {
+        "status": 404,
+        "headers": {},
+        "problem": "task-not-found",
+    }
+
+
+def test_a_record_read_back_from_the_table_is_normalised() -> None:
+    """DynamoDB gives numbers back as Decimal; a damaged field is dropped, not trusted."""
+    from decimal import Decimal
+
+    outcome = Outcome.from_record(
+        {"status": Decimal("201"), "headers": {"Location": 5}, "task_id": 7, "problem": ["x"]}
+    )
+    assert outcome == Outcome(201, {"Location": "5"})
+    assert Outcome.from_record({"status": "204"}) == Outcome(204)
+
+
+def test_the_request_fingerprint_ignores_key_order_and_sees_every_part() -> None:
+    from todo_api.idempotency import request_fingerprint
+
+    a = {"method": "POST", "path": "/tasks", "if_match": None, "body": {"title": "é", "x": 1}}
+    b = {"body": {"x": 1, "title": "é"}, "if_match": None, "path": "/tasks", "method": "POST"}
+    assert request_fingerprint(a) == request_fingerprint(b)
+    for part, other in [("method", "PUT"), ("path", "/tasks/1"), ("if_match", '"2"')]:
+        assert request_fingerprint({**a, part: other}) != request_fingerprint(a)
+    assert request_fingerprint({**a, "body": {"title": "e", "x": 1}}) != request_fingerprint(a)
+
+
+#: The digest releases so far give for ``a`` below (sorted keys, compact JSON, UTF-8).
+FINGERPRINT_OF_A = "a68b5b2e8d87d852b94eded75a1418e4c686cdcf90ec1b594f4e7ac74a3efd6d"
+
+
+def test_the_request_fingerprint_is_the_same_in_every_release() -> None:
+    """A retry that reaches a container of the next release must match the
+    record the previous one wrote (else it is refused as a reused key)."""
+    from todo_api.idempotency import request_fingerprint
+
+    a = {"method": "POST", "path": "/tasks", "if_match": None, "body": {"title": "é", "x": 1}}
+    assert request_fingerprint(a) == FINGERPRINT_OF_A
+
+
+def test_a_create_claim_lasts_the_ttl_24_hours_by_default(monkeypatch: Any) -> None:
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
+    claim = in_memory_idempotency().claim("u#1", "k", {"method": "POST"})
+    assert claim.request_id == record_id("u#1", "k")
+    assert claim.expires_at == 1_800_000_000 + 86_400
+    assert in_memory_idempotency(ttl_seconds=60).claim("u", "k", {}).expires_at == (
+        1_800_000_000 + 60
+    )
+
+
+class _Context:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.mark.parametrize(
+    ("context", "held_ms"),
+    [(None, 30_000), (_Context(2_000), 2_000), (_Context(600_000), 30_000)],
+)
+def test_a_key_is_held_for_the_shorter_of_the_window_and_the_invocations_time(
+    context: Any, held_ms: int
+) -> None:
+    """A request that dies holds its key no longer than it could have run."""
+    import time
+
+    idempotency = in_memory_idempotency()
+    store = idempotency._store
+    seen: list = []
+
+    def operation() -> Outcome:
+        (record,) = store.records.values()
+        now = time.time()
+        seen.append(
+            (record.in_progress_expiry_timestamp - now * 1000, record.expiry_timestamp - now)
+        )
+        return Outcome(201, task_id="t")
+
+    idempotency.run("u", "k", {"method": "POST"}, operation, lambda_context=context)
+
+    held, kept = seen[0]
+    assert held_ms - 1_000 < held <= held_ms
+    assert 86_400 - 5 < kept <= 86_400, "the record itself lasts the TTL (24 h)"

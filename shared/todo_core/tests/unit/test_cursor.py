@@ -136,3 +136,117 @@ def test_malformed_cursors_are_rejected(cursor: str) -> None:
 def test_secret_must_be_long_enough() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         CursorCodec(b"short")
+
+
+def test_a_secret_of_31_bytes_is_refused_for_either_key() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        CursorCodec(b"s" * 31)
+    with pytest.raises(ValueError, match="32 bytes"):
+        CursorCodec(SECRET, previous=b"p" * 31)
+    assert CursorCodec(b"s" * 32, previous=b"p" * 32).key_id == CODEC.key_id
+
+
+# --- length cap, and signed content of the wrong shape ---------------------------------------
+
+
+def _cursor_of_length(length: int) -> str:
+    """A correctly signed cursor exactly ``length`` characters long."""
+    codec = CursorCodec(SECRET, clock=lambda: 1_800_000_000)
+    for size in range(length):
+        cursor = codec.encode("scope", {"PK": "x" * size})
+        if len(cursor) == length:
+            return cursor
+    raise AssertionError(f"no cursor of length {length}")
+
+
+def test_the_longest_cursor_accepted_is_the_cap() -> None:
+    """Cursors are read from a query string: one longer than the cap is refused
+    before any decoding or signature work, even when correctly signed."""
+    codec = CursorCodec(SECRET, clock=lambda: 1_800_000_000)
+    at_cap = _cursor_of_length(MAX_CURSOR_LENGTH)
+    assert codec.decode("scope", at_cap)["PK"].startswith("x")
+    over = codec.encode("scope", {"PK": "x" * 2 * MAX_CURSOR_LENGTH})
+    assert len(over) > MAX_CURSOR_LENGTH
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
+        codec.decode("scope", over)
+    # The next length a cursor can have (a base64url text is never one
+    # character more than a multiple of four).
+    next_longer = _cursor_of_length(MAX_CURSOR_LENGTH + 2)
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
+        codec.decode("scope", next_longer)
+
+
+def _signed(body: object, scope: str = "scope") -> str:
+    """A cursor whose payload is ``body``, signed as the module docstring describes
+    (HMAC-SHA256 over scope, NUL, payload): what someone holding the key could mint."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    payload = json.dumps(body).encode("utf-8")
+    mac = hmac.new(SECRET, scope.encode("utf-8") + b"\x00" + payload, hashlib.sha256).digest()
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    return f"{b64(payload)}.{b64(mac)}"
+
+
+NOW = 1_800_000_000
+
+
+def test_the_signing_format_is_the_documented_one() -> None:
+    """The helper below mints exactly what the codec mints (so its cursors differ
+    from real ones only in the content under test)."""
+    codec = CursorCodec(SECRET, clock=lambda: NOW)
+    body = {"k": codec.key_id, "t": NOW, "p": {"PK": "TASK#u"}}
+    assert codec.decode("scope", _signed(body)) == {"PK": "TASK#u"}
+
+
+@pytest.mark.parametrize("body", [["not", "an", "object"], "text", 7])
+def test_signed_content_that_is_not_an_object_names_no_key(body: object) -> None:
+    codec = CursorCodec(SECRET, clock=lambda: NOW)
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
+        codec.decode("scope", _signed(body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"k": CODEC.key_id, "t": NOW, "p": ["PK", "x"]},
+        {"k": CODEC.key_id, "t": NOW, "p": "PK=x"},
+        {"k": CODEC.key_id, "t": str(NOW), "p": {"PK": "x"}},
+        {"k": CODEC.key_id, "t": float(NOW), "p": {"PK": "x"}},
+        {"k": CODEC.key_id, "p": {"PK": "x"}},
+        {"k": CODEC.key_id, "t": NOW},
+        {"k": CODEC.key_id, "t": NOW, "p": {"PK": 1}},
+        {"k": CODEC.key_id, "t": NOW, "p": {"PK": None}},
+        {"k": CODEC.key_id, "t": NOW, "p": {"PK": "x", "SK": {"S": "y"}}},
+    ],
+)
+def test_signed_content_that_is_not_a_position_of_strings_is_malformed(body: object) -> None:
+    """A correctly signed cursor whose content is not ``{"k", "t", "p": {str: str}}``
+    (a future format, a bug in an older container) is a client error, never a
+    position handed to the store."""
+    codec = CursorCodec(SECRET, clock=lambda: NOW)
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
+        codec.decode("scope", _signed(body))
+
+
+@pytest.mark.parametrize("kid", [["a"], {"a": 1}, 7, None])
+def test_a_key_id_that_is_not_text_is_refused_like_an_unknown_key(kid: object) -> None:
+    """An unhashable key id must not reach the key lookup (a TypeError there is a 500)."""
+    codec = CursorCodec(SECRET, clock=lambda: NOW)
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
+        codec.decode("scope", _signed({"k": kid, "t": NOW, "p": {"PK": "x"}}))
+
+
+def test_what_the_client_is_told() -> None:
+    """The messages reach the client as the problem's detail."""
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
+        CODEC.decode("scope", "a.b.c")
+    with pytest.raises(InvalidCursor, match=r"^malformed cursor$"):
+        CODEC.decode("scope", "!!.!!")
+    with pytest.raises(InvalidCursor, match=r"^cursor is not valid for this query$"):
+        CODEC.decode("other", CODEC.encode("scope", {"PK": "x"}))

@@ -71,3 +71,51 @@ def test_round_trip_with_rotation(position: Dict[str, str]) -> None:
     during = CursorCodec(NEW, previous=OLD)
     assert during.decode("s", CursorCodec(OLD).encode("s", position)) == position
     assert during.decode("s", during.encode("s", position)) == position
+
+
+def test_a_cursor_is_accepted_up_to_the_tolerated_clock_skew_and_no_further() -> None:
+    """Containers' clocks differ by up to a minute: a cursor issued up to 60 s "in
+    the future" is accepted; one issued later than that is refused as expired."""
+    clock = Clock()
+    reader = CursorCodec(NEW, clock=clock)
+    at_skew = CursorCodec(NEW, clock=Clock(clock.now + 60)).encode("s", POSITION)
+    assert reader.decode("s", at_skew) == POSITION
+    beyond = CursorCodec(NEW, clock=Clock(clock.now + 61)).encode("s", POSITION)
+    with pytest.raises(InvalidCursor, match=r"^cursor expired; start again from the first page$"):
+        reader.decode("s", beyond)
+
+
+def test_a_codec_without_a_previous_key_verifies_with_its_own_only() -> None:
+    """Passing the current key again as "previous" is harmless (one key)."""
+    codec = CursorCodec(NEW, previous=NEW)
+    assert codec.decode("s", CursorCodec(NEW).encode("s", POSITION)) == POSITION
+    with pytest.raises(InvalidCursor):
+        codec.decode("s", CursorCodec(OLD).encode("s", POSITION))
+
+
+def test_a_client_has_an_hour_to_page_through_a_list() -> None:
+    clock = Clock()
+    codec = CursorCodec(NEW, clock=clock)
+    cursor = codec.encode("s", POSITION)
+    clock.now += 3600
+    assert codec.decode("s", cursor) == POSITION
+    clock.now += 1
+    with pytest.raises(InvalidCursor, match=r"^cursor expired; start again from the first page$"):
+        codec.decode("s", cursor)
+
+
+def test_a_shorter_maximum_age_is_honoured() -> None:
+    clock = Clock()
+    codec = CursorCodec(NEW, max_age_seconds=10, clock=clock)
+    cursor = codec.encode("s", POSITION)
+    clock.now += 10
+    assert codec.decode("s", cursor) == POSITION
+    clock.now += 1
+    with pytest.raises(InvalidCursor, match="expired"):
+        codec.decode("s", cursor)
+
+
+def test_a_keys_id_is_the_same_in_every_release() -> None:
+    """During a deploy, containers of two releases verify each other's cursors:
+    the id a key is named by must not change between releases."""
+    assert CursorCodec(NEW).key_id == "7d92263144fa"

@@ -128,17 +128,23 @@ def test_bookkeeping_items_are_not_domain_entities(key: dict) -> None:
     ["TASK#u", "TASK#u#STATUS", "USER#u#STATUS#x", "TASK#u#COLOUR#red", "TASK#u#STATUS#a#b"],
 )
 def test_parse_index_partition_rejects_other_strings(bad: str) -> None:
-    with pytest.raises(ValueError, match="not an index partition"):
+    with pytest.raises(ValueError, match=r"^not an index partition: "):
         keys.parse_index_partition(bad)
 
 
 def test_parsers_reject_foreign_keys() -> None:
-    with pytest.raises(ValueError, match="not a task key"):
+    with pytest.raises(ValueError, match=r"^not a task key: "):
         keys.parse_task_key(keys.user_key("u"))
-    with pytest.raises(ValueError, match="not a user key"):
+    with pytest.raises(ValueError, match=r"^not a user key: "):
         keys.parse_user_key(keys.task_key("u", "t"))
-    with pytest.raises(ValueError, match="not a due sort key"):
+    with pytest.raises(ValueError, match=r"^not a due sort key: "):
         keys.parse_due_sort_key("2030-01-01")
+
+
+@pytest.mark.parametrize("sort_key", ["2030-01-01", "2030-01-01#", "~#", "~", ""])
+def test_a_due_sort_key_needs_a_date_and_a_task_id(sort_key: str) -> None:
+    with pytest.raises(ValueError, match=r"^not a due sort key: "):
+        keys.parse_due_sort_key(sort_key)
 
 
 def test_index_attributes_are_sparse() -> None:
@@ -214,7 +220,7 @@ def test_table_spec_matches_the_runbook() -> None:
     ],
 )
 def test_a_user_key_needs_both_halves(key: dict) -> None:
-    with pytest.raises(ValueError, match="not a user key"):
+    with pytest.raises(ValueError, match=r"^not a user key: "):
         keys.parse_user_key(key)
 
 
@@ -228,7 +234,7 @@ def test_a_user_key_needs_both_halves(key: dict) -> None:
     ],
 )
 def test_a_task_key_needs_both_halves(key: dict) -> None:
-    with pytest.raises(ValueError, match="not a task key"):
+    with pytest.raises(ValueError, match=r"^not a task key: "):
         keys.parse_task_key(key)
 
 
@@ -281,6 +287,7 @@ def test_the_table_schema_is_exactly_the_deployed_one() -> None:
 def test_stored_key_strings_keep_their_layout() -> None:
     """Existing items are found by these exact strings; changing one orphans them."""
     assert keys.user_key("u#1") == {"PK": "USER#u%231", "SK": "PROFILE"}
+    assert keys.task_count_key("u#1") == {"PK": "USER#u%231", "SK": "TASK_COUNT"}
     assert keys.task_key("u", "t%") == {"PK": "TASK#u", "SK": "TASK#t%25"}
     assert keys.idempotency_key("u#r") == {"PK": "IDEMPOTENCY#u%23r", "SK": "IDEMPOTENCY"}
     assert keys.stats_key(3) == {"PK": "STATS#03", "SK": "COUNTERS"}
@@ -295,3 +302,82 @@ def test_activity_markers_outlive_the_active_users_window() -> None:
     """ActiveUsers counts markers of the last 24 hours: TTL may delete a marker
     only after that window (and DynamoDB deletes late, never early)."""
     assert keys.ACTIVITY_TTL_SECONDS >= 24 * 3600 + 3600
+
+
+def test_stored_attribute_names_keep_their_spelling() -> None:
+    """Written on items by one deployable (the API) and read from the stream by
+    another (the KPI aggregator): a rename in one release breaks the other."""
+    assert keys.LAST_WRITE_ATTRIBUTE == "last_write_at"
+    assert keys.TTL_ATTRIBUTE == "expires_at"
+
+
+@given(user_id=ANY_TEXT)
+def test_a_task_count_key_names_its_owner(user_id: str) -> None:
+    assert keys.task_count_owner(keys.task_count_key(user_id)) == user_id
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {keys.PK: "USER#u", keys.SK: "PROFILE"},  # the user's profile, not the count
+        {keys.PK: "TASK#u", keys.SK: "TASK_COUNT"},  # count sort key under a task partition
+        {keys.PK: "USER#u", keys.SK: "TASK_COUNTX"},
+        {keys.PK: "USER#u"},
+        {keys.SK: "TASK_COUNT"},
+        {},
+    ],
+)
+def test_only_a_task_count_key_has_a_count_owner(key: dict) -> None:
+    assert keys.task_count_owner(key) is None
+
+
+def test_the_old_counter_items_are_stats_00_to_07() -> None:
+    """Tools find (and delete) the items of the old counter layout by these keys."""
+    assert [keys.stats_key(s)["PK"] for s in range(keys.STATS_SHARDS)] == [
+        f"STATS#0{n}" for n in range(8)
+    ]
+
+
+def test_activity_markers_spread_over_exactly_eight_partitions_a_day() -> None:
+    """The ActiveUsers reader queries partitions 00..07 of a day; markers already
+    written live there, so the spread may not change."""
+    day = dt.date(2030, 1, 1)
+    partitions = {keys.activity_key(day, f"user-{n}")[keys.PK] for n in range(400)}
+    assert partitions == {f"ACTIVITY#2030-01-01#0{n}" for n in range(8)}
+    # The shard is a stable function of the user id (crc32), not of the process.
+    assert keys.activity_key(day, "user-1") == {
+        "PK": "ACTIVITY#2030-01-01#04",
+        "SK": "USER#user-1",
+    }
+
+
+def test_a_tasks_index_attributes_are_exactly_the_stored_ones() -> None:
+    """Each index's key attributes hold the value its queries look for."""
+    full = keys.task_index_attributes("u", "t", "pending", "high", "work", dt.date(2030, 1, 2))
+    assert full == {
+        "GSI1PK": "TASK#u#STATUS#pending",
+        "GSI1SK": "2030-01-02#t",
+        "GSI2PK": "TASK#u#PRIORITY#high",
+        "GSI2SK": "2030-01-02#t",
+        "GSI3PK": "TASK#u#CATEGORY#work",
+        "GSI3SK": "2030-01-02#t",
+        "GSI4PK": "TASK#u",
+        "GSI4SK": "2030-01-02#t",
+    }
+    assert keys.task_index_attributes("u", "t", "done", "low", None, None) == {
+        "GSI1PK": "TASK#u#STATUS#done",
+        "GSI1SK": "~#t",
+        "GSI2PK": "TASK#u#PRIORITY#low",
+        "GSI2SK": "~#t",
+    }
+
+
+def test_the_index_and_table_descriptions_cannot_be_changed_at_run_time() -> None:
+    """Shared by every module of a process: one that reassigned a name would
+    change every other module's queries."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        keys.BY_STATUS.pk = "GSI9PK"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        keys.TABLE_SPEC.ttl_attribute = "ttl"  # type: ignore[misc]
