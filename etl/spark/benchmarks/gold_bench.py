@@ -141,8 +141,9 @@ def rows(
             import boto3
 
             from todo_lake_spark.gold_lake import mirror_bucket
+            from todo_lake_spark.lake_root import LakeRoot
 
-            mirror_bucket(boto3.client("s3"), names.silver_bucket, lake_dir)
+            mirror_bucket(boto3.client("s3"), names.silver_bucket, LakeRoot(lake_dir))
             common = glue_job_arguments(names, PUBLISH_METRICS="false", AS_OF=AS_OF)
             jobs = {
                 "duckdb": [sys.executable, "-m", "todo_gold.job", *common],
