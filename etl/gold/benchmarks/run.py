@@ -20,7 +20,6 @@ process, Python start-up and imports included.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ import statistics
 import sys
 import tempfile
 
-from todo_lake_testing.bench import Row, bronze_directory, run_child, write_fragment
+from todo_lake_testing.bench import Row, bronze_directory, empty_gold, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
 
@@ -125,22 +124,6 @@ seconds = time.perf_counter() - start
 engine.close()
 print(rows, seconds)
 """
-
-
-def empty_gold(bucket: str, database: str) -> None:
-    """Delete the gold tables' files and catalog entries (a first run's starting point)."""
-    import boto3
-
-    from todo_core import lake
-
-    s3, glue = boto3.client("s3"), boto3.client("glue")
-    for table in lake.GOLD_TABLES:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{table}/"):
-            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if objects:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
-            glue.delete_table(DatabaseName=database, Name=table)
 
 
 def main() -> int:

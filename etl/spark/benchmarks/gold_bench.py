@@ -35,7 +35,7 @@ import threading
 import time
 from typing import Dict, List, Sequence, Tuple
 
-from todo_lake_testing.bench import Row, bronze_directory, run_child, write_fragment
+from todo_lake_testing.bench import Row, bronze_directory, empty_gold, run_child, write_fragment
 from todo_local.emulator import Emulator, client_environment
 from todo_local.stack import glue_job_arguments, provision
 
@@ -93,21 +93,6 @@ def run_tree(args: Sequence[str], env: Dict[str, str]) -> Tuple[float, float, st
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{b''.join(err).decode()[-3000:]}")
     return elapsed, peak, b"".join(out).decode()
-
-
-def empty_gold(bucket: str, database: str) -> None:
-    import boto3
-
-    from todo_core import lake
-
-    s3, glue = boto3.client("s3"), boto3.client("glue")
-    for table in lake.GOLD_TABLES:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{table}/"):
-            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if objects:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
-            glue.delete_table(DatabaseName=database, Name=table)
 
 
 def rows(

@@ -4,6 +4,7 @@ child's own peak RSS), and the markdown fragment ``nox -s bench`` collects."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -163,3 +164,19 @@ def write_fragment(path: str, package: str, rows: Sequence[Row], notes: Sequence
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return text
+
+
+def empty_gold(bucket: str, database: str) -> None:
+    """Delete the gold tables' files and catalog entries (a first run's starting point)."""
+    import boto3
+
+    from todo_core import lake
+
+    s3, glue = boto3.client("s3"), boto3.client("glue")
+    for table in lake.GOLD_TABLES:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{table}/"):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        with contextlib.suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_table(DatabaseName=database, Name=table)
