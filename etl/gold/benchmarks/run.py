@@ -171,6 +171,7 @@ marks["run"] = round(result.seconds, 3)
 print("PHASES " + json.dumps(marks))
 """
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="benchmarks/RESULTS.md")
