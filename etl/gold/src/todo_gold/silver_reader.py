@@ -103,14 +103,14 @@ class SilverReader:
         path = local_path(directory, key)
         if columns is None or size < WHOLE_OBJECT_BYTES:
             data = self.get_bytes(key)
-            footer = self._footer(key, data)
-            pieces: List[Tuple[int, bytes]] = [(0, data)]
+            footer, pieces, length = self._footer(key, data), [(0, data)], len(data)
         else:
             footer, pieces = self._wanted_ranges(key, size, columns)
+            length = size
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as out:
             # A sparse file of the object's size: what is not fetched is a hole.
-            out.truncate(size)
+            out.truncate(length)
             for offset, data in pieces:
                 out.seek(offset)
                 out.write(data)
