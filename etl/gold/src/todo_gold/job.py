@@ -71,7 +71,9 @@ class GoldEngine(Protocol):
 
     def query(self, sql: str) -> pa.Table: ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the engine holds; calling it again does nothing."""
+        ...
 
 
 def make_engine(settings: GoldSettings) -> GoldEngine:
@@ -84,9 +86,7 @@ def make_engine(settings: GoldSettings) -> GoldEngine:
 
 
 class GoldJob:
-    def __init__(
-        self, settings: GoldSettings, engine: Optional[GoldEngine] = None
-    ) -> None:
+    def __init__(self, settings: GoldSettings, engine: Optional[GoldEngine] = None) -> None:
         self.settings = settings
         # Clients are made once per process (thread-safe, shared by the pools),
         # before the run: making one is slow. The Glue client is the catalog
@@ -173,6 +173,9 @@ class GoldJob:
                     result.kpis = {k: v[0] for k, v in rows.to_pydict().items()}
                 partitions, mode = WRITE_PLAN[table]
                 gold.write(table, rows, partitions, mode)  # in the background
+            # Every table is computed: the engine is released (its local copy
+            # of silver deleted) while the writes finish in the background.
+            self.engine.close()
             written: Dict[str, TableWrite] = gold.finish()
         finally:
             gold.close()
