@@ -163,19 +163,32 @@ def _after(
     is_remove: pa.ChunkedArray,
     n: int,
 ) -> Dict[str, pa.ChunkedArray]:
-    """Each known attribute after the change (before it, for a REMOVE), typed."""
+    """Each known attribute after the change (before it, for a REMOVE), typed.
+
+    As in the SQL, the value is chosen first and then cast: each value is
+    parsed once (timestamps are text), not once per image.
+    """
     any_remove = bool(pc.any(is_remove).as_py())
     all_remove = any_remove and bool(pc.all(is_remove).as_py())
     after: Dict[str, pa.ChunkedArray] = {}
     for name, kind in known.items():
-        typed_new = None if all_remove else _typed(kind, new[name] if name in new else _nulls(n))
-        typed_old = _typed(kind, old[name] if name in old else _nulls(n)) if any_remove else None
-        if typed_new is None:
-            after[name] = typed_old
-        elif typed_old is None:
-            after[name] = typed_new
-        else:
-            after[name] = pc.if_else(is_remove, typed_old, typed_new)
+        raw_new = None if all_remove else new.get(name)
+        raw_old = old.get(name) if any_remove else None
+        if not any_remove or all_remove:  # one image serves every row
+            chosen = raw_old if all_remove else raw_new
+            after[name] = _typed(kind, _nulls(n) if chosen is None else chosen)
+        elif raw_new is None or raw_old is None or raw_new.type == raw_old.type:
+            present = raw_new if raw_new is not None else raw_old
+            kind_of = pa.null() if present is None else present.type
+            none = pa.scalar(None, kind_of)
+            chosen = pc.if_else(
+                is_remove,
+                none if raw_old is None else raw_old,
+                none if raw_new is None else raw_new,
+            )
+            after[name] = _typed(kind, chosen)
+        else:  # the images hold it in different types: each is cast to silver's
+            after[name] = pc.if_else(is_remove, _typed(kind, raw_old), _typed(kind, raw_new))
     return after
 
 
