@@ -68,15 +68,17 @@ class MemoryLake:
         return {(): self.tables[table]["StorageDescriptor"]["Location"]}
 
     def read(self, table: str) -> List[Dict[str, Any]]:
-        """The rows Athena returns for ``SELECT *`` (sorted)."""
+        """The rows Athena returns for ``SELECT *`` (sorted): the catalog's
+        columns (null where a file lacks one), then the partition values."""
         keys = [k["Name"] for k in self.tables[table]["PartitionKeys"]]
+        columns = list(self.columns(table))
         rows = []
         for values, location in self.locations(table).items():
             prefix = location[len(f"s3://{self.bucket}/") :]
             assert location == f"s3://{self.bucket}/{prefix}", location
             for key in sorted(k for k in self.objects if k.startswith(prefix)):
                 for row in pq.read_table(io.BytesIO(self.objects[key])).to_pylist():
-                    rows.append({**row, **dict(zip(keys, values))})
+                    rows.append({**{c: row.get(c) for c in columns}, **dict(zip(keys, values))})
         return sorted(rows, key=repr)
 
     def columns(self, table: str) -> Dict[str, str]:
@@ -108,12 +110,11 @@ class MemoryLake:
         self.log("ensure_table", (table, path, merged))
         if merged is None:
             return dict(existing or {})
+        # awswrangler's update rewrites the whole entry: its location is ``path`` too.
         descriptor = {
             "Columns": [{"Name": n, "Type": t} for n, t in merged.items()],
             "Location": path,
         }
-        if table in self.tables:
-            descriptor["Location"] = self.tables[table]["StorageDescriptor"]["Location"]
         self.tables[table] = {
             "Name": table,
             "StorageDescriptor": descriptor,

@@ -175,6 +175,25 @@ def test_new_columns_reach_the_catalog_and_existing_types_stand(lake) -> None:
     assert lake.read("w") == [{"v": 1, "extra": "x"}]
 
 
+def test_a_new_column_keeps_readers_on_the_old_version_until_the_switch(lake, monkeypatch) -> None:
+    old = pa.table({"v": pa.array([1], pa.int64())})
+    write(lake, "w", old)
+    old_location = lake.tables["w"]["StorageDescriptor"]["Location"]
+
+    def refused(**_: Any) -> None:
+        raise RuntimeError("UpdateTable refused")
+
+    monkeypatch.setattr(lake.glue, "update_table", refused)
+    w = writer(lake)
+    w.write("w", pa.table({"v": pa.array([2], pa.int64()), "extra": ["x"]}), (), "overwrite")
+    with pytest.raises(RuntimeError, match="UpdateTable refused"):
+        w.finish()
+    # The column was added, the location left as it was: the old rows, no mixture.
+    assert lake.columns("w") == {"v": "bigint", "extra": "string"}
+    assert lake.tables["w"]["StorageDescriptor"]["Location"] == old_location
+    assert lake.read("w") == [{"v": 1, "extra": None}]
+
+
 # --- partitioned tables ---------------------------------------------------------------------
 
 
@@ -217,6 +236,19 @@ def test_a_partial_rewrite_moves_changed_partitions_adds_new_ones_and_keeps_the_
     assert lake.requests("put") == []
     assert lake.requests("batch_update_partition") == []
     assert lake.requests("delete") == []
+
+
+def test_a_new_column_of_a_partitioned_table_keeps_its_locations(lake) -> None:
+    write(lake, "g", days((DAY1, [1]), (DAY2, [2])), ("d",), "overwrite_partitions")
+    before = lake.locations("g")
+    rows = days((DAY2, [3])).append_column("extra", pa.array(["x"]))
+    write(lake, "g", rows, ("d",), "overwrite_partitions")
+    assert lake.columns("g") == {"v": "bigint", "extra": "string"}
+    assert lake.tables["g"]["StorageDescriptor"]["Location"] == "s3://gold/g/"
+    assert lake.locations("g")[(DAY1,)] == before[(DAY1,)]
+    assert lake.read("g") == rows_of(
+        pa.table({"v": [1, 3], "d": [DAY1, DAY2], "extra": [None, "x"]})
+    )
 
 
 def test_no_partition_computed_replaces_nothing(lake) -> None:
@@ -360,10 +392,28 @@ def test_close_waits_for_the_writes_in_flight(lake, monkeypatch) -> None:
     monkeypatch.setattr(lake.http, "request", slow)
     w = writer(lake)
     w.write("w", pa.table({"v": [1]}), (), "overwrite")
-    threading.Timer(0.2, release.set).start()
+    threading.Timer(0.5, release.set).start()
     w.close()
     assert lake.requests("put") == [version_key("w/", pa.table({"v": [1]}))]
     assert lake.tables["w"]["StorageDescriptor"]["Location"].startswith("s3://gold/w/v-")
+
+
+def test_close_waits_for_the_look_ups_in_flight(lake, monkeypatch) -> None:
+    """Tables started but never written: their listings and catalog reads
+    end before ``close`` returns."""
+    release = threading.Event()
+    original = lake.s3.get_paginator
+
+    def slow(name: str) -> Any:
+        release.wait(5)
+        return original(name)
+
+    monkeypatch.setattr(lake.s3, "get_paginator", slow)
+    w = writer(lake)
+    w.start({"x": (), "y": ()})
+    threading.Timer(0.5, release.set).start()
+    w.close()
+    assert sorted(lake.requests("list")) == ["x/", "y/"]
 
 
 def test_default_clients_have_a_connection_for_every_worker(monkeypatch) -> None:
