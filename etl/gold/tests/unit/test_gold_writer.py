@@ -88,22 +88,6 @@ def test_a_version_is_named_after_the_sha256_of_its_file() -> None:
     assert version_directory("", name) == "v-ba7816bf8f01cfea414140de5dae2223/"
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=30), st.data())
-def test_the_same_rows_give_the_same_bytes_however_they_are_chunked(values, data) -> None:
-    whole = pa.table({"v": pa.array(values, pa.int64())})
-    cut = data.draw(st.integers(0, len(values)))
-    chunked = pa.concat_tables([whole.slice(0, cut), whole.slice(cut)])
-    chunked = chunked.replace_schema_metadata({"written_by": "someone"})
-    body = parquet_bytes(whole)
-    assert parquet_bytes(chunked) == body
-    read = pq.ParquetFile(io.BytesIO(body))
-    assert read.read().to_pylist() == whole.to_pylist()
-    assert read.metadata.num_row_groups == 1
-    assert read.metadata.row_group(0).column(0).compression == "SNAPPY"
-    assert b"written_by" not in body
-
-
 # --- unpartitioned tables -------------------------------------------------------------------
 
 
@@ -435,3 +419,22 @@ def test_default_clients_have_a_connection_for_every_worker(monkeypatch) -> None
     # Every request thread has a connection; the S3 client also serves the listings.
     assert made["http"] >= 3
     assert made["s3"] >= 3 + 1
+
+
+# --- last: the slowest (a property over many tables) ---------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=30), st.data())
+def test_the_same_rows_give_the_same_bytes_however_they_are_chunked(values, data) -> None:
+    whole = pa.table({"v": pa.array(values, pa.int64())})
+    cut = data.draw(st.integers(0, len(values)))
+    chunked = pa.concat_tables([whole.slice(0, cut), whole.slice(cut)])
+    chunked = chunked.replace_schema_metadata({"written_by": "someone"})
+    body = parquet_bytes(whole)
+    assert parquet_bytes(chunked) == body
+    read = pq.ParquetFile(io.BytesIO(body))
+    assert read.read().to_pylist() == whole.to_pylist()
+    assert read.metadata.num_row_groups == 1
+    assert read.metadata.row_group(0).column(0).compression == "SNAPPY"
+    assert b"written_by" not in body
