@@ -178,6 +178,9 @@ class _S3:
 
     def delete_objects(self, Bucket: str, Delete: Dict[str, Any]) -> Dict[str, Any]:
         assert Bucket == self.lake.bucket
+        # botocore refuses a request with parameters S3 does not know.
+        assert set(Delete) <= {"Objects", "Quiet"}, f"Unknown parameter in Delete: {set(Delete)}"
+        assert isinstance(Delete.get("Quiet", False), bool)
         keys = [o["Key"] for o in Delete["Objects"]]
         assert len(keys) <= 1000, "S3 deletes at most 1000 keys per request"
         self.lake.log("delete", keys)
