@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from todo_silver.tables import first_per_key, key_strings, split_by, unify, with_partition
+from todo_silver.tables import (
+    first_per_key,
+    key_strings,
+    one_chunk,
+    split_by,
+    unify,
+    with_partition,
+)
 
 KEY = ("user_id", "task_id", "sequence_number")
 
@@ -165,3 +172,67 @@ def test_unify_turns_a_column_of_conflicting_types_into_text() -> None:
     assert got.schema.field("a").type == pa.string()
     assert got.column("b").to_pylist() == [True, False]
     assert got.column("a").to_pylist() == ["1", "one"]
+
+
+# --- tables in several chunks (what concatenation and reads give) ---------------------------
+
+
+def _chunked(table: pa.Table, cuts: List[int]) -> pa.Table:
+    """The same rows in chunks cut at ``cuts``."""
+    bounds = [0, *sorted(min(c, table.num_rows) for c in cuts), table.num_rows]
+    return pa.concat_tables([table.slice(a, b - a) for a, b in zip(bounds, bounds[1:])])
+
+
+def test_one_chunk_joins_chunks_and_keeps_a_single_one_as_it_is() -> None:
+    values = pa.chunked_array([[1, 2], [3], [4, 5]], pa.int64())
+    joined = one_chunk(values)
+    assert isinstance(joined, pa.Array)
+    assert joined.to_pylist() == [1, 2, 3, 4, 5]
+    single = pa.chunked_array([[1, 2]], pa.int64())
+    assert one_chunk(single).buffers()[1].address == single.chunk(0).buffers()[1].address
+    assert one_chunk(pa.chunked_array([], pa.int64())).to_pylist() == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(ROWS, st.lists(st.integers(0, 25), max_size=3))
+def test_rows_in_several_chunks_give_the_same_first_rows(
+    rows: List[Dict[str, Any]], cuts: List[int]
+) -> None:
+    table = _chunked(_table(rows), cuts)
+    got = first_per_key(table, KEY, ("order", "ordinal"))
+    expected = _expected(rows)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert sorted(got.column("ordinal").to_pylist()) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(["2025-01-01", "2025-01-02"]), max_size=30),
+    st.lists(st.integers(0, 30), max_size=3),
+)
+def test_split_by_gives_every_row_once_from_chunked_tables(
+    values: List[str], cuts: List[int]
+) -> None:
+    table = pa.table({"part": pa.array(values, pa.string()), "n": pa.array(range(len(values)))})
+    got = list(split_by(_chunked(table, cuts), "part"))
+    assert [v for v, _ in got] == sorted(set(values))
+    for value, rows in got:
+        assert rows.column("n").to_pylist() == [i for i, v in enumerate(values) if v == value]
+
+
+def test_a_key_of_one_column_keeps_the_first_row_of_each_value() -> None:
+    table = pa.table({"user_id": ["u1", "u2", "u1", None, None], "order": [3, 1, 2, 5, 4]})
+    got = first_per_key(table, ("user_id",), ("order",))
+    assert got is not None
+    assert sorted(got.to_pylist(), key=repr) == sorted(
+        [
+            {"user_id": "u1", "order": 2},
+            {"user_id": "u2", "order": 1},
+            {"user_id": None, "order": 4},
+        ],
+        key=repr,
+    )
+    assert first_per_key(table.slice(0, 2), ("user_id",), ("order",)) is None
