@@ -46,6 +46,9 @@ class MemoryLake:
         self.calls: List[Tuple[str, Any]] = []
         #: PUTs of keys for which this returns True answer HTTP 500.
         self.fail_put = lambda key: False
+        #: Keys for which this returns True are refused by DeleteObjects: S3
+        #: answers 200 and names them under ``Errors`` (even when Quiet).
+        self.fail_delete = lambda key: False
         self._lock = threading.Lock()
         self.s3 = _S3(self)
         self.http = _Http(self)
@@ -184,9 +187,13 @@ class _S3:
         keys = [o["Key"] for o in Delete["Objects"]]
         assert len(keys) <= 1000, "S3 deletes at most 1000 keys per request"
         self.lake.log("delete", keys)
+        errors = []
         for key in keys:
-            self.lake.objects.pop(key, None)
-        return {}
+            if self.lake.fail_delete(key):
+                errors.append({"Key": key, "Code": "AccessDenied", "Message": "Access Denied"})
+            else:
+                self.lake.objects.pop(key, None)
+        return {"Errors": errors} if errors else {}
 
 
 class _Http:

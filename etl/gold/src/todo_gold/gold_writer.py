@@ -35,13 +35,14 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from todo_gold import gold_catalog
 from todo_lake import catalog, s3io
+from todo_lake.observability import log
 from todo_lake.partitions import partition_directory, split_partitions
 
 FILE_SUFFIX = ".snappy.parquet"
@@ -233,19 +234,29 @@ class GoldWriter:
         moves = {v: self._location(d) for v, d in targets.items() if v in current}
         gold_catalog.switch_partition_locations(self.database, table, moves, known, self.glue)
 
-    def _delete(self, keys: List[str]) -> None:
+    def _delete(self, keys: List[str]) -> Set[str]:
+        """Delete ``keys``; the ones S3 refused (it answers 200 and names them
+        under ``Errors``). A refused file is no version the catalog holds, so
+        the next run finds it replaced again and retries."""
+        refused: Set[str] = set()
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            answer = self.s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            refused.update(error["Key"] for error in answer.get("Errors", []))
+        if refused:
+            log("WARNING", "gold files not deleted", bucket=self.bucket, keys=sorted(refused))
+        return refused
 
     def finish(self) -> Dict[str, TableWrite]:
         """Wait for every write (each ends with its catalog switch), then delete
         the files no version in the catalog holds (one request per 1000)."""
         try:
             results = {table: future.result() for table, future in self._writes.items()}
-            self._delete([k for r in results.values() for k in r.replaced])
+            refused = self._delete([k for r in results.values() for k in r.replaced])
             for r in results.values():
-                r.files_deleted = len(r.replaced)
+                r.files_deleted = sum(k not in refused for k in r.replaced)
             return results
         finally:
             self.close()

@@ -8,6 +8,7 @@ the emulator: tests/integration/test_gold_atomic.py and test_lake_io.py."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from typing import Any, Dict, List, Sequence
 
@@ -136,6 +137,32 @@ def test_changed_rows_are_written_then_switched_to_then_the_old_file_deleted(lak
     assert steps[0][1] == new_key
     assert steps[1][1][1]["Location"] == "s3://gold/" + new_key.rsplit("/", 1)[0] + "/"
     assert steps[2][1] == [old_key]
+
+
+def test_a_file_s3_refuses_to_delete_is_not_counted_and_the_next_run_deletes_it(
+    lake, capsys: pytest.CaptureFixture
+) -> None:
+    # DeleteObjects answers 200 and lists the keys it did not delete under
+    # Errors: the run must not report them deleted, and the file must not be
+    # forgotten (it is no version the catalog holds, so the next run's listing
+    # finds it replaced again).
+    first, second, third = pa.table({"v": [1]}), pa.table({"v": [2]}), pa.table({"v": [3]})
+    write(lake, "w", first)
+    refused = version_key("w/", first)
+    lake.fail_delete = lambda key: key == refused
+    result = write(lake, "w", second)
+    assert result.replaced == [refused]
+    assert result.files_deleted == 0
+    assert refused in lake.objects
+    assert lake.read("w") == rows_of(second)
+    warning = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (warning["level"], warning["message"]) == ("WARNING", "gold files not deleted")
+    assert warning["keys"] == [refused]
+    lake.fail_delete = lambda key: False
+    result = write(lake, "w", third)
+    assert sorted(result.replaced) == sorted([refused, version_key("w/", second)])
+    assert result.files_deleted == 2
+    assert sorted(lake.objects) == [version_key("w/", third)]
 
 
 def test_an_empty_result_points_the_table_at_an_empty_directory(lake) -> None:
