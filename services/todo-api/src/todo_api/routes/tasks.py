@@ -20,6 +20,7 @@ from todo_api.responses import (
     problem_response,
     task_response,
 )
+from todo_api.routing import DirectRoute
 from todo_api.schemas import ListQuery, TaskCreate, TaskOut, TaskPage, TaskUpdate, task_json
 from todo_core.errors import TaskNotFound
 from todo_core.models import Task
@@ -28,7 +29,7 @@ from todo_core.ports import CreateClaim
 TASKS_PATH = "/api/v1/tasks"
 MAX_TASK_ID_LENGTH = 128
 
-router = APIRouter()
+router = APIRouter(route_class=DirectRoute)
 
 _WRITE_ERRORS = (400, 401, 409, 413, 422, 503)
 _IDEMPOTENCY_KEY_DOC = {
