@@ -122,12 +122,14 @@ logger = Logger(
 )
 
 
-def correlation_id(header_value: Optional[str], event: Optional[Mapping[str, Any]]) -> str:
-    """The client's X-Request-ID when it is sane, else API Gateway's request id, else new."""
+def correlation_id(header_value: Optional[str], gateway_id: Optional[str]) -> str:
+    """The client's X-Request-ID when it is sane, else API Gateway's request id, else new.
+
+    ``gateway_id`` is :func:`gateway_request_id` of the request's event.
+    """
     if header_value and _REQUEST_ID_RE.match(header_value):
         return header_value
-    gateway = gateway_request_id(event)
-    return gateway or uuid.uuid4().hex
+    return gateway_id or uuid.uuid4().hex
 
 
 def gateway_request_id(event: Optional[Mapping[str, Any]]) -> Optional[str]:
