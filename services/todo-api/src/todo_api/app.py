@@ -106,8 +106,10 @@ def create_app(
     app.state.container = Container(
         settings, tasks=tasks, profiles=profiles, idempotency=idempotency, verifier=verifier
     )
+    # The routes themselves, not the routers: FastAPI matches an included
+    # router as a group on every request (twice: to pick it, then inside it).
     for router in ROUTERS:
-        app.include_router(router)
+        app.router.routes.extend(router.routes)
     _install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware,

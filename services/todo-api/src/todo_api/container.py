@@ -115,6 +115,9 @@ class Container:
 
     @property
     def service(self) -> TaskService:
+        if self._service is not None:  # every request: skip building the builder
+            return self._service
+
         def build() -> TaskService:
             from todo_api.service import TaskService
 
@@ -136,6 +139,8 @@ class Container:
 
     @property
     def verifier(self) -> JwtVerifier:
+        if self._verifier is not None:  # every request in jwt mode
+            return self._verifier
         s = self.settings
 
         def build() -> JwtVerifier:

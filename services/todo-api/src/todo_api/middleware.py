@@ -74,7 +74,8 @@ class RequestContextMiddleware:
             elif name == b"content-length":
                 content_length = value.decode("latin-1")
         event = scope.get("aws.event")
-        request_id = correlation_id(header_request_id, event)
+        gateway_id = gateway_request_id(event)
+        request_id = correlation_id(header_request_id, gateway_id)
         scope[REQUEST_ID] = request_id
         if self.base_path:
             scope["root_path"] = self.base_path
@@ -85,8 +86,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 state["started"] = True
                 state["status"] = message["status"]
-                headers: List[Tuple[bytes, bytes]] = list(message.get("headers", []))
-                headers.append(echo)
+                # A new list: the response's own header list is left as it is.
+                headers: List[Tuple[bytes, bytes]] = [*message.get("headers", ()), echo]
                 message["headers"] = headers
             await send(message)
 
@@ -117,20 +118,25 @@ class RequestContextMiddleware:
         except Exception:
             logger.exception(
                 "unhandled error",
-                extra=self._fields(scope, request_id, event, 500, started),
+                extra=self._fields(scope, request_id, gateway_id, 500, started),
             )
             if not state["started"]:
                 await self._problem(send_wrapper, scope, request_id, problems.INTERNAL_ERROR, None)
             return
         status = int(state["status"])
-        fields = self._fields(scope, request_id, event, status, started)
+        fields = self._fields(scope, request_id, gateway_id, status, started)
         if status >= 500:
             logger.error("request failed", extra=fields)
         else:
             logger.info("request completed", extra=fields)
 
     def _fields(
-        self, scope: Scope, request_id: str, event: Any, status: int, started: float
+        self,
+        scope: Scope,
+        request_id: str,
+        gateway_id: Optional[str],
+        status: int,
+        started: float,
     ) -> Dict[str, Any]:
         metadata: Dict[str, Any] = {"method": scope.get("method"), "path": scope.get("path")}
         if self.table_name:
@@ -139,7 +145,7 @@ class RequestContextMiddleware:
         if task_id:
             metadata["task_id"] = task_id
         return {
-            "request_id": gateway_request_id(event) or request_id,
+            "request_id": gateway_id or request_id,
             "correlation_id": request_id,
             "user_id": scope.get(USER_ID),
             "component": COMPONENT,

@@ -9,9 +9,10 @@ from todo_api import package_version
 from todo_api.deps import container
 from todo_api.openapi_docs import returns
 from todo_api.responses import json_response
+from todo_api.routing import DirectRoute
 from todo_api.schemas import Health
 
-router = APIRouter()
+router = APIRouter(route_class=DirectRoute)
 
 
 @router.get("/health", responses=returns(Health), tags=["health"], operation_id="health")

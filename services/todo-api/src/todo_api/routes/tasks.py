@@ -10,7 +10,14 @@ from fastapi.responses import Response
 
 from todo_api import problems
 from todo_api.auth import Principal
-from todo_api.deps import container, current_principal, idempotency_key, if_match, json_body
+from todo_api.deps import (
+    container,
+    current_principal,
+    header,
+    idempotency_key,
+    if_match,
+    json_body,
+)
 from todo_api.http_errors import DECIDED, http_error, replayed_error
 from todo_api.idempotency import Outcome
 from todo_api.openapi_docs import returns
@@ -20,6 +27,7 @@ from todo_api.responses import (
     problem_response,
     task_response,
 )
+from todo_api.routing import DirectRoute
 from todo_api.schemas import ListQuery, TaskCreate, TaskOut, TaskPage, TaskUpdate, task_json
 from todo_core.errors import TaskNotFound
 from todo_core.models import Task
@@ -28,7 +36,7 @@ from todo_core.ports import CreateClaim
 TASKS_PATH = "/api/v1/tasks"
 MAX_TASK_ID_LENGTH = 128
 
-router = APIRouter()
+router = APIRouter(route_class=DirectRoute)
 
 _WRITE_ERRORS = (400, 401, 409, 413, 422, 503)
 _IDEMPOTENCY_KEY_DOC = {
@@ -113,7 +121,7 @@ async def _write(request: Request, principal: Principal, body: Any, write: Write
     fingerprint = {
         "method": request.method,
         "path": request.scope["path"],
-        "if_match": request.headers.get("if-match"),
+        "if_match": header(request, b"if-match"),
         "body": body.model_dump(mode="json", exclude_unset=True) if body is not None else None,
     }
     claim = c.idempotency.claim(principal.user_id, key, fingerprint)

@@ -9,9 +9,10 @@ from todo_api import problems
 from todo_api.deps import container, current_principal
 from todo_api.openapi_docs import returns
 from todo_api.responses import json_response
+from todo_api.routing import DirectRoute
 from todo_api.schemas import UserOut, user_json
 
-router = APIRouter()
+router = APIRouter(route_class=DirectRoute)
 
 
 @router.get(
