@@ -62,50 +62,23 @@ def _iso_date_only(value: Any) -> Any:
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 
-#: Removes the layout characters a description may hold (tab, newline).
-_WITHOUT_LAYOUT = str.maketrans("", "", "\t\n")
-
-
-def _clean(value: str, allow_layout: bool = False) -> str:
-    """``todo_core.text.clean_text``, answered at once for printable ASCII.
-
-    Printable ASCII (U+0020-U+007E) is already NFC and holds no control,
-    format or surrogate character, so ``clean_text`` returns it unchanged;
-    two C-level string tests say so instead of a Python loop over every
-    character (most titles and descriptions are such text: the loops were
-    about a tenth of a warm create). Anything else goes to ``clean_text``.
-    """
-    if value.isascii() and (
-        value.isprintable() or (allow_layout and value.translate(_WITHOUT_LAYOUT).isprintable())
-    ):
-        return value
-    return clean_text(value, allow_layout=allow_layout)
-
-
-def _invisible(value: str) -> bool:
-    """``todo_core.text.is_invisible``; in printable ASCII only the space is invisible."""
-    if value.isascii() and value.isprintable():
-        return not value.strip(" ")
-    return is_invisible(value)
-
-
 def _title(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    if _invisible(value):
+    if is_invisible(value):
         raise ValueError("title must not be blank")
-    return normalize_title(_clean(value))
+    return normalize_title(clean_text(value))
 
 
 def _description(value: Any) -> Any:
-    return _clean(value, allow_layout=True) if isinstance(value, str) else value
+    return clean_text(value, allow_layout=True) if isinstance(value, str) else value
 
 
 def _category(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     # Invisible-only is blank, and a blank category means none.
-    return None if _invisible(value) else normalize_category(_clean(value))
+    return None if is_invisible(value) else normalize_category(clean_text(value))
 
 
 class TaskCreate(BaseModel):

@@ -22,7 +22,6 @@ from todo_api.app import create_app
 from todo_api.auth import JwtVerifier
 from todo_api.routes import ROUTERS
 from todo_api.routing import DirectRoute
-from todo_core.text import clean_text, is_invisible
 
 TASKS = "/api/v1/tasks"
 
@@ -224,30 +223,3 @@ def test_a_body_in_several_messages_and_repeated_headers_are_read_as_starlette_r
     assert replayed["headers"][b"idempotent-replayed"] == b"true"
     not_json = _asgi(app, "POST", TASKS, [*headers[:1], (b"content-type", b"text/plain")], [body])
     assert not_json["status"] == 422
-
-
-# --- the request models' text rules: the ASCII shortcut is todo_core's rule ---------------
-
-TEXT = st.one_of(
-    st.text(max_size=40),
-    st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40),
-    st.text(alphabet=" \t\n\x00\x7fab", max_size=10),
-)
-
-
-def _outcome(function: Any, *args: Any) -> Any:
-    try:
-        return ("ok", function(*args))
-    except ValueError as exc:
-        return ("refused", str(exc))
-
-
-@settings(max_examples=400)
-@given(TEXT, st.booleans())
-def test_the_text_shortcut_answers_as_todo_core(value: str, allow_layout: bool) -> None:
-    from todo_api import schemas
-
-    assert _outcome(schemas._clean, value, allow_layout) == _outcome(
-        clean_text, value, allow_layout
-    )
-    assert schemas._invisible(value) == is_invisible(value)

@@ -45,6 +45,7 @@ OUTPUT_NAMES = (
 #: when a hosted zone and domain are configured.
 SECONDARY_REGION_OUTPUT_NAMES = ("StandbyRegion", "StandbyApiEndpoint", "FailoverApiUrl")
 
+
 def pii_database_of(database: str) -> str:
     """The Glue database that holds the clear-text PII tables belonging to ``database``."""
     return database + "_pii"

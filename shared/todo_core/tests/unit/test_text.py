@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any, Callable, Tuple
+from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from todo_core import text as text_rules
 from todo_core.text import clean_text, is_invisible
 
 
@@ -45,3 +48,28 @@ def test_cleaned_text_is_nfc_and_printable(text: str) -> None:
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs"))))
 def test_ordinary_text_is_kept_as_nfc(text: str) -> None:
     assert clean_text(text) == unicodedata.normalize("NFC", text)
+
+
+def _outcome(function: Callable[..., Any], *args: Any) -> Tuple[str, Any]:
+    try:
+        return ("ok", function(*args))
+    except ValueError as exc:
+        return ("refused", str(exc))
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40),
+        st.text(alphabet=" \t\n\x00\x7fab", max_size=10),
+    ),
+    st.booleans(),
+)
+def test_the_printable_ascii_shortcut_answers_as_the_full_rule(
+    value: str, allow_layout: bool
+) -> None:
+    fast = (_outcome(clean_text, value, allow_layout), is_invisible(value))
+    with mock.patch.object(text_rules, "_printable_ascii", return_value=False):
+        full = (_outcome(clean_text, value, allow_layout), is_invisible(value))
+    assert fast == full
