@@ -132,23 +132,10 @@ def test_every_api_route_is_direct_and_on_the_apps_own_router() -> None:
     assert not [r for r in app.router.routes if isinstance(r, APIRoute) and r not in declared]
 
 
-@pytest.fixture
-def client(verifier: JwtVerifier) -> TestClient:
-    repository = InMemoryRepository()
-    app = create_app(
-        unit_settings(),
-        tasks=repository,
-        profiles=repository,
-        idempotency=in_memory_idempotency(),
-        verifier=verifier,
-    )
-    return TestClient(app, raise_server_exceptions=False)
-
-
 def test_a_task_id_out_of_bounds_is_a_validation_problem_at_the_path(
-    client: TestClient, tokens: TokenFactory
+    unit_client: TestClient, tokens: TokenFactory
 ) -> None:
-    response = client.get(
+    response = unit_client.get(
         f"{TASKS}/{'x' * 129}", headers={"Authorization": f"Bearer {tokens.token()}"}
     )
     assert response.status_code == 422
