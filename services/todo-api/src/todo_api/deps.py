@@ -11,7 +11,11 @@ from pydantic import BaseModel, ValidationError
 from todo_api import problems
 from todo_api.auth import Principal
 from todo_api.container import Container
-from todo_api.idempotency import MalformedIdempotencyKey, parse_idempotency_key
+from todo_api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    MalformedIdempotencyKey,
+    parse_idempotency_key,
+)
 from todo_api.middleware import USER_ID
 from todo_api.preconditions import IfMatch, MalformedIfMatch, parse_if_match
 
@@ -32,7 +36,7 @@ async def current_principal(request: Request) -> Principal:
 
 def idempotency_key(request: Request) -> Optional[str]:
     try:
-        return parse_idempotency_key(request.headers.get("idempotency-key"))
+        return parse_idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
     except MalformedIdempotencyKey as exc:
         raise problems.ProblemError(problems.MALFORMED_IDEMPOTENCY_KEY, str(exc)) from exc
 
