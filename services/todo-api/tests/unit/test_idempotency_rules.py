@@ -316,7 +316,9 @@ def test_an_outcome_cannot_be_changed_once_decided() -> None:
 def _read_logs(capfd: Any) -> list:
     import json
 
-    return [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+    return [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
 
 
 def test_a_failed_completion_write_answers_the_result_and_frees_the_key(capfd: Any) -> None:
