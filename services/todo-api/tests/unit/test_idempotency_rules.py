@@ -380,3 +380,29 @@ def test_a_store_that_cannot_be_reached_is_a_store_error() -> None:
     idempotency._store._put_record = unreachable
     with pytest.raises(IdempotencyStoreError):
         idempotency.run("u", "k", {"method": "POST"}, lambda: pytest.fail("must not run"))
+
+
+def test_the_table_backed_idempotency_is_built_from_a_client_as_the_container_does(
+    monkeypatch: Any,
+) -> None:
+    """The container's call, without touching AWS (building it makes no request)."""
+    import time
+
+    import boto3
+
+    from todo_api.idempotency import Idempotency
+    from todo_api.idempotency_store import TodoIdempotencyStore
+
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="unit",
+        aws_secret_access_key="unit",
+    )
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
+    idempotency = Idempotency.dynamodb(
+        client, "todo-app-data-unit", ttl_seconds=90_000, in_flight_seconds=10
+    )
+    assert isinstance(idempotency._store, TodoIdempotencyStore)
+    assert idempotency._store.table_name == "todo-app-data-unit"
+    assert idempotency.claim("u", "k", {}).expires_at == 1_800_000_000 + 90_000
