@@ -121,7 +121,14 @@ def run_target(
             env=env,
             check=False,  # exit status encodes survivors
         )
+        # mutmut lists a mutant it never ran (an interrupted run) as a passing
+        # test case unless told otherwise: it would count as killed.
         report = subprocess.run(
-            [mutmut, "junitxml"], cwd=package, env=env, check=True, capture_output=True, text=True
+            [mutmut, "junitxml", "--untested-policy", "failure"],
+            cwd=package,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     return parse_junit(report, target)

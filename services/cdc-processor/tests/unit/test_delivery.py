@@ -366,3 +366,23 @@ def test_answers_that_never_say_which_entries_landed_are_reported_as_malformed()
 
     assert report.calls == 2
     assert report.failed == dict.fromkeys(range(3), "MalformedResponse")
+
+
+def test_an_answer_whose_entries_all_landed_ends_the_chunk_whatever_its_count() -> None:
+    """``FailedPutCount`` says one failed, yet every entry carries a RecordId: the
+    entries are what tell which landed, so nothing is left to send, and no
+    empty batch follows (Firehose refuses one)."""
+
+    class Miscounting(FakeFirehose):
+        def put_record_batch(self, **kwargs: Any) -> Any:
+            return {**super().put_record_batch(**kwargs), "FailedPutCount": 1}
+
+    fake = Miscounting()
+    sleeps: List[float] = []
+    report = FirehoseDelivery(fake, "s", sleep=sleeps.append).deliver(_payloads(3))
+
+    assert fake.calls == [_payloads(3)]
+    assert report.calls == 1
+    assert report.retried == 0
+    assert report.failed == {}
+    assert sleeps == []

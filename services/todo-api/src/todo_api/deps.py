@@ -12,9 +12,16 @@ from starlette.requests import ClientDisconnect
 from todo_api import problems
 from todo_api.auth import Principal
 from todo_api.container import Container
-from todo_api.idempotency import MalformedIdempotencyKey, parse_idempotency_key
+from todo_api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    MalformedIdempotencyKey,
+    parse_idempotency_key,
+)
 from todo_api.middleware import USER_ID
 from todo_api.preconditions import IfMatch, MalformedIfMatch, parse_if_match
+
+#: The header as ASGI lists it: lower-case bytes.
+_IDEMPOTENCY_HEADER = IDEMPOTENCY_HEADER.lower().encode("latin-1")
 
 
 def header(request: Request, name: bytes) -> Optional[str]:
@@ -46,7 +53,7 @@ async def current_principal(request: Request) -> Principal:
 
 def idempotency_key(request: Request) -> Optional[str]:
     try:
-        return parse_idempotency_key(header(request, b"idempotency-key"))
+        return parse_idempotency_key(header(request, _IDEMPOTENCY_HEADER))
     except MalformedIdempotencyKey as exc:
         raise problems.ProblemError(problems.MALFORMED_IDEMPOTENCY_KEY, str(exc)) from exc
 

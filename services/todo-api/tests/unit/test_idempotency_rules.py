@@ -256,3 +256,153 @@ def test_a_key_is_held_for_the_shorter_of_the_window_and_the_invocations_time(
     held, kept = seen[0]
     assert held_ms - 1_000 < held <= held_ms
     assert 86_400 - 5 < kept <= 86_400, "the record itself lasts the TTL (24 h)"
+
+
+def test_a_context_that_cannot_tell_its_remaining_time_holds_the_key_for_the_window() -> None:
+    """Only a Lambda-like context shortens the hold; anything else is ignored."""
+    import time
+
+    idempotency = in_memory_idempotency(in_flight_seconds=5)
+    store = idempotency._store
+    held: list = []
+
+    def operation() -> Outcome:
+        (record,) = store.records.values()
+        held.append(record.in_progress_expiry_timestamp - time.time() * 1000)
+        return Outcome(204)
+
+    idempotency.run("u", "k", {"method": "DELETE"}, operation, lambda_context=object())
+
+    assert 4_000 < held[0] <= 5_000
+
+
+def test_an_in_flight_window_counts_down_to_zero(monkeypatch: Any) -> None:
+    """What Powertools asks the window for: the milliseconds left, never negative."""
+    import time
+
+    from todo_api.idempotency import InFlightWindow
+
+    now = [1_000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    window = InFlightWindow(2_500)
+    assert window.get_remaining_time_in_millis() == 2_500
+    now[0] += 1.0
+    assert window.get_remaining_time_in_millis() == 1_500
+    now[0] += 1.5
+    assert window.get_remaining_time_in_millis() == 0
+    now[0] += 60.0
+    assert window.get_remaining_time_in_millis() == 0
+
+
+def test_record_ids_keep_their_layout() -> None:
+    """A retry that reaches a container of the next release must find the record
+    (and the create claim) the previous one wrote under this id."""
+    assert record_id("u#1", "k%2") == "u%231#k%252"
+    assert keys.idempotency_key(record_id("alice", "task-creation-123")) == {
+        keys.PK: "IDEMPOTENCY#alice%23task-creation-123",
+        keys.SK: "IDEMPOTENCY",
+    }
+
+
+def test_an_outcome_cannot_be_changed_once_decided() -> None:
+    """The outcome a record keeps is the one the first response was built from."""
+    import dataclasses
+
+    outcome = Outcome(201, {"Location": "/tasks/t1"}, task_id="t1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        outcome.status = 500  # type: ignore[misc]
+
+
+def _read_logs(capfd: Any) -> list:
+    import json
+
+    return [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
+
+
+def test_a_failed_completion_write_answers_the_result_and_frees_the_key(capfd: Any) -> None:
+    """The change was made: the caller gets its result, the in-progress marker is
+    removed so a retry runs again, and the failure is logged for operators."""
+    idempotency = in_memory_idempotency()
+    store = idempotency._store
+    store.fail_completions = 1
+    fingerprint = {"method": "POST", "path": "/x", "body": None, "if_match": None}
+    capfd.readouterr()
+
+    outcome, replayed = idempotency.run("u", "k", fingerprint, lambda: Outcome(201, task_id="1"))
+
+    assert (outcome, replayed) == (Outcome(201, task_id="1"), False)
+    assert store.records == {}, "no marker left to answer 409 to the retry"
+    (warning,) = [r for r in _read_logs(capfd) if r.get("level") == "WARNING"]
+    assert warning["message"] == "could not store the outcome of an idempotent request"
+    assert warning["component"] == "lambda-sync"
+    assert "throttled" in warning["exception"]
+    again, replayed = idempotency.run("u", "k", fingerprint, lambda: Outcome(201, task_id="2"))
+    assert (again.task_id, replayed) == ("2", False)
+
+
+def test_a_marker_that_cannot_be_removed_either_is_left_to_expire(capfd: Any) -> None:
+    idempotency = in_memory_idempotency()
+    store = idempotency._store
+    store.fail_completions = 1
+
+    def cannot_delete(data_record: Any) -> None:
+        raise RuntimeError("still throttled")
+
+    store._delete_record = cannot_delete
+    capfd.readouterr()
+
+    outcome, replayed = idempotency.run("u", "k", {"method": "POST"}, lambda: Outcome(204))
+
+    assert (outcome, replayed) == (Outcome(204), False)
+    (record,) = store.records.values()
+    assert record.status == "INPROGRESS", "it expires with its in-flight window"
+    warnings = [r for r in _read_logs(capfd) if r.get("level") == "WARNING"]
+    assert [w["message"] for w in warnings] == [
+        "could not store the outcome of an idempotent request",
+        "could not remove the in-progress marker; it expires on its own",
+    ]
+    assert {w["component"] for w in warnings} == {"lambda-sync"}
+    assert "still throttled" in warnings[1]["exception"]
+
+
+def test_a_store_that_cannot_be_reached_is_a_store_error() -> None:
+    """Told apart from the operation's own errors: the API answers 503 and the
+    operation never ran."""
+    from todo_api.idempotency import IdempotencyStoreError
+
+    idempotency = in_memory_idempotency()
+
+    def unreachable(data_record: Any) -> None:
+        raise ConnectionError("endpoint unreachable")
+
+    idempotency._store._put_record = unreachable
+    with pytest.raises(IdempotencyStoreError):
+        idempotency.run("u", "k", {"method": "POST"}, lambda: pytest.fail("must not run"))
+
+
+def test_the_table_backed_idempotency_is_built_from_a_client_as_the_container_does(
+    monkeypatch: Any,
+) -> None:
+    """The container's call, without touching AWS (building it makes no request)."""
+    import time
+
+    import boto3
+
+    from todo_api.idempotency import Idempotency
+    from todo_api.idempotency_store import TodoIdempotencyStore
+
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="unit",
+        aws_secret_access_key="unit",
+    )
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.5)
+    idempotency = Idempotency.dynamodb(
+        client, "todo-app-data-unit", ttl_seconds=90_000, in_flight_seconds=10
+    )
+    assert isinstance(idempotency._store, TodoIdempotencyStore)
+    assert idempotency._store.table_name == "todo-app-data-unit"
+    assert idempotency.claim("u", "k", {}).expires_at == 1_800_000_000 + 90_000

@@ -19,7 +19,7 @@ from todo_api.deps import (
     json_body,
 )
 from todo_api.http_errors import DECIDED, http_error, replayed_error
-from todo_api.idempotency import Outcome
+from todo_api.idempotency import IDEMPOTENCY_HEADER, Outcome
 from todo_api.openapi_docs import returns
 from todo_api.responses import (
     REPLAYED_HEADER,
@@ -40,7 +40,7 @@ router = APIRouter(route_class=DirectRoute)
 
 _WRITE_ERRORS = (400, 401, 409, 413, 422, 503)
 _IDEMPOTENCY_KEY_DOC = {
-    "name": "Idempotency-Key",
+    "name": IDEMPOTENCY_HEADER,
     "in": "header",
     "required": False,
     "description": (
