@@ -5,13 +5,13 @@ child's own peak RSS), and the markdown fragment ``nox -s bench`` collects."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -76,38 +76,23 @@ class Measured:
 def run_child(
     args: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None
 ) -> Measured:
-    """Run a child process; its wall time and its own peak RSS (not the emulator's)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        list(args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
-    out_chunks: List[bytes] = []
-    err_chunks: List[bytes] = []
-
-    def drain(stream, sink):  # type: ignore[no-untyped-def]
-        for chunk in iter(lambda: stream.read(65536), b""):
-            sink.append(chunk)
-
-    readers = [
-        threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
-        threading.Thread(target=drain, args=(proc.stderr, err_chunks)),
-    ]
-    for r in readers:
-        r.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    for r in readers:
-        r.join()
-    proc.returncode = (
-        os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{b''.join(err_chunks).decode()[-3000:]}")
-    return Measured(elapsed, usage.ru_maxrss / 1024, b"".join(out_chunks).decode())
+    """Run a child process; its wall time and its own peak RSS (not the emulator's,
+    nor this process's: it is started through ``todo_lake_testing.peak_rss``)."""
+    with tempfile.TemporaryDirectory(prefix="peak-rss-") as scratch:
+        report = os.path.join(scratch, "report.json")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "todo_lake_testing.peak_rss", report, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+        )
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{err.decode()[-3000:]}")
+        with open(report, encoding="utf-8") as handle:
+            measured = json.load(handle)
+    return Measured(measured["seconds"], measured["peak_rss_kib"] / 1024, out.decode())
 
 
 @dataclass
