@@ -7,6 +7,7 @@ jobs' environment (``--etl-python``), as Glue would run them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -18,6 +19,28 @@ from todo_core.naming import METRICS_NAMESPACE
 from todo_demo import gold_totals
 from todo_demo.driver import DemoFailed
 from todo_local.emulator import client_environment, environment_applied
+
+#: Where ``--etl-python`` comes from when it is not given (the nox sessions set it).
+ETL_PYTHON_ENV = "TODO_ETL_PYTHON"
+
+
+def add_etl_python_option(parser: argparse.ArgumentParser) -> None:
+    """``--etl-python``: the Python the Glue jobs run with (the etl/ workspace's)."""
+    parser.add_argument(
+        "--etl-python",
+        default=os.environ.get(ETL_PYTHON_ENV),
+        help=f"Python of the ETL environment (etl/ workspace) that runs the Glue jobs"
+        f" (default: ${ETL_PYTHON_ENV})",
+    )
+
+
+def require_etl_python(
+    parser: argparse.ArgumentParser, etl_python: Optional[str], session: str
+) -> str:
+    """The ETL Python, or the parser's usage error naming the nox session that sets it."""
+    if not etl_python:
+        parser.error(f"--etl-python (or {ETL_PYTHON_ENV}) is required: `nox -s {session}` sets it")
+    return etl_python
 
 
 def run_etl(

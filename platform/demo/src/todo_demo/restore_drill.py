@@ -48,7 +48,12 @@ from todo_core.profile_repository import ProfileRepository
 from todo_core.repository import TodoRepository
 from todo_demo import lake_state
 from todo_demo.driver import DemoFailed, _header, _request
-from todo_demo.pipeline import read_counters, run_etl
+from todo_demo.pipeline import (
+    add_etl_python_option,
+    read_counters,
+    require_etl_python,
+    run_etl,
+)
 from todo_local import restore
 from todo_local.cognito import stack_user_tokens
 from todo_local.devstack import DevStack
@@ -411,17 +416,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--etl-python",
-        default=os.environ.get("TODO_ETL_PYTHON"),
-        help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
-    )
+    add_etl_python_option(parser)
     parser.add_argument("--log-dir", default=".local")
     args = parser.parse_args(argv)
-    if not args.etl_python:
-        parser.error(
-            "--etl-python (or TODO_ETL_PYTHON) is required: `nox -s restore-drill` sets it"
-        )
+    require_etl_python(parser, args.etl_python, "restore-drill")
     try:
         result = run_drill(args.etl_python, args.log_dir)
     except DemoFailed as exc:

@@ -33,9 +33,11 @@ from todo_demo.cpu import CpuMeter, Phases
 from todo_demo.driver import Accepted, DemoFailed, drive_api, sign_up
 from todo_demo.pipeline import (
     ENGINES,
+    add_etl_python_option,
     etl_steps,
     read_counters,
     read_gold_totals,
+    require_etl_python,
     run_etl,
     run_metrics_collector,
 )
@@ -290,11 +292,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--etl-python",
-        default=os.environ.get("TODO_ETL_PYTHON"),
-        help="Python of the ETL environment (etl/ workspace) that runs the Glue jobs",
-    )
+    add_etl_python_option(parser)
     parser.add_argument(
         "--engine",
         choices=ENGINES,
@@ -316,8 +314,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="uvicorn worker processes serving the API",
     )
     args = parser.parse_args(argv)
-    if not args.etl_python:
-        parser.error("--etl-python (or TODO_ETL_PYTHON) is required: `nox -s demo` sets it")
+    require_etl_python(parser, args.etl_python, "demo")
     size = DemoSize(
         _int_env("NUM_USERS", 3), _int_env("TASKS_PER_USER", 5), _int_env("UPDATES_PER_TASK", 3)
     )
