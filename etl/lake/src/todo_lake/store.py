@@ -64,6 +64,16 @@ def _dictionary_columns(schema: pa.Schema) -> List[str]:
     ]
 
 
+def encode_parquet(table: pa.Table) -> bytes:
+    """``table`` as the Parquet file every lake write stores (snappy; dictionary
+    encoding only for repetitive columns)."""
+    sink = io.BytesIO()
+    pq.write_table(
+        table, sink, compression="snappy", use_dictionary=_dictionary_columns(table.schema)
+    )
+    return sink.getvalue()
+
+
 def _s3() -> Any:
     import boto3
 
@@ -184,11 +194,7 @@ class LakeStore:
         self._schemas[table] = (schema, False)
 
     def _put_parquet(self, key: str, table: pa.Table) -> None:
-        sink = io.BytesIO()
-        pq.write_table(
-            table, sink, compression="snappy", use_dictionary=_dictionary_columns(table.schema)
-        )
-        self.put_bytes(key, sink.getvalue(), "application/octet-stream")
+        self.put_bytes(key, encode_parquet(table), "application/octet-stream")
 
     # --- tables ------------------------------------------------------------------
     def database_of(self, table: str) -> str:
