@@ -83,6 +83,10 @@ def test_a_component_whose_module_is_absent_is_skipped_with_notice(
         stack._optional("todo_local.api_process", broken_inside)
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_cli_up_runs_until_ctrl_c(tmp_path: Path) -> None:
     """Ctrl-C in a terminal signals the whole foreground process group; the
     stack still stops in order (the emulator last) and exits cleanly."""
@@ -98,6 +102,9 @@ def test_cli_up_runs_until_ctrl_c(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as a terminal job
+        # A terminal job takes Ctrl-C; a runner started in the background of a
+        # script (``nohup .ci/run &``) ignores SIGINT, and its children inherit that.
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     try:
         deadline = time.monotonic() + 90
