@@ -18,7 +18,7 @@ from typing import Deque, Iterable, Optional, Tuple, Union
 
 from todo_silver.bronze import BronzeObject, BronzeSource, decompress, expanded_size
 from todo_silver.logs import ParsedLogs, parse_request_logs
-from todo_silver.parse import ParsedEvents, parse_change_events
+from todo_silver.parse import ParsedEvents, parse_change_events, reader_threads
 from todo_silver.staging import StagingArea
 from todo_silver.transform import SilverRows, transform_events
 
@@ -41,14 +41,18 @@ Parsed = Union[PreparedEvents, ParsedLogs]
 
 
 def parse_object(
-    source: BronzeSource, obj: BronzeObject, staging: Optional[StagingArea] = None
+    source: BronzeSource,
+    obj: BronzeObject,
+    staging: Optional[StagingArea] = None,
+    use_threads: bool = True,
 ) -> Parsed:
     """Fetch, decompress, parse and transform one bronze object (the bytes are
-    dropped here); its task_events rows go to ``staging`` when given."""
+    dropped here); its task_events rows go to ``staging`` when given.
+    ``use_threads``: see :func:`todo_silver.parse.reader_threads`."""
     data = decompress(source.read(obj.key))
     if obj.kind != "cdc":
         return parse_request_logs(data)
-    parsed = parse_change_events(data)
+    parsed = parse_change_events(data, use_threads)
     del data
     out = PreparedEvents(parsed)
     if parsed.table is not None:
@@ -80,6 +84,7 @@ class ParsePool:
         self._pending: Deque[Tuple[BronzeObject, Future]] = deque()
         self._in_flight = 0
         self._max_bytes = max(1, max_bytes)
+        self._reader_threads = reader_threads(max(1, threads))
         # Even one thread helps: the job transforms a chunk while the next parses.
         self._pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="parse")
 
@@ -88,7 +93,9 @@ class ParsePool:
             not self._pending or self._in_flight + expanded_size(self._todo[0]) <= self._max_bytes
         ):
             obj = self._todo.popleft()
-            future = self._pool.submit(parse_object, self._source, obj, self._staging)
+            future = self._pool.submit(
+                parse_object, self._source, obj, self._staging, self._reader_threads
+            )
             self._pending.append((obj, future))
             self._in_flight += expanded_size(obj)
 

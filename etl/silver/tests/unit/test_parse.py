@@ -3,13 +3,14 @@
 import gzip
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from todo_core import events
 from todo_lake_testing import synthetic
 from todo_silver.bronze import decompress
-from todo_silver.parse import parse_change_events
+from todo_silver.parse import parse_change_events, reader_threads
 
 VALID = list(synthetic.workload(2, 2, 2, 1735689600000, delete_every=2))
 
@@ -115,3 +116,25 @@ def test_gzip_is_detected_by_magic_bytes():
 
 def test_empty_objects_have_no_events():
     assert parse_change_events(b"\n\n").table is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        synthetic.encode(VALID),
+        # The line-by-line path: a record pyarrow cannot read makes the object's bulk read fail.
+        synthetic.encode(VALID[:2]) + b"}{\n" + synthetic.encode(VALID[2:]),
+    ],
+)
+def test_the_readers_threading_does_not_change_the_rows(body):
+    pooled, alone = parse_change_events(body, True), parse_change_events(body, False)
+    assert alone.table is not None
+    assert alone.table.equals(pooled.table)
+    assert alone.rejected == pooled.rejected
+
+
+def test_the_reader_uses_arrows_pool_only_when_parse_threads_leave_cores_idle():
+    assert reader_threads(2, cores=2) is False  # a parse thread per core: the pool only competes
+    assert reader_threads(4, cores=2) is False
+    assert reader_threads(1, cores=2) is True
+    assert reader_threads(2, cores=4) is True
