@@ -247,6 +247,12 @@ def main() -> int:
             "x",
         ),
         Row(
+            "silver job events/s as a share of the work floor's (paired runs: what the job's "
+            "design adds to the required work)",
+            [share / floor for share, floor in zip(shares, floor_shares)],
+            "x",
+        ),
+        Row(
             "baseline: naive pandas (read_json + groupby), events/s", pandas_rates, "ev/s", baseline
         ),
         Row("baseline: naive pandas, peak RSS", pandas_rss, "MiB"),
