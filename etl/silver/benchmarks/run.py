@@ -46,11 +46,10 @@ PARSE_CEILING = r"""
 import glob, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa, pyarrow.json as pj
+from todo_silver.parse import reader_threads  # the job's rule (the faster setting on two cores)
 files = sorted(f for f in glob.glob(sys.argv[1] + "/cdc/**/*", recursive=True) if os.path.isfile(f))
 threads = int(sys.argv[2])
-# Arrow's own CPU pool only when these threads leave cores idle (the faster
-# setting either way on two cores; the job follows the same rule).
-use_threads = threads < (os.cpu_count() or 1)
+use_threads = reader_threads(threads)
 def parse(path):
     with open(path, "rb") as handle:
         data = handle.read()
